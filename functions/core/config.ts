@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The one declarative config file: connections (which PMS, how deliveries are verified,
+ * where the secret lives) with their properties, and targets. Secrets are never in it,
+ * only references to them (resolved by `secrets.ts`).
+ */
+
+const secretRef = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, 'expected a secret name of letters, digits, "-" or "_"');
+
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
+
+const timeZone = z.string().refine(isValidTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"');
+
+export const MinutRoute = z.strictObject({
+  homeId: z.string().min(1),
+});
+
+export const PropertyConfig = z.strictObject({
+  name: z.string().optional(),
+  timeZone,
+  checkInTime: localTime.default('15:00'),
+  checkOutTime: localTime.default('11:00'),
+  /** ISO 3166-1 alpha-2; the default region for phone numbers without a country code. */
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code such as "SE"')
+    .optional(),
+  targets: z.strictObject({
+    minut: MinutRoute.optional(),
+  }),
+});
+export type PropertyConfig = z.infer<typeof PropertyConfig>;
+
+export const pmsTypes = ['hostaway', 'generic'] as const;
+export const PmsType = z.enum(pmsTypes);
+export type PmsType = z.infer<typeof PmsType>;
+
+export const ConnectionConfig = z.strictObject({
+  pms: PmsType,
+  /**
+   * Where the delivery-verification secret lives. Its shape depends on the PMS:
+   * Hostaway `{"username","password"}` (HTTP Basic), generic `"whsec_..."` (Standard Webhooks).
+   * Either may be wrapped as `{"current": ..., "previous": ...}` during a rotation.
+   */
+  secret: secretRef,
+  properties: z.record(z.string().min(1), PropertyConfig),
+});
+export type ConnectionConfig = z.infer<typeof ConnectionConfig>;
+
+export const MinutTargetConfig = z.strictObject({
+  /** `https://api.minut.com/v8` in production; the sandbox's `/minut/v8` locally. */
+  baseUrl: z.url(),
+  /** Secret holding `{"clientId","clientSecret"}` for the client_credentials grant. */
+  credentials: secretRef,
+  /** Client-side pacing below Minut's documented 5 requests per second. */
+  requestsPerSecond: z.number().positive().default(4),
+});
+
+export const Config = z.strictObject({
+  /** Days guest data is kept after checkout before DynamoDB expires it. */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+  /** Largest webhook body accepted, in bytes. */
+  maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+  connections: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'expected a connection id of letters, digits, "-" or "_"'), ConnectionConfig),
+  targets: z.strictObject({
+    minut: MinutTargetConfig.optional(),
+  }),
+});
+export type Config = z.infer<typeof Config>;
+export type TargetName = keyof Config['targets'];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates a parsed config; the error names each bad field and what was expected. */
+export function parseConfig(input: unknown, origin = 'config'): Config {
+  const result = Config.safeParse(input);
+  if (result.success) {
+    checkRoutesHaveTargets(result.data, origin);
+    return result.data;
+  }
+  const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+  throw new ConfigError(`${origin} is invalid:\n${lines.join('\n')}`);
+}
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(json, `config file ${path}`);
+}
+
+/** Every secret name the config refers to: one per connection and per target credential. */
+export function secretRefs(config: Config): string[] {
+  const refs = new Set<string>();
+  for (const connection of Object.values(config.connections)) refs.add(connection.secret);
+  for (const target of Object.values(config.targets)) if (target) refs.add(target.credentials);
+  return [...refs].sort();
+}
+
+export function findProperty(config: Config, connectionId: string, propertyId: string): PropertyConfig | undefined {
+  return config.connections[connectionId]?.properties[propertyId];
+}
+
+function checkRoutesHaveTargets(config: Config, origin: string): void {
+  const problems: string[] = [];
+  for (const [connectionId, connection] of Object.entries(config.connections)) {
+    for (const [propertyId, property] of Object.entries(connection.properties)) {
+      for (const target of Object.keys(property.targets) as TargetName[]) {
+        if (!config.targets[target]) {
+          problems.push(
+            `  connections.${connectionId}.properties.${propertyId}.targets.${target}: routes to "${target}", but targets.${target} is not configured`,
+          );
+        }
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`${origin} is invalid:\n${problems.join('\n')}`);
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.length === 0 ? '(root)' : path.map(String).join('.');
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,191 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
+import type { TargetName } from './config.ts';
+import {
+  CachedToken,
+  SnapshotRecord,
+  StaleWriteError,
+  TargetState,
+  type ReservationKey,
+  type Store,
+} from './store.ts';
+
+/**
+ * The Store on one DynamoDB table (pk/sk, `ttl` for expiry). Items:
+ *   RES#<connection>#<reservation> / SNAPSHOT        the newest reservation snapshot
+ *   RES#<connection>#<reservation> / TARGET#<name>   per-target state
+ *   TOKEN#<key>                    / TOKEN           a target's OAuth token, shared by all workers
+ * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
+ * few top-level attributes that conditions need. Only single-item conditional writes:
+ * cheaper than transactions, and the embedded stand-in has none.
+ */
+export class DynamoDbStore implements Store {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean }> {
+    const key = snapshotKey(record.reservation);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, data: JSON.stringify(record) },
+          ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)',
+          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash },
+        }),
+      );
+      return { stored: record, changed: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = await this.getSnapshot(record.reservation);
+      if (!stored) throw new Error('snapshot vanished between a failed condition and the read');
+      return { stored, changed: false };
+    }
+  }
+
+  async getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined> {
+    return this.getData(snapshotKey(key), SnapshotRecord);
+  }
+
+  async getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined> {
+    return this.getData(targetKey(key, target), TargetState);
+  }
+
+  async putTargetState(key: ReservationKey, state: TargetState): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...targetKey(key, state.target), version: state.version, ttl: state.ttl, data: JSON.stringify(state) },
+          ConditionExpression: state.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
+          ...(state.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': state.version - 1 } }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StaleWriteError(`target state ${state.target} for ${key.connectionId}#${key.reservationId} changed underneath (expected version ${state.version - 1})`);
+      }
+      throw error;
+    }
+  }
+
+  async listTargetStates(key: ReservationKey): Promise<TargetState[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': snapshotKey(key).pk, ':prefix': 'TARGET#' },
+      }),
+    );
+    return (out.Items ?? []).map((item) => parseData(item, TargetState));
+  }
+
+  async getToken(key: string): Promise<CachedToken | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: tokenKey(key), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    return CachedToken.parse({
+      accessToken: out.Item.accessToken ?? null,
+      expiresAt: out.Item.expiresAt ?? null,
+      refreshAt: out.Item.refreshAt ?? null,
+      leaseOwner: out.Item.leaseOwner ?? null,
+      leaseUntil: out.Item.leaseUntil ?? null,
+    });
+  }
+
+  async tryLeaseToken(key: string, owner: string, untilMs: number, nowMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tokenKey(key),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
+          // Not while another worker holds the lease, nor once a fresh token is there.
+          ConditionExpression: '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(refreshAt) OR refreshAt < :now)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':owner': owner, ':until': untilMs, ':now': nowMs, ':ttl': Math.ceil(untilMs / 1000) + 86_400 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async putToken(key: string, owner: string, accessToken: string, expiresAtMs: number, refreshAtMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tokenKey(key),
+          UpdateExpression: 'SET accessToken = :token, expiresAt = :expires, refreshAt = :refresh, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':token': accessToken, ':expires': expiresAtMs, ':refresh': refreshAtMs, ':owner': owner, ':ttl': Math.ceil(expiresAtMs / 1000) + 86_400 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async dropToken(key: string, accessToken: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tokenKey(key),
+          UpdateExpression: 'REMOVE accessToken, expiresAt, refreshAt',
+          ConditionExpression: 'accessToken = :token',
+          ExpressionAttributeValues: { ':token': accessToken },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async getData<T extends z.ZodType>(key: Record<string, string>, schema: T): Promise<z.infer<T> | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return out.Item ? parseData(out.Item, schema) : undefined;
+  }
+}
+
+function parseData<T extends z.ZodType>(item: Record<string, unknown>, schema: T): z.infer<T> {
+  if (typeof item.data !== 'string') throw new Error(`item ${String(item.pk)}/${String(item.sk)} has no data attribute`);
+  return schema.parse(JSON.parse(item.data));
+}
+
+function snapshotKey(key: ReservationKey): { pk: string; sk: string } {
+  return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: 'SNAPSHOT' };
+}
+
+function targetKey(key: ReservationKey, target: string): { pk: string; sk: string } {
+  return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: `TARGET#${target}` };
+}
+
+function tokenKey(key: string): { pk: string; sk: string } {
+  return { pk: `TOKEN#${key}`, sk: 'TOKEN' };
+}
+
+/** The table layout, for the local stack and tests (CDK defines the same keys). */
+export const tableDefinition = {
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' as const },
+    { AttributeName: 'sk', AttributeType: 'S' as const },
+  ],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' as const },
+    { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+  BillingMode: 'PAY_PER_REQUEST' as const,
+};

@@ -1,0 +1,139 @@
+import { RetryableError } from './errors.ts';
+
+/**
+ * Calls to a target or PMS API, one client per API per worker. It paces requests below
+ * the API's rate limit, honours Retry-After (every later request from this worker waits
+ * until then; short waits are taken in the function, longer ones are handed back as a
+ * RetryableError so the message's visibility timeout carries them), and retries 5xx and
+ * network errors with backoff where the request is safe to repeat.
+ */
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  /** A JSON value, or a ready string (form bodies). */
+  body?: unknown;
+  /** Whether a repeat after a lost response is harmless. Defaults to true except for POST. */
+  idempotent?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or undefined when the body is empty or not JSON. */
+  json: unknown;
+}
+
+export interface HttpClientOptions {
+  /** Names the API in errors and metrics, e.g. "minut". */
+  name: string;
+  requestsPerSecond?: number;
+  /** Retry-After waits up to this long are taken in the function. */
+  maxInlineWaitMs?: number;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  userAgent?: string;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class HttpClient {
+  private blockedUntil = 0;
+  private nextSlot = 0;
+  private readonly minIntervalMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly doFetch: typeof fetch;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.minIntervalMs = options.requestsPerSecond ? 1000 / options.requestsPerSecond : 0;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.doFetch = options.fetch ?? fetch;
+  }
+
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    const maxAttempts = this.options.maxAttempts ?? 3;
+    const idempotent = request.idempotent ?? request.method !== 'POST';
+    for (let attempt = 1; ; attempt++) {
+      await this.waitForTurn();
+      let response: Response;
+      try {
+        response = await this.doFetch(request.url, {
+          method: request.method,
+          headers: {
+            accept: 'application/json',
+            ...(request.body !== undefined && typeof request.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+            ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
+            ...request.headers,
+          },
+          body: request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        });
+      } catch (error) {
+        // The request may or may not have been applied: repeat it only if that is harmless.
+        if (idempotent && attempt < maxAttempts) {
+          await this.sleep(backoffMs(attempt));
+          continue;
+        }
+        throw new RetryableError(`${this.options.name}: ${request.method} failed without a response (${(error as Error).message})`, undefined, 'network_error');
+      }
+
+      if (response.status === 429 || response.status >= 500) {
+        await response.body?.cancel();
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.now());
+        if (retryAfter !== undefined) this.blockedUntil = Math.max(this.blockedUntil, this.now() + retryAfter * 1000);
+        const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffMs(attempt);
+        const canRepeat = response.status === 429 || idempotent || response.status === 503;
+        if (canRepeat && attempt < maxAttempts && waitMs <= (this.options.maxInlineWaitMs ?? 3_000)) {
+          if (retryAfter === undefined) await this.sleep(waitMs);
+          continue; // waitForTurn honours blockedUntil
+        }
+        throw new RetryableError(
+          `${this.options.name}: ${request.method} answered ${response.status}`,
+          retryAfter,
+          response.status === 429 ? 'rate_limited' : `http_${response.status}`,
+        );
+      }
+
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, headers: response.headers, json };
+    }
+  }
+
+  /** Serialises request starts: at most `requestsPerSecond`, and none before a Retry-After ends. */
+  private async waitForTurn(): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      const start = Math.max(now, this.nextSlot, this.blockedUntil);
+      if (start <= now) {
+        this.nextSlot = now + this.minIntervalMs;
+        return;
+      }
+      await this.sleep(start - now);
+    }
+  }
+}
+
+/** Retry-After in seconds, from either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - nowMs) / 1000);
+}
+
+function backoffMs(attempt: number): number {
+  const base = 200 * 2 ** (attempt - 1);
+  return base / 2 + Math.random() * (base / 2);
+}

@@ -1,0 +1,25 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/**
+ * Shared Powertools singletons (one per execution environment). Logs are JSON and carry
+ * connection, reservation and delivery ids as correlation keys, never guest names,
+ * emails or phone numbers.
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'guest-sync' });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'GuestSync',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'guest-sync',
+});
+export { MetricUnit };
+
+/** Counts one event, with an optional dimension that stays low-cardinality (reason, target, source). */
+export function count(name: string, dimensions: Record<string, string> = {}): void {
+  if (Object.keys(dimensions).length === 0) {
+    metrics.addMetric(name, MetricUnit.Count, 1);
+    return;
+  }
+  const single = metrics.singleMetric();
+  for (const [key, value] of Object.entries(dimensions)) single.addDimension(key, value);
+  single.addMetric(name, MetricUnit.Count, 1);
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { TargetName } from './config.ts';
+import { Reservation } from './reservation.ts';
+
+/**
+ * What sync remembers, per reservation: the newest snapshot and, per target, what was
+ * applied there. Every item that holds guest data carries a `ttl` (epoch seconds).
+ */
+
+export const SnapshotRecord = z.object({
+  reservation: Reservation,
+  contentHash: z.string(),
+  /** True while the property is missing from the config: parked until it is added and resynced. */
+  unrouted: z.boolean(),
+  ttl: z.number().int(),
+  storedAt: z.number(),
+});
+export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
+
+export const targetStatuses = [
+  'synced', // the target holds what the snapshot asks for
+  'absent', // no guest should exist, and none does
+  'readonly', // a guest from a native integration that we must leave alone
+  'failed', // a permanent error for this content; retried only when the content changes
+  'retrying', // a retryable error; the message is retried with backoff
+] as const;
+
+export const TargetError = z.object({
+  code: z.string(),
+  message: z.string(),
+  permanent: z.boolean(),
+  at: z.number(),
+});
+export type TargetError = z.infer<typeof TargetError>;
+
+export const TargetState = z.object({
+  target: z.string(),
+  status: z.enum(targetStatuses),
+  /** The target's own ids, e.g. Minut `{ homeId, guestId }`. */
+  targetIds: z.record(z.string(), z.string()),
+  /** Fingerprint of the last desired record the target accepted (or that failed permanently). */
+  appliedFingerprint: z.string().nullable(),
+  /** Written before a create on a target that does not deduplicate; cleared once its id is stored. */
+  intent: z
+    .object({ fingerprint: z.string(), startedAt: z.number(), desired: z.record(z.string(), z.unknown()) })
+    .nullable(),
+  lastError: TargetError.nullable(),
+  /** Informational findings from the target, e.g. Minut `validation_errors`. */
+  warnings: z.array(z.string()),
+  ttl: z.number().int(),
+  updatedAt: z.number(),
+  /** Optimistic lock: each write expects the version it read. */
+  version: z.number().int().nonnegative(),
+});
+export type TargetState = z.infer<typeof TargetState>;
+
+export const CachedToken = z.object({
+  accessToken: z.string().nullable(),
+  /** Epoch ms. */
+  expiresAt: z.number().nullable(),
+  /** Epoch ms after which workers should get a new token (ahead of expiry). */
+  refreshAt: z.number().nullable(),
+  leaseOwner: z.string().nullable(),
+  leaseUntil: z.number().nullable(),
+});
+export type CachedToken = z.infer<typeof CachedToken>;
+
+export interface ReservationKey {
+  connectionId: string;
+  reservationId: string;
+}
+
+export class StaleWriteError extends Error {
+  override readonly name = 'StaleWriteError';
+}
+
+export interface Store {
+  /**
+   * Stores the snapshot if it is newer than the stored one (or the same version with
+   * other content: the later message in the group wins). Returns what is stored now.
+   */
+  saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean }>;
+  getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined>;
+  getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined>;
+  /** Writes `state` if the stored version is still `state.version - 1` (or absent for version 1); else StaleWriteError. */
+  putTargetState(key: ReservationKey, state: TargetState): Promise<void>;
+  listTargetStates(key: ReservationKey): Promise<TargetState[]>;
+
+  getToken(key: string): Promise<CachedToken | undefined>;
+  /** Takes the refresh lease if nobody holds an unexpired one and no fresh token is stored. */
+  tryLeaseToken(key: string, owner: string, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Stores a fresh token and releases the lease, if `owner` still holds it. */
+  putToken(key: string, owner: string, accessToken: string, expiresAtMs: number, refreshAtMs: number): Promise<boolean>;
+  /** Forgets a token the target rejected, unless another worker already replaced it. */
+  dropToken(key: string, accessToken: string): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import { DateTime } from 'luxon';
+
+/**
+ * Turns a local date and time at a property into a UTC instant such as
+ * `2026-06-01T15:00:00Z`. Luxon applies the zone's rules for that day, so DST is
+ * honoured; a local time that does not exist (spring-forward gap) moves forward.
+ */
+export function localToInstant(date: string, time: string, timeZone: string): string {
+  const local = DateTime.fromISO(`${date}T${time}`, { zone: timeZone });
+  if (!local.isValid) throw new Error(`cannot place ${date} ${time} in ${timeZone}: ${local.invalidExplanation ?? 'invalid'}`);
+  return local.toUTC().toISO({ suppressMilliseconds: true })!;
+}
+
+/** Epoch seconds of a local date and time at a property. */
+export function localToEpochSeconds(date: string, time: string, timeZone: string): number {
+  return Math.floor(Date.parse(localToInstant(date, time, timeZone)) / 1000);
+}
+
+/** The local calendar date and HH:MM time of a UTC instant at a property. */
+export function instantToLocal(instant: string, timeZone: string): { date: string; time: string } {
+  const local = DateTime.fromISO(instant, { zone: 'utc' }).setZone(timeZone);
+  if (!local.isValid) throw new Error(`invalid instant ${instant}`);
+  return { date: local.toISODate()!, time: local.toFormat('HH:mm') };
+}
+
+/** An hour 0–23 as the PMS sends it (Hostaway) to HH:MM. */
+export function hourToLocalTime(hour: number): string {
+  return `${String(hour).padStart(2, '0')}:00`;
+}

@@ -1,0 +1,137 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import type { Config } from '../core/config.ts';
+import { WebhookError, errorMessage } from '../core/errors.ts';
+import { sha256Hex } from '../core/hash.ts';
+import { count, logger, metrics } from '../core/powertools.ts';
+import type { Queue, QueueMessage } from '../core/queue.ts';
+import type { SecretStore } from '../core/secrets.ts';
+import { sources } from '../sources/registry.ts';
+import type { Delivery, SourceContext } from '../sources/source.ts';
+
+export interface IngestDeps {
+  config: Config;
+  secrets: SecretStore;
+  queue: Queue;
+  now: () => number;
+}
+
+// Only what the handler reads of an HTTP API (payload v2) event.
+const HttpEvent = z.object({
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().default(false),
+  headers: z.record(z.string(), z.string().optional()).default({}),
+  pathParameters: z.object({ connectionId: z.string() }).partial().optional(),
+});
+
+/**
+ * The webhook receiver, `POST /webhooks/{connectionId}`: verify on the raw body, parse,
+ * normalise, queue, answer 202, well within the PMS's timeout. Bad input gets a 4xx with
+ * a stable code and one sentence, and nothing is queued; only a failed enqueue is a 5xx,
+ * so the PMS retries.
+ */
+export function createIngestHandler(deps: IngestDeps) {
+  const handler = async (rawEvent: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const parsedEvent = HttpEvent.safeParse(rawEvent);
+    if (!parsedEvent.success) return reply(400, { error: { code: 'invalid_request', message: 'The request could not be read.' } });
+    const event = parsedEvent.data;
+    const connectionId = event.pathParameters?.connectionId ?? '';
+    logger.appendKeys({ connectionId });
+    count('WebhookReceived');
+    try {
+      const result = await ingest(connectionId, event, deps);
+      if (result.status === 'ignored') {
+        count('WebhookIgnored', { reason: result.reason.split(':')[0]! });
+        logger.info('webhook ignored', { reason: result.reason });
+        return reply(200, result);
+      }
+      count('WebhookAccepted');
+      metrics.addMetric('ReservationsEnqueued', 'Count', result.reservations.length);
+      return reply(202, result);
+    } catch (error) {
+      if (error instanceof WebhookError) {
+        count('WebhookRejected', { reason: error.code });
+        logger.info('webhook rejected', { status: error.statusCode, code: error.code });
+        return reply(error.statusCode, { error: { code: error.code, message: error.message } });
+      }
+      count('WebhookFailed');
+      logger.error('webhook could not be handled', { error: errorMessage(error) });
+      return reply(500, { error: { code: 'internal_error', message: 'The webhook could not be handled; please retry.' } });
+    } finally {
+      logger.removeKeys(['connectionId', 'deliveryId']);
+    }
+  };
+
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+}
+
+type IngestResult =
+  | { status: 'ignored'; reason: string }
+  | { status: 'accepted'; deliveryId: string; reservations: { reservationId: string; propertyId: string; status: string }[] };
+
+async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, deps: IngestDeps): Promise<IngestResult> {
+  const connection = deps.config.connections[connectionId];
+  if (!connection) throw new WebhookError(404, 'unknown_connection', `No connection named "${connectionId}" is configured.`);
+
+  const bodyBytes = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : Buffer.from(event.body ?? '', 'utf8');
+  if (bodyBytes.length > deps.config.maxBodyBytes) {
+    throw new WebhookError(413, 'payload_too_large', `The body is ${bodyBytes.length} bytes; the limit is ${deps.config.maxBodyBytes}.`);
+  }
+  const delivery: Delivery = { rawBody: bodyBytes.toString('utf8'), headers: lowerCaseHeaders(event.headers) };
+  const source = sources[connection.pms];
+  const context: SourceContext = { connectionId, connection, now: deps.now() };
+
+  let secret: unknown;
+  try {
+    secret = await deps.secrets.get(connection.secret);
+  } catch (error) {
+    // Our misconfiguration, not the sender's: a 5xx makes the PMS retry once it is fixed.
+    logger.error('connection secret unavailable', { error: errorMessage(error) });
+    throw new WebhookError(503, 'secret_unavailable', 'The connection cannot verify deliveries right now; please retry.');
+  }
+  const verified = source.verify(delivery, secret, context); // before any parsing
+  const deliveryId = verified.deliveryId ?? `sha256:${sha256Hex(bodyBytes)}`;
+  logger.appendKeys({ deliveryId });
+
+  let body: unknown;
+  try {
+    body = JSON.parse(delivery.rawBody);
+  } catch {
+    throw new WebhookError(400, 'invalid_json', 'The body is not valid JSON.');
+  }
+  const parsed = source.parse(body, context);
+  if (parsed.kind === 'ignored') return { status: 'ignored', reason: parsed.reason };
+
+  for (const reservation of parsed.reservations) {
+    for (const dropped of reservation.dropped) {
+      count('OptionalFieldDropped', { field: dropped.field, reason: dropped.reason });
+      logger.info('optional field dropped', { reservationId: reservation.reservationId, field: dropped.field, reason: dropped.reason });
+    }
+  }
+  const receivedAt = deps.now();
+  const messages: QueueMessage[] = parsed.reservations.map((reservation) => ({ v: 1, kind: 'reservation', connectionId, deliveryId, receivedAt, reservation }));
+  try {
+    await deps.queue.send(messages);
+  } catch (error) {
+    logger.error('enqueue failed', { error: errorMessage(error) });
+    throw new WebhookError(503, 'enqueue_failed', 'The delivery could not be queued; please retry.');
+  }
+  return {
+    status: 'accepted',
+    deliveryId,
+    reservations: parsed.reservations.map((r) => ({ reservationId: r.reservationId, propertyId: r.propertyId, status: r.status })),
+  };
+}
+
+function lowerCaseHeaders(headers: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name.toLowerCase()] = value;
+  return out;
+}
+
+function reply(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}

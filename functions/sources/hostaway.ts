@@ -1,0 +1,152 @@
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { normaliseCountry, normaliseEmail, normaliseLanguage, normalisePhone, text } from '../core/contact.ts';
+import { WebhookError } from '../core/errors.ts';
+import { emptyGuest, type DroppedField, type Reservation, type ReservationStatus } from '../core/reservation.ts';
+import { rotatingValues } from '../core/secrets.ts';
+import { hourToLocalTime } from '../core/time.ts';
+import { parsePayload } from './payload.ts';
+import { propertyOf, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
+
+/**
+ * Hostaway unified webhooks: one URL receives every event; reservations arrive whole as
+ * `reservation.created` / `reservation.updated` (a cancellation is an update with
+ * `status: cancelled`). Delivery auth is HTTP Basic, which Hostaway makes optional and
+ * guest-sync requires.
+ *
+ * `updatedOn` ("YYYY-MM-DD HH:MM:SS", no zone, one-second resolution) is read as UTC: it is
+ * only compared with other `updatedOn` values of the same reservation, so the zone does
+ * not matter as long as it is read the same way every time.
+ */
+
+const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
+
+const date = z.iso.date('expected a date YYYY-MM-DD');
+const hostawayTimestamp = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS"');
+const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'expected a numeric id')]);
+
+// Only what a reservation cannot do without is required; everything else is read leniently.
+const HostawayReservation = z.object({
+  id,
+  listingMapId: id,
+  status: z.string().min(1),
+  arrivalDate: date,
+  departureDate: date,
+  updatedOn: hostawayTimestamp.optional(),
+  insertedOn: hostawayTimestamp.optional(),
+});
+
+const statusMap: Record<string, ReservationStatus> = {
+  new: 'confirmed',
+  modified: 'confirmed',
+  cancelled: 'cancelled',
+  ownerStay: 'owner_block',
+  pending: 'tentative',
+  awaitingPayment: 'tentative',
+  awaitingGuestVerification: 'tentative',
+  unconfirmed: 'tentative',
+  declined: 'declined',
+  expired: 'expired',
+  inquiry: 'inquiry',
+  inquiryPreapproved: 'inquiry',
+  inquiryDenied: 'inquiry',
+  inquiryTimedout: 'inquiry',
+  inquiryNotPossible: 'inquiry',
+};
+
+export const hostaway: Source = {
+  verify(delivery: Delivery, secret: unknown) {
+    const header = delivery.headers['authorization'];
+    if (!header) throw new WebhookError(401, 'missing_credentials', 'HTTP Basic credentials are required for this connection.');
+    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    const offered = match ? Buffer.from(match[1]!, 'base64') : Buffer.alloc(0);
+    const accepted = rotatingValues(secret).map((value) => {
+      const parsed = BasicSecret.parse(value);
+      return Buffer.from(`${parsed.username}:${parsed.password}`);
+    });
+    if (!accepted.some((expected) => expected.length === offered.length && timingSafeEqual(expected, offered))) {
+      throw new WebhookError(401, 'invalid_credentials', 'The HTTP Basic user name or password is wrong.');
+    }
+    return {};
+  },
+
+  parse(body: unknown, context: SourceContext): ParsedDelivery {
+    if (!isObject(body)) throw new WebhookError(400, 'invalid_payload', 'The body must be a JSON object.');
+    // Some deliveries nest the envelope under `payload`.
+    const envelope = isObject(body.payload) && !('data' in body) ? body.payload : body;
+    const event = typeof envelope.event === 'string' ? envelope.event : undefined;
+    const data = envelope.data;
+    if (data === 'test' || event === undefined && !isObject(data)) return { kind: 'ignored', reason: 'test_ping' };
+    if (event !== undefined && !event.startsWith('reservation.')) return { kind: 'ignored', reason: `not_a_reservation_event:${event}` };
+    if (typeof envelope.object === 'string' && envelope.object !== 'reservation') return { kind: 'ignored', reason: `not_a_reservation_object:${envelope.object}` };
+    if (!isObject(data)) throw new WebhookError(400, 'missing_field', 'The field data is required and must hold the reservation.');
+
+    const required = parsePayload(HostawayReservation, data, 'data');
+    if (required.departureDate < required.arrivalDate) {
+      throw new WebhookError(400, 'invalid_field', 'The field data.departureDate is before data.arrivalDate.');
+    }
+    const updatedOn = required.updatedOn ?? required.insertedOn;
+    if (!updatedOn) throw new WebhookError(400, 'missing_field', 'The field data.updatedOn is required to order updates.');
+
+    const propertyId = String(required.listingMapId);
+    const property = propertyOf(context, propertyId);
+    const dropped: DroppedField[] = [];
+    const country = normaliseCountry(data.guestCountry);
+    const email = normaliseEmail(data.guestEmail, 'guest.email');
+    const phone = normalisePhone(data.phone, 'guest.phone', property?.country ?? country);
+    if (email.dropped) dropped.push(email.dropped);
+    if (phone.dropped) dropped.push(phone.dropped);
+
+    const reservation: Reservation = {
+      source: 'hostaway',
+      connectionId: context.connectionId,
+      reservationId: String(required.id),
+      propertyId,
+      unitId: unitOf(data),
+      status: statusMap[required.status] ?? 'tentative',
+      sourceStatus: required.status,
+      stay: {
+        checkInDate: required.arrivalDate,
+        checkOutDate: required.departureDate,
+        checkInTime: hour(data.checkInTime),
+        checkOutTime: hour(data.checkOutTime),
+        timeZone: null,
+      },
+      guest: {
+        ...emptyGuest,
+        firstName: text(data.guestFirstName),
+        lastName: text(data.guestLastName),
+        fullName: text(data.guestName),
+        email: email.value,
+        phone: phone.value,
+        language: normaliseLanguage(data.guestLocale),
+        country,
+      },
+      partySize: count(data.numberOfGuests),
+      sourceVersion: Date.parse(`${updatedOn.replace(' ', 'T')}Z`),
+      dropped,
+    };
+    return { kind: 'reservations', reservations: [reservation] };
+  },
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hour(value: unknown): string | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 23 ? hourToLocalTime(value) : null;
+}
+
+function count(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
+}
+
+function unitOf(data: Record<string, unknown>): string | null {
+  const units = Array.isArray(data.reservationUnit) ? data.reservationUnit : [];
+  const first: unknown = units[0];
+  if (isObject(first) && (typeof first.listingUnitId === 'number' || typeof first.listingUnitId === 'string')) {
+    return String(first.listingUnitId);
+  }
+  return null;
+}

@@ -1,0 +1,38 @@
+import type { ConnectionConfig, PropertyConfig } from '../core/config.ts';
+import type { Reservation } from '../core/reservation.ts';
+
+/** One webhook delivery as the HTTP front received it: the raw body, before any parsing. */
+export interface Delivery {
+  rawBody: string;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+}
+
+export interface SourceContext {
+  connectionId: string;
+  connection: ConnectionConfig;
+  /** Epoch ms. */
+  now: number;
+}
+
+export interface Verified {
+  /** The PMS's own id for this delivery, stable across its retries (e.g. `webhook-id`), if it sends one. */
+  deliveryId?: string;
+}
+
+export type ParsedDelivery =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'reservations'; reservations: Reservation[] };
+
+/**
+ * A PMS adapter. `verify` runs on the raw body before any JSON parsing and throws a
+ * 401 WebhookError; `parse` throws a 400 WebhookError for a payload it cannot use.
+ */
+export interface Source {
+  verify(delivery: Delivery, secret: unknown, context: SourceContext): Verified;
+  parse(body: unknown, context: SourceContext): ParsedDelivery;
+}
+
+export function propertyOf(context: SourceContext, propertyId: string): PropertyConfig | undefined {
+  return context.connection.properties[propertyId];
+}

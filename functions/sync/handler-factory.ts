@@ -1,0 +1,82 @@
+import {
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { RetryableError, errorMessage } from '../core/errors.ts';
+import { count, logger, metrics } from '../core/powertools.ts';
+import { QueueMessage, type Queue } from '../core/queue.ts';
+import { syncReservation, type SyncDeps } from './sync.ts';
+
+export interface SyncHandlerDeps extends SyncDeps {
+  /** For backoff: a failed message is hidden for longer than the queue's default. */
+  queue: Queue;
+}
+
+/** Longest backoff we set through the visibility timeout. */
+const MAX_BACKOFF_SECONDS = 15 * 60;
+
+/**
+ * The queue worker: each SQS record is one reservation event, processed in group order
+ * with FIFO semantics (a failure holds back only the later messages of the same
+ * reservation) and reported as a partial batch failure.
+ */
+export function createSyncHandler(deps: SyncHandlerDeps) {
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    let message: QueueMessage;
+    try {
+      message = QueueMessage.parse(JSON.parse(record.body));
+    } catch (error) {
+      // Nothing can process it; after maxReceiveCount it reaches the DLQ for a look.
+      count('MessageUnparseable');
+      logger.error('queue message does not match the schema', { messageId: record.messageId, error: errorMessage(error) });
+      throw error;
+    }
+    logger.appendKeys({
+      connectionId: message.connectionId,
+      reservationId: message.reservation.reservationId,
+      deliveryId: message.deliveryId,
+    });
+    try {
+      const outcome = await syncReservation(message, deps);
+      logger.info('reservation synced', {
+        snapshotChanged: outcome.snapshotChanged,
+        unrouted: outcome.unrouted,
+        targets: outcome.targets,
+        status: message.reservation.status,
+      });
+      if (outcome.retry) {
+        await backOff(record, outcome.retry);
+        throw outcome.retry;
+      }
+    } finally {
+      logger.removeKeys(['connectionId', 'reservationId', 'deliveryId']);
+    }
+  };
+
+  const backOff = async (record: SQSRecord, error: RetryableError): Promise<void> => {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+    const exponential = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(receiveCount, 10));
+    const seconds = Math.min(MAX_BACKOFF_SECONDS, Math.max(error.retryAfterSeconds ?? 0, exponential));
+    try {
+      await deps.queue.delay(record.receiptHandle, seconds);
+    } catch (delayError) {
+      // The queue's own visibility timeout still brings it back.
+      logger.warn('could not set backoff on the message', { error: errorMessage(delayError) });
+    }
+  };
+
+  const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const processor = new SqsFifoPartialProcessorAsync();
+    return processPartialResponse(event, processRecord, processor, {
+      context,
+      skipGroupOnError: true,
+      throwOnFullBatchFailure: false,
+    });
+  };
+
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+}

@@ -1,0 +1,14 @@
+import { runtimeFromEnv } from '../core/runtime.ts';
+import { createTargets } from '../targets/registry.ts';
+import { createSyncHandler } from './handler-factory.ts';
+
+const runtime = runtimeFromEnv(process.env);
+
+/** The sync Lambda: SQS FIFO batches in, partial batch failures out. */
+export const handler = createSyncHandler({
+  config: runtime.config,
+  store: runtime.store,
+  queue: runtime.queue,
+  targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store }),
+  now: Date.now,
+});

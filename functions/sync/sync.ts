@@ -1,0 +1,139 @@
+import { findProperty, type Config, type PropertyConfig, type TargetName } from '../core/config.ts';
+import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
+import { fingerprint } from '../core/hash.ts';
+import { count, logger } from '../core/powertools.ts';
+import type { QueueMessage } from '../core/queue.ts';
+import type { Reservation } from '../core/reservation.ts';
+import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
+import { localToEpochSeconds } from '../core/time.ts';
+import type { StatePatch, Target } from '../targets/target.ts';
+
+/**
+ * Level-triggered sync of one reservation: keep the newest snapshot, then drive every
+ * routed target toward it. Duplicates and out-of-order deliveries change nothing,
+ * because an older snapshot is never stored and a target is called only when the
+ * record it should hold differs from the one last applied there.
+ */
+
+export interface SyncDeps {
+  config: Config;
+  store: Store;
+  targets: Partial<Record<TargetName, Target>>;
+  now: () => number;
+}
+
+export interface TargetOutcome {
+  target: TargetName;
+  action: string;
+  error?: { code: string; permanent: boolean };
+}
+
+export interface SyncOutcome {
+  /** Whether this message's snapshot replaced the stored one. */
+  snapshotChanged: boolean;
+  unrouted: boolean;
+  targets: TargetOutcome[];
+  /** The first retryable failure, if any: the message must be retried. */
+  retry?: RetryableError;
+}
+
+export async function syncReservation(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
+  const { reservation } = message;
+  const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
+  const record: SnapshotRecord = {
+    reservation,
+    contentHash: fingerprint({ ...reservation, sourceVersion: 0 }),
+    unrouted: !property,
+    ttl: retentionTtl(reservation, property, deps.config.retentionDays),
+    storedAt: deps.now(),
+  };
+  const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
+  if (!property) {
+    // Kept, not dropped: once the property is configured, a resync recovers it.
+    logger.warn('reservation parked: its property is not in the config', { propertyId: reservation.propertyId });
+    count('ReservationUnrouted', { source: reservation.source });
+    return { snapshotChanged: changed, unrouted: true, targets: [] };
+  }
+
+  const outcome: SyncOutcome = { snapshotChanged: changed, unrouted: false, targets: [] };
+  const current = stored.reservation;
+  for (const name of Object.keys(property.targets) as TargetName[]) {
+    const target = deps.targets[name];
+    if (!target) continue;
+    const result = await reconcileTarget(target, current, property, stored.ttl, deps);
+    outcome.targets.push(result.outcome);
+    if (result.retry && !outcome.retry) outcome.retry = result.retry;
+  }
+  return outcome;
+}
+
+/** One target toward the snapshot; its failure never blocks or repeats the others. */
+async function reconcileTarget(
+  target: Target,
+  reservation: Reservation,
+  property: PropertyConfig,
+  ttl: number,
+  deps: SyncDeps,
+): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
+  const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
+  let state = (await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
+  let desired: Record<string, unknown> | null;
+  try {
+    desired = target.desired(reservation, property);
+  } catch (error) {
+    // The reservation cannot be expressed for this target (e.g. a time that cannot be placed).
+    return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
+  }
+  const wanted = desired === null ? 'absent' : fingerprint(desired);
+  if (state.appliedFingerprint === wanted && state.status !== 'retrying') {
+    count('TargetSkipped', { target: target.name });
+    return { outcome: { target: target.name, action: 'unchanged' } };
+  }
+
+  const save = async (patch: StatePatch): Promise<TargetState> => {
+    const next: TargetState = { ...state, ...patch, ttl, updatedAt: deps.now(), version: state.version + 1 };
+    await deps.store.putTargetState(key, next);
+    state = next;
+    return next;
+  };
+
+  const started = deps.now();
+  try {
+    const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
+    await save({ ...result.patch, lastError: null });
+    count('TargetSynced', { target: target.name, action: result.action });
+    logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
+    return { outcome: { target: target.name, action: result.action } };
+  } catch (error) {
+    return record(error);
+  }
+
+  async function record(error: unknown): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
+    const permanent = !(error instanceof RetryableError) && !(error instanceof StaleWriteError);
+    const code = error instanceof PermanentError || error instanceof RetryableError ? error.code : error instanceof StaleWriteError ? 'stale_state' : 'internal_error';
+    const lastError = { code, message: errorMessage(error), permanent, at: deps.now() };
+    if (error instanceof RetryableError && error.code === 'rate_limited') count('TargetRateLimited', { target: target.name });
+    count(permanent ? 'TargetFailedPermanent' : 'TargetFailedRetryable', { target: target.name });
+    logger.warn('target sync failed', { target: target.name, code, permanent, error: lastError.message });
+    try {
+      // A permanent failure is remembered against this content, so it is retried only when the content changes.
+      await save(permanent ? { status: 'failed', appliedFingerprint: wanted, lastError } : { status: 'retrying', lastError });
+    } catch (saveError) {
+      logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
+    }
+    const outcome: TargetOutcome = { target: target.name, action: 'failed', error: { code, permanent } };
+    if (permanent) return { outcome };
+    return { outcome, retry: error instanceof RetryableError ? error : new RetryableError(lastError.message, undefined, code) };
+  }
+}
+
+function freshState(target: string, ttl: number, now: number): TargetState {
+  return { target, status: 'absent', targetIds: {}, appliedFingerprint: null, intent: null, lastError: null, warnings: [], ttl, updatedAt: now, version: 0 };
+}
+
+/** Guest data is kept until checkout plus the configured retention, then DynamoDB expires it. */
+export function retentionTtl(reservation: Reservation, property: PropertyConfig | undefined, retentionDays: number): number {
+  const zone = property?.timeZone ?? reservation.stay.timeZone ?? 'UTC';
+  const time = reservation.stay.checkOutTime ?? property?.checkOutTime ?? '11:00';
+  return localToEpochSeconds(reservation.stay.checkOutDate, time, zone) + retentionDays * 86_400;
+}

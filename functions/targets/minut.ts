@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Config, PropertyConfig } from '../core/config.ts';
+import { PermanentError, RetryableError } from '../core/errors.ts';
+import { sha256Hex } from '../core/hash.ts';
+import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
+import { count, logger } from '../core/powertools.ts';
+import { displayName, hasGuestStay, type Reservation } from '../core/reservation.ts';
+import type { SecretStore } from '../core/secrets.ts';
+import type { Store } from '../core/store.ts';
+import { localToInstant } from '../core/time.ts';
+import type { ApplyInput, ApplyResult, Target } from './target.ts';
+
+/**
+ * Minut (https://api.minut.com/v8): a guest per stay in a home.
+ * - OAuth client_credentials; the token is shared by every worker through the store and
+ *   refreshed ahead of `expires_in` by whichever worker takes the refresh lease.
+ * - Create does not deduplicate, so before any POST we look through the home's guests
+ *   (all pages) for one with the same check-in time and name: hosts who also use Minut's
+ *   native PMS integration have it already (read-only: left alone), and a create whose
+ *   response was lost shows up there too. An intent is stored before the POST.
+ * - Read-only guests (native integrations) are never changed or deleted.
+ */
+
+export type MinutGuestRecord = {
+  name: string;
+  email: string | null;
+  phone_number: string | null;
+  checkin_time: string;
+  checkout_time: string;
+};
+
+const MinutCredentials = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive().default(3600) });
+const MinutGuest = z.object({
+  guest_id: z.string(),
+  name: z.string().nullish(),
+  checkin_time: z.string().nullish(),
+  readonly: z.boolean().nullish(),
+  validation_errors: z.array(z.string()).nullish(),
+});
+type MinutGuest = z.infer<typeof MinutGuest>;
+const GuestPage = z.object({
+  guests: z.array(MinutGuest),
+  paging: z.object({ total_count: z.number(), limit: z.number(), offset: z.number() }).partial().optional(),
+});
+const ErrorBody = z.object({ error_key: z.string().optional(), message: z.string().optional() }).loose();
+
+const PAGE_SIZE = 100;
+const LEASE_MS = 10_000;
+
+export interface MinutTargetDeps {
+  config: Config;
+  secrets: SecretStore;
+  store: Store;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Distinguishes workers in the API's logs (User-Agent). */
+  instanceId?: string;
+}
+
+export function createMinutTarget(deps: MinutTargetDeps): Target<MinutGuestRecord> {
+  const settings = deps.config.targets.minut;
+  if (!settings) throw new Error('targets.minut is not configured');
+  const now = deps.now ?? Date.now;
+  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
+  const http = new HttpClient({
+    name: 'minut',
+    requestsPerSecond: settings.requestsPerSecond,
+    userAgent: `guest-sync (${instanceId})`,
+    now,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  const api = new MinutApi(settings.baseUrl.replace(/\/+$/, ''), settings.credentials, http, deps, now, instanceId);
+
+  return {
+    name: 'minut',
+
+    desired(reservation: Reservation, property: PropertyConfig): MinutGuestRecord | null {
+      if (!hasGuestStay(reservation.status)) return null;
+      const zone = property.timeZone;
+      const { stay } = reservation;
+      return {
+        // Minut needs a name; a reservation without one still gets a recognisable guest.
+        name: displayName(reservation.guest) ?? `Guest ${reservation.reservationId}`,
+        email: reservation.guest.email,
+        phone_number: reservation.guest.phone,
+        checkin_time: localToInstant(stay.checkInDate, stay.checkInTime ?? property.checkInTime, zone),
+        checkout_time: localToInstant(stay.checkOutDate, stay.checkOutTime ?? property.checkOutTime, zone),
+      };
+    },
+
+    async apply(input: ApplyInput<MinutGuestRecord>): Promise<ApplyResult> {
+      const homeId = input.property.targets.minut?.homeId;
+      if (!homeId) throw new PermanentError('the property has no Minut home', 'not_routed');
+      const { desired, state } = input;
+      const guestId = state.targetIds.guestId;
+      const ids = { homeId, ...(guestId ? { guestId } : {}) };
+
+      if (guestId && state.status === 'readonly') {
+        // A native-integration guest: Minut keeps it in step itself; we must not touch it.
+        return { action: 'readonly', patch: { status: 'readonly', appliedFingerprint: input.fingerprint } };
+      }
+
+      if (guestId && state.targetIds.homeId === homeId) {
+        if (desired === null) {
+          await api.deleteGuest(homeId, guestId);
+          return { action: 'deleted', patch: { status: 'absent', targetIds: { homeId }, appliedFingerprint: input.fingerprint, intent: null, warnings: [] } };
+        }
+        const updated = await api.updateGuest(homeId, guestId, desired);
+        if (updated) {
+          return { action: 'updated', patch: { status: 'synced', targetIds: ids, appliedFingerprint: input.fingerprint, intent: null, warnings: updated.validation_errors ?? [] } };
+        }
+        // Deleted in Minut behind our back: fall through and create it again.
+      } else if (guestId) {
+        // The property moved to another home: remove the guest from the old one first.
+        await api.deleteGuest(state.targetIds.homeId!, guestId);
+      }
+
+      if (desired === null) {
+        return { action: 'unchanged', patch: { status: 'absent', targetIds: { homeId }, appliedFingerprint: input.fingerprint, intent: null } };
+      }
+
+      const candidates = [desired, ...(state.intent ? [state.intent.desired as MinutGuestRecord] : [])];
+      const existing = await api.findGuest(homeId, candidates);
+      if (existing?.readonly) {
+        logger.warn('Minut already has this stay as a read-only guest from a native integration; leaving it alone', { homeId, guestId: existing.guest_id });
+        count('MinutReadonlyGuest');
+        return {
+          action: 'readonly',
+          patch: { status: 'readonly', targetIds: { homeId, guestId: existing.guest_id }, appliedFingerprint: input.fingerprint, intent: null, warnings: ['readonly_guest'] },
+        };
+      }
+      if (existing) {
+        const updated = await api.updateGuest(homeId, existing.guest_id, desired);
+        return {
+          action: 'adopted',
+          patch: { status: 'synced', targetIds: { homeId, guestId: existing.guest_id }, appliedFingerprint: input.fingerprint, intent: null, warnings: updated?.validation_errors ?? [] },
+        };
+      }
+
+      await input.save({ intent: { fingerprint: input.fingerprint, startedAt: now(), desired }, targetIds: { homeId } });
+      const created = await api.createGuest(homeId, desired);
+      const warnings = created.validation_errors ?? [];
+      if (warnings.length > 0) count('MinutValidationErrors');
+      return {
+        action: 'created',
+        patch: { status: 'synced', targetIds: { homeId, guestId: created.guest_id }, appliedFingerprint: input.fingerprint, intent: null, warnings },
+      };
+    },
+  };
+}
+
+class MinutApi {
+  private memoryToken: { accessToken: string; refreshAt: number } | undefined;
+  private readonly tokenKey: string;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly credentialsRef: string,
+    private readonly http: HttpClient,
+    private readonly deps: MinutTargetDeps,
+    private readonly now: () => number,
+    private readonly owner: string,
+  ) {
+    this.tokenKey = `minut#${sha256Hex(`${baseUrl}\n${credentialsRef}`).slice(0, 16)}`;
+  }
+
+  async findGuest(homeId: string, candidates: MinutGuestRecord[]): Promise<MinutGuest | undefined> {
+    const wanted = candidates.map((c) => ({ at: Date.parse(c.checkin_time), name: normaliseName(c.name) }));
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const response = await this.call({ method: 'GET', url: `${this.baseUrl}/homes/${enc(homeId)}/guests?limit=${PAGE_SIZE}&offset=${offset}` });
+      const page = GuestPage.parse(this.expectOk(response, 'list guests'));
+      const match = page.guests.find(
+        (g) => !!g.checkin_time && wanted.some((w) => w.at === Date.parse(g.checkin_time!) && w.name === normaliseName(g.name ?? '')),
+      );
+      if (match) return match;
+      const total = page.paging?.total_count;
+      if (page.guests.length < PAGE_SIZE || (total !== undefined && offset + page.guests.length >= total)) return undefined;
+    }
+  }
+
+  async createGuest(homeId: string, desired: MinutGuestRecord): Promise<MinutGuest> {
+    const response = await this.call({ method: 'POST', url: `${this.baseUrl}/homes/${enc(homeId)}/guests`, body: withoutNulls(desired) });
+    return MinutGuest.parse(this.expectOk(response, 'create guest'));
+  }
+
+  /** PATCH with absolute values (safe to repeat); undefined when the guest no longer exists. */
+  async updateGuest(homeId: string, guestId: string, desired: MinutGuestRecord): Promise<MinutGuest | undefined> {
+    const response = await this.call({ method: 'PATCH', url: `${this.baseUrl}/homes/${enc(homeId)}/guests/${enc(guestId)}`, body: desired });
+    if (response.status === 404) return undefined;
+    return MinutGuest.parse(this.expectOk(response, 'update guest'));
+  }
+
+  async deleteGuest(homeId: string, guestId: string): Promise<void> {
+    const response = await this.call({ method: 'DELETE', url: `${this.baseUrl}/homes/${enc(homeId)}/guests/${enc(guestId)}` });
+    if (response.status === 404) return; // already gone
+    this.expectOk(response, 'delete guest');
+  }
+
+  private async call(request: HttpRequest): Promise<HttpResponse> {
+    const token = await this.token();
+    const response = await this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } });
+    if (response.status !== 401) return response;
+    // Revoked or expired early: forget it and try once with a fresh one.
+    this.memoryToken = undefined;
+    await this.deps.store.dropToken(this.tokenKey, token);
+    const fresh = await this.token();
+    return this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${fresh}` } });
+  }
+
+  private expectOk(response: HttpResponse, what: string): unknown {
+    if (response.status >= 200 && response.status < 300) return response.json;
+    const body = ErrorBody.safeParse(response.json ?? {});
+    const key = (body.success && body.data.error_key) || `http_${response.status}`;
+    if (response.status === 401 || response.status === 403) count('TargetAuthFailure', { target: 'minut' });
+    throw new PermanentError(`Minut refused to ${what} (${response.status} ${key})`, key, response.status);
+  }
+
+  /** A valid access token: from memory, else the shared store, else a new grant by one worker. */
+  private async token(): Promise<string> {
+    if (this.memoryToken && this.memoryToken.refreshAt > this.now()) return this.memoryToken.accessToken;
+    const deadline = this.now() + LEASE_MS * 2;
+    for (;;) {
+      const cached = await this.deps.store.getToken(this.tokenKey);
+      if (cached?.accessToken && cached.refreshAt && cached.refreshAt > this.now()) {
+        this.memoryToken = { accessToken: cached.accessToken, refreshAt: cached.refreshAt };
+        return cached.accessToken;
+      }
+      if (await this.deps.store.tryLeaseToken(this.tokenKey, this.owner, this.now() + LEASE_MS, this.now())) {
+        return this.grant();
+      }
+      // Another worker is fetching one; wait for it rather than asking Minut twice.
+      if (this.now() > deadline) throw new RetryableError('minut: timed out waiting for another worker to refresh the token', 1, 'token_refresh_timeout');
+      await (this.deps.sleep ?? sleep)(150);
+    }
+  }
+
+  private async grant(): Promise<string> {
+    const credentials = MinutCredentials.parse(await this.deps.secrets.get(this.credentialsRef));
+    const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64');
+    const response = await this.http.request({
+      method: 'POST',
+      url: `${this.baseUrl}/oauth/token`,
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&response_type=token',
+      idempotent: true,
+    });
+    if (response.status !== 200) {
+      count('TargetAuthFailure', { target: 'minut' });
+      throw new PermanentError(`Minut refused the client credentials (${response.status})`, response.status === 401 ? 'invalid_client' : `http_${response.status}`, response.status);
+    }
+    const token = TokenResponse.parse(response.json);
+    const lifetimeMs = token.expires_in * 1000;
+    const expiresAt = this.now() + lifetimeMs;
+    // Refresh ahead of expiry: 5 minutes early, or a tenth of a short lifetime.
+    const refreshAt = expiresAt - Math.min(300_000, lifetimeMs / 10);
+    await this.deps.store.putToken(this.tokenKey, this.owner, token.access_token, expiresAt, refreshAt);
+    this.memoryToken = { accessToken: token.access_token, refreshAt };
+    return token.access_token;
+  }
+}
+
+function normaliseName(name: string): string {
+  return name.normalize('NFC').replace(/\s+/g, ' ').trim().toLocaleLowerCase();
+}
+
+function withoutNulls(record: MinutGuestRecord): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => entry[1] !== null));
+}
+
+function enc(value: string): string {
+  return encodeURIComponent(value);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,35 @@
+import type { PropertyConfig, TargetName } from '../core/config.ts';
+import type { Reservation } from '../core/reservation.ts';
+import type { ReservationKey, TargetState } from '../core/store.ts';
+
+/**
+ * A target adapter. Sync asks it for the record the target should hold (`desired`; null
+ * when no guest should exist) and, only when that differs from what was applied last,
+ * to `apply` it. `apply` creates, updates or removes, and returns the new state; it may
+ * call `save` in between (e.g. an intent before a create) so a crash leaves a trace.
+ */
+export interface Target<Desired extends Record<string, unknown> = Record<string, unknown>> {
+  readonly name: TargetName;
+  desired(reservation: Reservation, property: PropertyConfig): Desired | null;
+  apply(input: ApplyInput<Desired>): Promise<ApplyResult>;
+}
+
+export interface ApplyInput<Desired> {
+  key: ReservationKey;
+  reservation: Reservation;
+  property: PropertyConfig;
+  desired: Desired | null;
+  fingerprint: string;
+  /** The stored state, or a fresh one (version 0) for a first sync. */
+  state: TargetState;
+  /** Persists a state (version bumped by the caller's rules) and returns what was saved. */
+  save(next: StatePatch): Promise<TargetState>;
+}
+
+export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings'>>;
+
+export interface ApplyResult {
+  patch: StatePatch;
+  /** What happened, for logs and metrics: created, updated, deleted, adopted, unchanged, readonly. */
+  action: string;
+}

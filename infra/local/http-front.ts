@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { localContext } from './lambda-context.ts';
+
+/**
+ * The local stand-in for the HTTP API: turns `POST /webhooks/{connectionId}` into the
+ * payload-v2 event API Gateway would send (raw body untouched, base64 for non-text
+ * content types, as API Gateway does) and answers `GET /health`.
+ */
+
+export type IngestHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** API Gateway's own payload cap; the function applies the (smaller) configured limit. */
+const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
+
+export async function startHttpFront(options: { port: number; host: string; ingest: IngestHandler; health: () => Record<string, unknown> }): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    void route(req, res, options).catch((error: unknown) => {
+      send(res, 500, { error: { code: 'internal_error', message: (error as Error).message } });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://${options.host}:${port}` };
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, options: { ingest: IngestHandler; health: () => Record<string, unknown> }): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { status: 'ok', ...options.health() });
+  const match = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
+  if (!match || req.method !== 'POST') return send(res, 404, { message: 'Not Found' });
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  const contentType = String(req.headers['content-type'] ?? '');
+  const isText = /^(text\/|application\/(json|[\w.+-]*\+json|x-www-form-urlencoded|xml))/i.test(contentType);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const now = new Date();
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: 'POST /webhooks/{connectionId}',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    pathParameters: { connectionId: decodeURIComponent(match[1]!) },
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: String(req.headers.host ?? 'localhost'),
+      domainPrefix: 'local',
+      http: { method: 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: String(req.headers['user-agent'] ?? '') },
+      requestId: randomUUID(),
+      routeKey: 'POST /webhooks/{connectionId}',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+  const result = await options.ingest(event, localContext('guest-sync-ingest', 10_000));
+  res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string> | undefined);
+  res.end(result.body ?? '');
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

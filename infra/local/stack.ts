@@ -1,0 +1,239 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import dynalite from 'dynalite';
+import { startFauxqs } from 'fauxqs';
+import { loadConfigFile, type Config } from '../../functions/core/config.ts';
+import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
+import { runtimeFromEnv } from '../../functions/core/runtime.ts';
+import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
+import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
+import { createTargets } from '../../functions/targets/registry.ts';
+import { startHttpFront } from './http-front.ts';
+import { startPoller, type Poller } from './poller.ts';
+import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
+import type { MinutSandboxOptions } from './sandboxes/minut.ts';
+
+/**
+ * The whole of guest-sync on one machine, in one process and offline: dynalite for
+ * DynamoDB, fauxqs for SQS, the vendor sandboxes, the HTTP front in place of API
+ * Gateway and a poller in place of Lambda's event source mapping, running the same
+ * handler code as Lambda. `npm start` and the end-to-end tests both use it.
+ */
+
+export const DEFAULT_PORTS = { http: 3000, sandbox: 4010, sqs: 4566, dynamodb: 8000 } as const;
+/** The sandbox origin the example config names; rewritten when the sandbox runs elsewhere. */
+const EXAMPLE_SANDBOX_ORIGINS = ['http://127.0.0.1:4010', 'http://localhost:4010'];
+
+export interface LocalStackOptions {
+  /** 0 picks a free port (tests); defaults are DESIGN.md's. */
+  ports?: Partial<Record<keyof typeof DEFAULT_PORTS, number>>;
+  host?: string;
+  /** Folder for DynamoDB and SQS data that survives restarts; null keeps everything in memory. */
+  dataDir?: string | null;
+  configPath?: string;
+  secretsFiles?: string[];
+  /** Extra env for the handlers, e.g. GUEST_SYNC_SECRET_* overrides. */
+  env?: Record<string, string>;
+  /** Queue visibility timeout; short locally so retries are visible quickly. */
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  /** How many sync "Lambda instances" poll at once, each with its own handler. */
+  syncWorkers?: number;
+  minut?: MinutSandboxOptions;
+  onError?: (error: unknown) => void;
+}
+
+export interface LocalStack {
+  urls: { webhooks: string; sandbox: string; sqs: string; dynamodb: string };
+  queueUrl: string;
+  dlqUrl: string;
+  tableName: string;
+  config: Config;
+  /** The env a handler, CLI or bundle needs to talk to this stack. */
+  env: Record<string, string>;
+  sandbox: SandboxServer;
+  sqs: SQSClient;
+  dynamodb: DynamoDBClient;
+  /** Resolves once the queue is empty and no batch is in flight (or rejects after timeoutMs). */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const dataDir = options.dataDir === undefined ? null : options.dataDir;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    // DynamoDB
+    if (dataDir) mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
+    const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}) });
+    await listen(ddbServer, ports.dynamodb, host);
+    stops.push(() => close(ddbServer));
+    const dynamodbUrl = `http://${host}:${(ddbServer.address() as AddressInfo).port}`;
+
+    // SQS
+    if (dataDir) mkdirSync(join(dataDir, 'sqs'), { recursive: true });
+    const fauxqs = await startFauxqs({ port: ports.sqs, host, logger: false, ...(dataDir ? { dataDir: join(dataDir, 'sqs') } : {}) });
+    stops.push(() => fauxqs.stop());
+    const sqsUrl = `http://${host}:${fauxqs.port}`;
+
+    // Vendor sandboxes
+    const sandbox = await startSandboxServer({ port: ports.sandbox, host, ...(options.minut ? { minut: options.minut } : {}) });
+    stops.push(() => sandbox.stop());
+
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    const dynamodb = new DynamoDBClient({ endpoint: dynamodbUrl, region: 'us-east-1', credentials });
+    const sqs = new SQSClient({ endpoint: sqsUrl, region: 'us-east-1', credentials, useQueueUrlAsEndpoint: false });
+    stops.push(async () => {
+      dynamodb.destroy();
+      sqs.destroy();
+    });
+
+    const tableName = 'guest-sync';
+    await createTable(dynamodb, tableName);
+    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 5, options.maxReceiveCount ?? 5);
+
+    // The config, pointed at wherever the sandbox really listens.
+    const sourceConfig = resolve(options.configPath ?? 'config/guest-sync.example.json');
+    const config = withSandboxOrigin(loadConfigFile(sourceConfig), sandbox.url);
+    const configDir = mkdtempSync(join(tmpdir(), 'guest-sync-config-'));
+    const configPath = join(configDir, 'guest-sync.config.json');
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+
+    const env: Record<string, string> = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
+      AWS_ENDPOINT_URL_SQS: sqsUrl,
+      GUEST_SYNC_CONFIG: configPath,
+      GUEST_SYNC_TABLE: tableName,
+      GUEST_SYNC_QUEUE_URL: queueUrl,
+      GUEST_SYNC_DLQ_URL: dlqUrl,
+      GUEST_SYNC_SECRETS: 'local',
+      GUEST_SYNC_SECRETS_FILES: (options.secretsFiles ?? ['config/secrets.example.json', '.secrets.json']).map((f) => resolve(f)).join(','),
+      ...options.env,
+    };
+    const handlerEnv = { ...process.env, ...env };
+
+    const ingestRuntime = runtimeFromEnv(handlerEnv);
+    const ingest = createIngestHandler({ config: ingestRuntime.config, secrets: ingestRuntime.secrets, queue: ingestRuntime.queue, now: Date.now });
+    const pollers: Poller[] = [];
+    for (let i = 0; i < (options.syncWorkers ?? 1); i++) {
+      // Each worker is its own "Lambda instance": its own clients, token memory and pacing.
+      const runtime = runtimeFromEnv(handlerEnv);
+      const handler = createSyncHandler({
+        config: runtime.config,
+        store: runtime.store,
+        queue: runtime.queue,
+        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
+        now: Date.now,
+      });
+      pollers.push(startPoller({ sqs, queueUrl, queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
+    }
+    stops.push(async () => {
+      await Promise.all(pollers.map((p) => p.stop()));
+    });
+
+    const front = await startHttpFront({ port: ports.http, host, ingest, health: () => ({ queue: 'guest-sync-events.fifo', table: tableName }) });
+    stops.push(() => close(front.server));
+
+    const queueDepth = async (url: string) => {
+      const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }));
+      const a = out.Attributes ?? {};
+      return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+    };
+
+    return {
+      urls: { webhooks: front.url, sandbox: sandbox.url, sqs: sqsUrl, dynamodb: dynamodbUrl },
+      queueUrl,
+      dlqUrl,
+      tableName,
+      config,
+      env,
+      sandbox,
+      sqs,
+      dynamodb,
+      async drain(timeoutMs = 30_000) {
+        const deadline = Date.now() + timeoutMs;
+        let quietSince: number | undefined;
+        for (;;) {
+          const idle = (await queueDepth(queueUrl)) === 0 && pollers.every((p) => p.inFlight() === 0);
+          if (idle) {
+            quietSince ??= Date.now();
+            if (Date.now() - quietSince >= 300) return;
+          } else quietSince = undefined;
+          if (Date.now() > deadline) throw new Error(`queue not drained after ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Points any target at the example's sandbox origin to the sandbox actually running. */
+function withSandboxOrigin(config: Config, sandboxUrl: string): Config {
+  const targets = { ...config.targets };
+  for (const [name, target] of Object.entries(targets) as [keyof Config['targets'], NonNullable<Config['targets'][keyof Config['targets']]>][]) {
+    const origin = EXAMPLE_SANDBOX_ORIGINS.find((o) => target.baseUrl.startsWith(o));
+    if (origin) targets[name] = { ...target, baseUrl: sandboxUrl + target.baseUrl.slice(origin.length) };
+  }
+  return { ...config, targets };
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    // dynalite has no TTL API: expiry is configured only on AWS (CDK).
+    await client.send(new CreateTableCommand({ TableName: tableName, ...tableDefinition }));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error; // kept from an earlier run
+  }
+}
+
+async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number) {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'guest-sync-dlq.fifo', Attributes: { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 86_400) } }));
+  const dlqUrl = dlq.QueueUrl!;
+  const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'guest-sync-events.fifo',
+      Attributes: {
+        FifoQueue: 'true',
+        VisibilityTimeout: String(visibilityTimeout),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount }),
+      },
+    }),
+  );
+  const queueUrl = queue.QueueUrl!;
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return { queueUrl, queueArn: attrs.Attributes!.QueueArn!, dlqUrl };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolvePromise());
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolvePromise) => {
+    server.closeAllConnections?.();
+    server.close(() => resolvePromise());
+  });
+}
