@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
-import { count, logger, metrics } from '../core/powertools.ts';
+import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
 import type { Queue, QueueMessage } from '../core/queue.ts';
 import type { SecretStore } from '../core/secrets.ts';
 import { sources } from '../sources/registry.ts';
@@ -49,7 +49,7 @@ export function createIngestHandler(deps: IngestDeps) {
         return reply(200, result);
       }
       count('WebhookAccepted');
-      metrics.addMetric('ReservationsEnqueued', 'Count', result.reservations.length);
+      metrics.addMetric('ReservationsEnqueued', MetricUnit.Count, result.reservations.length);
       return reply(202, result);
     } catch (error) {
       if (error instanceof WebhookError) {

@@ -7,7 +7,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { RetryableError, errorMessage } from '../core/errors.ts';
-import { count, logger, metrics } from '../core/powertools.ts';
+import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
 import { QueueMessage, type Queue } from '../core/queue.ts';
 import { syncReservation, type SyncDeps } from './sync.ts';
 
@@ -70,6 +70,7 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
   };
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    metrics.addMetric('MessagesReceived', MetricUnit.Count, event.Records.length);
     const processor = new SqsFifoPartialProcessorAsync();
     return processPartialResponse(event, processRecord, processor, {
       context,
