@@ -56,8 +56,8 @@ export const MinutTargetConfig = z.strictObject({
   baseUrl: z.url(),
   /** Secret holding `{"clientId","clientSecret"}` for the client_credentials grant. */
   credentials: secretRef,
-  /** Client-side pacing below Minut's documented 5 requests per second. */
-  requestsPerSecond: z.number().positive().default(4),
+  /** Client-side pacing: Minut allows 5/s in bursts but 120/min sustained, i.e. 2/s. */
+  requestsPerSecond: z.number().positive().default(2),
 });
 
 export const Config = z.strictObject({

@@ -7,14 +7,17 @@ export function parsePayload<T extends z.ZodType>(schema: T, body: unknown, pref
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || 'body';
-  const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-  throw new WebhookError(
-    400,
-    missing ? 'missing_field' : 'invalid_field',
-    missing ? `The field ${path} is required.` : `The field ${path} is invalid: ${issue.message.toLowerCase()}.`,
-  );
+  if (valueAt(body, issue.path) === undefined) {
+    throw new WebhookError(400, 'missing_field', `The field ${path} is required.`);
+  }
+  throw new WebhookError(400, 'invalid_field', `The field ${path} is invalid: ${issue.message.replace(/\.$/, '')}.`);
 }
 
-export function invalidPayload(message: string): WebhookError {
-  return new WebhookError(400, 'invalid_payload', message);
+function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }

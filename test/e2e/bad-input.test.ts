@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { hostawayDelivery, HOSTAWAY_AUTH } from '../support/hostaway.ts';
+import { postWebhook, queueDepth, sendHostaway, startTestStack, tableItemCount } from '../support/stack.ts';
+
+/** No sync worker runs here, so anything ingest queued would still be in the queue. */
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({ syncWorkers: 0 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const GENERIC_SECRET = 'whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=';
+const genericBody = JSON.stringify({
+  type: 'reservation.upserted',
+  reservation: { id: 'R-9', propertyId: 'city-flat', status: 'confirmed', checkInDate: '2026-12-18', checkOutDate: '2026-12-22', version: 1, guest: { firstName: 'A', lastName: 'B' } },
+});
+const now = () => Math.floor(Date.now() / 1000);
+const sendGeneric = (body: string, headers: Record<string, string>) => postWebhook(stack, 'generic-demo', body, headers);
+
+type Case = { name: string; send: () => Promise<{ status: number; body: { error?: { code: string; message: string } } }>; status: number; code: string };
+
+const cases: Case[] = [
+  { name: 'a body that is not JSON', send: () => sendHostaway(stack, '{"event": "reservation.created", '), status: 400, code: 'invalid_json' },
+  { name: 'a JSON array', send: () => sendHostaway(stack, '[]'), status: 400, code: 'invalid_payload' },
+  { name: 'a wrong type (arrivalDate as a number)', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { arrivalDate: 20260710 })), status: 400, code: 'invalid_field' },
+  { name: 'a malformed date', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { departureDate: '14/07/2026' })), status: 400, code: 'invalid_field' },
+  { name: 'a missing listing id', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { listingMapId: undefined })), status: 400, code: 'missing_field' },
+  { name: 'a departure before the arrival', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { arrivalDate: '2026-07-14', departureDate: '2026-07-10' })), status: 400, code: 'invalid_field' },
+  { name: 'a reservation event without data', send: () => sendHostaway(stack, { object: 'reservation', event: 'reservation.created' }), status: 400, code: 'missing_field' },
+  { name: 'no Basic credentials', send: () => postWebhook(stack, 'hostaway-demo', JSON.stringify(hostawayDelivery('reservation.created')), {}), status: 401, code: 'missing_credentials' },
+  { name: 'a wrong Basic password', send: () => sendHostaway(stack, hostawayDelivery('reservation.created'), `Basic ${Buffer.from('hostaway-demo:wrong').toString('base64')}`), status: 401, code: 'invalid_credentials' },
+  { name: 'a generic delivery without signature headers', send: () => sendGeneric(genericBody, {}), status: 401, code: 'missing_signature' },
+  { name: 'a bad Standard Webhooks signature (tampered body)', send: () => sendGeneric(genericBody.replace('R-9', 'R-8'), signStandardWebhook(GENERIC_SECRET, 'msg_1', now(), genericBody)), status: 401, code: 'invalid_signature' },
+  { name: 'a signature made with another secret', send: () => sendGeneric(genericBody, signStandardWebhook('whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC0zMmI=', 'msg_2', now(), genericBody)), status: 401, code: 'invalid_signature' },
+  { name: 'a stale timestamp', send: () => sendGeneric(genericBody, signStandardWebhook(GENERIC_SECRET, 'msg_3', now() - 600, genericBody)), status: 401, code: 'stale_timestamp' },
+  { name: 'a future timestamp', send: () => sendGeneric(genericBody, signStandardWebhook(GENERIC_SECRET, 'msg_4', now() + 600, genericBody)), status: 401, code: 'future_timestamp' },
+  { name: 'a correctly signed generic body with a wrong status', send: () => { const body = genericBody.replace('"confirmed"', '"booked"'); return sendGeneric(body, signStandardWebhook(GENERIC_SECRET, 'msg_5', now(), body)); }, status: 400, code: 'invalid_field' },
+  { name: 'an unknown connection', send: () => postWebhook(stack, 'no-such-pms', '{}', { authorization: HOSTAWAY_AUTH }), status: 404, code: 'unknown_connection' },
+  { name: 'a 2 MB body', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { padding: 'x'.repeat(2 * 1024 * 1024) })), status: 413, code: 'payload_too_large' },
+];
+
+describe('bad input gets a clear answer and breaks nothing', () => {
+  for (const testCase of cases) {
+    it(`${testCase.name} → ${testCase.status} ${testCase.code}, nothing queued or stored`, async () => {
+      const reply = await testCase.send();
+      expect(reply.status).toBe(testCase.status);
+      expect(reply.body.error?.code).toBe(testCase.code);
+      expect(reply.body.error?.message).toMatch(/^[A-Z].*\.$/); // one readable sentence
+      expect(await queueDepth(stack)).toBe(0);
+      expect(await tableItemCount(stack)).toBe(0);
+    });
+  }
+
+  it('names the bad field in the sentence', async () => {
+    const reply = await sendHostaway(stack, hostawayDelivery('reservation.created', { arrivalDate: 20260710 }));
+    expect(reply.body.error?.message).toContain('data.arrivalDate');
+  });
+
+  it('acknowledges a test ping and a message event with 200 and the reason, queuing nothing', async () => {
+    const ping = await sendHostaway(stack, { data: 'test' });
+    expect(ping).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'test_ping' } });
+    const message = await sendHostaway(stack, { object: 'conversationMessage', event: 'message.received', data: { id: 1, body: 'hi' } });
+    expect(message).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'not_a_reservation_event:message.received' } });
+    const genericPing = JSON.stringify({ type: 'ping' });
+    expect(await sendGeneric(genericPing, signStandardWebhook(GENERIC_SECRET, 'msg_ping', now(), genericPing))).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await queueDepth(stack)).toBe(0);
+  });
+
+  it('still accepts good deliveries afterwards, and unknown fields are ignored', async () => {
+    const reply = await sendHostaway(stack, hostawayDelivery('reservation.created', { id: 799001, somethingNew: { nested: true } }));
+    expect(reply.status).toBe(202);
+    const signed = await sendGeneric(genericBody, signStandardWebhook(GENERIC_SECRET, 'msg_ok', now(), genericBody));
+    expect(signed.status).toBe(202);
+    expect(await queueDepth(stack)).toBe(2);
+  });
+});
