@@ -44,35 +44,18 @@ async function route(req: IncomingMessage, res: ServerResponse, options: { inges
     chunks.push(chunk as Buffer);
   }
   const body = Buffer.concat(chunks);
-  const contentType = String(req.headers['content-type'] ?? '');
-  const isText = /^(text\/|application\/(json|[\w.+-]*\+json|x-www-form-urlencoded|xml))/i.test(contentType);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
-  const now = new Date();
-  const event: APIGatewayProxyEventV2 = {
-    version: '2.0',
-    routeKey: 'POST /webhooks/{connectionId}',
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+  const event = toApiGatewayEvent({
+    path: url.pathname,
+    query: url.search.slice(1),
+    connectionId: decodeURIComponent(match[1]!),
     headers,
-    pathParameters: { connectionId: decodeURIComponent(match[1]!) },
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: String(req.headers.host ?? 'localhost'),
-      domainPrefix: 'local',
-      http: { method: 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: String(req.headers['user-agent'] ?? '') },
-      requestId: randomUUID(),
-      routeKey: 'POST /webhooks/{connectionId}',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: body.length > 0 && !isText,
-  };
+    body,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+  });
   const result = await options.ingest(event, localContext('guest-sync-ingest', 10_000));
   res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string> | undefined);
   res.end(result.body ?? '');
@@ -81,4 +64,33 @@ async function route(req: IncomingMessage, res: ServerResponse, options: { inges
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/** The HTTP API (payload v2) event for a webhook: the raw body as text, or base64 for non-text types. */
+export function toApiGatewayEvent(input: { path: string; query?: string; connectionId: string; headers: Record<string, string>; body: Buffer; sourceIp?: string }): APIGatewayProxyEventV2 {
+  const contentType = input.headers['content-type'] ?? '';
+  const isText = /^(text\/|application\/(json|[\w.+-]*\+json|x-www-form-urlencoded|xml))/i.test(contentType);
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: 'POST /webhooks/{connectionId}',
+    rawPath: input.path,
+    rawQueryString: input.query ?? '',
+    headers: input.headers,
+    pathParameters: { connectionId: input.connectionId },
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: input.headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: { method: 'POST', path: input.path, protocol: 'HTTP/1.1', sourceIp: input.sourceIp ?? '127.0.0.1', userAgent: input.headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey: 'POST /webhooks/{connectionId}',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: input.body.length === 0 ? undefined : isText ? input.body.toString('utf8') : input.body.toString('base64'),
+    isBase64Encoded: input.body.length > 0 && !isText,
+  };
 }

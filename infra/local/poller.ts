@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { localContext } from './lambda-context.ts';
 
@@ -33,28 +33,10 @@ export function startPoller(options: { sqs: SQSClient; queueUrl: string; queueAr
           }),
         );
         const messages = out.Messages ?? [];
-        if (messages.length === 0 || !running && messages.length === 0) continue;
+        if (messages.length === 0) continue;
         busy++;
         try {
-          const records: SQSRecord[] = messages.map((m) => ({
-            messageId: m.MessageId!,
-            receiptHandle: m.ReceiptHandle!,
-            body: m.Body ?? '',
-            attributes: {
-              ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-              SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
-              SenderId: m.Attributes?.SenderId ?? 'local',
-              ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-              ...(m.Attributes?.MessageGroupId ? { MessageGroupId: m.Attributes.MessageGroupId } : {}),
-              ...(m.Attributes?.MessageDeduplicationId ? { MessageDeduplicationId: m.Attributes.MessageDeduplicationId } : {}),
-              ...(m.Attributes?.SequenceNumber ? { SequenceNumber: m.Attributes.SequenceNumber } : {}),
-            },
-            messageAttributes: {},
-            md5OfBody: m.MD5OfBody ?? '',
-            eventSource: 'aws:sqs',
-            eventSourceARN: options.queueArn,
-            awsRegion: 'us-east-1',
-          }));
+          const records = messages.map((m) => toSqsRecord(m, options.queueArn));
           let failed = new Set(records.map((r) => r.messageId));
           try {
             const response = await options.handler({ Records: records }, localContext(options.name, 60_000));
@@ -87,5 +69,28 @@ export function startPoller(options: { sqs: SQSClient; queueUrl: string; queueAr
       running = false;
       await loop;
     },
+  };
+}
+
+/** A received SQS message as Lambda's event source mapping hands it to the function. */
+export function toSqsRecord(m: Message, queueArn: string): SQSRecord {
+  return {
+    messageId: m.MessageId!,
+    receiptHandle: m.ReceiptHandle!,
+    body: m.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
+      SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
+      SenderId: m.Attributes?.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(m.Attributes?.MessageGroupId ? { MessageGroupId: m.Attributes.MessageGroupId } : {}),
+      ...(m.Attributes?.MessageDeduplicationId ? { MessageDeduplicationId: m.Attributes.MessageDeduplicationId } : {}),
+      ...(m.Attributes?.SequenceNumber ? { SequenceNumber: m.Attributes.SequenceNumber } : {}),
+    },
+    messageAttributes: {},
+    md5OfBody: m.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
   };
 }

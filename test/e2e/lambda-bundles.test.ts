@@ -1,0 +1,69 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
+import { localContext } from '../../infra/local/lambda-context.ts';
+import { toSqsRecord } from '../../infra/local/poller.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
+import { buildBundles } from '../../scripts/build-bundles.ts';
+import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaway.ts';
+import { startTestStack } from '../support/stack.ts';
+
+/** The esbuild bundles Lambda would run (same settings as CDK), not the TypeScript sources. */
+type IngestHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type SyncHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+let stack: LocalStack;
+let ingest: IngestHandler;
+let sync: SyncHandler;
+
+beforeAll(async () => {
+  stack = await startTestStack({ syncWorkers: 0 });
+  const bundles = await buildBundles(mkdtempSync(join(tmpdir(), 'guest-sync-bundles-')), stack.env.GUEST_SYNC_CONFIG);
+  // As on Lambda: the config is read from the bundle's own folder, endpoints from the environment.
+  Object.assign(process.env, stack.env, { GUEST_SYNC_CONFIG: join(dirname(bundles.ingest), BUNDLED_CONFIG_FILE) });
+  ingest = ((await import(pathToFileURL(bundles.ingest).href)) as { handler: IngestHandler }).handler;
+  process.env.GUEST_SYNC_CONFIG = join(dirname(bundles.sync), BUNDLED_CONFIG_FILE);
+  sync = ((await import(pathToFileURL(bundles.sync).href)) as { handler: SyncHandler }).handler;
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the Lambda bundles', () => {
+  it('ingest bundle accepts a webhook and queues it; sync bundle turns the batch into a Minut guest', async () => {
+    const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created', { id: 750001, guestName: 'Bundle Guest' })));
+    const event = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body });
+    const reply = await ingest(event, localContext('ingest', 10_000));
+    expect(reply.statusCode).toBe(202);
+
+    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    expect(received.Messages).toHaveLength(1);
+    const arn = 'arn:aws:sqs:us-east-1:000000000000:guest-sync-events.fifo';
+    const result = await sync({ Records: received.Messages!.map((m) => toSqsRecord(m, arn)) }, localContext('sync', 60_000));
+    expect(result.batchItemFailures).toEqual([]);
+    await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
+
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).map((g) => g.name)).toEqual(['Bundle Guest']);
+  });
+
+  it('ingest bundle answers a bad signature with 401 and a base64 body like API Gateway sends for binary types', async () => {
+    const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created')));
+    const event = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/octet-stream', authorization: 'Basic bm9wZTpub3Bl' }, body });
+    expect(event.isBase64Encoded).toBe(true);
+    const reply = await ingest(event, localContext('ingest', 10_000));
+    expect(reply.statusCode).toBe(401);
+    expect(JSON.parse(reply.body!)).toMatchObject({ error: { code: 'invalid_credentials' } });
+  });
+
+  it('sync bundle reports an unreadable message as a batch item failure, not a crash', async () => {
+    const record = toSqsRecord({ MessageId: 'm-bad', ReceiptHandle: 'r-bad', Body: '{"v": 99}', Attributes: { MessageGroupId: 'g' } }, 'arn:aws:sqs:us-east-1:000000000000:q.fifo');
+    const result = await sync({ Records: [record] }, localContext('sync', 60_000));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad' }]);
+  });
+});

@@ -1,0 +1,347 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnResource } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile, secretRefs, type Config } from '../../functions/core/config.ts';
+import { esbuildOptionsFor, lambdaBundling, projectRoot } from '../../infra/bundling.ts';
+import { acknowledgeNagFindings, runNag } from '../../infra/nag.ts';
+import { GuestSyncStack } from '../../infra/stack.ts';
+
+const CONFIG_PATH = join(projectRoot, 'config', 'guest-sync.example.json');
+const SECRETS_EXAMPLE = join(projectRoot, 'config', 'secrets.example.json');
+const STAGE = 'test';
+const MAX_CONCURRENCY = 7;
+
+type Json = Record<string, any>;
+
+/** A fresh app that skips esbuild bundling (unit tests check the template, not the bundles). */
+function newApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+function newStack(app: App, props: Partial<ConstructorParameters<typeof GuestSyncStack>[2]> = {}): GuestSyncStack {
+  return new GuestSyncStack(app, `GuestSync-${props.stage ?? STAGE}`, {
+    stage: STAGE,
+    configPath: CONFIG_PATH,
+    maxConcurrency: MAX_CONCURRENCY,
+    ...props,
+  });
+}
+
+/** Every string leaf of a JSON value. */
+function stringLeaves(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringLeaves);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(stringLeaves);
+  return [];
+}
+
+function asArray<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+describe('GuestSyncStack', () => {
+  let stack: GuestSyncStack;
+  let template: Template;
+  let resources: Record<string, Json>;
+  let config: Config;
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnResource);
+  const ofType = (type: string) =>
+    Object.entries(resources).filter(([, resource]) => resource.Type === type) as Array<[string, Json]>;
+  const policyStatementsOf = (role: { node: { defaultChild?: unknown } }): Json[] => {
+    const roleId = logicalId(role);
+    return ofType('AWS::IAM::Policy')
+      .filter(([, policy]) => (policy.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Json[]);
+  };
+
+  beforeAll(() => {
+    const app = newApp();
+    stack = newStack(app);
+    acknowledgeNagFindings(stack);
+    template = Template.fromStack(stack);
+    resources = template.toJSON().Resources as Record<string, Json>;
+    config = loadConfigFile(CONFIG_PATH);
+  });
+
+  it('is named after the stage', () => {
+    expect(stack.stackName).toBe('GuestSync-test');
+  });
+
+  it('has a FIFO queue with a FIFO DLQ: redrive after 5 receives, DLQ kept 14 days', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    const dlqId = logicalId(stack.deadLetterQueue);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    const dlq = resources[dlqId]!;
+    expect(dlq.Properties).toMatchObject({ FifoQueue: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(dlq.Properties.RedrivePolicy).toBeUndefined();
+  });
+
+  it('sets the queue visibility timeout to 6 x the sync timeout', () => {
+    const syncTimeout = resources[logicalId(stack.syncFunction)]!.Properties.Timeout as number;
+    const queue = resources[logicalId(stack.queue)]!;
+    expect(syncTimeout).toBe(60);
+    expect(queue.Properties.VisibilityTimeout).toBe(6 * syncTimeout);
+  });
+
+  it('feeds the sync function in batches of 10 with partial batch failures and a concurrency cap', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: MAX_CONCURRENCY },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] },
+      FunctionName: { Ref: logicalId(stack.syncFunction) },
+    });
+  });
+
+  it('defaults the concurrency cap to 5 and rejects values outside 2-1000', () => {
+    const app = newApp();
+    const other = newStack(app, { stage: 'other', maxConcurrency: undefined });
+    Template.fromStack(other).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    expect(() => newStack(newApp(), { maxConcurrency: 1 })).toThrow(/maxConcurrency/);
+  });
+
+  it('has one on-demand table with TTL, point-in-time recovery and deletion protection', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ]),
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [
+          Match.objectLike({
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+      }),
+    });
+    const table = ofType('AWS::DynamoDB::GlobalTable')[0]![1];
+    expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect(table.Properties.LocalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('runs both functions on nodejs22.x / arm64 with the expected sizing and environment', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    const expected = [
+      [stack.ingestFunction, 256, 10],
+      [stack.syncFunction, 512, 60],
+    ] as const;
+    for (const [fn, memory, timeout] of expected) {
+      const props = resources[logicalId(fn)]!.Properties;
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: memory,
+        Timeout: timeout,
+      });
+      expect(props.Environment.Variables).toEqual({
+        GUEST_SYNC_TABLE: { Ref: logicalId(stack.table) },
+        GUEST_SYNC_QUEUE_URL: { Ref: logicalId(stack.queue) },
+        GUEST_SYNC_CONFIG: '/var/task/guest-sync.config.json',
+        GUEST_SYNC_SECRETS: 'secretsmanager',
+        GUEST_SYNC_SECRET_PREFIX: 'guest-sync/test/',
+        POWERTOOLS_SERVICE_NAME: 'guest-sync',
+        POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('puts no secret values in the template', () => {
+    const text = JSON.stringify(template.toJSON());
+    // Values of the sandbox secrets file, minus its comment and the names that are also secret refs.
+    const { _about: _comment, ...exampleSecrets } = JSON.parse(readFileSync(SECRETS_EXAMPLE, 'utf8')) as Json;
+    const refs = new Set(secretRefs(config));
+    const exampleSecretValues = stringLeaves(exampleSecrets).filter((value) => value.length >= 8 && !refs.has(value));
+    expect(exampleSecretValues.length).toBeGreaterThan(0);
+    for (const value of exampleSecretValues) {
+      expect(text.includes(value), `secret value "${value}" found in the template`).toBe(false);
+    }
+    expect(text).not.toContain('{{resolve:secretsmanager');
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      for (const value of stringLeaves(fn.Properties.Environment.Variables)) {
+        expect(value).not.toMatch(/whsec_|password|clientSecret/i);
+      }
+    }
+  });
+
+  it('creates one empty secret per secret ref of the config, named guest-sync/<stage>/<ref>', () => {
+    const refs = secretRefs(config);
+    expect(refs.length).toBeGreaterThan(0);
+    const secrets = ofType('AWS::SecretsManager::Secret').map(([, s]) => s.Properties as Json);
+    expect(secrets.map((s) => s.Name).sort()).toEqual(refs.map((ref) => `guest-sync/${STAGE}/${ref}`).sort());
+    for (const secret of secrets) {
+      expect(secret.SecretString).toBeUndefined();
+      expect(secret.GenerateSecretString).toBeUndefined();
+    }
+  });
+
+  it('routes POST /webhooks/{connectionId} to the ingest function (payload format 2.0)', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{connectionId}' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [logicalId(stack.ingestFunction), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('grants least privilege: no wildcard actions or resources, no managed policies', () => {
+    const statements = ofType('AWS::IAM::Policy').flatMap(
+      ([, policy]) => policy.Properties.PolicyDocument.Statement as Json[],
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      for (const action of asArray(statement.Action as string | string[])) expect(action).not.toContain('*');
+      for (const resource of asArray(statement.Resource as unknown)) expect(resource).not.toBe('*');
+    }
+    for (const [, role] of ofType('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('lets ingest only send to the queue and read connection secrets', () => {
+    const statements = policyStatementsOf(stack.ingestRole);
+    const actions = statements.flatMap((s) => asArray(s.Action as string | string[])).sort();
+    expect(actions).toEqual(
+      ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage'].sort(),
+    );
+    const secretStatement = statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!;
+    const expectedRefs = [...new Set(Object.values(config.connections).map((c) => c.secret))].sort();
+    expect(asArray(secretStatement.Resource).map((r: Json) => r.Ref).sort()).toEqual(
+      expectedRefs.map((ref) => stack.getLogicalId(stack.secrets.get(ref)!)).sort(),
+    );
+  });
+
+  it('lets sync use the table, consume and back off queue messages, and read target credentials', () => {
+    const statements = policyStatementsOf(stack.syncRole);
+    const actionsOn = (resource: Json) =>
+      statements
+        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource))
+        .flatMap((s) => asArray(s.Action as string | string[]));
+    expect(actionsOn({ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }).sort()).toEqual(
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+    );
+    const queueActions = actionsOn({ 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] });
+    expect(queueActions).toContain('sqs:ChangeMessageVisibility');
+    expect(queueActions).toContain('sqs:ReceiveMessage');
+    expect(queueActions).toContain('sqs:DeleteMessage');
+    expect(queueActions).not.toContain('sqs:SendMessage');
+    const targetRefs = Object.values(config.targets).flatMap((t) => (t ? [t.credentials] : []));
+    const secretResources = statements
+      .filter((s) => s.Action === 'secretsmanager:GetSecretValue')
+      .flatMap((s) => asArray(s.Resource).map((r: Json) => r.Ref as string));
+    expect(secretResources.sort()).toEqual(
+      targetRefs.map((ref) => stack.getLogicalId(stack.secrets.get(ref)!)).sort(),
+    );
+  });
+
+  it('creates log groups with retention for both functions and the API access log', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    for (const fn of [stack.ingestFunction, stack.syncFunction]) {
+      expect(resources[logicalId(fn)]!.Properties.LoggingConfig.LogGroup.Ref).toMatch(/LogGroup/);
+    }
+  });
+
+  it('alarms on DLQ depth, message age, function errors and throttles', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Json);
+    const metricNames = alarms.map((a) => a.MetricName as string);
+    expect(metricNames).toEqual(
+      expect.arrayContaining([
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateAgeOfOldestMessage',
+        'Errors',
+        'Throttles',
+      ]),
+    );
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('passes cdk-nag AwsSolutions with every finding acknowledged', () => {
+    const report = runNag(stack);
+    const findings = report.violations.map(
+      (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('fails cdk-nag when the acknowledgements are missing (the check is live)', () => {
+    const bare = newStack(newApp(), { stage: 'bare' });
+    const rules = runNag(bare).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-L1', 'AwsSolutions-SMG4', 'AwsSolutions-APIG4']));
+  });
+});
+
+describe('GuestSyncStack input checks', () => {
+  it('rejects an invalid config at synth time, naming the bad field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-sync-infra-'));
+    try {
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ connections: { x: { pms: 'nope', secret: 's', properties: {} } }, targets: {} }));
+      expect(() => newStack(newApp(), { configPath: bad })).toThrow(/connections\.x\.pms/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a stage that cannot be part of resource names', () => {
+    expect(() => newStack(newApp(), { stage: 'bad_stage' })).toThrow(/stage/);
+  });
+});
+
+describe('bundling settings', () => {
+  it('gives CDK and the esbuild script the same settings', () => {
+    const cdk = lambdaBundling(CONFIG_PATH);
+    const plain = esbuildOptionsFor('functions/ingest/handler.ts', 'dist/ingest/index.mjs');
+    expect(cdk.format).toBe(plain.format);
+    expect(cdk.target).toBe(plain.target);
+    expect(cdk.target).toBe('node22');
+    expect(cdk.mainFields).toEqual(plain.mainFields);
+    expect(cdk.minify).toBe(plain.minify);
+    expect(cdk.sourceMap).toBe(Boolean(plain.sourcemap));
+    expect(cdk.sourcesContent).toBe(plain.sourcesContent);
+    expect(cdk.keepNames).toBe(plain.keepNames);
+    expect(cdk.banner).toBe(plain.banner?.js);
+    expect(cdk.banner).toContain('createRequire');
+    expect(cdk.externalModules).toEqual([]);
+    expect(plain.external).toEqual([]);
+    expect(cdk.bundleAwsSDK).toBe(true);
+    expect(cdk.forceDockerBundling).toBe(false);
+    expect(plain.outfile).toMatch(/\.mjs$/);
+  });
+
+  it('copies the config into the bundle after bundling', () => {
+    const hooks = lambdaBundling(CONFIG_PATH).commandHooks!;
+    const [command] = hooks.afterBundling('/in', '/out');
+    expect(command).toBe("cp '/in/config/guest-sync.example.json' '/out/guest-sync.config.json'");
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile, parseConfig, secretRefs } from '../../functions/core/config.ts';
+
+const valid = {
+  connections: {
+    'hostaway-demo': {
+      pms: 'hostaway',
+      secret: 'hostaway-demo',
+      properties: { '219407': { timeZone: 'Europe/Stockholm', targets: { minut: { homeId: 'home_1' } } } },
+    },
+  },
+  targets: { minut: { baseUrl: 'https://api.minut.com/v8', credentials: 'minut' } },
+};
+
+describe('config', () => {
+  it('loads the shipped example and lists the secrets it needs', () => {
+    const config = loadConfigFile('config/guest-sync.example.json');
+    expect(secretRefs(config)).toEqual(['generic-demo', 'hostaway-demo', 'minut']);
+  });
+
+  it('fills defaults: retention, body limit, check-in/out times, Minut pacing', () => {
+    const config = parseConfig(valid);
+    expect(config.retentionDays).toBe(30);
+    expect(config.maxBodyBytes).toBe(1_048_576);
+    expect(config.connections['hostaway-demo']!.properties['219407']).toMatchObject({ checkInTime: '15:00', checkOutTime: '11:00' });
+    expect(config.targets.minut?.requestsPerSecond).toBe(2);
+  });
+
+  it('names each bad field and what was expected', () => {
+    const bad = structuredClone(valid);
+    bad.connections['hostaway-demo'].pms = 'airbnb';
+    Object.assign(bad.connections['hostaway-demo'].properties['219407'], { timeZone: 'Mars/Olympus', checkInTime: '3pm' });
+    expect(() => parseConfig(bad)).toThrow(/connections\.hostaway-demo\.pms: .*"hostaway"/);
+    expect(() => parseConfig(bad)).toThrow(/connections\.hostaway-demo\.properties\.219407\.timeZone: expected an IANA time zone/);
+    expect(() => parseConfig(bad)).toThrow(/properties\.219407\.checkInTime: expected a local time HH:MM/);
+  });
+
+  it('rejects unknown keys (a typo is not silently ignored) and a route to an unconfigured target', () => {
+    expect(() => parseConfig({ ...valid, retentionDay: 10 })).toThrow(/retentionDay/);
+    expect(() => parseConfig({ ...valid, targets: {} })).toThrow(/targets\.minut: routes to "minut", but targets\.minut is not configured/);
+  });
+
+  it('refuses a secret value in place of a secret name', () => {
+    const bad = structuredClone(valid);
+    bad.targets.minut.credentials = 'client:secret with spaces';
+    expect(() => parseConfig(bad)).toThrow(/targets\.minut\.credentials: expected a secret name/);
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { instantToLocal, localToEpochSeconds, localToInstant } from '../../functions/core/time.ts';
+
+describe('local stay times to instants', () => {
+  it('uses the offset in force on each day across the autumn change', () => {
+    expect(localToInstant('2026-10-24', '15:00', 'Europe/Stockholm')).toBe('2026-10-24T13:00:00Z');
+    expect(localToInstant('2026-10-26', '11:00', 'Europe/Stockholm')).toBe('2026-10-26T10:00:00Z');
+  });
+
+  it('handles the spring change and zones west of UTC', () => {
+    expect(localToInstant('2027-03-27', '15:00', 'Europe/Stockholm')).toBe('2027-03-27T14:00:00Z');
+    expect(localToInstant('2027-03-29', '11:00', 'Europe/Stockholm')).toBe('2027-03-29T09:00:00Z');
+    expect(localToInstant('2026-11-01', '16:00', 'America/New_York')).toBe('2026-11-01T21:00:00Z'); // EST from 02:00 that day
+    expect(localToInstant('2026-10-31', '16:00', 'America/New_York')).toBe('2026-10-31T20:00:00Z');
+  });
+
+  it('moves a local time that does not exist (the spring-forward gap) forward', () => {
+    expect(localToInstant('2027-03-28', '02:30', 'Europe/Stockholm')).toBe('2027-03-28T01:30:00Z');
+  });
+
+  it('gives epoch seconds and goes back to local dates', () => {
+    expect(localToEpochSeconds('2026-07-14', '11:00', 'Europe/Stockholm')).toBe(Date.parse('2026-07-14T09:00:00Z') / 1000);
+    expect(instantToLocal('2026-07-10T22:30:00Z', 'Europe/Stockholm')).toEqual({ date: '2026-07-11', time: '00:30' });
+  });
+});
