@@ -40,9 +40,13 @@ export const TargetState = z.object({
   targetIds: z.record(z.string(), z.string()),
   /** Fingerprint of the last desired record the target accepted (or that failed permanently). */
   appliedFingerprint: z.string().nullable(),
-  /** Written before a create on a target that does not deduplicate; cleared once its id is stored. */
+  /**
+   * Written before a create on a target that does not deduplicate; cleared once its id is
+   * stored. Until `inFlightUntil` (epoch ms) no other attempt may create: a create may be
+   * under way. After it, an attempt looks the guest up on the target before creating.
+   */
   intent: z
-    .object({ fingerprint: z.string(), startedAt: z.number(), desired: z.record(z.string(), z.unknown()) })
+    .object({ fingerprint: z.string(), startedAt: z.number(), inFlightUntil: z.number(), desired: z.record(z.string(), z.unknown()) })
     .nullable(),
   lastError: TargetError.nullable(),
   /** Informational findings from the target, e.g. Minut `validation_errors`. */

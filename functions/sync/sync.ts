@@ -115,11 +115,14 @@ async function reconcileTarget(
     if (error instanceof RetryableError && error.code === 'rate_limited') count('TargetRateLimited', { target: target.name });
     count(permanent ? 'TargetFailedPermanent' : 'TargetFailedRetryable', { target: target.name });
     logger.warn('target sync failed', { target: target.name, code, permanent, error: lastError.message });
-    try {
-      // A permanent failure is remembered against this content, so it is retried only when the content changes.
-      await save(permanent ? { status: 'failed', appliedFingerprint: wanted, lastError } : { status: 'retrying', lastError });
-    } catch (saveError) {
-      logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
+    // After a stale write another attempt owns the state; ours would be stale too. Just retry.
+    if (!(error instanceof StaleWriteError)) {
+      try {
+        // A permanent failure is remembered against this content, so it is retried only when the content changes.
+        await save(permanent ? { status: 'failed', appliedFingerprint: wanted, lastError } : { status: 'retrying', lastError });
+      } catch (saveError) {
+        logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
+      }
     }
     const outcome: TargetOutcome = { target: target.name, action: 'failed', error: { code, permanent } };
     if (permanent) return { outcome };

@@ -48,6 +48,8 @@ const ErrorBody = z.object({ error_key: z.string().optional(), message: z.string
 
 const PAGE_SIZE = 100;
 const LEASE_MS = 10_000;
+/** Longer than a create can take (HTTP timeout plus pacing); only a crash leaves it to run out. */
+const CREATE_LEASE_MS = 60_000;
 
 export interface MinutTargetDeps {
   config: Config;
@@ -121,6 +123,11 @@ export function createMinutTarget(deps: MinutTargetDeps): Target<MinutGuestRecor
         return { action: 'unchanged', patch: { status: 'absent', targetIds: { homeId }, appliedFingerprint: input.fingerprint, intent: null } };
       }
 
+      if (state.intent && state.intent.inFlightUntil > now()) {
+        // Another attempt may be creating this guest right now: creating too could duplicate it.
+        const seconds = Math.ceil((state.intent.inFlightUntil - now()) / 1000);
+        throw new RetryableError(`minut: a create for this reservation may still be in flight; retrying in ${seconds}s`, seconds, 'create_in_progress');
+      }
       const candidates = [desired, ...(state.intent ? [state.intent.desired as MinutGuestRecord] : [])];
       const existing = await api.findGuest(homeId, candidates);
       if (existing?.readonly) {
@@ -139,8 +146,17 @@ export function createMinutTarget(deps: MinutTargetDeps): Target<MinutGuestRecor
         };
       }
 
-      await input.save({ intent: { fingerprint: input.fingerprint, startedAt: now(), desired }, targetIds: { homeId } });
-      const created = await api.createGuest(homeId, desired);
+      // Conditional on the state version read above: of two racing attempts, only one gets here.
+      const intent = { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: now() + CREATE_LEASE_MS, desired };
+      await input.save({ intent, targetIds: { homeId } });
+      let created: MinutGuest;
+      try {
+        created = await api.createGuest(homeId, desired);
+      } catch (error) {
+        // Our create is over (the response was lost or refused): the next attempt may look it up at once.
+        await input.save({ intent: { ...intent, inFlightUntil: 0 } });
+        throw error;
+      }
       const warnings = created.validation_errors ?? [];
       if (warnings.length > 0) count('MinutValidationErrors');
       return {

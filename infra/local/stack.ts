@@ -39,7 +39,10 @@ export interface LocalStackOptions {
   secretsFiles?: string[];
   /** Extra env for the handlers, e.g. GUEST_SYNC_SECRET_* overrides. */
   env?: Record<string, string>;
-  /** Queue visibility timeout; short locally so retries are visible quickly. */
+  /**
+   * Queue visibility timeout. Retries set their own backoff, so this only brings back a
+   * batch whose worker died; it must outlast a batch, as on AWS (6 × the function timeout).
+   */
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   /** How many sync "Lambda instances" poll at once, each with its own handler. */
@@ -101,7 +104,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const tableName = 'guest-sync';
     await createTable(dynamodb, tableName);
-    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 5, options.maxReceiveCount ?? 5);
+    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? 5);
 
     // The config, pointed at wherever the sandbox really listens.
     const sourceConfig = resolve(options.configPath ?? 'config/guest-sync.example.json');

@@ -4,12 +4,11 @@ import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.ts';
 import { HOSTAWAY_AUTH } from './hostaway.ts';
 
-/** A local stack on free ports, with short visibility timeouts so retries show quickly. */
+/** A local stack on free ports and in memory. */
 export function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
     ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 },
     dataDir: null,
-    visibilityTimeoutSeconds: 2,
     ...options,
   });
 }

@@ -1,0 +1,98 @@
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeFromEnv } from '../../functions/core/runtime.ts';
+import type { QueueMessage } from '../../functions/core/queue.ts';
+import { hostaway } from '../../functions/sources/hostaway.ts';
+import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
+import { createTargets } from '../../functions/targets/registry.ts';
+import { localContext } from '../../infra/local/lambda-context.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
+import { startTestStack, storeFor } from '../support/stack.ts';
+
+/**
+ * SQS is at-least-once: the same message can reach two workers at once (a visibility
+ * timeout that ran out mid-batch). The store's conditional writes and the create intent
+ * must still keep Minut at one guest.
+ */
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({ syncWorkers: 0 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function syncInstance(name: string) {
+  const runtime = runtimeFromEnv({ ...process.env, ...stack.env });
+  return createSyncHandler({
+    config: runtime.config,
+    store: runtime.store,
+    queue: { send: async () => undefined, delay: async () => undefined },
+    targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: name }),
+    now: Date.now,
+  });
+}
+
+function messageFor(id: number, name: string): SQSRecord {
+  const config = stack.config;
+  const parsed = hostaway.parse(hostawayDelivery('reservation.created', { id, guestName: name }), { connectionId: 'hostaway-demo', connection: config.connections['hostaway-demo']!, now: Date.now() });
+  if (parsed.kind !== 'reservations') throw new Error('fixture did not parse');
+  const body: QueueMessage = { v: 1, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
+  return {
+    messageId: `m-${id}`,
+    receiptHandle: `r-${id}`,
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: `hostaway-demo#${id}` },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:guest-sync-events.fifo',
+    awsRegion: 'us-east-1',
+  };
+}
+
+const creates = () => stack.sandbox.minut.requestLog().filter((e) => e.route === 'POST /homes/:home_id/guests').length;
+
+describe('the same message on two workers at once', () => {
+  it('creates one guest: the loser of the conditional intent write retries instead of creating', async () => {
+    const [a, b] = [syncInstance('worker-a'), syncInstance('worker-b')];
+    const record = messageFor(760001, 'Twice Delivered');
+    const results = await Promise.all([a({ Records: [record] }, localContext('a', 60_000)), b({ Records: [record] }, localContext('b', 60_000))]);
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Twice Delivered')).toHaveLength(1);
+    expect(creates()).toBe(1);
+    // Whichever lost is retried, and its retry finds the guest already synced.
+    expect(results.flatMap((r) => r.batchItemFailures).length).toBeLessThanOrEqual(1);
+    const retry = await a({ Records: [record] }, localContext('a', 60_000));
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(creates()).toBe(1);
+  });
+
+  it('does not create while another attempt holds a live create intent, and adopts its guest once the intent runs out', async () => {
+    const handler = syncInstance('worker-c');
+    const record = messageFor(760002, 'Crashed Midway');
+    const key = { connectionId: 'hostaway-demo', reservationId: '760002' };
+    const desired = { name: 'Crashed Midway', email: 'maria.lindqvist@example.com', phone_number: '+46701234567', checkin_time: '2026-07-10T13:00:00Z', checkout_time: '2026-07-14T09:00:00Z' };
+    // Another worker wrote its intent, POSTed, and died before storing the guest id.
+    const store = storeFor(stack);
+    await store.putTargetState(key, {
+      target: 'minut', status: 'absent', targetIds: { homeId: SEASIDE_HOME }, appliedFingerprint: null, lastError: null, warnings: [], ttl: 2_000_000_000, updatedAt: Date.now(), version: 1,
+      intent: { fingerprint: 'x', startedAt: Date.now(), inFlightUntil: Date.now() + 60_000, desired },
+    });
+    stack.sandbox.minut.seedGuest(SEASIDE_HOME, { name: 'Crashed Midway', checkin_time: desired.checkin_time, checkout_time: desired.checkout_time });
+    const before = creates();
+
+    const blocked = await handler({ Records: [record] }, localContext('c', 60_000));
+    expect(blocked.batchItemFailures).toEqual([{ itemIdentifier: 'm-760002' }]);
+    expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'retrying', lastError: { code: 'create_in_progress' } });
+
+    // The crashed attempt's lease runs out.
+    const state = (await store.getTargetState(key, 'minut'))!;
+    await store.putTargetState(key, { ...state, intent: { ...state.intent!, inFlightUntil: Date.now() - 1 }, version: state.version + 1 });
+    const retried = await handler({ Records: [record] }, localContext('c', 60_000));
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(creates()).toBe(before);
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Crashed Midway')).toHaveLength(1);
+    expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
+  });
+});
