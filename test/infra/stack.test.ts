@@ -283,6 +283,13 @@ describe('GuestSyncStack', () => {
       ]),
     );
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toBeUndefined();
+  });
+
+  it('sends alarms to an SNS topic when one is given', () => {
+    const topicArn = 'arn:aws:sns:us-east-1:123456789012:ops';
+    const withTopic = Template.fromStack(newStack(newApp(), { stage: 'alarmed', alarmTopicArn: topicArn }));
+    withTopic.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topicArn] });
   });
 
   it('passes cdk-nag AwsSolutions with every finding acknowledged', () => {

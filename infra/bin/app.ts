@@ -1,0 +1,55 @@
+/**
+ * CDK app: one stack per stage, `GuestSync-<stage>`.
+ *
+ * Context (`-c key=value` or cdk.json):
+ *   stage           deployment stage, default `dev`
+ *   configPath      guest-sync config file, default `config/guest-sync.example.json` (relative to the repo root)
+ *   maxConcurrency  cap on concurrent sync invocations (2-1000), default 5
+ *   alarmTopicArn   optional SNS topic that alarms notify
+ *
+ * Run through `npm run synth` (offline; fails on cdk-nag findings) or `npx cdk deploy -c stage=prod`.
+ */
+import { isAbsolute, join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { projectRoot } from '../bundling.ts';
+import { acknowledgeNagFindings, addNagChecks } from '../nag.ts';
+import { DEFAULT_MAX_CONCURRENCY, GuestSyncStack } from '../stack.ts';
+
+const DEFAULT_CONFIG = 'config/guest-sync.example.json';
+
+const app = new App();
+
+function contextString(key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  return String(value);
+}
+
+function contextInteger(key: string, fallback: number): number {
+  const raw = contextString(key);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value)) throw new Error(`context ${key}=${raw} is invalid: expected an integer`);
+  return value;
+}
+
+const stage = contextString('stage') ?? 'dev';
+const configArg = contextString('configPath') ?? DEFAULT_CONFIG;
+const configPath = isAbsolute(configArg) ? configArg : join(projectRoot, configArg);
+const maxConcurrency = contextInteger('maxConcurrency', DEFAULT_MAX_CONCURRENCY);
+const alarmTopicArn = contextString('alarmTopicArn');
+
+const stack = new GuestSyncStack(app, `GuestSync-${stage}`, {
+  stackName: `GuestSync-${stage}`,
+  stage,
+  configPath,
+  maxConcurrency,
+  ...(alarmTopicArn ? { alarmTopicArn } : {}),
+  // Environment-agnostic on purpose: synth needs no AWS account or network. `cdk deploy` uses the
+  // account and region of the caller's credentials.
+});
+
+addNagChecks(app);
+acknowledgeNagFindings(stack);
+
+app.synth();

@@ -1,0 +1,418 @@
+import { resolve } from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+  type HttpRoute,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IAlarmAction,
+  type IMetric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnSecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { loadConfigFile, secretRefs, type Config } from '../functions/core/config.ts';
+import { BUNDLED_CONFIG_FILE, nodejsFunctionBase } from './bundling.ts';
+
+export interface GuestSyncStackProps extends StackProps {
+  /** Deployment stage (`dev`, `prod`, ...): part of the stack name, secret names and resource names. */
+  readonly stage: string;
+  /** The guest-sync config file; validated at synth time and shipped inside each function bundle. */
+  readonly configPath: string;
+  /** Cap on concurrent sync invocations (event source mapping `MaximumConcurrency`, 2-1000). Default 5. */
+  readonly maxConcurrency?: number;
+  /** Optional SNS topic ARN that alarms notify. Without it the alarms still show in CloudWatch. */
+  readonly alarmTopicArn?: string;
+}
+
+/*
+ * Function sizing.
+ * - ingest, 256 MB / 10 s: per request it verifies a signature, parses with zod and sends one SQS
+ *   message (secrets are cached after the first call). Lambda CPU scales with memory and 256 MB is
+ *   enough for that work in a few milliseconds warm. PMSs give up after 20 s or less and the HTTP
+ *   API integration limit is 30 s, so a 10 s timeout fails a stuck call early enough that the PMS
+ *   sees a 5xx and retries instead of a gateway timeout.
+ * - sync, 512 MB / 60 s: a batch is up to 10 messages, each may call several target APIs in turn
+ *   over TLS and may wait out a short Retry-After; more memory means more CPU for TLS and JSON and a
+ *   faster cold start. 60 s leaves room for a full batch while keeping retries prompt.
+ * - The queue's visibility timeout is 6 x the sync timeout (AWS guidance for SQS event sources), so
+ *   a message is not redelivered while a (retried) invocation may still be working on it.
+ */
+export const INGEST_MEMORY_MB = 256;
+export const INGEST_TIMEOUT = Duration.seconds(10);
+export const SYNC_MEMORY_MB = 512;
+export const SYNC_TIMEOUT = Duration.seconds(60);
+export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SYNC_TIMEOUT.toSeconds() * 6);
+export const SYNC_BATCH_SIZE = 10;
+export const DEFAULT_MAX_CONCURRENCY = 5;
+export const MAX_RECEIVE_COUNT = 5;
+export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
+/** Where the bundled config sits in the Lambda file system (`/var/task` is the bundle root). */
+export const LAMBDA_CONFIG_PATH = `/var/task/${BUNDLED_CONFIG_FILE}`;
+
+const STAGE_PATTERN = /^[a-zA-Z][a-zA-Z0-9-]{0,31}$/;
+
+export class GuestSyncStack extends Stack {
+  readonly stage: string;
+  readonly config: Config;
+  readonly table: TableV2;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly ingestFunction: NodejsFunction;
+  readonly syncFunction: NodejsFunction;
+  readonly ingestRole: Role;
+  readonly syncRole: Role;
+  readonly httpApi: HttpApi;
+  readonly httpStage: HttpStage;
+  readonly webhookRoutes: HttpRoute[];
+  /** Secret ref (as written in the config) -> its Secrets Manager secret. */
+  readonly secrets: ReadonlyMap<string, CfnSecret>;
+
+  constructor(scope: Construct, id: string, props: GuestSyncStackProps) {
+    // Checked before the Stack exists, so a bad stage gets this message rather than a stack-name error.
+    if (!STAGE_PATTERN.test(props.stage)) {
+      throw new Error(`stage "${props.stage}" is invalid: expected a letter, then up to 31 letters, digits or "-"`);
+    }
+    const maxConcurrency = props.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      throw new Error(`maxConcurrency ${String(props.maxConcurrency)} is invalid: expected an integer from 2 to 1000`);
+    }
+    super(scope, id, {
+      description: `guest-sync (${props.stage}): PMS reservation webhooks -> SQS FIFO -> guest tools`,
+      ...props,
+    });
+    this.stage = props.stage;
+    const configPath = resolve(props.configPath);
+    // Fails the synth with a message naming each bad field.
+    this.config = loadConfigFile(configPath);
+    Tags.of(this).add('app', 'guest-sync');
+    Tags.of(this).add('stage', this.stage);
+
+    // ---- DynamoDB: one table, see DESIGN.md "Data in DynamoDB".
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: 'ttl',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: TableEncryptionV2.awsManagedKey(),
+      // The table holds the reservation -> target-id mapping; losing it means duplicate guests.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ---- SQS FIFO queue + FIFO dead-letter queue.
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new Queue(this, 'Queue', {
+      fifo: true,
+      // The ingest sets MessageDeduplicationId (delivery id or body hash) and MessageGroupId itself.
+      contentBasedDeduplication: false,
+      visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
+      retentionPeriod: Duration.days(4),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    // ---- Secrets: one per name the config refers to, created EMPTY (no value in git or in the
+    // template). Fill them after the first deploy: see docs. The functions read them at runtime.
+    const secretPrefix = `guest-sync/${this.stage}/`;
+    const secrets = new Map<string, CfnSecret>();
+    for (const ref of secretRefs(this.config)) {
+      const secret = new CfnSecret(this, `Secret-${ref}`, {
+        name: `${secretPrefix}${ref}`,
+        description: `guest-sync ${this.stage}: secret "${ref}" referenced by the config (value set out of band)`,
+      });
+      secrets.set(ref, secret);
+      new CfnOutput(this, `SecretName-${ref}`, { value: `${secretPrefix}${ref}` });
+    }
+    this.secrets = secrets;
+    // Split by use: connection (webhook verification) secrets to ingest, target credentials to sync.
+    const connectionSecretRefs = new Set(Object.values(this.config.connections).map((c) => c.secret));
+    const targetSecretRefs = new Set(
+      Object.values(this.config.targets).flatMap((target) => (target ? [target.credentials] : [])),
+    );
+    const secretArns = (refs: Set<string>) => [...refs].sort().map((ref) => secrets.get(ref)!.ref);
+
+    // ---- Function environment (no secret values: only where to find them).
+    const environment: Record<string, string> = {
+      GUEST_SYNC_TABLE: this.table.tableName,
+      GUEST_SYNC_QUEUE_URL: this.queue.queueUrl,
+      GUEST_SYNC_CONFIG: LAMBDA_CONFIG_PATH,
+      GUEST_SYNC_SECRETS: 'secretsmanager',
+      GUEST_SYNC_SECRET_PREFIX: secretPrefix,
+      POWERTOOLS_SERVICE_NAME: 'guest-sync',
+      POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    // ---- ingest: HTTP API -> function -> queue.
+    const ingestLogs = new LogGroup(this, 'IngestLogGroup', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Own roles (instead of AWSLambdaBasicExecutionRole) so each can only write its own log group.
+    this.ingestRole = new Role(this, 'IngestRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `guest-sync ${this.stage} ingest function`,
+    });
+    ingestLogs.grantWrite(this.ingestRole);
+    this.ingestRole.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+    if (connectionSecretRefs.size > 0) {
+      this.ingestRole.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: secretArns(connectionSecretRefs),
+        }),
+      );
+    }
+    this.ingestFunction = new NodejsFunction(this, 'IngestFunction', {
+      ...nodejsFunctionBase('ingest', configPath),
+      description: `guest-sync ${this.stage}: verify, normalise and enqueue PMS webhooks`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: INGEST_MEMORY_MB,
+      timeout: INGEST_TIMEOUT,
+      role: this.ingestRole,
+      logGroup: ingestLogs,
+      environment,
+    });
+
+    // ---- sync: queue -> function -> DynamoDB + targets.
+    const syncLogs = new LogGroup(this, 'SyncLogGroup', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.syncRole = new Role(this, 'SyncRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `guest-sync ${this.stage} sync function`,
+    });
+    syncLogs.grantWrite(this.syncRole);
+    this.syncRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
+        // The table has no secondary index, so no `<table>/index/*` resource is needed.
+        resources: [this.table.tableArn],
+      }),
+    );
+    if (targetSecretRefs.size > 0) {
+      this.syncRole.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: secretArns(targetSecretRefs),
+        }),
+      );
+    }
+    this.syncFunction = new NodejsFunction(this, 'SyncFunction', {
+      ...nodejsFunctionBase('sync', configPath),
+      description: `guest-sync ${this.stage}: apply queued reservation events to the guest tools`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: SYNC_MEMORY_MB,
+      timeout: SYNC_TIMEOUT,
+      role: this.syncRole,
+      logGroup: syncLogs,
+      environment,
+    });
+    // The event source grants the role `grantConsumeMessages` on the queue: ReceiveMessage,
+    // DeleteMessage, GetQueueAttributes, GetQueueUrl and ChangeMessageVisibility (which the
+    // function also uses itself to back off a message).
+    this.syncFunction.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: SYNC_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency,
+      }),
+    );
+
+    // ---- HTTP API (payload format 2.0), with access logs and stage throttling.
+    const accessLogs = new LogGroup(this, 'ApiAccessLogGroup', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.httpApi = new HttpApi(this, 'WebhookApi', {
+      apiName: `guest-sync-${this.stage}`,
+      description: `guest-sync ${this.stage}: PMS webhook receiver`,
+      createDefaultStage: false,
+    });
+    this.httpStage = new HttpStage(this, 'WebhookApiStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      // Only a ceiling against floods and runaway cost: some PMSs do not retry a 429 (a 4xx), so it
+      // sits far above what PMSs send for one host's properties.
+      throttle: { rateLimit: 200, burstLimit: 400 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // Request metadata only: no headers, no body, no query string (they may carry personal data).
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            sourceIp: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationStatus: '$context.integrationStatus',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            userAgent: '$context.identity.userAgent',
+          }),
+        ),
+      },
+    });
+    this.webhookRoutes = this.httpApi.addRoutes({
+      path: WEBHOOK_ROUTE_PATH,
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      }),
+    });
+
+    // ---- Alarms and dashboard.
+    const alarmActions: IAlarmAction[] = props.alarmTopicArn
+      ? [new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn))]
+      : [];
+    const alarm = (id: string, metric: IMetric, threshold: number, description: string) => {
+      const created = new Alarm(this, id, {
+        alarmName: `guest-sync-${this.stage}-${id}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      for (const action of alarmActions) created.addAlarmAction(action);
+      return created;
+    };
+    const oneMinute = Duration.minutes(1);
+    const fiveMinutes = Duration.minutes(5);
+    const dlqDepth = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum' });
+    const oldestMessageAge = this.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' });
+    const fnMetrics = (fn: IFunction) => ({
+      errors: fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      throttles: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+    });
+    const ingestMetrics = fnMetrics(this.ingestFunction);
+    const syncMetrics = fnMetrics(this.syncFunction);
+    const api5xx = this.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' });
+    alarm('DeadLetterQueueNotEmpty', dlqDepth, 1, 'Messages in the DLQ: events that could not be processed at all. Inspect and replay.');
+    alarm(
+      'QueueOldestMessageAge',
+      oldestMessageAge,
+      Duration.minutes(30).toSeconds(),
+      'The oldest queued reservation event is over 30 minutes old: sync is stuck or far behind.',
+    );
+    alarm('IngestErrors', ingestMetrics.errors, 1, 'The ingest function failed (PMSs get a 5xx and retry).');
+    alarm('IngestThrottles', ingestMetrics.throttles, 1, 'The ingest function was throttled (PMSs get a 5xx).');
+    alarm('SyncErrors', syncMetrics.errors, 1, 'The sync function failed a whole invocation.');
+    alarm('SyncThrottles', syncMetrics.throttles, 1, 'The sync function was throttled.');
+    alarm('Api5xx', api5xx, 1, 'The webhook API answered 5xx.');
+
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `guest-sync-${this.stage}`,
+    });
+    dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# guest-sync ${this.stage}\nWebhooks → ingest → SQS FIFO → sync → targets. Application metrics: namespace \`GuestSync\`.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Webhook API',
+        left: [
+          this.httpApi.metricCount({ period: fiveMinutes, statistic: 'Sum' }),
+          this.httpApi.metricClientError({ period: fiveMinutes, statistic: 'Sum' }),
+          api5xx,
+        ],
+        right: [this.httpApi.metricLatency({ period: fiveMinutes, statistic: 'p99' })],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Queue',
+        left: [
+          this.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum' }),
+          this.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute, statistic: 'Maximum' }),
+          dlqDepth,
+        ],
+        right: [oldestMessageAge],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new GraphWidget({
+        title: 'ingest function',
+        left: [
+          this.ingestFunction.metricInvocations({ period: fiveMinutes, statistic: 'Sum' }),
+          ingestMetrics.errors,
+          ingestMetrics.throttles,
+        ],
+        right: [this.ingestFunction.metricDuration({ period: fiveMinutes, statistic: 'p99' })],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'sync function',
+        left: [
+          this.syncFunction.metricInvocations({ period: fiveMinutes, statistic: 'Sum' }),
+          syncMetrics.errors,
+          syncMetrics.throttles,
+        ],
+        right: [this.syncFunction.metricDuration({ period: fiveMinutes, statistic: 'p99' })],
+        width: 12,
+      }),
+    );
+
+    // ---- Outputs.
+    new CfnOutput(this, 'WebhookUrl', {
+      description: 'POST PMS webhooks here, replacing {connectionId} with a connection id from the config',
+      value: `${this.httpStage.url}webhooks/{connectionId}`,
+    });
+    new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'SecretPrefix', { value: secretPrefix });
+    new CfnOutput(this, 'DashboardName', { value: `guest-sync-${this.stage}` });
+  }
+}
