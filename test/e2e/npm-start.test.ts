@@ -1,0 +1,62 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * What a newcomer does: `npm start`, then the curl it prints, exactly as printed. Runs the
+ * real command from the repository root, on free ports so it cannot clash with a running stack.
+ */
+let child: ChildProcess | undefined;
+afterAll(async () => {
+  if (child?.pid && child.exitCode === null) {
+    // Ctrl-C reaches the whole process group (npm and the node it started), as in a terminal.
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    process.kill(-child.pid, 'SIGINT');
+    await exited;
+  }
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('npm start', () => {
+  it('answers /health, and the printed curl creates a guest in the Minut sandbox', async () => {
+    const [http, sandbox, sqs, dynamodb] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    child = spawn('npm', ['start', '--', '--in-memory'], {
+      env: { ...process.env, GUEST_SYNC_HTTP_PORT: String(http), GUEST_SYNC_SANDBOX_PORT: String(sandbox), GUEST_SYNC_SQS_PORT: String(sqs), GUEST_SYNC_DYNAMODB_PORT: String(dynamodb) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!/Stop with Ctrl-C/.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const health = await fetch(`http://127.0.0.1:${http}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+
+    const curl = output.split('\n').map((line) => line.trim()).find((line) => line.startsWith('curl -i -X POST'));
+    expect(curl).toBeDefined();
+    const sent = spawnSync('bash', ['-c', curl!], { encoding: 'utf8' });
+    expect(sent.stdout).toMatch(/^HTTP\/1\.1 202/);
+
+    let guests: { name: string; checkin_time: string }[] = [];
+    for (let i = 0; i < 50 && guests.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      guests = ((await (await fetch(`http://127.0.0.1:${sandbox}/_sandbox/minut/guests`)).json()) as { guests: typeof guests }).guests;
+    }
+    expect(guests).toEqual([expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })]);
+  });
+});
