@@ -45,3 +45,21 @@ export function text(raw: unknown): string | null {
   const trimmed = raw.replace(/\s+/g, ' ').trim();
   return trimmed === '' ? null : trimmed;
 }
+
+/**
+ * A guest's email, phone and country as every source reads them: a bad email or phone is
+ * dropped and recorded. Phones without a country code are read in the property's country,
+ * else the guest's.
+ */
+export function normaliseContact(raw: { email: unknown; phone: unknown; country: unknown }, propertyCountry?: string | null): {
+  email: string | null;
+  phone: string | null;
+  country: string | null;
+  dropped: DroppedField[];
+} {
+  const country = normaliseCountry(raw.country);
+  const email = normaliseEmail(raw.email, 'guest.email');
+  const phone = normalisePhone(raw.phone, 'guest.phone', propertyCountry ?? country);
+  const dropped = [email.dropped, phone.dropped].filter((d): d is DroppedField => d !== undefined);
+  return { email: email.value, phone: phone.value, country, dropped };
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { normaliseCountry, normaliseEmail, normaliseLanguage, normalisePhone, text } from '../core/contact.ts';
+import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { ReservationStatus, type DroppedField, type Reservation } from '../core/reservation.ts';
+import { ReservationStatus, type Reservation } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { parsePayload } from './payload.ts';
 import { propertyOf, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
@@ -65,14 +65,8 @@ export const generic: Source = {
     if (input.version === undefined && input.updatedAt === undefined) {
       throw new WebhookError(400, 'missing_field', 'One of reservation.version or reservation.updatedAt is required to order updates.');
     }
-    const property = propertyOf(context, input.propertyId);
     const guest = input.guest ?? {};
-    const dropped: DroppedField[] = [];
-    const country = normaliseCountry(guest.country);
-    const email = normaliseEmail(guest.email, 'guest.email');
-    const phone = normalisePhone(guest.phone, 'guest.phone', property?.country ?? country);
-    if (email.dropped) dropped.push(email.dropped);
-    if (phone.dropped) dropped.push(phone.dropped);
+    const contact = normaliseContact({ email: guest.email, phone: guest.phone, country: guest.country }, propertyOf(context, input.propertyId)?.country);
 
     const reservation: Reservation = {
       source: 'generic',
@@ -93,14 +87,14 @@ export const generic: Source = {
         firstName: text(guest.firstName),
         lastName: text(guest.lastName),
         fullName: text(guest.fullName),
-        email: email.value,
-        phone: phone.value,
+        email: contact.email,
+        phone: contact.phone,
         language: normaliseLanguage(guest.language),
-        country,
+        country: contact.country,
       },
       partySize: input.partySize ?? null,
       sourceVersion: input.version ?? Date.parse(input.updatedAt!),
-      dropped,
+      dropped: contact.dropped,
     };
     return { kind: 'reservations', reservations: [reservation] };
   },

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { normaliseCountry, normaliseEmail, normaliseLanguage, normalisePhone, text } from '../core/contact.ts';
+import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { emptyGuest, type DroppedField, type Reservation, type ReservationStatus } from '../core/reservation.ts';
+import { emptyGuest, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { hourToLocalTime } from '../core/time.ts';
 import { parsePayload } from './payload.ts';
@@ -76,7 +76,7 @@ export const hostaway: Source = {
     const envelope = isObject(body.payload) && !('data' in body) ? body.payload : body;
     const event = typeof envelope.event === 'string' ? envelope.event : undefined;
     const data = envelope.data;
-    if (data === 'test' || event === undefined && !isObject(data)) return { kind: 'ignored', reason: 'test_ping' };
+    if (data === 'test' || (event === undefined && !isObject(data))) return { kind: 'ignored', reason: 'test_ping' };
     if (event !== undefined && !event.startsWith('reservation.')) return { kind: 'ignored', reason: `not_a_reservation_event:${event}` };
     if (typeof envelope.object === 'string' && envelope.object !== 'reservation') return { kind: 'ignored', reason: `not_a_reservation_object:${envelope.object}` };
     if (!isObject(data)) throw new WebhookError(400, 'missing_field', 'The field data is required and must hold the reservation.');
@@ -89,13 +89,7 @@ export const hostaway: Source = {
     if (!updatedOn) throw new WebhookError(400, 'missing_field', 'The field data.updatedOn is required to order updates.');
 
     const propertyId = String(required.listingMapId);
-    const property = propertyOf(context, propertyId);
-    const dropped: DroppedField[] = [];
-    const country = normaliseCountry(data.guestCountry);
-    const email = normaliseEmail(data.guestEmail, 'guest.email');
-    const phone = normalisePhone(data.phone, 'guest.phone', property?.country ?? country);
-    if (email.dropped) dropped.push(email.dropped);
-    if (phone.dropped) dropped.push(phone.dropped);
+    const contact = normaliseContact({ email: data.guestEmail, phone: data.phone, country: data.guestCountry }, propertyOf(context, propertyId)?.country);
 
     const reservation: Reservation = {
       source: 'hostaway',
@@ -117,14 +111,14 @@ export const hostaway: Source = {
         firstName: text(data.guestFirstName),
         lastName: text(data.guestLastName),
         fullName: text(data.guestName),
-        email: email.value,
-        phone: phone.value,
+        email: contact.email,
+        phone: contact.phone,
         language: normaliseLanguage(data.guestLocale),
-        country,
+        country: contact.country,
       },
       partySize: count(data.numberOfGuests),
       sourceVersion: Date.parse(`${updatedOn.replace(' ', 'T')}Z`),
-      dropped,
+      dropped: contact.dropped,
     };
     return { kind: 'reservations', reservations: [reservation] };
   },

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Config, PropertyConfig } from '../core/config.ts';
+import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { count, logger } from '../core/powertools.ts';
 import { displayName, hasGuestStay, type Reservation } from '../core/reservation.ts';
-import type { SecretStore } from '../core/secrets.ts';
-import type { Store } from '../core/store.ts';
 import { localToInstant } from '../core/time.ts';
-import type { ApplyInput, ApplyResult, Target } from './target.ts';
+import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 
 /**
  * Minut (https://api.minut.com/v8): a guest per stay in a home.
@@ -51,17 +49,7 @@ const LEASE_MS = 10_000;
 /** Longer than a create can take (HTTP timeout plus pacing); only a crash leaves it to run out. */
 const CREATE_LEASE_MS = 60_000;
 
-export interface MinutTargetDeps {
-  config: Config;
-  secrets: SecretStore;
-  store: Store;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  /** Distinguishes workers in the API's logs (User-Agent). */
-  instanceId?: string;
-}
-
-export function createMinutTarget(deps: MinutTargetDeps): Target<MinutGuestRecord> {
+export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
   const settings = deps.config.targets.minut;
   if (!settings) throw new Error('targets.minut is not configured');
   const now = deps.now ?? Date.now;
@@ -175,7 +163,7 @@ class MinutApi {
     private readonly baseUrl: string,
     private readonly credentialsRef: string,
     private readonly http: HttpClient,
-    private readonly deps: MinutTargetDeps,
+    private readonly deps: TargetDeps,
     private readonly now: () => number,
     private readonly owner: string,
   ) {

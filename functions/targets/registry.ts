@@ -1,17 +1,6 @@
-import type { Config, TargetName } from '../core/config.ts';
-import type { SecretStore } from '../core/secrets.ts';
-import type { Store } from '../core/store.ts';
+import type { TargetName } from '../core/config.ts';
 import { createMinutTarget } from './minut.ts';
-import type { Target } from './target.ts';
-
-export interface TargetDeps {
-  config: Config;
-  secrets: SecretStore;
-  store: Store;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  instanceId?: string;
-}
+import type { Target, TargetDeps } from './target.ts';
 
 /** One line per target: builds the adapters the config enables. */
 export function createTargets(deps: TargetDeps): Partial<Record<TargetName, Target>> {

@@ -1,6 +1,7 @@
-import type { PropertyConfig, TargetName } from '../core/config.ts';
+import type { Config, PropertyConfig, TargetName } from '../core/config.ts';
+import type { SecretStore } from '../core/secrets.ts';
 import type { Reservation } from '../core/reservation.ts';
-import type { ReservationKey, TargetState } from '../core/store.ts';
+import type { ReservationKey, Store, TargetState } from '../core/store.ts';
 
 /**
  * A target adapter. Sync asks it for the record the target should hold (`desired`; null
@@ -32,4 +33,15 @@ export interface ApplyResult {
   patch: StatePatch;
   /** What happened, for logs and metrics: created, updated, deleted, adopted, unchanged, readonly. */
   action: string;
+}
+
+/** What every target adapter is built from. */
+export interface TargetDeps {
+  config: Config;
+  secrets: SecretStore;
+  store: Store;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Distinguishes workers (Lambda instances) in the target's logs, via User-Agent. */
+  instanceId?: string;
 }
