@@ -3,8 +3,12 @@ import { z } from 'zod';
 import { sha256Hex } from './hash.ts';
 import { Reservation } from './reservation.ts';
 
-/** What ingest puts on the FIFO queue. `v` is the schema version: bump it on any breaking change. */
-export const QueueMessage = z.object({
+/**
+ * What goes on the FIFO queue. `v` is the schema version: bump it on any breaking change.
+ * - `reservation`: a PMS delivery, normalised by ingest.
+ * - `resync`: drive the targets toward the stored snapshot again (operator resync, sweep).
+ */
+export const ReservationMessage = z.object({
   v: z.literal(1),
   kind: z.literal('reservation'),
   connectionId: z.string(),
@@ -13,7 +17,31 @@ export const QueueMessage = z.object({
   receivedAt: z.number(),
   reservation: Reservation,
 });
+export type ReservationMessage = z.infer<typeof ReservationMessage>;
+
+export const ResyncMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal('resync'),
+  connectionId: z.string(),
+  reservationId: z.string(),
+  /** Epoch ms; with the reason, it makes the deduplication id. */
+  requestedAt: z.number(),
+  /** Who asked and why, e.g. `operator`, `sweep`. */
+  reason: z.string(),
+});
+export type ResyncMessage = z.infer<typeof ResyncMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
+
+/** The reservation a message is about. */
+export function reservationIdOf(message: QueueMessage): string {
+  return message.kind === 'reservation' ? message.reservation.reservationId : message.reservationId;
+}
+
+function deduplicationKey(message: QueueMessage): string {
+  return message.kind === 'reservation' ? message.deliveryId : `resync:${message.reason}:${message.requestedAt}`;
+}
 
 /** One message group per reservation, so no two workers touch the same reservation at once. */
 export function messageGroupId(connectionId: string, reservationId: string): string {
@@ -48,8 +76,8 @@ export class SqsQueue implements Queue {
           Entries: chunk.map((message, index) => ({
             Id: String(index),
             MessageBody: JSON.stringify(message),
-            MessageGroupId: messageGroupId(message.connectionId, message.reservation.reservationId),
-            MessageDeduplicationId: deduplicationId(message.deliveryId, message.reservation.reservationId),
+            MessageGroupId: messageGroupId(message.connectionId, reservationIdOf(message)),
+            MessageDeduplicationId: deduplicationId(deduplicationKey(message), reservationIdOf(message)),
           })),
         }),
       );

@@ -8,8 +8,8 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { RetryableError, errorMessage } from '../core/errors.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
-import { QueueMessage, type Queue } from '../core/queue.ts';
-import { syncReservation, type SyncDeps } from './sync.ts';
+import { QueueMessage, reservationIdOf, type Queue } from '../core/queue.ts';
+import { syncMessage, type SyncDeps } from './sync.ts';
 
 export interface SyncHandlerDeps extends SyncDeps {
   /** For backoff: a failed message is hidden for longer than the queue's default. */
@@ -37,23 +37,23 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
     }
     logger.appendKeys({
       connectionId: message.connectionId,
-      reservationId: message.reservation.reservationId,
-      deliveryId: message.deliveryId,
+      reservationId: reservationIdOf(message),
+      ...(message.kind === 'reservation' ? { deliveryId: message.deliveryId } : { resync: message.reason }),
     });
     try {
-      const outcome = await syncReservation(message, deps);
+      const outcome = await syncMessage(message, deps);
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,
         targets: outcome.targets,
-        status: message.reservation.status,
+        ...(message.kind === 'reservation' ? { status: message.reservation.status } : {}),
       });
       if (outcome.retry) {
         await backOff(record, outcome.retry);
         throw outcome.retry;
       }
     } finally {
-      logger.removeKeys(['connectionId', 'reservationId', 'deliveryId']);
+      logger.removeKeys(['connectionId', 'reservationId', 'deliveryId', 'resync']);
     }
   };
 

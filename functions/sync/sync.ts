@@ -2,7 +2,7 @@ import { findProperty, type Config, type PropertyConfig, type TargetName } from 
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { fingerprint } from '../core/hash.ts';
 import { count, logger } from '../core/powertools.ts';
-import type { QueueMessage } from '../core/queue.ts';
+import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
@@ -37,7 +37,22 @@ export interface SyncOutcome {
   retry?: RetryableError;
 }
 
-export async function syncReservation(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncMessage(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
+  return message.kind === 'reservation' ? syncReservation(message, deps) : resyncReservation(message, deps);
+}
+
+/** Re-drives the targets toward the stored snapshot, e.g. after a property was added or a target recovered. */
+async function resyncReservation(message: ResyncMessage, deps: SyncDeps): Promise<SyncOutcome> {
+  const stored = await deps.store.getSnapshot(message);
+  if (!stored) {
+    logger.warn('resync asked for a reservation with no stored snapshot', { reason: message.reason });
+    return { snapshotChanged: false, unrouted: false, targets: [] };
+  }
+  // The config may have changed since it was stored (a property added): route it afresh.
+  return syncSnapshot(stored, false, deps);
+}
+
+async function syncReservation(message: ReservationMessage, deps: SyncDeps): Promise<SyncOutcome> {
   const { reservation } = message;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   const record: SnapshotRecord = {
@@ -48,6 +63,12 @@ export async function syncReservation(message: QueueMessage, deps: SyncDeps): Pr
     storedAt: deps.now(),
   };
   const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
+  return syncSnapshot(stored, changed, deps);
+}
+
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps): Promise<SyncOutcome> {
+  const { reservation } = stored;
+  const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
     // Kept, not dropped: once the property is configured, a resync recovers it.
     logger.warn('reservation parked: its property is not in the config', { propertyId: reservation.propertyId });
