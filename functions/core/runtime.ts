@@ -3,6 +3,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { loadConfigFile, type Config } from './config.ts';
+import { ConfigStore } from './config-store.ts';
+import { logger } from './powertools.ts';
 import { DynamoDbStore } from './dynamodb-store.ts';
 import { SqsQueue, type Queue } from './queue.ts';
 import { LocalSecretStore, SecretsManagerStore, type SecretStore } from './secrets.ts';
@@ -21,10 +23,15 @@ const RuntimeEnv = z.object({
   GUEST_SYNC_SECRET_PREFIX: z.string().default(''),
   /** Local only: JSON files of secret name → value, later ones overriding earlier ones. */
   GUEST_SYNC_SECRETS_FILES: z.string().default(''),
+  /** How long a function trusts the config it read from the table (config without redeploy). */
+  GUEST_SYNC_CONFIG_CACHE_SECONDS: z.coerce.number().min(0).default(60),
 });
 
 export interface Runtime {
+  /** The bundled config file: the fallback until a config is pushed. Handlers read `configStore`. */
   config: Config;
+  /** The active config (pushed with `guest-sync config push`, else the bundled file), cached briefly. */
+  configStore: ConfigStore;
   secrets: SecretStore;
   store: Store;
   queue: Queue;
@@ -43,16 +50,34 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
     settings.GUEST_SYNC_SECRETS === 'secretsmanager'
       ? new SecretsManagerStore(new SecretsManagerClient({}), settings.GUEST_SYNC_SECRET_PREFIX)
       : new LocalSecretStore(env, settings.GUEST_SYNC_SECRETS_FILES.split(',').filter((f) => f !== ''));
+  const dynamodb = new DynamoDBClient(clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB'));
   return {
     config,
+    configStore: new ConfigStore(dynamodb, settings.GUEST_SYNC_TABLE, config, {
+      cacheMs: settings.GUEST_SYNC_CONFIG_CACHE_SECONDS * 1000,
+      onInvalid: (message) => logger.error(message),
+    }),
     secrets,
-    store: new DynamoDbStore(new DynamoDBClient(clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB')), settings.GUEST_SYNC_TABLE),
+    store: new DynamoDbStore(dynamodb, settings.GUEST_SYNC_TABLE),
     queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL),
   };
 }
 
+/**
+ * The active config plus whatever is built from it (e.g. target adapters), rebuilt only when
+ * the config's hash changes, so adapters keep their token memory and pacing between calls.
+ */
+export function liveConfig<T>(configStore: ConfigStore, build: (config: Config) => T): () => Promise<{ config: Config } & T> {
+  let built: { hash: string; value: { config: Config } & T } | undefined;
+  return async () => {
+    const active = await configStore.current();
+    if (built?.hash !== active.hash) built = { hash: active.hash, value: { config: active.config, ...build(active.config) } };
+    return built.value;
+  };
+}
+
 /** Explicit local endpoints (and dummy credentials) when the env names one; otherwise the SDK defaults. */
-function clientConfig(env: Record<string, string | undefined>, endpointVar: string) {
+export function clientConfig(env: Record<string, string | undefined>, endpointVar: string) {
   const endpoint = env[endpointVar] ?? env.AWS_ENDPOINT_URL;
   if (!endpoint) return {};
   return {

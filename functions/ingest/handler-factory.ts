@@ -17,6 +17,8 @@ export interface IngestDeps {
   secrets: SecretStore;
   queue: Queue;
   now: () => number;
+  /** The active config, re-read with a short cache (config without redeploy); `config` when absent. */
+  liveConfig?: () => Promise<{ config: Config }>;
 }
 
 // Only what the handler reads of an HTTP API (payload v2) event.
@@ -40,20 +42,24 @@ export function createIngestHandler(deps: IngestDeps) {
     const event = parsedEvent.data;
     const connectionId = event.pathParameters?.connectionId ?? '';
     logger.appendKeys({ connectionId });
-    count('WebhookReceived');
+    // `source` (the PMS type) feeds the per-source dashboard widgets; low cardinality by design.
+    let source = 'unknown';
     try {
-      const result = await ingest(connectionId, event, deps);
+      const config = deps.liveConfig ? (await deps.liveConfig()).config : deps.config;
+      source = config.connections[connectionId]?.pms ?? 'unknown';
+      count('WebhookReceived', { source });
+      const result = await ingest(connectionId, event, { ...deps, config });
       if (result.status === 'ignored') {
-        count('WebhookIgnored', { reason: result.reason.split(':')[0]! });
+        count('WebhookIgnored', { source, reason: result.reason.split(':')[0]! });
         logger.info('webhook ignored', { reason: result.reason });
         return reply(200, result);
       }
-      count('WebhookAccepted');
-      metrics.addMetric('ReservationsEnqueued', MetricUnit.Count, result.reservations.length);
+      count('WebhookAccepted', { source });
+      metrics.addMetric('MessagesEnqueued', MetricUnit.Count, result.reservations.length);
       return reply(202, result);
     } catch (error) {
       if (error instanceof WebhookError) {
-        count('WebhookRejected', { reason: error.code });
+        count('WebhookRejected', { source, reason: error.code });
         logger.info('webhook rejected', { status: error.statusCode, code: error.code });
         return reply(error.statusCode, { error: { code: error.code, message: error.message } });
       }

@@ -14,6 +14,8 @@ import { syncMessage, type SyncDeps } from './sync.ts';
 export interface SyncHandlerDeps extends SyncDeps {
   /** For backoff: a failed message is hidden for longer than the queue's default. */
   queue: Queue;
+  /** The active config and the targets built from it (config without redeploy); `config`/`targets` when absent. */
+  liveDeps?: () => Promise<Pick<SyncDeps, 'config' | 'targets'>>;
 }
 
 /** Longest backoff we set through the visibility timeout. */
@@ -25,6 +27,8 @@ const MAX_BACKOFF_SECONDS = 15 * 60;
  * reservation) and reported as a partial batch failure.
  */
 export function createSyncHandler(deps: SyncHandlerDeps) {
+  // Refreshed at the start of each invocation; one invocation at a time per instance.
+  let active: SyncHandlerDeps = deps;
   const processRecord = async (record: SQSRecord): Promise<void> => {
     let message: QueueMessage;
     try {
@@ -41,7 +45,7 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
       ...(message.kind === 'reservation' ? { deliveryId: message.deliveryId } : { resync: message.reason }),
     });
     try {
-      const outcome = await syncMessage(message, deps);
+      const outcome = await syncMessage(message, active);
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,
@@ -71,6 +75,8 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     metrics.addMetric('MessagesReceived', MetricUnit.Count, event.Records.length);
+    // If this throws, the whole batch returns to the queue and is retried: better than acting on a stale config.
+    active = deps.liveDeps ? { ...deps, ...(await deps.liveDeps()) } : deps;
     const processor = new SqsFifoPartialProcessorAsync();
     return processPartialResponse(event, processRecord, processor, {
       context,

@@ -1,4 +1,4 @@
-import { runtimeFromEnv } from '../core/runtime.ts';
+import { liveConfig, runtimeFromEnv } from '../core/runtime.ts';
 import { createTargets } from '../targets/registry.ts';
 import { createSyncHandler } from './handler-factory.ts';
 
@@ -11,4 +11,7 @@ export const handler = createSyncHandler({
   queue: runtime.queue,
   targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store }),
   now: Date.now,
+  liveDeps: liveConfig(runtime.configStore, (config) => ({
+    targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store }),
+  })),
 });

@@ -1,7 +1,7 @@
 import { findProperty, type Config, type PropertyConfig, type TargetName } from '../core/config.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { fingerprint } from '../core/hash.ts';
-import { count, logger } from '../core/powertools.ts';
+import { count, logger, timing } from '../core/powertools.ts';
 import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
@@ -121,11 +121,13 @@ async function reconcileTarget(
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
+    timing('TargetLatency', deps.now() - started, { target: target.name });
     await save({ ...result.patch, lastError: null });
     count('TargetSynced', { target: target.name, action: result.action });
     logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
     return { outcome: { target: target.name, action: result.action } };
   } catch (error) {
+    timing('TargetLatency', deps.now() - started, { target: target.name });
     return record(error);
   }
 

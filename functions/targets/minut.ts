@@ -66,6 +66,10 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
   return {
     name: 'minut',
 
+    async checkCredentials(): Promise<void> {
+      await api.requestToken();
+    },
+
     desired(reservation: Reservation, property: PropertyConfig): MinutGuestRecord | null {
       if (!hasGuestStay(reservation.status)) return null;
       const zone = property.timeZone;
@@ -240,7 +244,8 @@ class MinutApi {
     }
   }
 
-  private async grant(): Promise<string> {
+  /** One client_credentials grant; throws a PermanentError naming the credentials when Minut refuses them. */
+  async requestToken(): Promise<z.infer<typeof TokenResponse>> {
     const credentials = MinutCredentials.parse(await this.deps.secrets.get(this.credentialsRef));
     const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64');
     const response = await this.http.request({
@@ -252,9 +257,13 @@ class MinutApi {
     });
     if (response.status !== 200) {
       count('TargetAuthFailure', { target: 'minut' });
-      throw new PermanentError(`Minut refused the client credentials (${response.status})`, response.status === 401 ? 'invalid_client' : `http_${response.status}`, response.status);
+      throw new PermanentError(`Minut refused the client credentials "${this.credentialsRef}" (${response.status})`, response.status === 401 ? 'invalid_client' : `http_${response.status}`, response.status);
     }
-    const token = TokenResponse.parse(response.json);
+    return TokenResponse.parse(response.json);
+  }
+
+  private async grant(): Promise<string> {
+    const token = await this.requestToken();
     const lifetimeMs = token.expires_in * 1000;
     const expiresAt = this.now() + lifetimeMs;
     // Refresh ahead of expiry: 5 minutes early, or a tenth of a short lifetime.

@@ -13,6 +13,8 @@ export interface Target<Desired extends Record<string, unknown> = Record<string,
   readonly name: TargetName;
   desired(reservation: Reservation, property: PropertyConfig): Desired | null;
   apply(input: ApplyInput<Desired>): Promise<ApplyResult>;
+  /** For `guest-sync config check`: proves the credentials work (e.g. one token grant); throws naming them if not. */
+  checkCredentials?(): Promise<void>;
 }
 
 export interface ApplyInput<Desired> {

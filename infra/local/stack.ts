@@ -9,7 +9,7 @@ import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { loadConfigFile, type Config } from '../../functions/core/config.ts';
 import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
-import { runtimeFromEnv } from '../../functions/core/runtime.ts';
+import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
@@ -131,7 +131,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const handlerEnv = { ...process.env, ...env };
 
     const ingestRuntime = runtimeFromEnv(handlerEnv);
-    const ingest = createIngestHandler({ config: ingestRuntime.config, secrets: ingestRuntime.secrets, queue: ingestRuntime.queue, now: Date.now });
+    const ingest = createIngestHandler({ config: ingestRuntime.config, secrets: ingestRuntime.secrets, queue: ingestRuntime.queue, now: Date.now, liveConfig: liveConfig(ingestRuntime.configStore, () => ({})) });
     const pollers: Poller[] = [];
     for (let i = 0; i < (options.syncWorkers ?? 1); i++) {
       // Each worker is its own "Lambda instance": its own clients, token memory and pacing.
@@ -142,6 +142,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queue: runtime.queue,
         targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
         now: Date.now,
+        // A pushed config (`guest-sync config push`) reaches the workers as it does on AWS.
+        liveDeps: liveConfig(runtime.configStore, (config) => ({
+          targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
+        })),
       });
       pollers.push(startPoller({ sqs, queueUrl, queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
     }
