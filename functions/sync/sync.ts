@@ -49,7 +49,7 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps): Promis
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
   // The config may have changed since it was stored (a property added): route it afresh.
-  return syncSnapshot(stored, false, deps);
+  return syncSnapshot(stored, false, deps, message.force ?? false);
 }
 
 async function syncReservation(message: ReservationMessage, deps: SyncDeps): Promise<SyncOutcome> {
@@ -66,7 +66,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps): Pro
   return syncSnapshot(stored, changed, deps);
 }
 
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps): Promise<SyncOutcome> {
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, force = false): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -81,7 +81,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
   for (const name of Object.keys(property.targets) as TargetName[]) {
     const target = deps.targets[name];
     if (!target) continue;
-    const result = await reconcileTarget(target, current, property, stored.ttl, deps);
+    const result = await reconcileTarget(target, current, property, stored.ttl, deps, force);
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
   }
@@ -95,6 +95,7 @@ async function reconcileTarget(
   property: PropertyConfig,
   ttl: number,
   deps: SyncDeps,
+  force = false,
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   let state = (await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
@@ -106,7 +107,7 @@ async function reconcileTarget(
     return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
   }
   const wanted = desired === null ? 'absent' : fingerprint(desired);
-  if (state.appliedFingerprint === wanted && state.status !== 'retrying') {
+  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && !force) {
     count('TargetSkipped', { target: target.name });
     return { outcome: { target: target.name, action: 'unchanged' } };
   }

@@ -1,0 +1,96 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { errorMessage } from '../functions/core/errors.ts';
+import { configCheck, configPush, configReset } from './config.ts';
+import { CliContext, CliError } from './env.ts';
+import { replayDlq } from './replay-dlq.ts';
+import { resync } from './resync.ts';
+import { status } from './status.ts';
+
+/**
+ * `guest-sync <command>`: the operator CLI, against the local stack or a deployed one alike.
+ * It finds the stack through environment variables (see cli/env.ts and docs/runbook.md).
+ * Returns the exit status.
+ */
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env, out: (line: string) => void = (line) => console.log(line)): Promise<number> {
+  let exitCode = 0;
+  let ctx: CliContext | undefined;
+  const context = () => (ctx ??= new CliContext(env));
+
+  const program = new Command('guest-sync')
+    .description('Operate guest-sync: inspect a reservation, replay the DLQ, resync, check and push the config.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('status')
+    .description("Show a reservation's stored snapshot and each target's state and last error (guest name as initials only).")
+    .argument('<connection>', 'connection id from the config, e.g. hostaway-demo')
+    .argument('<reservation>', "the PMS's reservation id")
+    .option('--json', 'print JSON instead of text')
+    .action(async (connection: string, reservation: string, options: { json?: boolean }) => {
+      exitCode = await status(context(), connection, reservation, options, out);
+    });
+
+  program
+    .command('replay-dlq')
+    .description('Move DLQ messages back to the queue with fresh deduplication ids, and report counts.')
+    .option('--connection <id>', 'only messages of this connection; the others stay in the DLQ')
+    .option('--max <n>', 'replay at most n messages', positiveInteger)
+    .action(async (options: { connection?: string; max?: number }) => {
+      await replayDlq(context(), options, out);
+    });
+
+  program
+    .command('resync')
+    .description('Drive the targets to the stored state again: one reservation, one property, or the whole connection.')
+    .argument('<connection>', 'connection id from the config')
+    .argument('[reservation]', 'one reservation id; without it, every stored reservation of the connection')
+    .option('--property <id>', "only the reservations of this PMS property (e.g. after adding it to the config)")
+    .option('--force', 'call each target even where the applied record already matches (a guest deleted by hand, a permanent failure fixed)')
+    .action(async (connection: string, reservation: string | undefined, options: { property?: string; force?: boolean }) => {
+      exitCode = await resync(context(), connection, reservation, options, out);
+    });
+
+  const config = program.command('config').description('Check or change the config the functions use.');
+  config
+    .command('check')
+    .description("Validate the config and test every secret it names (connection secrets present, each target's credentials accepted).")
+    .option('--file <path>', 'check this file instead of the config in force on the stack')
+    .action(async (options: { file?: string }) => {
+      exitCode = await configCheck(context(), options, out);
+    });
+  config
+    .command('push')
+    .description('Validate a config file and make it the active config; functions use it within 60 s, no cdk deploy.')
+    .argument('<file>', 'the config JSON file')
+    .action(async (file: string) => {
+      exitCode = await configPush(context(), file, out);
+    });
+  config
+    .command('reset')
+    .description('Remove the pushed config: the functions fall back to the config file of the last deploy.')
+    .action(async () => {
+      exitCode = await configReset(context(), out);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+    if (error instanceof CliError) {
+      console.error(`guest-sync: ${error.message}`);
+      return 2;
+    }
+    console.error(`guest-sync: ${errorMessage(error)}`);
+    return 1;
+  } finally {
+    ctx?.close();
+  }
+  return exitCode;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}

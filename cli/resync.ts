@@ -1,0 +1,85 @@
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { SqsQueue, type ResyncMessage } from '../functions/core/queue.ts';
+import { SnapshotRecord } from '../functions/core/store.ts';
+import type { CliContext } from './env.ts';
+import { progressBar } from './progress.ts';
+
+const SnapshotItem = z.object({ pk: z.string(), sk: z.literal('SNAPSHOT'), data: z.string() });
+
+/**
+ * `guest-sync resync <connection> [reservation] [--property id]`: enqueues `resync` messages,
+ * which drive every routed target toward the stored snapshot again (e.g. after adding a
+ * property, or once a target recovered). A target whose applied record already matches is
+ * skipped unless `--force` (a guest deleted at the target by hand, a permanent failure fixed
+ * at the target: the target is called again). Without a reservation it resyncs every stored
+ * reservation of the connection (or of one property): a table scan, fine for an operator
+ * command on a table this size, and no index to pay for on every write.
+ */
+export async function resync(
+  ctx: CliContext,
+  connectionId: string,
+  reservationId: string | undefined,
+  options: { property?: string; force?: boolean },
+  out: (line: string) => void,
+  now: () => number = Date.now,
+): Promise<number> {
+  const queue = new SqsQueue(ctx.sqs, ctx.need('GUEST_SYNC_QUEUE_URL'));
+  let reservationIds: string[];
+  if (reservationId) {
+    if (options.property) throw new Error('give a reservation or --property, not both');
+    const snapshot = await ctx.store().getSnapshot({ connectionId, reservationId });
+    if (!snapshot) {
+      out(`No stored snapshot for ${connectionId}/${reservationId}: nothing to resync (sync has never seen it).`);
+      return 1;
+    }
+    reservationIds = [reservationId];
+  } else {
+    reservationIds = await findReservations(ctx, connectionId, options.property);
+  }
+  const requestedAt = now();
+  const messages: ResyncMessage[] = reservationIds.map((id) => ({ v: 1, kind: 'resync', connectionId, reservationId: id, requestedAt, reason: 'operator', ...(options.force ? { force: true } : {}) }));
+  const bar = progressBar('enqueueing resyncs', messages.length);
+  try {
+    for (let i = 0; i < messages.length; i += 10) {
+      const chunk = messages.slice(i, i + 10);
+      await queue.send(chunk);
+      bar.increment(chunk.length);
+    }
+  } finally {
+    bar.stop();
+  }
+  const scope = reservationId ? `reservation ${reservationId}` : options.property ? `property ${options.property}` : 'the connection';
+  out(`enqueued ${messages.length} ${options.force ? 'forced ' : ''}resync message(s) for ${connectionId}, ${scope}`);
+  return 0;
+}
+
+async function findReservations(ctx: CliContext, connectionId: string, propertyId: string | undefined): Promise<string[]> {
+  const prefix = `RES#${connectionId}#`;
+  const ids: string[] = [];
+  const doc = DynamoDBDocumentClient.from(ctx.dynamodb);
+  let startKey: Record<string, unknown> | undefined;
+  const bar = progressBar('scanning stored reservations', 0);
+  try {
+    do {
+      const page = await doc.send(
+        new ScanCommand({
+          TableName: ctx.need('GUEST_SYNC_TABLE'),
+          FilterExpression: 'begins_with(pk, :prefix) AND sk = :snapshot',
+          ExpressionAttributeValues: { ':prefix': prefix, ':snapshot': 'SNAPSHOT' },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const raw of page.Items ?? []) {
+        const item = SnapshotItem.parse(raw);
+        const record = SnapshotRecord.parse(JSON.parse(item.data));
+        if (propertyId === undefined || record.reservation.propertyId === propertyId) ids.push(record.reservation.reservationId);
+        bar.increment();
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  } finally {
+    bar.stop();
+  }
+  return ids.sort();
+}

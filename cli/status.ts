@@ -1,0 +1,83 @@
+import type { Reservation } from '../functions/core/reservation.ts';
+import type { CliContext } from './env.ts';
+
+/**
+ * `guest-sync status <connection> <reservation>`: the stored snapshot and each target's state.
+ * Operators need to recognise a stay, not to read personal data: the guest's name is shown as
+ * initials only, and email and phone only as "on file" or not.
+ */
+export async function status(ctx: CliContext, connectionId: string, reservationId: string, options: { json?: boolean }, out: (line: string) => void): Promise<number> {
+  const store = ctx.store();
+  const key = { connectionId, reservationId };
+  const [snapshot, targets] = await Promise.all([store.getSnapshot(key), store.listTargetStates(key)]);
+  if (!snapshot && targets.length === 0) {
+    out(`No stored state for ${connectionId}/${reservationId}: no event for it reached sync (or its data has expired).`);
+    return 1;
+  }
+  const view = {
+    connectionId,
+    reservationId,
+    snapshot: snapshot
+      ? {
+          propertyId: snapshot.reservation.propertyId,
+          source: snapshot.reservation.source,
+          status: snapshot.reservation.status,
+          sourceStatus: snapshot.reservation.sourceStatus,
+          stay: `${snapshot.reservation.stay.checkInDate} -> ${snapshot.reservation.stay.checkOutDate}`,
+          guest: maskedGuest(snapshot.reservation),
+          sourceVersion: snapshot.reservation.sourceVersion,
+          unrouted: snapshot.unrouted,
+          storedAt: iso(snapshot.storedAt),
+          expiresAt: iso(snapshot.ttl * 1000),
+        }
+      : null,
+    targets: targets.map((t) => ({
+      target: t.target,
+      status: t.status,
+      ids: t.targetIds,
+      lastError: t.lastError ? { code: t.lastError.code, permanent: t.lastError.permanent, message: t.lastError.message, at: iso(t.lastError.at) } : null,
+      warnings: t.warnings,
+      pendingCreate: t.intent ? { since: iso(t.intent.startedAt) } : null,
+      updatedAt: iso(t.updatedAt),
+    })),
+  };
+  if (options.json) {
+    out(JSON.stringify(view, null, 2));
+    return 0;
+  }
+  out(`Reservation ${connectionId}/${reservationId}`);
+  if (view.snapshot) {
+    const s = view.snapshot;
+    out(`  property     ${s.propertyId}${s.unrouted ? '   (UNROUTED: the property is not in the config; add it, then resync)' : ''}`);
+    out(`  status       ${s.status} (PMS: ${s.sourceStatus}, version ${s.sourceVersion})`);
+    out(`  stay         ${s.stay}`);
+    out(`  guest        ${s.guest}`);
+    out(`  stored       ${s.storedAt}   expires ${s.expiresAt}`);
+  } else {
+    out('  snapshot     none (expired?)');
+  }
+  out(view.targets.length === 0 ? 'Targets: none synced yet' : 'Targets:');
+  for (const t of view.targets) {
+    const ids = Object.entries(t.ids).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
+    out(`  ${t.target.padEnd(10)} ${t.status.padEnd(9)} ${ids}   updated ${t.updatedAt}`);
+    if (t.lastError) out(`             last error: ${t.lastError.code}${t.lastError.permanent ? ' (permanent)' : ' (retrying)'} at ${t.lastError.at}: ${t.lastError.message}`);
+    if (t.warnings.length > 0) out(`             warnings: ${t.warnings.join(', ')}`);
+    if (t.pendingCreate) out(`             create in progress since ${t.pendingCreate.since}`);
+  }
+  return 0;
+}
+
+function maskedGuest(reservation: Reservation): string {
+  const { guest } = reservation;
+  const name = guest.fullName ?? [guest.firstName, guest.lastName].filter(Boolean).join(' ');
+  const initials = name
+    .split(/\s+/)
+    .filter((part) => part !== '')
+    .map((part) => `${part[0]!.toUpperCase()}.`)
+    .join(' ');
+  return `${initials || '(no name)'}   email ${guest.email ? 'on file' : 'none'}, phone ${guest.phone ? 'on file' : 'none'}`;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
