@@ -54,6 +54,9 @@ Then see the guest in the Minut sandbox:
   curl -s ${stack.urls.sandbox}/_sandbox/minut/guests
 
 Send a signed generic webhook:  npm run send -- generic-demo examples/generic-reservation.json
+
+Operator CLI (npx guest-sync --help): in another shell, first
+${operatorEnv(stack.env)}
 Stop with Ctrl-C.`);
 
 let stopping = false;
@@ -64,4 +67,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log('\nstopping…');
     void stack.stop().then(() => process.exit(0));
   });
+}
+
+/** The `export` lines that point `npx guest-sync` at this stack (its endpoints, never its data folder). */
+function operatorEnv(env: Record<string, string>): string {
+  const names = [
+    'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SQS',
+    'GUEST_SYNC_TABLE', 'GUEST_SYNC_QUEUE_URL', 'GUEST_SYNC_DLQ_URL', 'GUEST_SYNC_CONFIG', 'GUEST_SYNC_SECRETS', 'GUEST_SYNC_SECRETS_FILES',
+  ];
+  return names.filter((name) => env[name]).map((name) => `  export ${name}='${env[name]}'`).join('\n');
 }

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { HOSTAWAY_AUTH } from '../support/hostaway.ts';
+
+/**
+ * Guest data never reaches the logs. Every PMS fixture the project can ingest goes through the
+ * real path (HTTP front -> ingest -> queue -> sync -> Minut sandbox) with logs at DEBUG and EMF
+ * metrics on, including the paths most likely to leak: rejected deliveries, unparseable fields,
+ * dropped optional fields, unrouted properties, target 5xx retries and permanent 4xx failures.
+ * Then ALL output of this process is searched for the guest names, emails and phone numbers
+ * the fixtures contain.
+ *
+ * A source added later joins by one entry in PII_FIXTURES (its fixture, its connection, how to
+ * authenticate a delivery, and optionally variants).
+ */
+
+const FIXTURES_DIR = process.env.GUEST_SYNC_PMS_FIXTURES ?? '/work/shared/reference/fixtures/pms';
+
+interface PiiFixture {
+  file: string;
+  connectionId: string;
+  /** Headers that authenticate `body` for the connection's demo secret. */
+  headers(body: string): Record<string, string>;
+  /** Extra deliveries made from the fixture that take other code paths. */
+  variants?(fixture: Record<string, unknown>): unknown[];
+}
+
+const PII_FIXTURES: PiiFixture[] = [
+  {
+    file: 'hostaway-reservation.created.json',
+    connectionId: 'hostaway-demo',
+    headers: () => ({ authorization: HOSTAWAY_AUTH }),
+    variants: (fixture) => {
+      const data = fixture.data as Record<string, unknown>;
+      const variant = (changes: Record<string, unknown>, event = 'reservation.updated') => ({ ...fixture, event, data: { ...data, ...changes } });
+      return [
+        variant({ updatedOn: '2026-05-03 10:00:00', departureDate: '2026-07-15' }),
+        // Unusable optional fields are dropped and recorded (never their values).
+        variant({ id: 48291735, updatedOn: '2026-05-03 10:00:00', phone: 'call Maria Lindqvist', guestEmail: 'maria.lindqvist at example' }),
+        // A field that cannot be parsed: a 4xx whose error text must not echo the body.
+        variant({ id: 48291736, arrivalDate: 'Maria Lindqvist', guestEmail: 'maria.lindqvist@example.com' }),
+        // A property missing from the config: parked as unrouted.
+        variant({ id: 48291737, listingMapId: 999999 }, 'reservation.created'),
+        variant({ status: 'cancelled', updatedOn: '2026-05-04 10:00:00', departureDate: '2026-07-15' }),
+      ];
+    },
+  },
+];
+
+/** Keys whose values are personal data in PMS payloads (guest names, emails, phones). */
+const PII_KEY = /(guest.*name|first_?name|last_?name|full_?name|^name$|e-?mails?|phones?|mobile|telephone)/i;
+
+function piiValues(value: unknown, underPiiKey = false): string[] {
+  if (typeof value === 'string') return underPiiKey && value.trim().length >= 3 ? [value.trim()] : [];
+  if (Array.isArray(value)) return value.flatMap((v) => piiValues(v, underPiiKey));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, v]) => piiValues(v, underPiiKey || PII_KEY.test(key)));
+  }
+  return [];
+}
+
+/** The forms a value could appear in: whole, each name part, an email's local part, a phone's digits. */
+function needles(values: string[]): string[] {
+  const out = new Set<string>();
+  for (const value of values) {
+    out.add(value);
+    for (const part of value.split(/[\s@.]+/)) if (part.length >= 4 && !/^(example|com|call|at)$/i.test(part)) out.add(part);
+    const digits = value.replace(/\D/g, '');
+    if (digits.length >= 7) out.add(digits);
+  }
+  return [...out];
+}
+
+let stack: LocalStack;
+let captured = '';
+const restore: (() => void)[] = [];
+
+beforeAll(async () => {
+  // Everything the handlers can say: DEBUG logs and the EMF metric lines. Set before they load.
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => (stream.write = original));
+  }
+  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[level];
+    console[level] = (...args: unknown[]) => {
+      captured += `${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`;
+      original(...args);
+    };
+    restore.push(() => (console[level] = original));
+  }
+  const { startTestStack } = await import('../support/stack.ts');
+  stack = await startTestStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  for (const undo of restore) undo();
+});
+
+async function post(connectionId: string, body: string, headers: Record<string, string>): Promise<number> {
+  const response = await fetch(`${stack.urls.webhooks}/webhooks/${connectionId}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  await response.text();
+  return response.status;
+}
+
+describe('no guest names, emails or phone numbers in the logs', () => {
+  it('for every ingestible PMS fixture, through every path', async () => {
+    const allNeedles: string[] = [];
+    const statuses: number[] = [];
+    let reachedMinut = false;
+    for (const entry of PII_FIXTURES) {
+      const fixture = JSON.parse(readFileSync(join(FIXTURES_DIR, entry.file), 'utf8')) as Record<string, unknown>;
+      const deliveries = [fixture, ...(entry.variants?.(fixture) ?? [])];
+      allNeedles.push(...needles(deliveries.flatMap((d) => piiValues(d))));
+
+      // Minut fails: first a 5xx (retried), then a permanent 4xx for one delivery.
+      stack.sandbox.minut.failNext({ status: 503, count: 2, method: 'POST', pathIncludes: '/guests' });
+      for (const delivery of deliveries) {
+        const body = JSON.stringify(delivery);
+        statuses.push(await post(entry.connectionId, body, entry.headers(body)));
+        await stack.drain(60_000);
+        reachedMinut ||= stack.sandbox.minut.guests().length > 0;
+      }
+      // The last variant cancelled the stay (guest deleted); this one books it again, and Minut refuses the create.
+      stack.sandbox.minut.failNext({ status: 400, count: 1, method: 'POST', pathIncludes: '/guests' });
+      const again = JSON.stringify({ ...fixture, data: { ...(fixture.data as object), updatedOn: '2026-05-05 10:00:00', departureDate: '2026-07-16' } });
+      statuses.push(await post(entry.connectionId, again, entry.headers(again)));
+      // A delivery that fails authentication.
+      statuses.push(await post(entry.connectionId, again, { authorization: 'Basic bm9ib2R5Om5vcGU=' }));
+      await stack.drain(60_000);
+    }
+
+    // The data really went through: accepted, rejected and failed paths were all taken...
+    expect(statuses).toContain(202);
+    expect(statuses).toContain(401);
+    expect(statuses.some((s) => s >= 400 && s < 500 && s !== 401)).toBe(true);
+    expect(reachedMinut).toBe(true);
+    // ...and the capture works: the logs carry the correlation keys and the metrics.
+    expect(captured).toContain('"reservationId":"48291734"');
+    expect(captured).toContain('"connectionId":"hostaway-demo"');
+    expect(captured).toContain('"deliveryId":');
+    expect(captured).toContain('TargetFailedPermanent');
+    expect(captured).toContain('OptionalFieldDropped');
+    expect(captured).toContain('ReservationUnrouted');
+    const { logger } = await import('../../functions/core/powertools.ts');
+    expect(logger.getLevelName()).toBe('DEBUG'); // nothing was filtered out
+
+    expect(allNeedles).toEqual(expect.arrayContaining(['Maria Lindqvist', 'maria.lindqvist@example.com', '+46701234567', 'Lindqvist']));
+    const haystack = captured.toLowerCase();
+    const leaks = allNeedles.filter((needle) => haystack.includes(needle.toLowerCase()));
+    expect(leaks, `personal data in the logs: ${leaks.join(', ')}`).toEqual([]);
+  });
+});
