@@ -10,29 +10,20 @@ import {
   type HttpRoute,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import {
-  Alarm,
-  ComparisonOperator,
-  Dashboard,
-  GraphWidget,
-  type IAlarmAction,
-  type IMetric,
-  TextWidget,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { GraphWidget, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { loadConfigFile, secretRefs, type Config } from '../functions/core/config.ts';
+import { Config as ConfigSchema, loadConfigFile, pmsTypes, secretRefs, type Config } from '../functions/core/config.ts';
+import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
 import { BUNDLED_CONFIG_FILE, nodejsFunctionBase } from './bundling.ts';
+import { ALARM_THRESHOLDS, Monitoring } from './monitoring.ts';
 
 export interface GuestSyncStackProps extends StackProps {
   /** Deployment stage (`dev`, `prod`, ...): part of the stack name, secret names and resource names. */
@@ -41,8 +32,6 @@ export interface GuestSyncStackProps extends StackProps {
   readonly configPath: string;
   /** Cap on concurrent sync invocations (event source mapping `MaximumConcurrency`, 2-1000). Default 5. */
   readonly maxConcurrency?: number;
-  /** Optional SNS topic ARN that alarms notify. Without it the alarms still show in CloudWatch. */
-  readonly alarmTopicArn?: string;
 }
 
 /*
@@ -57,7 +46,28 @@ export interface GuestSyncStackProps extends StackProps {
  *   faster cold start. 60 s leaves room for a full batch while keeping retries prompt.
  * - The queue's visibility timeout is 6 x the sync timeout (AWS guidance for SQS event sources), so
  *   a message is not redelivered while a (retried) invocation may still be working on it.
+ *
+ * Route throttling, sized so a flood cannot exhaust the account's Lambda concurrency.
+ * Concurrent ingest invocations = requests per second x seconds per invocation. Warm, ingest takes
+ * well under 100 ms, so 50 req/s is about 5 concurrent; even if every call hung until the 10 s
+ * timeout (an SQS outage), 50 req/s x 10 s = 500, half of the default regional quota of 1000,
+ * leaving the rest for sync (capped separately by the event source's maximum concurrency) and
+ * any other workload in the account. 50 req/s sustained is far above what PMSs send for one host's
+ * properties (a busy host sees a few deliveries per minute), and the burst of 100 absorbs a PMS
+ * replaying a backlog. A request over the limit gets a 429: Hostaway-style PMSs retry it, and
+ * deliveries lost to a flood can be recovered with a PMS-side resend or `guest-sync resync`.
  */
+/**
+ * IAM: each function gets only the actions it uses, on named resources. The one wildcard, and why
+ * AWS requires it (test/infra/stack.test.ts checks that nothing else has one):
+ * - A log group's `Arn` attribute ends in `:*` (`arn:aws:logs:<region>:<account>:log-group:<name>:*`).
+ *   logs:CreateLogStream and logs:PutLogEvents act on log STREAMS, which Lambda names at run time
+ *   inside the function's own group; there is no narrower resource to name. Only those two actions
+ *   are granted on it.
+ * The alarm topic's policy has `Principal: *` only in a Deny (publishing without TLS is refused).
+ */
+export const IAM_WILDCARD_ACTIONS_ON_LOG_GROUPS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
+
 export const INGEST_MEMORY_MB = 256;
 export const INGEST_TIMEOUT = Duration.seconds(10);
 export const SYNC_MEMORY_MB = 512;
@@ -67,6 +77,10 @@ export const SYNC_BATCH_SIZE = 10;
 export const DEFAULT_MAX_CONCURRENCY = 5;
 export const MAX_RECEIVE_COUNT = 5;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
+export const API_RATE_LIMIT = 50;
+export const API_BURST_LIMIT = 100;
+/** How long functions trust the config item they read (config without redeploy). */
+export const CONFIG_CACHE_SECONDS = 60;
 /** Where the bundled config sits in the Lambda file system (`/var/task` is the bundle root). */
 export const LAMBDA_CONFIG_PATH = `/var/task/${BUNDLED_CONFIG_FILE}`;
 
@@ -87,6 +101,8 @@ export class GuestSyncStack extends Stack {
   readonly webhookRoutes: HttpRoute[];
   /** Secret ref (as written in the config) -> its Secrets Manager secret. */
   readonly secrets: ReadonlyMap<string, CfnSecret>;
+  /** Alarm topic, alarms and dashboard. A function added to the stack gets its alarms with `monitoring.monitorFunction()`. */
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: GuestSyncStackProps) {
     // Checked before the Stack exists, so a bad stage gets this message rather than a stack-name error.
@@ -107,6 +123,12 @@ export class GuestSyncStack extends Stack {
     this.config = loadConfigFile(configPath);
     Tags.of(this).add('app', 'guest-sync');
     Tags.of(this).add('stage', this.stage);
+    // Per source and per target: every one the code supports, so a pushed config is covered too.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: this.stage,
+      sources: pmsTypes,
+      targets: Object.keys(ConfigSchema.shape.targets.shape),
+    });
 
     // ---- DynamoDB: one table, see DESIGN.md "Data in DynamoDB".
     this.table = new TableV2(this, 'Table', {
@@ -171,6 +193,7 @@ export class GuestSyncStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      GUEST_SYNC_CONFIG_CACHE_SECONDS: String(CONFIG_CACHE_SECONDS),
     };
 
     // ---- ingest: HTTP API -> function -> queue.
@@ -186,6 +209,15 @@ export class GuestSyncStack extends Stack {
     ingestLogs.grantWrite(this.ingestRole);
     this.ingestRole.addToPolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+    // Ingest reads the active config item (config without redeploy) and nothing else in the table.
+    this.ingestRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONFIG_ITEM_KEY.pk] } },
+      }),
     );
     if (connectionSecretRefs.size > 0) {
       this.ingestRole.addToPolicy(
@@ -277,9 +309,8 @@ export class GuestSyncStack extends Stack {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      // Only a ceiling against floods and runaway cost: some PMSs do not retry a 429 (a 4xx), so it
-      // sits far above what PMSs send for one host's properties.
-      throttle: { rateLimit: 200, burstLimit: 400 },
+      // Applies to every route (the stage's default route settings); sizing: see the top of this file.
+      throttle: { rateLimit: API_RATE_LIMIT, burstLimit: API_BURST_LIMIT },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         // Request metadata only: no headers, no body, no query string (they may carry personal data).
@@ -308,60 +339,32 @@ export class GuestSyncStack extends Stack {
       }),
     });
 
-    // ---- Alarms and dashboard.
-    const alarmActions: IAlarmAction[] = props.alarmTopicArn
-      ? [new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn))]
-      : [];
-    const alarm = (id: string, metric: IMetric, threshold: number, description: string) => {
-      const created = new Alarm(this, id, {
-        alarmName: `guest-sync-${this.stage}-${id}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      for (const action of alarmActions) created.addAlarmAction(action);
-      return created;
-    };
+    // ---- Alarms (to the SNS topic) and dashboard: see infra/monitoring.ts.
     const oneMinute = Duration.minutes(1);
     const fiveMinutes = Duration.minutes(5);
+    const monitoring = this.monitoring;
     const dlqDepth = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum' });
-    const oldestMessageAge = this.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' });
-    const fnMetrics = (fn: IFunction) => ({
-      errors: fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-      throttles: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+    // Redriven messages do not count in the DLQ's NumberOfMessagesSent, so arrivals are the rises in its depth.
+    const dlqArrivals = new MathExpression({
+      expression: 'IF(DIFF(dlq) > 0, DIFF(dlq), 0)',
+      usingMetrics: { dlq: dlqDepth },
+      label: 'DLQ arrivals',
+      period: oneMinute,
     });
-    const ingestMetrics = fnMetrics(this.ingestFunction);
-    const syncMetrics = fnMetrics(this.syncFunction);
+    const oldestMessageAge = this.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' });
     const api5xx = this.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' });
-    alarm('DeadLetterQueueNotEmpty', dlqDepth, 1, 'Messages in the DLQ: events that could not be processed at all. Inspect and replay.');
-    alarm(
+    monitoring.alarm('DeadLetterQueueNotEmpty', dlqDepth, ALARM_THRESHOLDS.deadLetterMessages, 'Messages in the DLQ: events that could not be processed at all. Inspect them, fix the cause, replay.');
+    monitoring.alarm(
       'QueueOldestMessageAge',
       oldestMessageAge,
-      Duration.minutes(30).toSeconds(),
+      ALARM_THRESHOLDS.oldestMessageAgeSeconds,
       'The oldest queued reservation event is over 30 minutes old: sync is stuck or far behind.',
     );
-    alarm('IngestErrors', ingestMetrics.errors, 1, 'The ingest function failed (PMSs get a 5xx and retry).');
-    alarm('IngestThrottles', ingestMetrics.throttles, 1, 'The ingest function was throttled (PMSs get a 5xx).');
-    alarm('SyncErrors', syncMetrics.errors, 1, 'The sync function failed a whole invocation.');
-    alarm('SyncThrottles', syncMetrics.throttles, 1, 'The sync function was throttled.');
-    alarm('Api5xx', api5xx, 1, 'The webhook API answered 5xx.');
+    monitoring.alarm('Api5xx', api5xx, ALARM_THRESHOLDS.api5xx, 'The webhook API answered 5xx (ingest failed or could not enqueue): PMSs retry, some give up.');
 
-    const dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: `guest-sync-${this.stage}`,
-    });
-    dashboard.addWidgets(
-      new TextWidget({
-        markdown: `# guest-sync ${this.stage}\nWebhooks → ingest → SQS FIFO → sync → targets. Application metrics: namespace \`GuestSync\`.`,
-        width: 24,
-        height: 2,
-      }),
-    );
-    dashboard.addWidgets(
+    monitoring.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Webhook API',
+        title: 'Ingest: webhook API',
         left: [
           this.httpApi.metricCount({ period: fiveMinutes, statistic: 'Sum' }),
           this.httpApi.metricClientError({ period: fiveMinutes, statistic: 'Sum' }),
@@ -371,38 +374,37 @@ export class GuestSyncStack extends Stack {
         width: 12,
       }),
       new GraphWidget({
+        title: 'Ingest: webhooks by outcome',
+        left: [
+          monitoring.search('WebhookReceived', ['source'], {}, 'received:'),
+          monitoring.search('WebhookAccepted', ['source'], {}, 'accepted:'),
+          monitoring.search('WebhookIgnored', ['source', 'reason'], {}, 'ignored:'),
+          monitoring.search('WebhookRejected', ['source', 'reason'], {}, 'rejected:'),
+          monitoring.appMetric('WebhookFailed', {}, 'Sum', 'failed (5xx)'),
+        ],
+        right: [monitoring.appMetric('MessagesEnqueued', {}, 'Sum', 'enqueued')],
+        width: 12,
+      }),
+      new GraphWidget({
         title: 'Queue',
         left: [
-          this.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum' }),
-          this.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute, statistic: 'Maximum' }),
-          dlqDepth,
+          this.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: 'waiting' }),
+          this.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute, statistic: 'Maximum', label: 'in flight / backing off' }),
         ],
         right: [oldestMessageAge],
         width: 12,
       }),
-    );
-    dashboard.addWidgets(
       new GraphWidget({
-        title: 'ingest function',
-        left: [
-          this.ingestFunction.metricInvocations({ period: fiveMinutes, statistic: 'Sum' }),
-          ingestMetrics.errors,
-          ingestMetrics.throttles,
-        ],
-        right: [this.ingestFunction.metricDuration({ period: fiveMinutes, statistic: 'p99' })],
-        width: 12,
-      }),
-      new GraphWidget({
-        title: 'sync function',
-        left: [
-          this.syncFunction.metricInvocations({ period: fiveMinutes, statistic: 'Sum' }),
-          syncMetrics.errors,
-          syncMetrics.throttles,
-        ],
-        right: [this.syncFunction.metricDuration({ period: fiveMinutes, statistic: 'p99' })],
+        title: 'Dead-letter queue',
+        left: [dlqDepth.with({ label: 'DLQ depth' }), dlqArrivals],
+        right: [monitoring.appMetric('MessageUnparseable', {}, 'Sum', 'unparseable messages')],
         width: 12,
       }),
     );
+    monitoring.monitorFunction('Ingest', this.ingestFunction);
+    monitoring.monitorFunction('Sync', this.syncFunction);
+    monitoring.addSourceWidgets();
+    monitoring.addTargetWidgetsAndAlarms();
 
     // ---- Outputs.
     new CfnOutput(this, 'WebhookUrl', {
@@ -414,5 +416,18 @@ export class GuestSyncStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'SecretPrefix', { value: secretPrefix });
     new CfnOutput(this, 'DashboardName', { value: `guest-sync-${this.stage}` });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    // Paste into a shell (with AWS credentials for this account) to point `npx guest-sync` at this stack.
+    new CfnOutput(this, 'OperatorEnv', {
+      description: 'export lines for the operator CLI (npx guest-sync); see docs/runbook.md',
+      value: [
+        `export AWS_REGION=${this.region}`,
+        `GUEST_SYNC_TABLE=${this.table.tableName}`,
+        `GUEST_SYNC_QUEUE_URL=${this.queue.queueUrl}`,
+        `GUEST_SYNC_DLQ_URL=${this.deadLetterQueue.queueUrl}`,
+        'GUEST_SYNC_SECRETS=secretsmanager',
+        `GUEST_SYNC_SECRET_PREFIX=${secretPrefix}`,
+      ].join(' '),
+    });
   }
 }

@@ -5,9 +5,12 @@
  *   stage           deployment stage, default `dev`
  *   configPath      guest-sync config file, default `config/guest-sync.example.json` (relative to the repo root)
  *   maxConcurrency  cap on concurrent sync invocations (2-1000), default 5
- *   alarmTopicArn   optional SNS topic that alarms notify
+ *
+ * Parameter (`cdk deploy --parameters AlarmEmail=ops@example.com`):
+ *   AlarmEmail      email address subscribed to the stack's alarm topic (empty: none)
  *
  * Run through `npm run synth` (offline; fails on cdk-nag findings) or `npx cdk deploy -c stage=prod`.
+ * See docs/deploy.md.
  */
 import { isAbsolute, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -37,14 +40,12 @@ const stage = contextString('stage') ?? 'dev';
 const configArg = contextString('configPath') ?? DEFAULT_CONFIG;
 const configPath = isAbsolute(configArg) ? configArg : join(projectRoot, configArg);
 const maxConcurrency = contextInteger('maxConcurrency', DEFAULT_MAX_CONCURRENCY);
-const alarmTopicArn = contextString('alarmTopicArn');
 
 const stack = new GuestSyncStack(app, `GuestSync-${stage}`, {
   stackName: `GuestSync-${stage}`,
   stage,
   configPath,
   maxConcurrency,
-  ...(alarmTopicArn ? { alarmTopicArn } : {}),
   // Environment-agnostic on purpose: synth needs no AWS account or network. `cdk deploy` uses the
   // account and region of the caller's credentials.
 });

@@ -166,6 +166,7 @@ describe('GuestSyncStack', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
       });
     }
   });
@@ -225,14 +226,40 @@ describe('GuestSyncStack', () => {
       for (const resource of asArray(statement.Resource as unknown)) expect(resource).not.toBe('*');
     }
     for (const [, role] of ofType('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    // The documented exception (infra/stack.ts): a log group's Arn ends in ":*", for its log streams;
+    // only the two log-writing actions are granted on it.
+    const logGroupIds = new Set(ofType('AWS::Logs::LogGroup').map(([id]) => id));
+    for (const statement of statements) {
+      const resourceIds = asArray(statement.Resource as Json | Json[]).map((r) => (r['Fn::GetAtt'] as string[] | undefined)?.[0]);
+      if (resourceIds.some((id) => id !== undefined && logGroupIds.has(id))) {
+        expect(asArray(statement.Action as string | string[]).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      }
+      // Every resource is a reference to a resource of this stack (never a hand-written ARN pattern).
+      for (const resource of asArray(statement.Resource as Json | Json[])) {
+        expect(resource['Fn::GetAtt'] ?? resource.Ref, JSON.stringify(resource)).toBeDefined();
+      }
+    }
+    // A `*` principal only to deny (the alarm topic refuses publishing without TLS).
+    for (const [, policy] of ofType('AWS::SNS::TopicPolicy')) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Json[]) {
+        if (statement.Principal === '*') expect(statement.Effect).toBe('Deny');
+      }
+    }
   });
 
-  it('lets ingest only send to the queue and read connection secrets', () => {
+  it('lets ingest only send to the queue, read the config item and read connection secrets', () => {
     const statements = policyStatementsOf(stack.ingestRole);
     const actions = statements.flatMap((s) => asArray(s.Action as string | string[])).sort();
     expect(actions).toEqual(
-      ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage'].sort(),
+      ['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage'].sort(),
     );
+    // The table holds guest data; ingest may read the one config item and nothing else.
+    expect(statements.find((s) => s.Action === 'dynamodb:GetItem')).toEqual({
+      Action: 'dynamodb:GetItem',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] },
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
+    });
     const secretStatement = statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!;
     const expectedRefs = [...new Set(Object.values(config.connections).map((c) => c.secret))].sort();
     expect(asArray(secretStatement.Resource).map((r: Json) => r.Ref).sort()).toEqual(
@@ -271,25 +298,128 @@ describe('GuestSyncStack', () => {
     }
   });
 
-  it('alarms on DLQ depth, message age, function errors and throttles', () => {
-    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Json);
-    const metricNames = alarms.map((a) => a.MetricName as string);
-    expect(metricNames).toEqual(
-      expect.arrayContaining([
-        'ApproximateNumberOfMessagesVisible',
-        'ApproximateAgeOfOldestMessage',
-        'Errors',
-        'Throttles',
-      ]),
-    );
-    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    for (const alarm of alarms) expect(alarm.AlarmActions).toBeUndefined();
+  const alarmNamed = (id: string): Json => {
+    const found = ofType('AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === `guest-sync-${STAGE}-${id}`);
+    expect(found, `alarm ${id}`).toBeDefined();
+    return found![1].Properties as Json;
+  };
+  const dimensionsOf = (alarm: Json) => Object.fromEntries((alarm.Dimensions as Json[]).map((d) => [d.Name, d.Value]));
+
+  it('alarms, each with its metric, statistic and threshold, all notifying the alarm topic', () => {
+    const topicRef = { Ref: logicalId(stack.monitoring.topic) };
+    const expected: Array<[string, string, string, string, number, Json]> = [
+      ['DeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 1, { QueueName: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'QueueName'] } }],
+      ['QueueOldestMessageAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(stack.queue), 'QueueName'] } }],
+      ['Api5xx', 'AWS/ApiGateway', '5xx', 'Sum', 1, { ApiId: { Ref: logicalId(stack.httpApi) } }],
+      ['IngestErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],
+      ['IngestThrottles', 'AWS/Lambda', 'Throttles', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],
+      ['SyncErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.syncFunction) } }],
+      ['SyncThrottles', 'AWS/Lambda', 'Throttles', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.syncFunction) } }],
+      ['MinutPermanentFailures', 'GuestSync', 'TargetFailedPermanent', 'Sum', 1, { service: 'guest-sync', target: 'minut' }],
+      ['MinutAuthFailures', 'GuestSync', 'TargetAuthFailure', 'Sum', 1, { service: 'guest-sync', target: 'minut' }],
+    ];
+    for (const [id, namespace, metricName, statistic, threshold, dimensions] of expected) {
+      const alarm = alarmNamed(id);
+      expect(alarm, id).toMatchObject({
+        Namespace: namespace,
+        MetricName: metricName,
+        Statistic: statistic,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topicRef],
+      });
+      expect(dimensionsOf(alarm), id).toEqual(dimensions);
+      expect(alarm.AlarmDescription, id).toContain('docs/runbook.md');
+    }
+    // Nothing else: a new alarm is added to this list on purpose.
+    expect(ofType('AWS::CloudWatch::Alarm')).toHaveLength(expected.length);
   });
 
-  it('sends alarms to an SNS topic when one is given', () => {
-    const topicArn = 'arn:aws:sns:us-east-1:123456789012:ops';
-    const withTopic = Template.fromStack(newStack(newApp(), { stage: 'alarmed', alarmTopicArn: topicArn }));
-    withTopic.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topicArn] });
+  it('generates per-target alarms and per-source widgets from what the code supports, not only the deploy-time config', () => {
+    expect(Object.keys(config.targets)).toEqual(['minut']);
+    const app = newApp();
+    const other = newStack(app, { stage: 'other' });
+    const names = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
+    expect(names).toContain('guest-sync-test-MinutPermanentFailures');
+    // A function added later gets its alarms by one call.
+    const before = other.monitoring.alarms.length;
+    other.monitoring.monitorFunction('Extra', other.syncFunction);
+    const after = Template.fromStack(other).toJSON().Resources as Record<string, Json>;
+    const alarmNames = Object.values(after).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties.AlarmName as string);
+    expect(alarmNames).toHaveLength(before + 2);
+    expect(alarmNames).toEqual(expect.arrayContaining(['guest-sync-other-ExtraErrors', 'guest-sync-other-ExtraThrottles']));
+  });
+
+  it('has an alarm topic, TLS-only, with an email subscription from the AlarmEmail parameter', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'guest-sync-test-alarms' });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasParameter('AlarmEmail', { Type: 'String', Default: '' });
+    template.hasResource('AWS::SNS::Subscription', {
+      Condition: Match.anyValue(),
+      Properties: { Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' }, TopicArn: { Ref: logicalId(stack.monitoring.topic) } },
+    });
+    const conditions = template.toJSON().Conditions as Json;
+    expect(Object.values(conditions)).toContainEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmEmail' }, ''] }] });
+  });
+
+  it('has a dashboard with ingest, queue, per-function, per-source and per-target widgets', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0]!;
+    expect(dashboard.Properties.DashboardName).toBe('guest-sync-test');
+    // The body is a Fn::Join of strings and references; the strings are enough to read the widgets.
+    const body = (dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'REF')).join('');
+    const widgets = (JSON.parse(body) as { widgets: Json[] }).widgets;
+    const titles = widgets.map((w) => w.properties.title as string | undefined);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Alarms',
+        'Ingest: webhook API',
+        'Ingest: webhooks by outcome',
+        'Queue',
+        'Dead-letter queue',
+        'Ingest function',
+        'Sync function',
+        'Source: hostaway',
+        'Source: generic',
+        'Target: minut',
+      ]),
+    );
+    const widget = (title: string) => JSON.stringify(widgets.find((w) => w.properties.title === title)!.properties.metrics);
+    expect(widget('Ingest: webhooks by outcome')).toContain('MetricName=\\"WebhookRejected\\"');
+    expect(widget('Ingest: webhooks by outcome')).toContain('MessagesEnqueued');
+    expect(widget('Dead-letter queue')).toContain('IF(DIFF(dlq) > 0, DIFF(dlq), 0)');
+    for (const metric of ['TargetSkipped', 'TargetFailedRetryable', 'TargetFailedPermanent', 'TargetRateLimited', 'TargetAuthFailure', 'TargetLatency', 'TargetSynced']) {
+      expect(widget('Target: minut')).toContain(metric);
+    }
+    expect(widget('Target: minut')).toContain('"p99"');
+    for (const metric of ['WebhookReceived', 'WebhookAccepted', 'WebhookIgnored', 'WebhookRejected', 'FetchFailed', 'ReservationUnrouted']) {
+      expect(widget('Source: hostaway')).toContain(metric);
+    }
+    const alarmsWidget = widgets.find((w) => w.properties.title === 'Alarms')!;
+    expect(alarmsWidget.properties.alarms).toHaveLength(ofType('AWS::CloudWatch::Alarm').length);
+  });
+
+  it('throttles the webhook route so a flood cannot exhaust the account\'s Lambda concurrency', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    const ingestTimeout = resources[logicalId(stack.ingestFunction)]!.Properties.Timeout as number;
+    // Worst case (every call runs to its timeout) stays at or under half the default quota of 1000.
+    expect(50 * ingestTimeout).toBeLessThanOrEqual(500);
+  });
+
+  it('exports what the operator CLI needs', () => {
+    const outputs = template.toJSON().Outputs as Json;
+    const operatorEnv = JSON.stringify(outputs.OperatorEnv.Value);
+    for (const name of ['GUEST_SYNC_TABLE', 'GUEST_SYNC_QUEUE_URL', 'GUEST_SYNC_DLQ_URL', 'GUEST_SYNC_SECRETS=secretsmanager', 'GUEST_SYNC_SECRET_PREFIX=guest-sync/test/']) {
+      expect(operatorEnv).toContain(name);
+    }
+    expect(outputs.AlarmTopicArn.Value).toEqual({ Ref: logicalId(stack.monitoring.topic) });
   });
 
   it('passes cdk-nag AwsSolutions with every finding acknowledged', () => {
