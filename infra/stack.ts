@@ -175,11 +175,14 @@ export class GuestSyncStack extends Stack {
       new CfnOutput(this, `SecretName-${ref}`, { value: `${secretPrefix}${ref}` });
     }
     this.secrets = secrets;
-    // Split by use: connection (webhook verification) secrets to ingest, target credentials to sync.
+    // Split by use: connection (webhook verification) secrets to ingest; everything else the config
+    // names (target credentials, and any other per-connection credential such as a PMS API key for
+    // fetching reservations back) to sync, which is where those are used.
     const connectionSecretRefs = new Set(Object.values(this.config.connections).map((c) => c.secret));
     const targetSecretRefs = new Set(
       Object.values(this.config.targets).flatMap((target) => (target ? [target.credentials] : [])),
     );
+    const syncSecretRefs = new Set(secretRefs(this.config).filter((ref) => targetSecretRefs.has(ref) || !connectionSecretRefs.has(ref)));
     const secretArns = (refs: Set<string>) => [...refs].sort().map((ref) => secrets.get(ref)!.ref);
 
     // ---- Function environment (no secret values: only where to find them).
@@ -264,12 +267,12 @@ export class GuestSyncStack extends Stack {
         resources: [this.table.tableArn],
       }),
     );
-    if (targetSecretRefs.size > 0) {
+    if (syncSecretRefs.size > 0) {
       this.syncRole.addToPolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ['secretsmanager:GetSecretValue'],
-          resources: secretArns(targetSecretRefs),
+          resources: secretArns(syncSecretRefs),
         }),
       );
     }
