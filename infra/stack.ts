@@ -175,14 +175,11 @@ export class GuestSyncStack extends Stack {
       new CfnOutput(this, `SecretName-${ref}`, { value: `${secretPrefix}${ref}` });
     }
     this.secrets = secrets;
-    // Split by use: connection (webhook verification) secrets to ingest; everything else the config
-    // names (target credentials, and any other per-connection credential such as a PMS API key for
-    // fetching reservations back) to sync, which is where those are used.
+    // Split by use: connection (webhook verification) secrets to ingest, target credentials to sync.
     const connectionSecretRefs = new Set(Object.values(this.config.connections).map((c) => c.secret));
     const targetSecretRefs = new Set(
       Object.values(this.config.targets).flatMap((target) => (target ? [target.credentials] : [])),
     );
-    const syncSecretRefs = new Set(secretRefs(this.config).filter((ref) => targetSecretRefs.has(ref) || !connectionSecretRefs.has(ref)));
     const secretArns = (refs: Set<string>) => [...refs].sort().map((ref) => secrets.get(ref)!.ref);
 
     // ---- Function environment (no secret values: only where to find them).
@@ -267,12 +264,12 @@ export class GuestSyncStack extends Stack {
         resources: [this.table.tableArn],
       }),
     );
-    if (syncSecretRefs.size > 0) {
+    if (targetSecretRefs.size > 0) {
       this.syncRole.addToPolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ['secretsmanager:GetSecretValue'],
-          resources: secretArns(syncSecretRefs),
+          resources: secretArns(targetSecretRefs),
         }),
       );
     }
