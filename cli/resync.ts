@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { SqsQueue, type ResyncMessage } from '../functions/core/queue.ts';
-import { SnapshotRecord } from '../functions/core/store.ts';
+import { SnapshotRecord, StaleWriteError, type Store } from '../functions/core/store.ts';
 import type { CliContext } from './env.ts';
 import { progressBar } from './progress.ts';
 
@@ -38,11 +38,13 @@ export async function resync(
     reservationIds = await findReservations(ctx, connectionId, options.property);
   }
   const requestedAt = now();
-  const messages: ResyncMessage[] = reservationIds.map((id) => ({ v: 1, kind: 'resync', connectionId, reservationId: id, requestedAt, reason: 'operator', ...(options.force ? { force: true } : {}) }));
+  const messages: ResyncMessage[] = reservationIds.map((id) => ({ v: 1, kind: 'resync', connectionId, reservationId: id, requestedAt, reason: 'operator' }));
   const bar = progressBar('enqueueing resyncs', messages.length);
+  const store = options.force ? ctx.store() : undefined;
   try {
     for (let i = 0; i < messages.length; i += 10) {
       const chunk = messages.slice(i, i + 10);
+      if (store) for (const message of chunk) await markForRetry(store, connectionId, message.reservationId, now());
       await queue.send(chunk);
       bar.increment(chunk.length);
     }
@@ -82,4 +84,32 @@ async function findReservations(ctx: CliContext, connectionId: string, propertyI
     bar.stop();
   }
   return ids.sort();
+}
+
+/**
+ * `--force`: marks each target's state `retrying`, which makes sync call the target again even
+ * though the applied fingerprint matches. A read-only guest (a vendor's native integration) is
+ * left alone, as sync would. Conditional on the state's version, so a sync running at the same
+ * moment is never overwritten: on a conflict the state is read again.
+ */
+async function markForRetry(store: Store, connectionId: string, reservationId: string, at: number): Promise<void> {
+  const key = { connectionId, reservationId };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const states = (await store.listTargetStates(key)).filter((state) => state.status !== 'readonly' && state.status !== 'retrying');
+    try {
+      for (const state of states) {
+        await store.putTargetState(key, {
+          ...state,
+          status: 'retrying',
+          lastError: state.lastError ?? { code: 'operator_resync', message: 'resync --force requested by an operator', permanent: false, at },
+          updatedAt: at,
+          version: state.version + 1,
+        });
+      }
+      return;
+    } catch (error) {
+      if (!(error instanceof StaleWriteError)) throw error;
+    }
+  }
+  throw new Error(`could not mark ${connectionId}/${reservationId} for a forced resync: its state keeps changing; try again`);
 }

@@ -28,11 +28,6 @@ export const ResyncMessage = z.object({
   requestedAt: z.number(),
   /** Who asked and why, e.g. `operator`, `sweep`. */
   reason: z.string(),
-  /**
-   * Call the targets even where the applied fingerprint already matches (`guest-sync resync
-   * --force`): a guest deleted at the target by hand, a permanent failure fixed there.
-   */
-  force: z.boolean().optional(),
 });
 export type ResyncMessage = z.infer<typeof ResyncMessage>;
 

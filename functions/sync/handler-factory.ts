@@ -10,12 +10,13 @@ import { RetryableError, errorMessage } from '../core/errors.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
 import { QueueMessage, reservationIdOf, type Queue } from '../core/queue.ts';
 import { syncMessage, type SyncDeps } from './sync.ts';
+import { withLatencyMetric } from './target-latency.ts';
 
 export interface SyncHandlerDeps extends SyncDeps {
   /** For backoff: a failed message is hidden for longer than the queue's default. */
   queue: Queue;
-  /** The active config and the targets built from it (config without redeploy); `config`/`targets` when absent. */
-  liveDeps?: () => Promise<Pick<SyncDeps, 'config' | 'targets'>>;
+  /** The active config and what is built from it, e.g. targets (config without redeploy); the fields above when absent. */
+  liveDeps?: () => Promise<Partial<SyncDeps> & Pick<SyncDeps, 'config'>>;
 }
 
 /** Longest backoff we set through the visibility timeout. */
@@ -26,9 +27,9 @@ const MAX_BACKOFF_SECONDS = 15 * 60;
  * with FIFO semantics (a failure holds back only the later messages of the same
  * reservation) and reported as a partial batch failure.
  */
-export function createSyncHandler(deps: SyncHandlerDeps) {
-  // Refreshed at the start of each invocation; one invocation at a time per instance.
-  let active: SyncHandlerDeps = deps;
+export function createSyncHandler(initialDeps: SyncHandlerDeps) {
+  // Refreshed from `liveDeps` at the start of each invocation (one at a time per instance).
+  let deps: SyncHandlerDeps = { ...initialDeps, targets: withLatencyMetric(initialDeps.targets, initialDeps.now) };
   const processRecord = async (record: SQSRecord): Promise<void> => {
     let message: QueueMessage;
     try {
@@ -45,7 +46,7 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
       ...(message.kind === 'reservation' ? { deliveryId: message.deliveryId } : { resync: message.reason }),
     });
     try {
-      const outcome = await syncMessage(message, active);
+      const outcome = await syncMessage(message, deps);
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,
@@ -75,8 +76,11 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     metrics.addMetric('MessagesReceived', MetricUnit.Count, event.Records.length);
-    // If this throws, the whole batch returns to the queue and is retried: better than acting on a stale config.
-    active = deps.liveDeps ? { ...deps, ...(await deps.liveDeps()) } : deps;
+    if (initialDeps.liveDeps) {
+      // If this throws, the whole batch returns to the queue and is retried: better than acting on a stale config.
+      const live = { ...initialDeps, ...(await initialDeps.liveDeps()) };
+      deps = { ...live, targets: withLatencyMetric(live.targets, live.now) };
+    }
     const processor = new SqsFifoPartialProcessorAsync();
     return processPartialResponse(event, processRecord, processor, {
       context,

@@ -1,7 +1,7 @@
 import { findProperty, type Config, type PropertyConfig, type TargetName } from '../core/config.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { fingerprint } from '../core/hash.ts';
-import { count, logger, timing } from '../core/powertools.ts';
+import { count, logger } from '../core/powertools.ts';
 import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
@@ -49,7 +49,7 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps): Promis
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
   // The config may have changed since it was stored (a property added): route it afresh.
-  return syncSnapshot(stored, false, deps, message.force ?? false);
+  return syncSnapshot(stored, false, deps);
 }
 
 async function syncReservation(message: ReservationMessage, deps: SyncDeps): Promise<SyncOutcome> {
@@ -66,7 +66,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps): Pro
   return syncSnapshot(stored, changed, deps);
 }
 
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, force = false): Promise<SyncOutcome> {
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -81,7 +81,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
   for (const name of Object.keys(property.targets) as TargetName[]) {
     const target = deps.targets[name];
     if (!target) continue;
-    const result = await reconcileTarget(target, current, property, stored.ttl, deps, force);
+    const result = await reconcileTarget(target, current, property, stored.ttl, deps);
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
   }
@@ -95,7 +95,6 @@ async function reconcileTarget(
   property: PropertyConfig,
   ttl: number,
   deps: SyncDeps,
-  force = false,
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   let state = (await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
@@ -107,7 +106,7 @@ async function reconcileTarget(
     return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
   }
   const wanted = desired === null ? 'absent' : fingerprint(desired);
-  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && !force) {
+  if (state.appliedFingerprint === wanted && state.status !== 'retrying') {
     count('TargetSkipped', { target: target.name });
     return { outcome: { target: target.name, action: 'unchanged' } };
   }
@@ -122,13 +121,11 @@ async function reconcileTarget(
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
-    timing('TargetLatency', deps.now() - started, { target: target.name });
     await save({ ...result.patch, lastError: null });
     count('TargetSynced', { target: target.name, action: result.action });
     logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
     return { outcome: { target: target.name, action: result.action } };
   } catch (error) {
-    timing('TargetLatency', deps.now() - started, { target: target.name });
     return record(error);
   }
 

@@ -197,6 +197,8 @@ describe('no guest names, emails or phone numbers in the logs', () => {
     expect(captured).toContain('TargetFailedPermanent');
     expect(captured).toContain('OptionalFieldDropped');
     expect(captured).toContain('ReservationUnrouted');
+    expect(captured).toContain('"TargetLatency"');
+    expect(captured).toContain('"MessagesEnqueued"');
     const { logger } = await import('../../functions/core/powertools.ts');
     expect(logger.getLevelName()).toBe('DEBUG'); // nothing was filtered out
 
