@@ -114,11 +114,11 @@ export class Monitoring extends Construct {
     );
   }
 
-  /** An alarm (>= threshold over one period) that notifies the topic. */
-  alarm(id: string, metric: IMetric, threshold: number, description: string): Alarm {
+  /** An alarm (>= threshold over one period) that notifies the topic; `runbookAnchor` is its section in docs/runbook.md. */
+  alarm(id: string, metric: IMetric, threshold: number, description: string, runbookAnchor = id.toLowerCase()): Alarm {
     const alarm = new Alarm(this, id, {
       alarmName: `guest-sync-${this.stage}-${id}`,
-      alarmDescription: `${description} See docs/runbook.md#${id.toLowerCase()}.`,
+      alarmDescription: `${description} See docs/runbook.md#${runbookAnchor}.`,
       metric,
       threshold,
       evaluationPeriods: 1,
@@ -158,8 +158,8 @@ export class Monitoring extends Construct {
   monitorFunction(label: string, fn: IFunction): void {
     const errors = fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' });
     const throttles = fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' });
-    this.alarm(`${label}Errors`, errors, ALARM_THRESHOLDS.functionErrors, `The ${label.toLowerCase()} function failed whole invocations.`);
-    this.alarm(`${label}Throttles`, throttles, ALARM_THRESHOLDS.functionThrottles, `The ${label.toLowerCase()} function was throttled (account or reserved concurrency exhausted).`);
+    this.alarm(`${label}Errors`, errors, ALARM_THRESHOLDS.functionErrors, `The ${label.toLowerCase()} function failed whole invocations.`, 'function-errors');
+    this.alarm(`${label}Throttles`, throttles, ALARM_THRESHOLDS.functionThrottles, `The ${label.toLowerCase()} function was throttled (account or reserved concurrency exhausted).`, 'function-throttles');
     this.dashboard.addWidgets(
       new GraphWidget({
         title: `${label} function`,
@@ -197,8 +197,8 @@ export class Monitoring extends Construct {
       const permanent = this.appMetric('TargetFailedPermanent', { target });
       const auth = this.appMetric('TargetAuthFailure', { target });
       const id = target.charAt(0).toUpperCase() + target.slice(1);
-      this.alarm(`${id}PermanentFailures`, permanent, ALARM_THRESHOLDS.targetPermanentFailures, `${target} refused a guest permanently (4xx other than 429): that guest is missing there.`);
-      this.alarm(`${id}AuthFailures`, auth, ALARM_THRESHOLDS.targetAuthFailures, `${target} refused guest-sync's credentials: syncs to it fail until the secret is fixed.`);
+      this.alarm(`${id}PermanentFailures`, permanent, ALARM_THRESHOLDS.targetPermanentFailures, `${target} refused a guest permanently (4xx other than 429): that guest is missing there.`, 'target-permanent-failures');
+      this.alarm(`${id}AuthFailures`, auth, ALARM_THRESHOLDS.targetAuthFailures, `${target} refused guest-sync's credentials: syncs to it fail until the secret is fixed.`, 'target-auth-failures');
       widgets.push(
         new GraphWidget({
           title: `Target: ${target}`,

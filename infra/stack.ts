@@ -10,7 +10,7 @@ import {
   type HttpRoute,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { GraphWidget, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
+import { GraphWidget, LogQueryWidget, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -405,6 +405,22 @@ export class GuestSyncStack extends Stack {
     monitoring.monitorFunction('Sync', this.syncFunction);
     monitoring.addSourceWidgets();
     monitoring.addTargetWidgetsAndAlarms();
+    // The docs/logs-insights.md query, live: which reservations fail, and how.
+    monitoring.dashboard.addWidgets(
+      new LogQueryWidget({
+        title: 'Errors by reservation (logs)',
+        logGroupNames: [ingestLogs.logGroupName, syncLogs.logGroupName],
+        queryLines: [
+          'fields @timestamp, level, message, connectionId, reservationId, target, code',
+          'filter level = "ERROR" or level = "WARN"',
+          'stats count(*) as problems, latest(code) as lastCode, latest(message) as lastMessage by connectionId, reservationId',
+          'sort problems desc',
+          'limit 20',
+        ],
+        width: 24,
+        height: 6,
+      }),
+    );
 
     // ---- Outputs.
     new CfnOutput(this, 'WebhookUrl', {

@@ -387,6 +387,7 @@ describe('GuestSyncStack', () => {
         'Source: hostaway',
         'Source: generic',
         'Target: minut',
+        'Errors by reservation (logs)',
       ]),
     );
     const widget = (title: string) => JSON.stringify(widgets.find((w) => w.properties.title === title)!.properties.metrics);
