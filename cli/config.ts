@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { loadConfigFile, type Config } from '../functions/core/config.ts';
+import { loadConfigFile, secretRefs, type Config } from '../functions/core/config.ts';
 import { configHash } from '../functions/core/config-store.ts';
 import { errorMessage } from '../functions/core/errors.ts';
 import { createTargets } from '../functions/targets/registry.ts';
@@ -75,6 +75,16 @@ export async function configPush(ctx: CliContext, file: string, out: (line: stri
   } catch (error) {
     out(`refused: ${errorMessage(error)}`);
     return 1;
+  }
+  // A secret name the stack does not know yet has no Secrets Manager secret and no IAM grant:
+  // that needs a `cdk deploy` (pushing is still allowed; the rest of the config works).
+  const known = await ctx.activeConfig().then(
+    (active) => new Set(secretRefs(active.config)),
+    () => undefined,
+  );
+  const added = known ? secretRefs(config).filter((ref) => !known.has(ref)) : [];
+  if (added.length > 0) {
+    out(`warning: new secret name(s) ${added.map((ref) => `"${ref}"`).join(', ')}: run cdk deploy with this config so the stack creates and grants them; until then their connections or targets fail`);
   }
   const hash = await ctx.configStore().push(config, pushedBy());
   const properties = Object.values(config.connections).reduce((n, c) => n + Object.keys(c.properties).length, 0);

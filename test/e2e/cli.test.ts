@@ -206,6 +206,16 @@ describe('guest-sync CLI against the local stack', () => {
     const check = await runCli(stack, ['config', 'check']);
     expect(check.stdout).toContain('config: ok (pushed config');
 
+    // A new connection names a secret the stack does not have yet: pushed, with a warning.
+    const withConnection = structuredClone(config);
+    withConnection.connections['hostaway-second'] = { pms: 'hostaway', secret: 'hostaway-second', properties: {} };
+    const second = join(dir, 'second.json');
+    writeFileSync(second, JSON.stringify(withConnection));
+    const warned = await runCli(stack, ['config', 'push', second]);
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain('warning: new secret name(s) "hostaway-second": run cdk deploy');
+    expect((await runCli(stack, ['config', 'push', good])).stdout).not.toContain('warning');
+
     // The running functions use it: the parked reservation is recovered by a resync, a new one syncs directly.
     expect((await runCli(stack, ['resync', 'hostaway-demo', '--property', '555002'])).code).toBe(0);
     await sendHostaway(stack, hostawayDelivery('reservation.created', { id: 790011, listingMapId: 555002, guestName: 'New Property Two' }));
