@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, secretRefs, type Config } from '../../functions/core/config.ts';
 import { esbuildOptionsFor, lambdaBundling, projectRoot } from '../../infra/bundling.ts';
 import { acknowledgeNagFindings, runNag } from '../../infra/nag.ts';
-import { GuestSyncStack } from '../../infra/stack.ts';
+import { GuestSyncStack, IAM_WILDCARD_ACTIONS_ON_LOG_GROUPS } from '../../infra/stack.ts';
 
 const CONFIG_PATH = join(projectRoot, 'config', 'guest-sync.example.json');
 const SECRETS_EXAMPLE = join(projectRoot, 'config', 'secrets.example.json');
@@ -232,7 +232,7 @@ describe('GuestSyncStack', () => {
     for (const statement of statements) {
       const resourceIds = asArray(statement.Resource as Json | Json[]).map((r) => (r['Fn::GetAtt'] as string[] | undefined)?.[0]);
       if (resourceIds.some((id) => id !== undefined && logGroupIds.has(id))) {
-        expect(asArray(statement.Action as string | string[]).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        expect(asArray(statement.Action as string | string[]).sort()).toEqual([...IAM_WILDCARD_ACTIONS_ON_LOG_GROUPS].sort());
       }
       // Every resource is a reference to a resource of this stack (never a hand-written ARN pattern).
       for (const resource of asArray(statement.Resource as Json | Json[])) {
