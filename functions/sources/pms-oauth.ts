@@ -44,13 +44,21 @@ export class PmsOAuth {
 
   /** A request with the bearer token; a 401 drops the token and retries once with a fresh one. */
   async call(request: HttpRequest): Promise<HttpResponse> {
-    const token = await this.token();
-    const response = await this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } });
-    if (response.status !== 401) return response;
-    this.memory = undefined;
-    await this.options.deps.store.dropToken(this.tokenKey, token);
-    const fresh = await this.token();
-    return this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${fresh}` } });
+    try {
+      const token = await this.token();
+      const response = await this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } });
+      if (response.status !== 401) return response;
+      this.memory = undefined;
+      await this.options.deps.store.dropToken(this.tokenKey, token);
+      const fresh = await this.token();
+      return await this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${fresh}` } });
+    } catch (error) {
+      // Name the call, so the recorded reason says which read failed (ids only, no guest data).
+      if (error instanceof RetryableError && !error.message.includes(' /')) {
+        throw new RetryableError(`${error.message} (${request.method} ${new URL(request.url).pathname})`, error.retryAfterSeconds, error.code);
+      }
+      throw error;
+    }
   }
 
   private async token(): Promise<string> {
