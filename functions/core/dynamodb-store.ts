@@ -156,16 +156,18 @@ export class DynamoDbStore implements Store {
     }
   }
 
-  async recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<void> {
-    await this.doc.send(
+  async recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number> {
+    const out = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: fetchErrorKey(key),
         UpdateExpression: 'SET #data = :data, #ttl = :ttl ADD failures :one',
         ExpressionAttributeNames: { '#data': 'data', '#ttl': 'ttl' },
         ExpressionAttributeValues: { ':data': JSON.stringify(error), ':ttl': error.ttl, ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
       }),
     );
+    return typeof out.Attributes?.failures === 'number' ? out.Attributes.failures : 1;
   }
 
   async clearFetchError(key: ReservationKey): Promise<void> {

@@ -116,8 +116,8 @@ export interface Store {
   /** Forgets a token the target rejected, unless another worker already replaced it. */
   dropToken(key: string, accessToken: string): Promise<void>;
 
-  /** Records a failed PMS fetch for the reservation (counting failures); cleared by the next success. */
-  recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<void>;
+  /** Records a failed PMS fetch for the reservation; returns the failures so far. Cleared by the next success. */
+  recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;
   clearFetchError(key: ReservationKey): Promise<void>;
   getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined>;
 }

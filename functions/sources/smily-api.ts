@@ -34,7 +34,7 @@ export function createSmilyFetcher(connectionId: string, connection: ConnectionC
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
-  const oauth = new PmsOAuth({ name: 'smily', tokenUrl: `${baseUrl}/oauth/token`, credentialsRef: api.credentials, defaultScope: 'public', http, deps, owner: instanceId });
+  const oauth = new PmsOAuth({ name: 'smily', tokenUrl: `${baseUrl}/oauth/token`, credentialsRef: api.credentials, defaultScope: 'bookings_read clients_read', http, deps, owner: instanceId });
 
   const get = (url: string) => oauth.call({ method: 'GET', url: url.startsWith('http') ? url : `${baseUrl}${url}` });
 

@@ -15,6 +15,11 @@ import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /** How long a fetch error stays readable: a little longer than the DLQ keeps the message (14 days). */
 const FETCH_ERROR_TTL_SECONDS = 15 * 86_400;
+/**
+ * A PMS API that is down usually stays down for minutes, not seconds: back off 30 s, 1, 2, 4
+ * min... (capped by the handler), so the 5 receives before the DLQ span several minutes.
+ */
+const FETCH_BACKOFF_BASE_SECONDS = 30;
 
 export type ContinueWith = (message: ReservationMessage) => Promise<SyncOutcome>;
 
@@ -41,14 +46,15 @@ export async function fetchThenSync(
       fetched = one ? [one] : [];
     }
   } catch (error) {
-    const retry = error instanceof RetryableError ? error : new RetryableError(errorMessage(error), undefined, 'fetch_failed');
+    const failed = error instanceof RetryableError ? error : new RetryableError(errorMessage(error), undefined, 'fetch_failed');
     count('FetchFailed', { source });
-    logger.warn('fetch from the PMS API failed; the message will be retried', { source, code: retry.code, error: retry.message });
+    logger.warn('fetch from the PMS API failed; the message will be retried', { source, code: failed.code, error: failed.message });
+    let failures = 1;
     try {
-      await deps.store.recordFetchError(key, {
+      failures = await deps.store.recordFetchError(key, {
         source,
-        code: retry.code,
-        message: retry.message,
+        code: failed.code,
+        message: failed.message,
         deliveryId: message.deliveryId,
         at: deps.now(),
         ttl: Math.floor(deps.now() / 1000) + FETCH_ERROR_TTL_SECONDS,
@@ -56,7 +62,8 @@ export async function fetchThenSync(
     } catch (recordError) {
       logger.error('could not record the fetch error', { error: errorMessage(recordError) });
     }
-    return { ...nothing, retry };
+    const backoff = Math.max(failed.retryAfterSeconds ?? 0, FETCH_BACKOFF_BASE_SECONDS * 2 ** Math.min(failures - 1, 5));
+    return { ...nothing, retry: new RetryableError(failed.message, backoff, failed.code) };
   }
   await deps.store.clearFetchError(key);
 
