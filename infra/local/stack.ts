@@ -20,6 +20,7 @@ import { startPoller, type Poller } from './poller.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
 import type { PmsApiSandboxOptions } from './sandboxes/pms-api.ts';
+import type { SmilySandboxOptions } from './sandboxes/smily.ts';
 
 /**
  * The whole of guest-sync on one machine, in one process and offline: dynalite for
@@ -52,7 +53,7 @@ export interface LocalStackOptions {
   syncWorkers?: number;
   minut?: MinutSandboxOptions;
   guesty?: PmsApiSandboxOptions;
-  smily?: PmsApiSandboxOptions;
+  smily?: SmilySandboxOptions;
   /** Cap on a retried message's backoff (default 15 minutes); tests set it low with a small maxReceiveCount. */
   maxBackoffSeconds?: number;
   onError?: (error: unknown) => void;

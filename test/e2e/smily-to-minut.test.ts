@@ -6,7 +6,8 @@ import { startTestStack, storeFor } from '../support/stack.ts';
 /** Smily → ingest → FIFO → sync (reads the Smily API sandbox) → Minut sandbox. */
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // Pages of two bookings, so a client's booking list is read across pages.
+  stack = await startTestStack({ smily: { defaultPerPage: 2 } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -96,17 +97,31 @@ describe('Smily bookings', () => {
     stack.sandbox.smily.putClient(smilyClient(5004, { fullname: 'Old Name', emails: [{ label: 'default', email: 'old@example.com' }] }));
     await sendSmily(stack, booked('booking_created', 90006, { start_at: '2030-03-01T14:00:00Z', end_at: '2030-03-05T10:00:00Z' }, 5004));
     await sendSmily(stack, booked('booking_created', 90007, { start_at: '2020-03-01T14:00:00Z', end_at: '2020-03-05T10:00:00Z' }, 5004));
+    await sendSmily(stack, booked('booking_created', 90008, { start_at: '2030-04-01T14:00:00Z', end_at: '2030-04-05T10:00:00Z' }, 5004));
+    await sendSmily(stack, booked('booking_created', 90009, { start_at: '2030-05-01T14:00:00Z', end_at: '2030-05-05T10:00:00Z' }, 5004));
+    // Another client's upcoming booking stays as it is.
+    stack.sandbox.smily.putClient(smilyClient(5005, { fullname: 'Other Client', emails: [{ label: 'default', email: 'other@example.com' }] }));
+    await sendSmily(stack, booked('booking_created', 90010, { start_at: '2030-06-01T14:00:00Z', end_at: '2030-06-05T10:00:00Z' }, 5005));
     await stack.drain();
-    expect(named('Old Name')).toHaveLength(2);
+    expect(named('Old Name')).toHaveLength(4);
 
+    const since = Date.now();
     const renamed = stack.sandbox.smily.putClient(smilyClient(5004, { fullname: 'New Name', emails: [{ label: 'default', email: 'new@example.com' }], updated_at: '2026-06-01T00:00:00Z' }));
     const reply = await sendSmily(stack, { account_id: 1059638630, event: 'client_updated', resource: { links: {}, client: renamed } });
     expect(reply.status).toBe(202);
     expect(reply.body.reservations).toEqual([{ clientId: '5004', status: 'fetch_pending' }]);
     await stack.drain();
-    expect(named('New Name')).toEqual([expect.objectContaining({ email: 'new@example.com', checkin_time: '2030-03-01T14:00:00.000Z' })]);
+    expect(named('New Name').map((g) => [g.email, g.checkin_time])).toEqual([
+      ['new@example.com', '2030-03-01T14:00:00.000Z'],
+      ['new@example.com', '2030-04-01T14:00:00.000Z'],
+      ['new@example.com', '2030-05-01T14:00:00.000Z'],
+    ]);
     expect(named('Old Name')).toEqual([expect.objectContaining({ checkin_time: '2020-03-01T14:00:00.000Z' })]);
-    expect(routes()).toContain('GET /api/v3/bookings 200');
+    expect(named('Other Client')).toHaveLength(1);
+    // Three upcoming bookings, two per page: two list pages, and one client read for all of them.
+    const afterUpdate = stack.sandbox.smily.requestLog().filter((e) => e.at >= since).map((e) => `${e.route} ${e.status}`);
+    expect(afterUpdate.filter((r) => r === 'GET /api/v3/bookings 200')).toHaveLength(2);
+    expect(afterUpdate.filter((r) => r === 'GET /api/v3/clients/:id 200')).toHaveLength(1);
   });
 
   it('acknowledges client_created and other events without queuing', async () => {

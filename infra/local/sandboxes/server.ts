@@ -13,7 +13,7 @@ import {
 import { GuestySandbox } from './guesty.ts';
 import { MinutSandbox, type MinutSandboxOptions } from './minut.ts';
 import type { PmsApiSandboxOptions } from './pms-api.ts';
-import { SmilySandbox } from './smily.ts';
+import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
 
 /**
  * One plain `node:http` server hosting every vendor sandbox under its own path prefix
@@ -28,7 +28,7 @@ export interface SandboxServerOptions {
   host?: string;
   minut?: MinutSandboxOptions;
   guesty?: PmsApiSandboxOptions;
-  smily?: PmsApiSandboxOptions;
+  smily?: SmilySandboxOptions;
 }
 
 export interface SandboxServer {

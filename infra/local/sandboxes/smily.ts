@@ -22,12 +22,19 @@ const exampleClient = read('smily-client_created.json').resource.client!;
 
 const DEFAULT_PER_PAGE = 100;
 
+export interface SmilySandboxOptions extends PmsApiSandboxOptions {
+  /** Page size when the client sends no `per_page` (default 100); tests set it low to make lists page. */
+  defaultPerPage?: number;
+}
+
 export class SmilySandbox extends PmsApiSandbox {
   private bookings = new Map<string, Record<string, unknown>>();
   private clients = new Map<string, Record<string, unknown>>();
+  private readonly defaultPerPage: number;
 
-  constructor(options: PmsApiSandboxOptions = {}) {
+  constructor(options: SmilySandboxOptions = {}) {
     super('/smily', '/oauth/token', DEFAULT_SMILY_CLIENTS, options);
+    this.defaultPerPage = options.defaultPerPage ?? DEFAULT_PER_PAGE;
     this.resetData();
     this.api
       .add('GET', '/api/v3/bookings', ({ req }) => this.listBookings(req))
@@ -100,7 +107,7 @@ export class SmilySandbox extends PmsApiSandbox {
       .filter((b) => !statuses || statuses.includes(String(b.status).toLowerCase()))
       .filter((b) => withCanceled || (b.status !== 'Canceled' && !b.canceled_at))
       .sort((a, b) => Number(a.id) - Number(b.id));
-    const perPage = Math.min(100, Math.max(1, Number(q.get('per_page') ?? DEFAULT_PER_PAGE) || DEFAULT_PER_PAGE));
+    const perPage = Math.min(100, Math.max(1, Number(q.get('per_page') ?? this.defaultPerPage) || this.defaultPerPage));
     const page = Math.max(1, Number(q.get('page') ?? 1) || 1);
     const pages = Math.max(1, Math.ceil(matching.length / perPage));
     const headers: Record<string, string> = { 'X-Total-Pages': String(pages), 'X-Total-Count': String(matching.length) };
