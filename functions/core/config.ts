@@ -64,9 +64,6 @@ export const ConnectionConfig = z.strictObject({
   /** Required for PMSs that send only ids or no guest data (guesty, smily): see `pmsTypesThatFetch`. */
   api: PmsApiConfig.optional(),
   properties: z.record(z.string().min(1), PropertyConfig),
-}).refine((connection) => !pmsTypesThatFetch.has(connection.pms) || connection.api !== undefined, {
-  path: ['api'],
-  message: 'required for this pms: {"baseUrl", "credentials"} of the PMS API the sync worker reads reservations and guests from',
 });
 export type ConnectionConfig = z.infer<typeof ConnectionConfig>;
 
@@ -101,6 +98,7 @@ export function parseConfig(input: unknown, origin = 'config'): Config {
   const result = Config.safeParse(input);
   if (result.success) {
     checkRoutesHaveTargets(result.data, origin);
+    checkFetchingConnectionsHaveApi(result.data, origin);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
@@ -149,6 +147,15 @@ function checkRoutesHaveTargets(config: Config, origin: string): void {
       }
     }
   }
+  if (problems.length > 0) throw new ConfigError(`${origin} is invalid:\n${problems.join('\n')}`);
+}
+
+/** A PMS whose events are completed by a fetch cannot work without its API (checked here, not with
+ * a zod refinement, so the connection schema stays extendable). */
+function checkFetchingConnectionsHaveApi(config: Config, origin: string): void {
+  const problems = Object.entries(config.connections)
+    .filter(([, connection]) => pmsTypesThatFetch.has(connection.pms) && connection.api === undefined)
+    .map(([id, connection]) => `  connections.${id}.api: required for this pms ("${connection.pms}"): {"baseUrl", "credentials"} of the PMS API the sync worker reads reservations and guests from`);
   if (problems.length > 0) throw new ConfigError(`${origin} is invalid:\n${problems.join('\n')}`);
 }
 

@@ -34,6 +34,17 @@ async function dlqMessages(): Promise<{ body: Record<string, unknown> }[]> {
 }
 
 describe('a failing fetch from the PMS API', () => {
+  it('the fetch-error record counts failures (they set the growing backoff) and is deleted on success', async () => {
+    const store = storeFor(stack);
+    const key = { connectionId: 'guesty-demo', reservationId: 'counted' };
+    const error = { source: 'guesty', code: 'http_502', message: 'guesty: GET answered 502', deliveryId: 'msg_x', at: 1, ttl: 2 };
+    expect(await store.recordFetchError(key, error)).toBe(1);
+    expect(await store.recordFetchError(key, { ...error, code: 'http_503' })).toBe(2);
+    expect(await store.getFetchError(key)).toEqual({ ...error, code: 'http_503', failures: 2 });
+    await store.clearFetchError(key);
+    expect(await store.getFetchError(key)).toBeUndefined();
+  });
+
   it('Guesty: the reservation read answers 500 (more than the in-call retries), then 200: the message is retried and synced', async () => {
     seedGuesty('fail-then-ok', 'Patient Guest');
     // The HTTP client retries a GET 3 times within one attempt; 3 failures fail the whole attempt.
