@@ -59,6 +59,19 @@ describe('a failing fetch from the PMS API', () => {
     expect(await storeFor(stack).getFetchError({ connectionId: 'guesty-demo', reservationId: 'fail-then-ok' })).toBeUndefined();
   });
 
+  it('Guesty: a 429 with Retry-After is waited out before the next request, and the event syncs on its first delivery', async () => {
+    seedGuesty('rate-limited', 'Rate Limited');
+    stack.sandbox.guesty.failNext({ status: 429, count: 1, retryAfter: 1, pathIncludes: '/v1/reservations/rate-limited' });
+    await sendGuesty(stack, lean('rate-limited'));
+    await stack.drain(60_000);
+    expect(stack.sandbox.minut.guests(GUESTY_HOME).filter((g) => g.name === 'Rate Limited')).toHaveLength(1);
+    const log = stack.sandbox.guesty.requestLog().filter((e) => e.route !== 'POST /oauth2/token');
+    const limited = log.findIndex((e) => e.status === 429);
+    expect(limited).toBeGreaterThanOrEqual(0);
+    expect(log[limited + 1]!.at - log[limited]!.at).toBeGreaterThanOrEqual(1000);
+    expect(await storeFor(stack).getFetchError({ connectionId: 'guesty-demo', reservationId: 'rate-limited' })).toBeUndefined();
+  });
+
   it('Smily: the client read keeps answering 500: the message lands in the DLQ, the reason is recorded, and a replay after the fix syncs it', async () => {
     stack.sandbox.smily.putClient(smilyClient(6001, { fullname: 'Stuck Client', emails: [{ label: 'default', email: 'stuck@example.com' }] }));
     const booking = smilyBooking({ id: 96001, start_at: '2026-12-10T14:00:00Z', end_at: '2026-12-12T10:00:00Z' }, { client: 6001 });

@@ -124,9 +124,10 @@ export abstract class PmsApiSandbox implements VendorSandbox {
     const match = this.api.match(req.method, req.path);
     const isToken = req.path === this.tokenPath;
     const route = isToken ? `${req.method} ${this.tokenPath}` : match.kind === 'not-found' ? `${req.method} <unmatched>` : match.key;
-    const reply = this.process(req, match, isToken);
+    const reply = await this.process(req, match, isToken);
     const userAgent = headerValue(req.headers, 'user-agent');
-    this.traffic.record({ at, method: req.method, path: req.fullPath, route, status: reply.status, ...(userAgent !== undefined && { userAgent }) });
+    const status = 'status' in reply ? reply.status : 0; // 0: the connection was dropped
+    this.traffic.record({ at, method: req.method, path: req.fullPath, route, status, ...(userAgent !== undefined && { userAgent }) });
     return reply;
   }
 
@@ -137,7 +138,7 @@ export abstract class PmsApiSandbox implements VendorSandbox {
     return match.handler({ req, params: match.params });
   }
 
-  private process(req: SandboxRequest, match: ReturnType<Router['match']>, isToken: boolean): SandboxResponse {
+  private process(req: SandboxRequest, match: ReturnType<Router['match']>, isToken: boolean): SandboxReply | Promise<SandboxReply> {
     // Injected faults act like a failing gateway: before authentication.
     const fault = this.faults.take(req.method, req.fullPath);
     if (fault) {
@@ -152,7 +153,7 @@ export abstract class PmsApiSandbox implements VendorSandbox {
     }
     if (match.kind === 'not-found') return errorReply(404, 'Not found');
     if (match.kind === 'method-not-allowed') return errorReply(405, 'Method not allowed', undefined, { Allow: match.allowed.join(', ') });
-    return match.handler({ req, params: match.params }) as SandboxResponse;
+    return match.handler({ req, params: match.params });
   }
 
   /** client_credentials with the client in the form body (Guesty, Doorkeeper) or in HTTP Basic. */
