@@ -17,6 +17,8 @@ export interface SyncHandlerDeps extends SyncDeps {
   queue: Queue;
   /** The active config and what is built from it, e.g. targets (config without redeploy); the fields above when absent. */
   liveDeps?: () => Promise<Partial<SyncDeps> & Pick<SyncDeps, 'config'>>;
+  /** Cap on the backoff set through the visibility timeout; default 15 minutes (tests set it low). */
+  maxBackoffSeconds?: number;
 }
 
 /** Longest backoff we set through the visibility timeout. */
@@ -43,7 +45,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     logger.appendKeys({
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
-      ...(message.kind === 'reservation' ? { deliveryId: message.deliveryId } : { resync: message.reason }),
+      ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
     });
     try {
       const outcome = await syncMessage(message, deps);
@@ -64,8 +66,9 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
 
   const backOff = async (record: SQSRecord, error: RetryableError): Promise<void> => {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
-    const exponential = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(receiveCount, 10));
-    const seconds = Math.min(MAX_BACKOFF_SECONDS, Math.max(error.retryAfterSeconds ?? 0, exponential));
+    const cap = deps.maxBackoffSeconds ?? MAX_BACKOFF_SECONDS;
+    const exponential = Math.min(cap, 2 ** Math.min(receiveCount, 10));
+    const seconds = Math.min(cap, Math.max(error.retryAfterSeconds ?? 0, exponential));
     try {
       await deps.queue.delay(record.receiptHandle, seconds);
     } catch (delayError) {

@@ -1,4 +1,6 @@
 import { liveConfig, runtimeFromEnv } from '../core/runtime.ts';
+import { fetcherLookup } from '../sources/fetcher.ts';
+import { fetcherFactories } from '../sources/registry.ts';
 import { createTargets } from '../targets/registry.ts';
 import { createSyncHandler } from './handler-factory.ts';
 
@@ -10,8 +12,10 @@ export const handler = createSyncHandler({
   store: runtime.store,
   queue: runtime.queue,
   targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store }),
+  fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store }),
   now: Date.now,
   liveDeps: liveConfig(runtime.configStore, (config) => ({
     targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store }),
+    fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store: runtime.store }),
   })),
 });

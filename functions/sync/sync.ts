@@ -6,7 +6,9 @@ import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/qu
 import type { Reservation } from '../core/reservation.ts';
 import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
+import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
+import { fetchThenSync } from './fetch-then-sync.ts';
 
 /**
  * Level-triggered sync of one reservation: keep the newest snapshot, then drive every
@@ -20,6 +22,8 @@ export interface SyncDeps {
   store: Store;
   targets: Partial<Record<TargetName, Target>>;
   now: () => number;
+  /** PMS API readers for thin events (notify-then-fetch), per connection. */
+  fetchers?: FetcherLookup;
 }
 
 export interface TargetOutcome {
@@ -38,6 +42,8 @@ export interface SyncOutcome {
 }
 
 export async function syncMessage(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
+  // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
+  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps));
   return message.kind === 'reservation' ? syncReservation(message, deps) : resyncReservation(message, deps);
 }
 

@@ -12,11 +12,15 @@ import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
+import { fetcherLookup } from '../../functions/sources/fetcher.ts';
+import { fetcherFactories } from '../../functions/sources/registry.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
 import { startHttpFront } from './http-front.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
+import type { PmsApiSandboxOptions } from './sandboxes/pms-api.ts';
+import type { SmilySandboxOptions } from './sandboxes/smily.ts';
 
 /**
  * The whole of guest-sync on one machine, in one process and offline: dynalite for
@@ -48,6 +52,10 @@ export interface LocalStackOptions {
   /** How many sync "Lambda instances" poll at once, each with its own handler. */
   syncWorkers?: number;
   minut?: MinutSandboxOptions;
+  guesty?: PmsApiSandboxOptions;
+  smily?: SmilySandboxOptions;
+  /** Cap on a retried message's backoff (default 15 minutes); tests set it low with a small maxReceiveCount. */
+  maxBackoffSeconds?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -91,7 +99,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqsUrl = `http://${host}:${fauxqs.port}`;
 
     // Vendor sandboxes
-    const sandbox = await startSandboxServer({ port: ports.sandbox, host, ...(options.minut ? { minut: options.minut } : {}) });
+    const sandbox = await startSandboxServer({
+      port: ports.sandbox,
+      host,
+      ...(options.minut ? { minut: options.minut } : {}),
+      ...(options.guesty ? { guesty: options.guesty } : {}),
+      ...(options.smily ? { smily: options.smily } : {}),
+    });
     stops.push(() => sandbox.stop());
 
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -141,11 +155,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         store: runtime.store,
         queue: runtime.queue,
         targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
+        fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
         now: Date.now,
         // A pushed config (`guest-sync config push`) reaches the workers as it does on AWS.
         liveDeps: liveConfig(runtime.configStore, (config) => ({
           targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
+          fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
         })),
+        ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
       });
       pollers.push(startPoller({ sqs, queueUrl, queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
     }
@@ -200,7 +217,13 @@ function withSandboxOrigin(config: Config, sandboxUrl: string): Config {
     const origin = EXAMPLE_SANDBOX_ORIGINS.find((o) => target.baseUrl.startsWith(o));
     if (origin) targets[name] = { ...target, baseUrl: sandboxUrl + target.baseUrl.slice(origin.length) };
   }
-  return { ...config, targets };
+  // PMS APIs read by the sync worker (notify-then-fetch) too.
+  const connections = { ...config.connections };
+  for (const [id, connection] of Object.entries(connections)) {
+    const origin = connection.api && EXAMPLE_SANDBOX_ORIGINS.find((o) => connection.api!.baseUrl.startsWith(o));
+    if (connection.api && origin) connections[id] = { ...connection, api: { ...connection.api, baseUrl: sandboxUrl + connection.api.baseUrl.slice(origin.length) } };
+  }
+  return { ...config, targets, connections };
 }
 
 async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {

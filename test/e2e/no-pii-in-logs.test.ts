@@ -1,12 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pmsTypes } from '../../functions/core/config.ts';
+import { signSmily } from '../../functions/sources/smily.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
 import { projectRoot } from '../../infra/bundling.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
+import { logger } from '../../functions/core/powertools.ts';
 import { HOSTAWAY_AUTH } from '../support/hostaway.ts';
+import { GUESTY_EXAMPLE_GUEST } from '../../infra/local/sandboxes/guesty.ts';
+import { guestyHeaders } from '../support/pms.ts';
+import { startTestStack } from '../support/stack.ts';
+
+// Everything the handlers can say: DEBUG logs and the EMF metric lines. Hoisted above the
+// imports, so the Powertools singletons are created with these settings.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+});
 
 /**
  * Guest data never reaches the logs. Every PMS fixture the project can ingest goes through the
@@ -36,7 +48,9 @@ function fixturePath(file: string): string {
   return found;
 }
 
+/** Sandbox-only demo secrets (config/secrets.example.json). */
 const GENERIC_DEMO_SECRET = 'whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=';
+const SMILY_DEMO_SECRET = 'demo-smily-application-secret';
 
 interface PiiFixture {
   pms: string;
@@ -46,6 +60,8 @@ interface PiiFixture {
   headers(body: string): Record<string, string>;
   /** Extra deliveries made from the fixture that take other code paths. */
   variants?(fixture: Record<string, unknown>): unknown[];
+  /** Guest data the PMS API sandbox serves for it (thin events: sync fetches the guest). */
+  served?: Record<string, unknown>;
 }
 
 const PII_FIXTURES: PiiFixture[] = [
@@ -84,16 +100,25 @@ const PII_FIXTURES: PiiFixture[] = [
       ];
     },
   },
+  // Guesty: the legacy full event, and the lean v2 one whose guest the sync worker fetches from the API sandbox.
+  { pms: 'guesty', file: 'guesty-reservation.new.json', connectionId: 'guesty-demo', headers: (body) => guestyHeaders(body), served: { guest: GUESTY_EXAMPLE_GUEST } },
+  { pms: 'guesty', file: 'guesty-reservation.created.v2.json', connectionId: 'guesty-demo', headers: (body) => guestyHeaders(body, { prefix: 'webhook' }), served: { guest: GUESTY_EXAMPLE_GUEST } },
+  // Smily: the booking (no guest data; the client is fetched from the API sandbox) and the client event.
+  { pms: 'smily', file: 'smily-booking_created.json', connectionId: 'smily-demo', headers: (body) => ({ 'x-content-signature': signSmily(SMILY_DEMO_SECRET, body) }) },
+  { pms: 'smily', file: 'smily-client_created.json', connectionId: 'smily-demo', headers: (body) => ({ 'x-content-signature': signSmily(SMILY_DEMO_SECRET, body) }) },
 ];
 
 /** Keys whose values are personal data in PMS payloads (guest names, emails, phones). */
 const PII_KEY = /(guest.*name|first_?name|last_?name|full_?name|^name$|e-?mails?|phones?|mobile|telephone)/i;
 
+/** Keys inside personal-data values that are not personal data themselves (e.g. Smily `{"label":"mobile","number":...}`). */
+const NOT_PII_KEY = /^(label|type|kind|primary|id|_id|preferred_?language|language|locale)$/i;
+
 function piiValues(value: unknown, underPiiKey = false): string[] {
   if (typeof value === 'string') return underPiiKey && value.trim().length >= 3 ? [value.trim()] : [];
   if (Array.isArray(value)) return value.flatMap((v) => piiValues(v, underPiiKey));
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, v]) => piiValues(v, underPiiKey || PII_KEY.test(key)));
+    return Object.entries(value).flatMap(([key, v]) => (NOT_PII_KEY.test(key) ? [] : piiValues(v, underPiiKey || PII_KEY.test(key))));
   }
   return [];
 }
@@ -116,9 +141,6 @@ let captured = '';
 const restore: (() => void)[] = [];
 
 beforeAll(async () => {
-  // Everything the handlers can say: DEBUG logs and the EMF metric lines. Set before they load.
-  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write.bind(stream);
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -135,7 +157,6 @@ beforeAll(async () => {
     };
     restore.push(() => (console[level] = original));
   }
-  const { startTestStack } = await import('../support/stack.ts');
   stack = await startTestStack();
 });
 
@@ -162,7 +183,7 @@ describe('no guest names, emails or phone numbers in the logs', () => {
     for (const entry of PII_FIXTURES) {
       const fixture = JSON.parse(readFileSync(fixturePath(entry.file), 'utf8')) as Record<string, unknown>;
       const deliveries = [fixture, ...(entry.variants?.(fixture) ?? [])];
-      allNeedles.push(...needles(deliveries.flatMap((d) => piiValues(d))));
+      allNeedles.push(...needles([...deliveries, entry.served ?? {}].flatMap((d) => piiValues(d))));
 
       // Minut fails: first a 5xx (retried), then a permanent 4xx for one delivery.
       stack.sandbox.minut.failNext({ status: 503, count: 2, method: 'POST', pathIncludes: '/guests' });
@@ -199,7 +220,6 @@ describe('no guest names, emails or phone numbers in the logs', () => {
     expect(captured).toContain('ReservationUnrouted');
     expect(captured).toContain('"TargetLatency"');
     expect(captured).toContain('"MessagesEnqueued"');
-    const { logger } = await import('../../functions/core/powertools.ts');
     expect(logger.getLevelName()).toBe('DEBUG'); // nothing was filtered out
 
     expect(allNeedles).toEqual(

@@ -10,7 +10,10 @@ import {
   type SandboxResponse,
   type VendorSandbox,
 } from './http.ts';
+import { GuestySandbox } from './guesty.ts';
 import { MinutSandbox, type MinutSandboxOptions } from './minut.ts';
+import type { PmsApiSandboxOptions } from './pms-api.ts';
+import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
 
 /**
  * One plain `node:http` server hosting every vendor sandbox under its own path prefix
@@ -24,6 +27,8 @@ export interface SandboxServerOptions {
   /** Default 127.0.0.1: the sandbox is for this machine only. */
   host?: string;
   minut?: MinutSandboxOptions;
+  guesty?: PmsApiSandboxOptions;
+  smily?: SmilySandboxOptions;
 }
 
 export interface SandboxServer {
@@ -31,6 +36,10 @@ export interface SandboxServer {
   url: string;
   port: number;
   minut: MinutSandbox;
+  /** Guesty Open API at `${url}/guesty`. */
+  guesty: GuestySandbox;
+  /** Smily (BookingSync) API at `${url}/smily`. */
+  smily: SmilySandbox;
   stop(): Promise<void>;
 }
 
@@ -40,7 +49,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startSandboxServer(options: SandboxServerOptions = {}): Promise<SandboxServer> {
   const minut = new MinutSandbox(options.minut);
-  const vendors: VendorSandbox[] = [minut];
+  const guesty = new GuestySandbox(options.guesty);
+  const smily = new SmilySandbox(options.smily);
+  const vendors: VendorSandbox[] = [minut, guesty, smily];
 
   const server = createServer((req, res) => {
     void serve(vendors, req, res);
@@ -63,6 +74,8 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     url: `http://${urlHost}:${port}`,
     port,
     minut,
+    guesty,
+    smily,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
