@@ -41,6 +41,16 @@ export async function configCheck(ctx: CliContext, options: { file?: string }, o
       failures += 1;
       out(`connection ${connectionId} (${connection.pms}): secret "${connection.secret}" FAILED: ${errorMessage(error)}`);
     }
+    // The PMS API credentials of notify-then-fetch connections: present (the fetchers have no credential check yet).
+    if (connection.api) {
+      try {
+        await secrets.get(connection.api.credentials);
+        out(`connection ${connectionId} (${connection.pms}): API credentials "${connection.api.credentials}" ok (present)`);
+      } catch (error) {
+        failures += 1;
+        out(`connection ${connectionId} (${connection.pms}): API credentials "${connection.api.credentials}" FAILED: ${errorMessage(error)}`);
+      }
+    }
   }
   // The targets' store is never touched by a credential check; any table name will do.
   const targets = createTargets({ config, secrets, store: ctx.storeOrUnused() });

@@ -161,6 +161,7 @@ describe('guest-sync CLI against the local stack', () => {
     expect(good.stdout).toContain('config: ok');
     expect(good.stdout).toContain('target minut: credentials "minut" ok');
     expect(good.stdout).toContain('connection hostaway-demo (hostaway): secret "hostaway-demo" ok');
+    expect(good.stdout).toContain('connection guesty-demo (guesty): API credentials "guesty-demo-api" ok (present)');
     expect(good.code).toBe(0);
 
     const wrong = await runCli(stack, ['config', 'check'], {
@@ -201,7 +202,9 @@ describe('guest-sync CLI against the local stack', () => {
     writeFileSync(good, JSON.stringify(config));
     const pushed = await runCli(stack, ['config', 'push', good]);
     expect(pushed.code).toBe(0);
-    expect(pushed.stdout).toMatch(/pushed config [0-9a-f]+ \(2 connection\(s\), 3 properties\)/);
+    const connections = Object.keys(stack.config.connections).length;
+    const properties = Object.values(stack.config.connections).reduce((n, c) => n + Object.keys(c.properties).length, 0) + 1;
+    expect(pushed.stdout).toMatch(new RegExp(`pushed config [0-9a-f]+ \\(${connections} connection\\(s\\), ${properties} properties\\)`));
 
     const check = await runCli(stack, ['config', 'check']);
     expect(check.stdout).toContain('config: ok (pushed config');
