@@ -41,7 +41,7 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
       ...(message.kind === 'reservation' ? { deliveryId: message.deliveryId } : { resync: message.reason }),
     });
     try {
-      const outcome = await syncMessage(message, deps);
+      const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,

@@ -17,6 +17,8 @@ import { startHttpFront } from './http-front.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
+import type { SandboxServerOptions } from './sandboxes/server.ts';
+import { sweepDue, type SweepResult } from '../../functions/sweep/sweep.ts';
 
 /**
  * The whole of guest-sync on one machine, in one process and offline: dynalite for
@@ -48,6 +50,13 @@ export interface LocalStackOptions {
   /** How many sync "Lambda instances" poll at once, each with its own handler. */
   syncWorkers?: number;
   minut?: MinutSandboxOptions;
+  recepai?: SandboxServerOptions['recepai'];
+  kasify?: SandboxServerOptions['kasify'];
+  hostelmate?: SandboxServerOptions['hostelmate'];
+  /** The clock sync and the sweep read (tests inject one to move through a stay). Default Date.now. */
+  now?: () => number;
+  /** How often the sweep runs (as EventBridge does on AWS); null: only when `sweep()` is called. Default 30 s. */
+  sweepIntervalMs?: number | null;
   onError?: (error: unknown) => void;
 }
 
@@ -64,6 +73,8 @@ export interface LocalStack {
   dynamodb: DynamoDBClient;
   /** Resolves once the queue is empty and no batch is in flight (or rejects after timeoutMs). */
   drain(timeoutMs?: number): Promise<void>;
+  /** Runs the sweep once now (the same code as the sweep Lambda). */
+  sweep(): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
@@ -91,7 +102,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqsUrl = `http://${host}:${fauxqs.port}`;
 
     // Vendor sandboxes
-    const sandbox = await startSandboxServer({ port: ports.sandbox, host, ...(options.minut ? { minut: options.minut } : {}) });
+    const sandbox = await startSandboxServer({
+      port: ports.sandbox,
+      host,
+      ...(options.minut ? { minut: options.minut } : {}),
+      ...(options.recepai ? { recepai: options.recepai } : {}),
+      ...(options.kasify ? { kasify: options.kasify } : {}),
+      ...(options.hostelmate ? { hostelmate: options.hostelmate } : {}),
+    });
     stops.push(() => sandbox.stop());
 
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -132,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const ingestRuntime = runtimeFromEnv(handlerEnv);
     const ingest = createIngestHandler({ config: ingestRuntime.config, secrets: ingestRuntime.secrets, queue: ingestRuntime.queue, now: Date.now });
+    const now = options.now ?? Date.now;
     const pollers: Poller[] = [];
     for (let i = 0; i < (options.syncWorkers ?? 1); i++) {
       // Each worker is its own "Lambda instance": its own clients, token memory and pacing.
@@ -140,14 +159,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         config: runtime.config,
         store: runtime.store,
         queue: runtime.queue,
-        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
-        now: Date.now,
+        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}`, now }),
+        now,
       });
       pollers.push(startPoller({ sqs, queueUrl, queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
     }
     stops.push(async () => {
       await Promise.all(pollers.map((p) => p.stop()));
     });
+
+    // The sweep, on a timer in place of the EventBridge schedule.
+    const sweepRuntime = runtimeFromEnv(handlerEnv);
+    const sweep = () => sweepDue({ config: sweepRuntime.config, store: sweepRuntime.store, queue: sweepRuntime.queue, now });
+    const sweepIntervalMs = options.sweepIntervalMs === undefined ? 30_000 : options.sweepIntervalMs;
+    if (sweepIntervalMs !== null) {
+      let sweeping = false;
+      const timer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweep()
+          .catch((error: unknown) => options.onError?.(error))
+          .finally(() => (sweeping = false));
+      }, sweepIntervalMs);
+      stops.push(async () => clearInterval(timer));
+    }
 
     const front = await startHttpFront({ port: ports.http, host, ingest, health: () => ({ queue: 'guest-sync-events.fifo', table: tableName }) });
     stops.push(() => close(front.server));
@@ -181,6 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           await new Promise((r) => setTimeout(r, 100));
         }
       },
+      sweep,
       stop: stopAll,
     };
   } catch (error) {
@@ -194,7 +230,7 @@ function withSandboxOrigin(config: Config, sandboxUrl: string): Config {
   const targets = { ...config.targets };
   for (const [name, target] of Object.entries(targets) as [keyof Config['targets'], NonNullable<Config['targets'][keyof Config['targets']]>][]) {
     const origin = EXAMPLE_SANDBOX_ORIGINS.find((o) => target.baseUrl.startsWith(o));
-    if (origin) targets[name] = { ...target, baseUrl: sandboxUrl + target.baseUrl.slice(origin.length) };
+    if (origin) (targets as Record<string, unknown>)[name] = { ...target, baseUrl: sandboxUrl + target.baseUrl.slice(origin.length) };
   }
   return { ...config, targets };
 }

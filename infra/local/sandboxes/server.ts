@@ -11,6 +11,9 @@ import {
   type VendorSandbox,
 } from './http.ts';
 import { MinutSandbox, type MinutSandboxOptions } from './minut.ts';
+import { HostelmateSandbox, type HostelmateSandboxOptions } from './hostelmate.ts';
+import { KasifySandbox, type KasifySandboxOptions } from './kasify.ts';
+import { RecepaiSandbox, type RecepaiSandboxOptions } from './recepai.ts';
 
 /**
  * One plain `node:http` server hosting every vendor sandbox under its own path prefix
@@ -24,6 +27,9 @@ export interface SandboxServerOptions {
   /** Default 127.0.0.1: the sandbox is for this machine only. */
   host?: string;
   minut?: MinutSandboxOptions;
+  recepai?: RecepaiSandboxOptions;
+  kasify?: KasifySandboxOptions;
+  hostelmate?: HostelmateSandboxOptions;
 }
 
 export interface SandboxServer {
@@ -31,6 +37,9 @@ export interface SandboxServer {
   url: string;
   port: number;
   minut: MinutSandbox;
+  recepai: RecepaiSandbox;
+  kasify: KasifySandbox;
+  hostelmate: HostelmateSandbox;
   stop(): Promise<void>;
 }
 
@@ -40,7 +49,10 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startSandboxServer(options: SandboxServerOptions = {}): Promise<SandboxServer> {
   const minut = new MinutSandbox(options.minut);
-  const vendors: VendorSandbox[] = [minut];
+  const recepai = new RecepaiSandbox(options.recepai);
+  const kasify = new KasifySandbox(options.kasify);
+  const hostelmate = new HostelmateSandbox(options.hostelmate);
+  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate];
 
   const server = createServer((req, res) => {
     void serve(vendors, req, res);
@@ -63,6 +75,9 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     url: `http://${urlHost}:${port}`,
     port,
     minut,
+    recepai,
+    kasify,
+    hostelmate,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
