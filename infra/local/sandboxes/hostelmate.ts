@@ -133,6 +133,8 @@ export class HostelmateSandbox implements VendorSandbox {
   private readonly guestsById = new Map<string, HostelmateGuestRecord>();
   private readonly bookingsById = new Map<string, HostelmateBookingRecord>();
   private limiter: RollingWindowRateLimiter | null = null;
+  /** Writes still to be processed and then answered by a dropped connection (a lost response). */
+  private drops: { pathIncludes: string; remaining: number }[] = [];
 
   constructor(options: HostelmateSandboxOptions = {}) {
     this.apiKeys = new Set(options.apiKeys ?? DEFAULT_HOSTELMATE_KEYS);
@@ -157,6 +159,11 @@ export class HostelmateSandbox implements VendorSandbox {
 
   failNext(options: FailNextOptions): void {
     this.faults.failNext(options);
+  }
+
+  /** The next `count` writes whose path contains `pathIncludes` are processed, then the socket is destroyed unanswered. */
+  dropResponseAfterWrite(pathIncludes: string, count = 1): void {
+    this.drops.push({ pathIncludes, remaining: count });
   }
 
   setOutage(status: number | null): void {
@@ -200,6 +207,7 @@ export class HostelmateSandbox implements VendorSandbox {
     this.faults.clear();
     this.idempotency.clear();
     this.outage.set(null);
+    this.drops = [];
     this.setRateLimit(this.initialLimit);
   }
 
@@ -209,8 +217,21 @@ export class HostelmateSandbox implements VendorSandbox {
     const reply = this.process(req, (key) => (route = key));
     const retryAfter = Number(reply.headers?.['Retry-After']);
     const userAgent = headerValue(req.headers, 'user-agent');
-    this.traffic.record({ at, method: req.method, path: req.fullPath, route, status: reply.status, ...(Number.isFinite(retryAfter) && { retryAfter }), ...(userAgent && { userAgent }) });
-    return reply;
+    const replayed = reply.headers?.['Idempotent-Replayed'] === 'true';
+    const drop = req.method !== 'GET' && !replayed && reply.status < 300 ? this.drops.find((d) => d.remaining > 0 && req.fullPath.includes(d.pathIncludes)) : undefined;
+    if (drop) drop.remaining -= 1;
+    this.traffic.record({
+      at,
+      method: req.method,
+      path: req.fullPath,
+      route,
+      status: reply.status,
+      ...(Number.isFinite(retryAfter) && { retryAfter }),
+      ...(userAgent && { userAgent }),
+      ...(replayed && { idempotentReplay: true as const }),
+      ...(drop && { droppedConnection: true as const }),
+    });
+    return drop ? { dropConnection: true } : reply;
   }
 
   private process(req: SandboxRequest, setRoute: (key: string) => void): SandboxResponse {

@@ -105,6 +105,8 @@ export class RecepaiSandbox implements VendorSandbox {
   /** Every guest ever checked in, by guestId; active ones have no checkedOutAt. */
   private readonly guestsById = new Map<string, RecepaiGuestRecord & { slug: string }>();
   private limiter: RollingWindowRateLimiter | null = null;
+  /** Writes still to be processed and then answered by a dropped connection (a lost response). */
+  private drops: { pathIncludes: string; remaining: number }[] = [];
   private rateLimit: RecepaiRateLimit | null = null;
 
   constructor(options: RecepaiSandboxOptions = {}) {
@@ -126,6 +128,11 @@ export class RecepaiSandbox implements VendorSandbox {
 
   failNext(options: FailNextOptions): void {
     this.faults.failNext(options);
+  }
+
+  /** The next `count` writes whose path contains `pathIncludes` are processed, then the socket is destroyed unanswered. */
+  dropResponseAfterWrite(pathIncludes: string, count = 1): void {
+    this.drops.push({ pathIncludes, remaining: count });
   }
 
   /** Every API request answers `status` (e.g. 503) until called with null. */
@@ -181,6 +188,7 @@ export class RecepaiSandbox implements VendorSandbox {
     this.idempotency.clear();
     this.revoked.clear();
     this.outage.set(null);
+    this.drops = [];
     this.setRateLimit(this.initialRateLimit);
   }
 
@@ -192,8 +200,21 @@ export class RecepaiSandbox implements VendorSandbox {
     const reply = await this.process(req, (key) => (route = key));
     const retryAfter = Number(reply.headers?.['Retry-After']);
     const userAgent = headerValue(req.headers, 'user-agent');
-    this.traffic.record({ at, method: req.method, path: req.fullPath, route, status: reply.status, ...(Number.isFinite(retryAfter) && { retryAfter }), ...(userAgent && { userAgent }) });
-    return reply;
+    const replayed = reply.headers?.['Idempotent-Replayed'] === 'true';
+    const drop = req.method !== 'GET' && !replayed && reply.status < 300 ? this.drops.find((d) => d.remaining > 0 && req.fullPath.includes(d.pathIncludes)) : undefined;
+    if (drop) drop.remaining -= 1;
+    this.traffic.record({
+      at,
+      method: req.method,
+      path: req.fullPath,
+      route,
+      status: reply.status,
+      ...(Number.isFinite(retryAfter) && { retryAfter }),
+      ...(userAgent && { userAgent }),
+      ...(replayed && { idempotentReplay: true as const }),
+      ...(drop && { droppedConnection: true as const }),
+    });
+    return drop ? { dropConnection: true } : reply;
   }
 
   private async process(req: SandboxRequest, setRoute: (key: string) => void): Promise<SandboxResponse> {
