@@ -113,31 +113,33 @@ async function reconcileTarget(
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   let state = (await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
-  let desired: Record<string, unknown> | null;
-  try {
-    desired = target.desired(reservation, property);
-  } catch (error) {
-    // The reservation cannot be expressed for this target (e.g. a time that cannot be placed).
-    return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
-  }
-  const wanted = desired === null ? 'absent' : fingerprint(desired);
-  // Time-driven targets (RecepAI) name the instant their record next changes; the sweep enqueues it then.
-  const due = target.dueAt?.(reservation, property) ?? null;
-  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending') {
-    if ((state.dueAt ?? null) !== due) await deps.store.putTargetState(key, { ...state, dueAt: due, ttl, updatedAt: deps.now(), version: state.version + 1 });
-    count('TargetSkipped', { target: target.name });
-    return { outcome: { target: target.name, action: 'unchanged' } };
-  }
-  const breaker = breakerFor(deps);
-  const pausedUntil = await breaker.pausedUntil(target.name);
-  if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
-
   const save = async (patch: StatePatch): Promise<TargetState> => {
     const next: TargetState = { ...state, ...patch, ttl, updatedAt: deps.now(), version: state.version + 1 };
     await deps.store.putTargetState(key, next);
     state = next;
     return next;
   };
+  const breaker = breakerFor(deps);
+  let desired: Record<string, unknown> | null;
+  let wanted = 'unmappable';
+  // Time-driven targets (RecepAI) name the instant their record next changes; the sweep enqueues it then.
+  let due: number | null = null;
+  try {
+    desired = target.desired(reservation, property);
+    due = target.dueAt?.(reservation, property) ?? null;
+  } catch (error) {
+    // The reservation cannot be expressed for this target (e.g. a time that cannot be placed).
+    return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
+  }
+  wanted = desired === null ? 'absent' : fingerprint(desired);
+  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending') {
+    if ((state.dueAt ?? null) !== due) await deps.store.putTargetState(key, { ...state, dueAt: due, ttl, updatedAt: deps.now(), version: state.version + 1 });
+    count('TargetSkipped', { target: target.name });
+    return { outcome: { target: target.name, action: 'unchanged' } };
+  }
+
+  const pausedUntil = await breaker.pausedUntil(target.name);
+  if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
 
   const started = deps.now();
   try {

@@ -101,6 +101,7 @@ type Ctx = RouteContext<{ token: string }>;
 export class KasifySandbox implements VendorSandbox {
   readonly prefix = '/kasify';
   private readonly tokens: Set<string>;
+  private readonly initialTokens: string[];
   private readonly properties: KasifyProperty[];
   private readonly now: () => number;
   private readonly initialLimit: { perMinute: number | null; perSecond?: number };
@@ -113,7 +114,8 @@ export class KasifySandbox implements VendorSandbox {
   private limiter: RollingWindowRateLimiter | null = null;
 
   constructor(options: KasifySandboxOptions = {}) {
-    this.tokens = new Set(options.tokens ?? DEFAULT_KASIFY_TOKENS);
+    this.initialTokens = [...(options.tokens ?? DEFAULT_KASIFY_TOKENS)];
+    this.tokens = new Set(this.initialTokens);
     this.properties = [...(options.properties ?? DEFAULT_KASIFY_PROPERTIES)];
     this.now = options.now ?? Date.now;
     this.initialLimit = { perMinute: options.perMinute === undefined ? 100 : options.perMinute, ...(options.perSecond && { perSecond: options.perSecond }) };
@@ -164,6 +166,11 @@ export class KasifySandbox implements VendorSandbox {
     return { ...booking };
   }
 
+  /** Revokes a personal access token: it answers 401 from now on. */
+  revokeToken(token: string): void {
+    this.tokens.delete(token);
+  }
+
   /** Removes a booking as if deleted in the Kasify app. */
   deleteBooking(id: string): void {
     this.bookings.delete(id);
@@ -179,6 +186,7 @@ export class KasifySandbox implements VendorSandbox {
 
   reset(): void {
     this.bookings.clear();
+    for (const token of this.initialTokens) this.tokens.add(token);
     this.traffic.clear();
     this.faults.clear();
     this.outage.set(null);

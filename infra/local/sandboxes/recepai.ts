@@ -173,6 +173,13 @@ export class RecepaiSandbox implements VendorSandbox {
     return structuredClone(record);
   }
 
+  /** Checks a guest out as the front desk would, without the PMS knowing. */
+  checkOutAtFrontDesk(slug: string, pmsGuestId: string): void {
+    for (const guest of this.guestsById.values()) {
+      if (guest.slug === slug && guest.pmsGuestId === pmsGuestId && guest.checkedOutAt === null) guest.checkedOutAt = new Date(this.now()).toISOString();
+    }
+  }
+
   requestLog(): RequestLogEntry[] {
     return this.traffic.entries();
   }
