@@ -31,7 +31,7 @@ const SLUG = 'seaside-hotel';
 const KASIFY_PROPERTY = '6f1d2c1e-5b7a-4c1e-9a51-2f6f3b8c9d01';
 const key = (id: number) => ({ connectionId: 'hostaway-demo', reservationId: String(id) });
 const reservation = (id: number, extra: Record<string, unknown> = {}) => ({ id, guestName: `Err ${id}`, guestFirstName: 'Err', guestLastName: String(id), guestEmail: `err.${id}@example.com`, ...extra });
-const route = (log: { route: string }[], name: string) => log.filter((e) => e.route === name);
+const route = <T extends { route: string }>(log: T[], name: string): T[] => log.filter((e) => e.route === name);
 async function send(id: number, extra: Record<string, unknown> = {}, event = 'reservation.created') {
   expect((await sendHostaway(stack, hostawayDelivery(event, reservation(id, extra)))).status).toBe(202);
   await stack.drain();

@@ -137,15 +137,60 @@ describe('GuestSyncStack', () => {
       }),
     });
     const table = ofType('AWS::DynamoDB::GlobalTable')[0]![1];
-    expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();
     expect(table.Properties.LocalSecondaryIndexes).toBeUndefined();
   });
 
-  it('runs both functions on nodejs22.x / arm64 with the expected sizing and environment', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+  it('has one sparse keys-only index for the sweep: due work by target and due time', () => {
+    const table = ofType('AWS::DynamoDB::GlobalTable')[0]![1];
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'due',
+        KeySchema: [
+          { AttributeName: 'dueBucket', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(table.Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'dueBucket', AttributeType: 'S' },
+        { AttributeName: 'dueAt', AttributeType: 'N' },
+      ]),
+    );
+  });
+
+  it('runs the sweep every 5 minutes from EventBridge, on nodejs22.x / arm64', () => {
+    const sweepId = logicalId(stack.sweepFunction);
+    expect(resources[sweepId]!.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 60 });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweepId, 'Arn'] }, RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }) })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [sweepId, 'Arn'] },
+    });
+  });
+
+  it('lets the sweep only query the due index and send to the queue', () => {
+    const statements = policyStatementsOf(stack.sweepRole);
+    const actions = statements.flatMap((s) => asArray(s.Action as string | string[])).sort();
+    expect(actions).toEqual(['dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'].sort());
+    const query = statements.find((s) => s.Action === 'dynamodb:Query')!;
+    expect(query.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }, '/index/due']] });
+    const send = statements.find((s) => s.Action === 'sqs:SendMessage')!;
+    expect(send.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] });
+  });
+
+  it('runs every function on nodejs22.x / arm64 with the expected sizing and environment', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 3);
     const expected = [
       [stack.ingestFunction, 256, 10],
       [stack.syncFunction, 512, 60],
+      [stack.sweepFunction, 256, 60],
     ] as const;
     for (const [fn, memory, timeout] of expected) {
       const props = resources[logicalId(fn)]!.Properties;
@@ -263,10 +308,10 @@ describe('GuestSyncStack', () => {
     );
   });
 
-  it('creates log groups with retention for both functions and the API access log', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+  it('creates log groups with retention for every function and the API access log', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 4);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    for (const fn of [stack.ingestFunction, stack.syncFunction]) {
+    for (const fn of [stack.ingestFunction, stack.syncFunction, stack.sweepFunction]) {
       expect(resources[logicalId(fn)]!.Properties.LoggingConfig.LogGroup.Ref).toMatch(/LogGroup/);
     }
   });
