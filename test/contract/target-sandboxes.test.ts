@@ -40,7 +40,7 @@ describe('RecepAI sandbox', () => {
   const TEST = { authorization: 'Bearer pms_test_5eas1de0000000000000000000000000' };
   const base = '/recepai/api/pms/v1/seaside-hotel/guests';
   const guest = { pmsGuestId: 'RES-1', lastName: 'Garcia', roomNumber: '301', checkInDate: '2026-05-01', checkOutDate: '2026-05-03' };
-  const post = (op: string, body: unknown, key = randomUUID(), auth = LIVE) => call('POST', `${base}/${op}`, { ...auth, 'idempotency-key': key }, body);
+  const post = (op: string, body: unknown, key: string = randomUUID(), auth = LIVE) => call('POST', `${base}/${op}`, { ...auth, 'idempotency-key': key }, body);
 
   it('answers 401 UNAUTHORIZED without a valid key, and KEY_REVOKED after a revocation, with the documented error body', async () => {
     const none = await call('GET', base);
@@ -148,7 +148,7 @@ describe('HostelMate sandbox', () => {
   const KEY = { 'x-api-key': 'hm_live_demo000000000000000000000000' };
   const room = '3d6f1a2b-8c4e-4f5a-9b7c-0e1d2f3a4b5c';
   const create = (id = randomUUID(), email = 'ana@example.com') => ({ booking: { id, dates: [{ date: '2026-06-01', amount: 52000 }] }, room, guest: { first_name: 'Ana', last_name: 'Lopez', email } });
-  const write = (method: string, path: string, body: unknown, key = randomUUID()) => call(method, `/hostelmate/api/v1/client${path}`, { ...KEY, 'idempotency-key': key }, body);
+  const write = (method: string, path: string, body: unknown, key: string = randomUUID()) => call(method, `/hostelmate/api/v1/client${path}`, { ...KEY, 'idempotency-key': key }, body);
 
   it('requires X-API-Key and refuses a disallowed Origin', async () => {
     expect(await call('GET', '/hostelmate/api/v1/client/bookings')).toMatchObject({ status: 401 });

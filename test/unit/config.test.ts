@@ -15,7 +15,7 @@ const valid = {
 describe('config', () => {
   it('loads the shipped example and lists the secrets it needs', () => {
     const config = loadConfigFile('config/guest-sync.example.json');
-    expect(secretRefs(config)).toEqual(['generic-demo', 'hostaway-demo', 'minut']);
+    expect(secretRefs(config)).toEqual(['generic-demo', 'hostaway-demo', 'hostelmate', 'kasify', 'minut', 'recepai']);
   });
 
   it('fills defaults: retention, body limit, check-in/out times, Minut pacing', () => {
