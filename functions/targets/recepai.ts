@@ -145,17 +145,11 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
         return { action: 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, applied: null, warnings: [] } };
       }
 
-      const done = (action: string, guestId?: string): ApplyResult => ({
-        action,
-        patch: {
-          status: 'synced',
-          targetIds: { slug: desired.slug, pmsGuestId: desired.guest.pmsGuestId, ...(guestId ?? state.targetIds.guestId ? { guestId: (guestId ?? state.targetIds.guestId)! } : {}) },
-          applied: desired.guest,
-          appliedFingerprint: input.fingerprint,
-          warnings: desired.warnings,
-          intent: null,
-        },
-      });
+      const done = (action: string, newGuestId?: string): ApplyResult => {
+        const guestId = newGuestId ?? state.targetIds.guestId;
+        const targetIds = { slug: desired.slug, pmsGuestId: desired.guest.pmsGuestId, ...(guestId ? { guestId } : {}) };
+        return { action, patch: { status: 'synced', targetIds, applied: desired.guest, appliedFingerprint: input.fingerprint, warnings: desired.warnings, intent: null } };
+      };
 
       if (applied && checkedInAt === desired.slug) {
         const changes = changedFields(applied, desired.guest);
