@@ -63,5 +63,5 @@ describe('a target outage', () => {
     expect(await queueDepth(stack, stack.dlqUrl)).toBe(0);
     // The recovered work did not touch the targets that were already in step.
     expect(stack.sandbox.hostelmate.requestLog().filter((e) => e.route === 'POST /bookings')).toHaveLength(IDS.length);
-  });
+  }, 120_000);
 });

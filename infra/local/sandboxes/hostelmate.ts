@@ -214,7 +214,7 @@ export class HostelmateSandbox implements VendorSandbox {
   async handle(req: SandboxRequest): Promise<SandboxReply> {
     const at = this.now();
     let route = `${req.method} <unmatched>`;
-    const reply = this.process(req, (key) => (route = key));
+    const reply = this.process(req, at, (key) => (route = key));
     const retryAfter = Number(reply.headers?.['Retry-After']);
     const userAgent = headerValue(req.headers, 'user-agent');
     const replayed = reply.headers?.['Idempotent-Replayed'] === 'true';
@@ -234,7 +234,7 @@ export class HostelmateSandbox implements VendorSandbox {
     return drop ? { dropConnection: true } : reply;
   }
 
-  private process(req: SandboxRequest, setRoute: (key: string) => void): SandboxResponse {
+  private process(req: SandboxRequest, at: number, setRoute: (key: string) => void): SandboxResponse {
     const base = '/api/v1/client';
     const path = req.path.startsWith(`${base}/`) ? req.path.slice(base.length) : undefined;
     const match = path === undefined ? ({ kind: 'not-found' } as const) : this.api.match(req.method, path);
@@ -251,7 +251,7 @@ export class HostelmateSandbox implements VendorSandbox {
     const apiKey = headerValue(req.headers, 'x-api-key');
     if (!apiKey || !this.apiKeys.has(apiKey)) return error(401, 'unauthorized', 'Missing or invalid X-API-Key');
     // Docs: per key and caller IP; everything here comes from one IP.
-    const decision = this.limiter?.tryAcquire(`${apiKey}|local`, this.now());
+    const decision = this.limiter?.tryAcquire(`${apiKey}|local`, at);
     if (decision && !decision.admitted) {
       return error(429, 'rate_limited', 'Too many requests', undefined, { 'Retry-After': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) });
     }

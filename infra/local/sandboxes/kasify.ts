@@ -196,14 +196,14 @@ export class KasifySandbox implements VendorSandbox {
   async handle(req: SandboxRequest): Promise<SandboxReply> {
     const at = this.now();
     let route = `${req.method} <unmatched>`;
-    const reply = this.process(req, (key) => (route = key));
+    const reply = this.process(req, at, (key) => (route = key));
     const retryAfter = Number(reply.headers?.['Retry-After']);
     const userAgent = headerValue(req.headers, 'user-agent');
     this.traffic.record({ at, method: req.method, path: req.fullPath, route, status: reply.status, ...(Number.isFinite(retryAfter) && { retryAfter }), ...(userAgent && { userAgent }) });
     return reply;
   }
 
-  private process(req: SandboxRequest, setRoute: (key: string) => void): SandboxResponse {
+  private process(req: SandboxRequest, at: number, setRoute: (key: string) => void): SandboxResponse {
     const path = req.path.startsWith('/v1/') ? req.path.slice(3) : undefined;
     const match = path === undefined ? ({ kind: 'not-found' } as const) : this.api.match(req.method, path);
     if (match.kind !== 'not-found') setRoute(match.key);
@@ -216,7 +216,7 @@ export class KasifySandbox implements VendorSandbox {
     }
     const token = headerValue(req.headers, 'authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
     if (!token || !this.tokens.has(token)) return error(401, 'unauthorized', 'Missing or invalid bearer token');
-    const decision = this.limiter?.tryAcquire(token, this.now());
+    const decision = this.limiter?.tryAcquire(token, at);
     if (decision && !decision.admitted) {
       return error(429, 'rate_limited', 'Rate limit exceeded for this token', undefined, { 'Retry-After': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) });
     }

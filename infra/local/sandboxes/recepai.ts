@@ -204,7 +204,7 @@ export class RecepaiSandbox implements VendorSandbox {
   async handle(req: SandboxRequest): Promise<SandboxReply> {
     const at = this.now();
     let route = `${req.method} <unmatched>`;
-    const reply = await this.process(req, (key) => (route = key));
+    const reply = await this.process(req, at, (key) => (route = key));
     const retryAfter = Number(reply.headers?.['Retry-After']);
     const userAgent = headerValue(req.headers, 'user-agent');
     const replayed = reply.headers?.['Idempotent-Replayed'] === 'true';
@@ -224,7 +224,7 @@ export class RecepaiSandbox implements VendorSandbox {
     return drop ? { dropConnection: true } : reply;
   }
 
-  private async process(req: SandboxRequest, setRoute: (key: string) => void): Promise<SandboxResponse> {
+  private async process(req: SandboxRequest, at: number, setRoute: (key: string) => void): Promise<SandboxResponse> {
     const requestId = `req_${randomBytes(6).toString('hex')}`;
     const base = '/api/pms/v1';
     const path = req.path.startsWith(`${base}/`) ? req.path.slice(base.length) : undefined;
@@ -248,7 +248,7 @@ export class RecepaiSandbox implements VendorSandbox {
     // Docs silent: a key used for another hotel's slug is refused like a wrong key.
     if (match.params.slug !== hotel.slug) return error(401, 'UNAUTHORIZED', 'This API key does not belong to this hotel', requestId);
 
-    const decision = this.limiter?.tryAcquire(key, this.now());
+    const decision = this.limiter?.tryAcquire(key, at);
     if (decision && !decision.admitted) {
       const seconds = Math.max(this.retryAfterSeconds, Math.ceil(decision.retryAfterMs / 1000));
       return error(429, 'RATE_LIMITED', 'Too many requests', requestId, undefined, { 'Retry-After': String(seconds) });
