@@ -176,11 +176,13 @@ export class GuestSyncStack extends Stack {
       new CfnOutput(this, `SecretName-${ref}`, { value: `${secretPrefix}${ref}` });
     }
     this.secrets = secrets;
-    // Split by use: connection (webhook verification) secrets to ingest, target credentials to sync.
+    // Split by use: connection (webhook verification) secrets to ingest; target credentials and
+    // PMS API credentials (notify-then-fetch happens only in the sync worker) to sync.
     const connectionSecretRefs = new Set(Object.values(this.config.connections).map((c) => c.secret));
-    const targetSecretRefs = new Set(
-      Object.values(this.config.targets).flatMap((target) => (target ? [target.credentials] : [])),
-    );
+    const targetSecretRefs = new Set([
+      ...Object.values(this.config.targets).flatMap((target) => (target ? [target.credentials] : [])),
+      ...Object.values(this.config.connections).flatMap((connection) => (connection.api ? [connection.api.credentials] : [])),
+    ]);
     const secretArns = (refs: Set<string>) => [...refs].sort().map((ref) => secrets.get(ref)!.ref);
 
     // ---- Function environment (no secret values: only where to find them).

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadConfigFile } from '../functions/core/config.ts';
 import { LocalSecretStore } from '../functions/core/secrets.ts';
+import { signSmily } from '../functions/sources/smily.ts';
 import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
 
 /**
@@ -27,6 +28,13 @@ const current = secret && typeof secret === 'object' && 'current' in secret ? (s
 const headers: Record<string, string> = { 'content-type': 'application/json' };
 if (connection.pms === 'generic') {
   Object.assign(headers, signStandardWebhook(String(current), `msg_${randomUUID()}`, Math.floor(Date.now() / 1000), body));
+} else if (connection.pms === 'guesty') {
+  // Guesty delivers through Svix: the same signature under `svix-*` header names.
+  const signed = signStandardWebhook(String(current), `msg_${randomUUID()}`, Math.floor(Date.now() / 1000), body);
+  for (const [name, value] of Object.entries(signed)) headers[name.replace(/^webhook-/, 'svix-')] = value;
+} else if (connection.pms === 'smily') {
+  headers['x-content-signature'] = signSmily(String(current), body);
+  headers['user-agent'] = 'BookingSync Webhook Delivery';
 } else {
   const { username, password } = current as { username: string; password: string };
   headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;

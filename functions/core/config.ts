@@ -63,9 +63,23 @@ export const PropertyConfig = z.strictObject({
 });
 export type PropertyConfig = z.infer<typeof PropertyConfig>;
 
-export const pmsTypes = ['hostaway', 'generic'] as const;
+export const pmsTypes = ['hostaway', 'generic', 'guesty', 'smily'] as const;
 export const PmsType = z.enum(pmsTypes);
 export type PmsType = z.infer<typeof PmsType>;
+
+/** PMSs whose webhooks lack data guest-sync needs, so the sync worker reads it from their API. */
+export const pmsTypesThatFetch: ReadonlySet<PmsType> = new Set<PmsType>(['guesty', 'smily']);
+
+/** How the sync worker reads a PMS's API (notify-then-fetch). */
+export const PmsApiConfig = z.strictObject({
+  /** Guesty `https://open-api.guesty.com`, Smily `https://www.bookingsync.com`; the sandbox's `/guesty` or `/smily` locally. */
+  baseUrl: z.url(),
+  /** Secret holding the API credentials, e.g. `{"clientId","clientSecret"}` (read by the sync function only). */
+  credentials: secretRef,
+  /** Client-side pacing per connection and worker; defaults per PMS (Guesty 2/s, Smily 2/s). */
+  requestsPerSecond: z.number().positive().optional(),
+});
+export type PmsApiConfig = z.infer<typeof PmsApiConfig>;
 
 export const ConnectionConfig = z.strictObject({
   pms: PmsType,
@@ -75,6 +89,8 @@ export const ConnectionConfig = z.strictObject({
    * Either may be wrapped as `{"current": ..., "previous": ...}` during a rotation.
    */
   secret: secretRef,
+  /** Required for PMSs that send only ids or no guest data (guesty, smily): see `pmsTypesThatFetch`. */
+  api: PmsApiConfig.optional(),
   properties: z.record(z.string().min(1), PropertyConfig),
 });
 export type ConnectionConfig = z.infer<typeof ConnectionConfig>;
@@ -154,6 +170,7 @@ export function parseConfig(input: unknown, origin = 'config'): Config {
   const result = Config.safeParse(input);
   if (result.success) {
     checkRoutesHaveTargets(result.data, origin);
+    checkFetchingConnectionsHaveApi(result.data, origin);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
@@ -176,10 +193,11 @@ export function loadConfigFile(path: string): Config {
   return parseConfig(json, `config file ${path}`);
 }
 
-/** Every secret name the config refers to: one per connection and per target credential. */
+/** Every secret name the config refers to: one per connection, per connection API credential and per target credential. */
 export function secretRefs(config: Config): string[] {
   const refs = new Set<string>();
   for (const connection of Object.values(config.connections)) refs.add(connection.secret);
+  for (const connection of Object.values(config.connections)) if (connection.api) refs.add(connection.api.credentials);
   for (const target of Object.values(config.targets)) if (target) refs.add(target.credentials);
   return [...refs].sort();
 }
@@ -201,6 +219,15 @@ function checkRoutesHaveTargets(config: Config, origin: string): void {
       }
     }
   }
+  if (problems.length > 0) throw new ConfigError(`${origin} is invalid:\n${problems.join('\n')}`);
+}
+
+/** A PMS whose events are completed by a fetch cannot work without its API (checked here, not with
+ * a zod refinement, so the connection schema stays extendable). */
+function checkFetchingConnectionsHaveApi(config: Config, origin: string): void {
+  const problems = Object.entries(config.connections)
+    .filter(([, connection]) => pmsTypesThatFetch.has(connection.pms) && connection.api === undefined)
+    .map(([id, connection]) => `  connections.${id}.api: required for this pms ("${connection.pms}"): {"baseUrl", "credentials"} of the PMS API the sync worker reads reservations and guests from`);
   if (problems.length > 0) throw new ConfigError(`${origin} is invalid:\n${problems.join('\n')}`);
 }
 

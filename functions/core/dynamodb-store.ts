@@ -1,11 +1,12 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { TargetName } from './config.ts';
 import {
   CachedToken,
   CircuitState,
   type DueItem,
+  FetchErrorRecord,
   SnapshotRecord,
   StaleWriteError,
   TargetState,
@@ -22,6 +23,7 @@ import {
  * Target states with a due time (a pending retry, a RecepAI check-in/out) also carry
  * `dueBucket` = DUE#<target> and `dueAt` (epoch ms): the sparse index `due` holds only those,
  * so the sweep finds due work with a query, never a scan.
+ *   RES#<connection>#<reservation> / FETCH_ERROR     the last failed PMS API fetch (thin events)
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
  * few top-level attributes that conditions need. Only single-item conditional writes:
  * cheaper than transactions, and the embedded stand-in has none.
@@ -204,6 +206,30 @@ export class DynamoDbStore implements Store {
     }
   }
 
+  async recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: fetchErrorKey(key),
+        UpdateExpression: 'SET #data = :data, #ttl = :ttl ADD failures :one',
+        ExpressionAttributeNames: { '#data': 'data', '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':data': JSON.stringify(error), ':ttl': error.ttl, ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return typeof out.Attributes?.failures === 'number' ? out.Attributes.failures : 1;
+  }
+
+  async clearFetchError(key: ReservationKey): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: fetchErrorKey(key) }));
+  }
+
+  async getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: fetchErrorKey(key), ConsistentRead: true }));
+    if (!out.Item || typeof out.Item.data !== 'string') return undefined;
+    return FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
+  }
+
   private async getData<T extends z.ZodType>(key: Record<string, string>, schema: T): Promise<z.infer<T> | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     return out.Item ? parseData(out.Item, schema) : undefined;
@@ -242,6 +268,10 @@ function dueAttributes(state: TargetState): { dueBucket?: string; dueAt?: number
 function reservationKeyOf(pk: string): ReservationKey | undefined {
   const match = /^RES#([^#]+)#(.+)$/.exec(pk);
   return match ? { connectionId: match[1]!, reservationId: match[2]! } : undefined;
+}
+
+function fetchErrorKey(key: ReservationKey): { pk: string; sk: string } {
+  return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: 'FETCH_ERROR' };
 }
 
 function tokenKey(key: string): { pk: string; sk: string } {

@@ -31,16 +31,56 @@ export const ResyncMessage = z.object({
 });
 export type ResyncMessage = z.infer<typeof ResyncMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage]);
+/** Small source-specific facts a thin event carried (ids, event name, publish time); never guest data. */
+export const FetchHints = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+export type FetchHints = z.infer<typeof FetchHints>;
+
+/**
+ * - `reservation_ref`: a thin event (ids, maybe part of the reservation but no guest). The sync
+ *   worker reads the rest from the PMS API, then carries on exactly as for `reservation`.
+ */
+export const ReservationRefMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal('reservation_ref'),
+  connectionId: z.string(),
+  deliveryId: z.string(),
+  /** Epoch ms when ingest accepted the delivery. */
+  receivedAt: z.number(),
+  reservationId: z.string().min(1),
+  propertyId: z.string().min(1).optional(),
+  /** What the event itself said, normalised (guest usually empty); the fetch completes or replaces it. */
+  partial: Reservation.optional(),
+  hints: FetchHints.default({}),
+});
+export type ReservationRefMessage = z.infer<typeof ReservationRefMessage>;
+
+/**
+ * - `client_ref`: a PMS guest record changed (Smily `client_updated`): resync that guest's
+ *   upcoming reservations. Its message group is the client's (`<connection>#client:<id>`), not a
+ *   reservation's, so it never holds back reservation events; see `reservationIdOf`.
+ */
+export const ClientRefMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal('client_ref'),
+  connectionId: z.string(),
+  deliveryId: z.string(),
+  receivedAt: z.number(),
+  clientId: z.string().min(1),
+  hints: FetchHints.default({}),
+});
+export type ClientRefMessage = z.infer<typeof ClientRefMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
-/** The reservation a message is about. */
+/** The reservation a message is about; for a `client_ref`, `client:<id>` (its own group and state key). */
 export function reservationIdOf(message: QueueMessage): string {
+  if (message.kind === 'client_ref') return `client:${message.clientId}`;
   return message.kind === 'reservation' ? message.reservation.reservationId : message.reservationId;
 }
 
 function deduplicationKey(message: QueueMessage): string {
-  return message.kind === 'reservation' ? message.deliveryId : `resync:${message.reason}:${message.requestedAt}`;
+  return message.kind === 'resync' ? `resync:${message.reason}:${message.requestedAt}` : message.deliveryId;
 }
 
 /** One message group per reservation, so no two workers touch the same reservation at once. */

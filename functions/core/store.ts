@@ -94,6 +94,24 @@ export interface DueItem {
   dueAt: number;
 }
 
+/**
+ * The last failed fetch-back from a PMS API (notify-then-fetch) for a reservation: what an
+ * operator reads when a thin event keeps failing and lands in the DLQ. Holds no guest data;
+ * its ttl outlives the DLQ's 14-day retention a little.
+ */
+export const FetchErrorRecord = z.object({
+  source: z.string(),
+  code: z.string(),
+  message: z.string(),
+  deliveryId: z.string(),
+  /** Epoch ms of the last failure. */
+  at: z.number(),
+  /** Failed attempts since the last success. */
+  failures: z.number().int().nonnegative(),
+  ttl: z.number().int(),
+});
+export type FetchErrorRecord = z.infer<typeof FetchErrorRecord>;
+
 export interface ReservationKey {
   connectionId: string;
   reservationId: string;
@@ -128,4 +146,9 @@ export interface Store {
   putToken(key: string, owner: string, accessToken: string, expiresAtMs: number, refreshAtMs: number): Promise<boolean>;
   /** Forgets a token the target rejected, unless another worker already replaced it. */
   dropToken(key: string, accessToken: string): Promise<void>;
+
+  /** Records a failed PMS fetch for the reservation; returns the failures so far. Cleared by the next success. */
+  recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;
+  clearFetchError(key: ReservationKey): Promise<void>;
+  getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined>;
 }

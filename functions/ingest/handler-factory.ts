@@ -70,7 +70,7 @@ export function createIngestHandler(deps: IngestDeps) {
 
 type IngestResult =
   | { status: 'ignored'; reason: string }
-  | { status: 'accepted'; deliveryId: string; reservations: { reservationId: string; propertyId: string; status: string }[] };
+  | { status: 'accepted'; deliveryId: string; reservations: { reservationId?: string; clientId?: string; propertyId?: string; status: string }[] };
 
 async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, deps: IngestDeps): Promise<IngestResult> {
   const connection = deps.config.connections[connectionId];
@@ -105,14 +105,31 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
   const parsed = source.parse(body, context);
   if (parsed.kind === 'ignored') return { status: 'ignored', reason: parsed.reason };
 
-  for (const reservation of parsed.reservations) {
+  const receivedAt = deps.now();
+  const reservations = parsed.kind === 'reservations' ? parsed.reservations : parsed.events.flatMap((e) => (e.kind === 'reservation_ref' && e.partial ? [e.partial] : []));
+  for (const reservation of reservations) {
     for (const dropped of reservation.dropped) {
       count('OptionalFieldDropped', { field: dropped.field, reason: dropped.reason });
       logger.info('optional field dropped', { reservationId: reservation.reservationId, field: dropped.field, reason: dropped.reason });
     }
   }
-  const receivedAt = deps.now();
-  const messages: QueueMessage[] = parsed.reservations.map((reservation) => ({ v: 1, kind: 'reservation', connectionId, deliveryId, receivedAt, reservation }));
+  const messages: QueueMessage[] =
+    parsed.kind === 'reservations'
+      ? parsed.reservations.map((reservation) => ({ v: 1, kind: 'reservation', connectionId, deliveryId, receivedAt, reservation }))
+      : parsed.events.map((event): QueueMessage => {
+          if (event.kind === 'client_ref') return { v: 1, kind: 'client_ref', connectionId, deliveryId, receivedAt, clientId: event.clientId, hints: event.hints };
+          return {
+            v: 1,
+            kind: 'reservation_ref',
+            connectionId,
+            deliveryId,
+            receivedAt,
+            reservationId: event.reservationId,
+            ...(event.propertyId !== undefined ? { propertyId: event.propertyId } : {}),
+            ...(event.partial ? { partial: event.partial } : {}),
+            hints: event.hints,
+          };
+        });
   try {
     await deps.queue.send(messages);
   } catch (error) {
@@ -122,7 +139,14 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
   return {
     status: 'accepted',
     deliveryId,
-    reservations: parsed.reservations.map((r) => ({ reservationId: r.reservationId, propertyId: r.propertyId, status: r.status })),
+    reservations:
+      parsed.kind === 'reservations'
+        ? parsed.reservations.map((r) => ({ reservationId: r.reservationId, propertyId: r.propertyId, status: r.status }))
+        : parsed.events.map((e) =>
+            e.kind === 'client_ref'
+              ? { clientId: e.clientId, status: 'fetch_pending' }
+              : { reservationId: e.reservationId, ...(e.propertyId ? { propertyId: e.propertyId } : {}), status: 'fetch_pending' },
+          ),
   };
 }
 

@@ -1,10 +1,23 @@
 import type { PmsType } from '../core/config.ts';
+import type { FetcherFactory } from './fetcher.ts';
 import { generic } from './generic.ts';
+import { guesty } from './guesty.ts';
+import { createGuestyFetcher } from './guesty-api.ts';
 import { hostaway } from './hostaway.ts';
+import { smily } from './smily.ts';
+import { createSmilyFetcher } from './smily-api.ts';
 import type { Source } from './source.ts';
 
 /** One line per PMS. */
 export const sources: Record<PmsType, Source> = {
   hostaway,
   generic,
+  guesty,
+  smily,
+};
+
+/** One line per PMS whose thin events the sync worker completes from its API (see fetcher.ts). */
+export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
+  guesty: createGuestyFetcher,
+  smily: createSmilyFetcher,
 };

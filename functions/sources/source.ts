@@ -1,4 +1,5 @@
 import type { ConnectionConfig, PropertyConfig } from '../core/config.ts';
+import type { FetchHints } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 
 /** One webhook delivery as the HTTP front received it: the raw body, before any parsing. */
@@ -20,9 +21,18 @@ export interface Verified {
   deliveryId?: string;
 }
 
+/**
+ * A thin event: what ingest learnt without calling the PMS. The sync worker completes it from
+ * the PMS API (see fetcher.ts); ingest never fetches, so it answers within the PMS's timeout.
+ */
+export type ThinEvent =
+  | { kind: 'reservation_ref'; reservationId: string; propertyId?: string; partial?: Reservation; hints: FetchHints }
+  | { kind: 'client_ref'; clientId: string; hints: FetchHints };
+
 export type ParsedDelivery =
   | { kind: 'ignored'; reason: string }
-  | { kind: 'reservations'; reservations: Reservation[] };
+  | { kind: 'reservations'; reservations: Reservation[] }
+  | { kind: 'thin'; events: ThinEvent[] };
 
 /**
  * A PMS adapter. `verify` runs on the raw body before any JSON parsing and throws a

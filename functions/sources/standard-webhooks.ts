@@ -21,10 +21,12 @@ export function verifyStandardWebhook(
   headers: StandardWebhookHeaders,
   secrets: unknown[],
   nowMs: number,
+  /** How the headers are named in the error sentence (Guesty sends `svix-*` or `webhook-*`). */
+  headerNames = 'webhook-id, webhook-timestamp and webhook-signature',
 ): { deliveryId: string } {
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature) {
-    throw new WebhookError(401, 'missing_signature', 'The webhook-id, webhook-timestamp and webhook-signature headers are required.');
+    throw new WebhookError(401, 'missing_signature', `The ${headerNames} headers are required.`);
   }
   if (!/^\d{1,12}$/.test(timestamp)) {
     throw new WebhookError(401, 'invalid_signature_headers', 'The webhook-timestamp header must be whole Unix seconds.');

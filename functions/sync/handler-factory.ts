@@ -14,6 +14,8 @@ import { syncMessage, type SyncDeps } from './sync.ts';
 export interface SyncHandlerDeps extends SyncDeps {
   /** For backoff: a failed message is hidden for longer than the queue's default. */
   queue: Queue;
+  /** Cap on the backoff set through the visibility timeout; default 15 minutes (tests set it low). */
+  maxBackoffSeconds?: number;
 }
 
 /** Longest backoff we set through the visibility timeout. */
@@ -38,7 +40,7 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
     logger.appendKeys({
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
-      ...(message.kind === 'reservation' ? { deliveryId: message.deliveryId } : { resync: message.reason }),
+      ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
     });
     try {
       const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });
@@ -59,8 +61,9 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
 
   const backOff = async (record: SQSRecord, error: RetryableError): Promise<void> => {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
-    const exponential = Math.min(MAX_BACKOFF_SECONDS, 2 ** Math.min(receiveCount, 10));
-    const seconds = Math.min(MAX_BACKOFF_SECONDS, Math.max(error.retryAfterSeconds ?? 0, exponential));
+    const cap = deps.maxBackoffSeconds ?? MAX_BACKOFF_SECONDS;
+    const exponential = Math.min(cap, 2 ** Math.min(receiveCount, 10));
+    const seconds = Math.min(cap, Math.max(error.retryAfterSeconds ?? 0, exponential));
     try {
       await deps.queue.delay(record.receiptHandle, seconds);
     } catch (delayError) {

@@ -1,4 +1,6 @@
 import { runtimeFromEnv } from '../core/runtime.ts';
+import { fetcherLookup } from '../sources/fetcher.ts';
+import { fetcherFactories } from '../sources/registry.ts';
 import { createTargets } from '../targets/registry.ts';
 import { createSyncHandler } from './handler-factory.ts';
 
@@ -10,5 +12,6 @@ export const handler = createSyncHandler({
   store: runtime.store,
   queue: runtime.queue,
   targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store }),
+  fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store }),
   now: Date.now,
 });

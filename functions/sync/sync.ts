@@ -6,8 +6,10 @@ import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/qu
 import type { Reservation } from '../core/reservation.ts';
 import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
+import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
 import { CircuitBreaker, isOutage } from './circuit-breaker.ts';
+import { fetchThenSync } from './fetch-then-sync.ts';
 
 /**
  * Level-triggered sync of one reservation: keep the newest snapshot, then drive every
@@ -21,6 +23,8 @@ export interface SyncDeps {
   store: Store;
   targets: Partial<Record<TargetName, Target>>;
   now: () => number;
+  /** PMS API readers for thin events (notify-then-fetch), per connection. */
+  fetchers?: FetcherLookup;
 }
 
 export interface TargetOutcome {
@@ -44,6 +48,8 @@ export interface SyncContext {
 }
 
 export async function syncMessage(message: QueueMessage, deps: SyncDeps, context: SyncContext = { attempt: 1 }): Promise<SyncOutcome> {
+  // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
+  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context));
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
 }
 

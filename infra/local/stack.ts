@@ -12,6 +12,8 @@ import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
+import { fetcherLookup } from '../../functions/sources/fetcher.ts';
+import { fetcherFactories } from '../../functions/sources/registry.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
 import { startHttpFront } from './http-front.ts';
 import { startPoller, type Poller } from './poller.ts';
@@ -19,6 +21,8 @@ import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
 import type { SandboxServerOptions } from './sandboxes/server.ts';
 import { sweepDue, type SweepResult } from '../../functions/sweep/sweep.ts';
+import type { PmsApiSandboxOptions } from './sandboxes/pms-api.ts';
+import type { SmilySandboxOptions } from './sandboxes/smily.ts';
 
 /**
  * The whole of guest-sync on one machine, in one process and offline: dynalite for
@@ -57,6 +61,10 @@ export interface LocalStackOptions {
   now?: () => number;
   /** How often the sweep runs (as EventBridge does on AWS); null: only when `sweep()` is called. Default 30 s. */
   sweepIntervalMs?: number | null;
+  guesty?: PmsApiSandboxOptions;
+  smily?: SmilySandboxOptions;
+  /** Cap on a retried message's backoff (default 15 minutes); tests set it low with a small maxReceiveCount. */
+  maxBackoffSeconds?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -109,6 +117,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.recepai ? { recepai: options.recepai } : {}),
       ...(options.kasify ? { kasify: options.kasify } : {}),
       ...(options.hostelmate ? { hostelmate: options.hostelmate } : {}),
+      ...(options.guesty ? { guesty: options.guesty } : {}),
+      ...(options.smily ? { smily: options.smily } : {}),
     });
     stops.push(() => sandbox.stop());
 
@@ -160,7 +170,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         store: runtime.store,
         queue: runtime.queue,
         targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}`, now }),
+        fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
         now,
+        ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
       });
       pollers.push(startPoller({ sqs, queueUrl, queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
     }
@@ -232,7 +244,13 @@ function withSandboxOrigin(config: Config, sandboxUrl: string): Config {
     const origin = EXAMPLE_SANDBOX_ORIGINS.find((o) => target.baseUrl.startsWith(o));
     if (origin) (targets as Record<string, unknown>)[name] = { ...target, baseUrl: sandboxUrl + target.baseUrl.slice(origin.length) };
   }
-  return { ...config, targets };
+  // PMS APIs read by the sync worker (notify-then-fetch) too.
+  const connections = { ...config.connections };
+  for (const [id, connection] of Object.entries(connections)) {
+    const origin = connection.api && EXAMPLE_SANDBOX_ORIGINS.find((o) => connection.api!.baseUrl.startsWith(o));
+    if (connection.api && origin) connections[id] = { ...connection, api: { ...connection.api, baseUrl: sandboxUrl + connection.api.baseUrl.slice(origin.length) } };
+  }
+  return { ...config, targets, connections };
 }
 
 async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 // Locally, EMF metric lines would only clutter the terminal; logs stay. Set before the handlers load.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const { DEFAULT_PORTS, startLocalStack } = await import('./stack.ts');
+const { pmsSampleRequests } = await import('./pms-samples.ts');
 
 /**
  * `npm start`: the local stack on fixed ports (each overridable by env), with data kept
@@ -50,6 +51,10 @@ console.log(`guest-sync local stack is up (${values['in-memory'] ? 'in memory' :
 Demo connections (sandbox-only credentials, from config/secrets.example.json):
   hostaway-demo   HTTP Basic  hostaway-demo / demo-basic-password   property 219407 -> Minut, RecepAI, Kasify, HostelMate
   generic-demo    Standard Webhooks secret whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=   property city-flat -> Minut, RecepAI, Kasify, HostelMate
+  guesty-demo     Svix secret whsec_ZGVtby1ndWVzdHktc2lnbmluZy1rZXktMzJieXRlcyE=   listing 6421f0b9c8d7e60011223344 -> Minut home_demo_city
+                  Open API sandbox ${stack.urls.sandbox}/guesty, client demo-guesty-client / demo-guesty-secret
+  smily-demo      app secret demo-smily-application-secret   rental 7731 -> Minut home_demo_seaside
+                  API sandbox ${stack.urls.sandbox}/smily, client demo-smily-client / demo-smily-secret
   Minut sandbox   client demo-minut-client / demo-minut-secret
   RecepAI sandbox hotel seaside-hotel, key pms_live_5eas1de0000000000000000000000000 (guests are in house only during their stay)
   Kasify sandbox  token kas_pat_demo_0000000000000000000000000000
@@ -60,6 +65,7 @@ Send a first webhook (from the repository root):
 
 Then see the guest in the Minut sandbox:
   curl -s ${stack.urls.sandbox}/_sandbox/minut/guests
+${await pmsSampleRequests(stack)}
 
 Send a signed generic webhook:  npm run send -- generic-demo examples/generic-reservation.json
 Stop with Ctrl-C.`);

@@ -58,5 +58,29 @@ describe('npm start', () => {
       guests = ((await (await fetch(`http://127.0.0.1:${sandbox}/_sandbox/minut/guests`)).json()) as { guests: typeof guests }).guests;
     }
     expect(guests).toEqual([expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })]);
+
+    // The signed Guesty and Smily samples it prints, run as printed; the worker fetches from the PMS sandboxes.
+    const lines = output.split('\n').map((line) => line.trim());
+    const guesty = lines.find((line) => line.startsWith('(ts=$(date +%s)') && line.includes('/webhooks/guesty-demo'));
+    const smily = lines.find((line) => line.startsWith('curl -i -X POST') && line.includes('/webhooks/smily-demo'));
+    expect(guesty).toBeDefined();
+    expect(smily).toBeDefined();
+    expect(spawnSync('bash', ['-c', guesty!], { encoding: 'utf8' }).stdout).toMatch(/^HTTP\/1\.1 202/);
+    expect(spawnSync('bash', ['-c', smily!], { encoding: 'utf8' }).stdout).toMatch(/^HTTP\/1\.1 202/);
+    const homeGuests = async (home: string) => ((await (await fetch(`http://127.0.0.1:${sandbox}/_sandbox/minut/guests?home_id=${home}`)).json()) as { guests: typeof guests }).guests;
+    let city: typeof guests = [];
+    let seaside: typeof guests = [];
+    for (let i = 0; i < 50 && (city.length === 0 || seaside.length < 2); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      [city, seaside] = [await homeGuests('home_demo_city'), await homeGuests('home_demo_seaside')];
+    }
+    expect(city).toEqual([expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })]);
+    expect(seaside).toContainEqual(expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T14:00:00.000Z' }));
+
+    // `npm run send` signs for Guesty (svix-*) and Smily too.
+    for (const [connection, file] of [['guesty-demo', 'examples/guesty-reservation.new.json'], ['smily-demo', 'examples/smily-booking_created.json']]) {
+      const sent = spawnSync('npm', ['run', '--silent', 'send', '--', connection!, file!, `http://127.0.0.1:${http}`], { encoding: 'utf8' });
+      expect(sent.stdout, sent.stderr).toMatch(/^202 /);
+    }
   });
 });

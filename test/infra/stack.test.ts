@@ -299,7 +299,10 @@ describe('GuestSyncStack', () => {
     expect(queueActions).toContain('sqs:ReceiveMessage');
     expect(queueActions).toContain('sqs:DeleteMessage');
     expect(queueActions).not.toContain('sqs:SendMessage');
-    const targetRefs = Object.values(config.targets).flatMap((t) => (t ? [t.credentials] : []));
+    // Target credentials and the PMS API credentials of notify-then-fetch connections, and nothing else.
+    const apiRefs = Object.values(config.connections).flatMap((c) => (c.api ? [c.api.credentials] : []));
+    expect(apiRefs.length).toBeGreaterThan(0);
+    const targetRefs = [...Object.values(config.targets).flatMap((t) => (t ? [t.credentials] : [])), ...apiRefs];
     const secretResources = statements
       .filter((s) => s.Action === 'secretsmanager:GetSecretValue')
       .flatMap((s) => asArray(s.Resource).map((r: Json) => r.Ref as string));

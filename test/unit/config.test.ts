@@ -15,7 +15,18 @@ const valid = {
 describe('config', () => {
   it('loads the shipped example and lists the secrets it needs', () => {
     const config = loadConfigFile('config/guest-sync.example.json');
-    expect(secretRefs(config)).toEqual(['generic-demo', 'hostaway-demo', 'hostelmate', 'kasify', 'minut', 'recepai']);
+    expect(secretRefs(config)).toEqual(['generic-demo', 'guesty-demo', 'guesty-demo-api', 'hostaway-demo', 'hostelmate', 'kasify', 'minut', 'recepai', 'smily-demo', 'smily-demo-api']);
+  });
+
+  it('requires the PMS API for PMSs whose events are completed by a fetch, naming the field', () => {
+    for (const pms of ['guesty', 'smily']) {
+      const config = { connections: { c: { pms, secret: 'c', properties: {} } }, targets: {} };
+      expect(() => parseConfig(config)).toThrow(/connections\.c\.api: required for this pms/);
+      const withApi = { connections: { c: { pms, secret: 'c', api: { baseUrl: 'https://example.com', credentials: 'c-api' }, properties: {} } }, targets: {} };
+      expect(secretRefs(parseConfig(withApi))).toEqual(['c', 'c-api']);
+    }
+    const badUrl = { connections: { c: { pms: 'guesty', secret: 'c', api: { baseUrl: 'not a url', credentials: 'c-api' }, properties: {} } }, targets: {} };
+    expect(() => parseConfig(badUrl)).toThrow(/connections\.c\.api\.baseUrl/);
   });
 
   it('fills defaults: retention, body limit, check-in/out times, Minut pacing', () => {

@@ -14,7 +14,7 @@ const context: SourceContext = { connectionId: 'h', connection: config.connectio
 const parse = (body: unknown) => hostaway.parse(body, context);
 const only = (body: unknown) => {
   const parsed = parse(body);
-  if (parsed.kind !== 'reservations') throw new Error(`expected reservations, got ${parsed.reason}`);
+  if (parsed.kind !== 'reservations') throw new Error(`expected reservations, got ${parsed.kind}`);
   return parsed.reservations[0]!;
 };
 

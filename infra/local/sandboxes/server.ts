@@ -10,10 +10,13 @@ import {
   type SandboxResponse,
   type VendorSandbox,
 } from './http.ts';
+import { GuestySandbox } from './guesty.ts';
 import { MinutSandbox, type MinutSandboxOptions } from './minut.ts';
 import { HostelmateSandbox, type HostelmateSandboxOptions } from './hostelmate.ts';
 import { KasifySandbox, type KasifySandboxOptions } from './kasify.ts';
 import { RecepaiSandbox, type RecepaiSandboxOptions } from './recepai.ts';
+import type { PmsApiSandboxOptions } from './pms-api.ts';
+import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
 
 /**
  * One plain `node:http` server hosting every vendor sandbox under its own path prefix
@@ -30,6 +33,8 @@ export interface SandboxServerOptions {
   recepai?: RecepaiSandboxOptions;
   kasify?: KasifySandboxOptions;
   hostelmate?: HostelmateSandboxOptions;
+  guesty?: PmsApiSandboxOptions;
+  smily?: SmilySandboxOptions;
 }
 
 export interface SandboxServer {
@@ -40,6 +45,10 @@ export interface SandboxServer {
   recepai: RecepaiSandbox;
   kasify: KasifySandbox;
   hostelmate: HostelmateSandbox;
+  /** Guesty Open API at `${url}/guesty`. */
+  guesty: GuestySandbox;
+  /** Smily (BookingSync) API at `${url}/smily`. */
+  smily: SmilySandbox;
   stop(): Promise<void>;
 }
 
@@ -52,7 +61,9 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   const recepai = new RecepaiSandbox(options.recepai);
   const kasify = new KasifySandbox(options.kasify);
   const hostelmate = new HostelmateSandbox(options.hostelmate);
-  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate];
+  const guesty = new GuestySandbox(options.guesty);
+  const smily = new SmilySandbox(options.smily);
+  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily];
 
   const server = createServer((req, res) => {
     void serve(vendors, req, res);
@@ -78,6 +89,8 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     recepai,
     kasify,
     hostelmate,
+    guesty,
+    smily,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -1,0 +1,51 @@
+import type { Config, ConnectionConfig, PmsType } from '../core/config.ts';
+import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
+import type { Reservation } from '../core/reservation.ts';
+import type { SecretStore } from '../core/secrets.ts';
+import type { Store } from '../core/store.ts';
+
+/**
+ * Notify-then-fetch: for PMSs whose webhooks carry only ids (Guesty v2) or no guest data
+ * (Guesty legacy, Smily), the sync worker, never ingest, reads the rest from the PMS API.
+ * One Fetcher per connection (its own credentials and pacing). Any failure is thrown, as a
+ * RetryableError where it has a cause worth naming: the message is retried with backoff and
+ * reaches the DLQ if it keeps failing.
+ */
+export interface Fetcher {
+  /**
+   * The full reservation a thin event is about. `stored` is the snapshot sync holds, if any
+   * (for an event whose reservation is gone from the PMS). Null: nothing to sync.
+   */
+  fetchReservation(ref: ReservationRefMessage, stored: Reservation | undefined): Promise<Reservation | null>;
+  /** The upcoming reservations of a PMS guest record that changed, with the new guest data. */
+  fetchClientReservations?(ref: ClientRefMessage): Promise<Reservation[]>;
+}
+
+export interface FetcherDeps {
+  config: Config;
+  secrets: SecretStore;
+  /** For the OAuth token shared by every worker. */
+  store: Store;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  instanceId?: string;
+}
+
+export type FetcherFactory = (connectionId: string, connection: ConnectionConfig, deps: FetcherDeps) => Fetcher;
+
+/** Looks up (and builds once) the fetcher of a connection; undefined when its PMS never fetches. */
+export type FetcherLookup = (connectionId: string) => Fetcher | undefined;
+
+export function fetcherLookup(factories: Partial<Record<PmsType, FetcherFactory>>, deps: FetcherDeps): FetcherLookup {
+  const built = new Map<string, Fetcher>();
+  return (connectionId) => {
+    const existing = built.get(connectionId);
+    if (existing) return existing;
+    const connection = deps.config.connections[connectionId];
+    const factory = connection ? factories[connection.pms] : undefined;
+    if (!connection || !factory) return undefined;
+    const fetcher = factory(connectionId, connection, deps);
+    built.set(connectionId, fetcher);
+    return fetcher;
+  };
+}

@@ -1,0 +1,85 @@
+import { RetryableError, errorMessage } from '../core/errors.ts';
+import { count, logger } from '../core/powertools.ts';
+import { reservationIdOf, type ClientRefMessage, type ReservationMessage, type ReservationRefMessage } from '../core/queue.ts';
+import type { Reservation } from '../core/reservation.ts';
+import type { ReservationKey } from '../core/store.ts';
+import type { FetcherLookup } from '../sources/fetcher.ts';
+import type { SyncDeps, SyncOutcome } from './sync.ts';
+
+/**
+ * The sync side of notify-then-fetch. A thin message is completed from the PMS API and then
+ * handled exactly like a `reservation` message. A failed fetch is recorded next to the
+ * reservation (`FETCH_ERROR`, with a ttl) and counted (`FetchFailed`), and the message is
+ * retried with backoff; one that keeps failing reaches the DLQ, and that record says why.
+ */
+
+/** How long a fetch error stays readable: a little longer than the DLQ keeps the message (14 days). */
+const FETCH_ERROR_TTL_SECONDS = 15 * 86_400;
+/**
+ * A PMS API that is down usually stays down for minutes, not seconds: back off 30 s, 1, 2, 4
+ * min... (capped by the handler), so the 5 receives before the DLQ span several minutes.
+ */
+const FETCH_BACKOFF_BASE_SECONDS = 30;
+
+export type ContinueWith = (message: ReservationMessage) => Promise<SyncOutcome>;
+
+export async function fetchThenSync(
+  message: ReservationRefMessage | ClientRefMessage,
+  deps: SyncDeps & { fetchers?: FetcherLookup },
+  continueWith: ContinueWith,
+): Promise<SyncOutcome> {
+  const connection = deps.config.connections[message.connectionId];
+  const source = connection?.pms ?? 'unknown';
+  const fetcher = deps.fetchers?.(message.connectionId);
+  const key: ReservationKey = { connectionId: message.connectionId, reservationId: reservationIdOf(message) };
+  const nothing: SyncOutcome = { snapshotChanged: false, unrouted: false, targets: [] };
+
+  let fetched: Reservation[];
+  try {
+    if (!fetcher) throw new RetryableError(`connection "${message.connectionId}" has no PMS API to fetch from (is it still in the config, with "api"?)`, undefined, 'no_fetcher');
+    if (message.kind === 'client_ref') {
+      if (!fetcher.fetchClientReservations) throw new RetryableError(`${source} cannot resync a client's reservations`, undefined, 'no_fetcher');
+      fetched = await fetcher.fetchClientReservations(message);
+    } else {
+      const stored = await deps.store.getSnapshot(key);
+      const one = await fetcher.fetchReservation(message, stored?.reservation);
+      fetched = one ? [one] : [];
+    }
+  } catch (error) {
+    const failed = error instanceof RetryableError ? error : new RetryableError(errorMessage(error), undefined, 'fetch_failed');
+    count('FetchFailed', { source });
+    logger.warn('fetch from the PMS API failed; the message will be retried', { source, code: failed.code, error: failed.message });
+    let failures = 1;
+    try {
+      failures = await deps.store.recordFetchError(key, {
+        source,
+        code: failed.code,
+        message: failed.message,
+        deliveryId: message.deliveryId,
+        at: deps.now(),
+        ttl: Math.floor(deps.now() / 1000) + FETCH_ERROR_TTL_SECONDS,
+      });
+    } catch (recordError) {
+      logger.error('could not record the fetch error', { error: errorMessage(recordError) });
+    }
+    const backoff = Math.max(failed.retryAfterSeconds ?? 0, FETCH_BACKOFF_BASE_SECONDS * 2 ** Math.min(failures - 1, 5));
+    return { ...nothing, retry: new RetryableError(failed.message, backoff, failed.code) };
+  }
+  await deps.store.clearFetchError(key);
+
+  if (fetched.length === 0) {
+    logger.info('nothing to sync after the fetch', { kind: message.kind });
+    return nothing;
+  }
+  // A client's reservations run one after the other in the client's group; each is guarded
+  // like any other (conditional snapshot write, versioned target state, create lease).
+  const outcome: SyncOutcome = { ...nothing };
+  for (const reservation of fetched) {
+    const result = await continueWith({ v: 1, kind: 'reservation', connectionId: message.connectionId, deliveryId: message.deliveryId, receivedAt: message.receivedAt, reservation });
+    outcome.snapshotChanged ||= result.snapshotChanged;
+    outcome.unrouted ||= result.unrouted;
+    outcome.targets.push(...result.targets);
+    if (result.retry && !outcome.retry) outcome.retry = result.retry;
+  }
+  return outcome;
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandboxServer, type SandboxServer } from '../../infra/local/sandboxes/server.ts';
+
+/** The Guesty and Smily API sandboxes over HTTP, as the fetchers and a developer use them. */
+let server: SandboxServer;
+beforeAll(async () => {
+  server = await startSandboxServer({ port: 0, smily: { defaultPerPage: 2, now: () => Date.parse('2026-06-01T00:00:00Z') } });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+beforeEach(() => {
+  server.guesty.reset();
+  server.smily.reset();
+});
+
+async function call(method: string, path: string, options: { token?: string; body?: string; contentType?: string } = {}) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.contentType ? { 'content-type': options.contentType } : {}) },
+    ...(options.body !== undefined ? { body: options.body } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) };
+}
+const form = (fields: Record<string, string>) => ({ body: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' });
+async function token(prefix: '/guesty/oauth2/token' | '/smily/oauth/token', clientId: string, clientSecret: string) {
+  const reply = await call('POST', prefix, form({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'open-api' }));
+  expect(reply.status).toBe(200);
+  return reply.body!.access_token as string;
+}
+
+describe('Guesty Open API sandbox', () => {
+  it('grants a token to the demo client only, and every read needs one', async () => {
+    expect((await call('POST', '/guesty/oauth2/token', form({ grant_type: 'client_credentials', client_id: 'demo-guesty-client', client_secret: 'wrong' }))).status).toBe(401);
+    expect((await call('GET', '/guesty/v1/reservations/6650c1a2f3e4d50012ab34cd')).status).toBe(401);
+    const granted = await call('POST', '/guesty/oauth2/token', form({ grant_type: 'client_credentials', client_id: 'demo-guesty-client', client_secret: 'demo-guesty-secret', scope: 'open-api' }));
+    expect(granted.body).toMatchObject({ token_type: 'Bearer', expires_in: 86_400, scope: 'open-api' });
+    expect(server.guesty.counters().tokenGrants).toBe(1);
+  });
+
+  it('serves the example reservation and its guest, and a Guesty-shaped 404', async () => {
+    const bearer = await token('/guesty/oauth2/token', 'demo-guesty-client', 'demo-guesty-secret');
+    const reservation = await call('GET', '/guesty/v1/reservations/6650c1a2f3e4d50012ab34cd', { token: bearer });
+    expect(reservation.body).toMatchObject({ _id: '6650c1a2f3e4d50012ab34cd', listingId: '6421f0b9c8d7e60011223344', guestId: '6650c1a1f3e4d50012ab34c9', checkInDateLocalized: '2026-07-10' });
+    expect((await call('GET', '/guesty/v1/guests/6650c1a1f3e4d50012ab34c9', { token: bearer })).body).toMatchObject({ fullName: 'Maria Lindqvist' });
+    expect(await call('GET', '/guesty/v1/reservations/nope', { token: bearer })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+
+  it('fails the next N matching reads over HTTP, then answers again; fail-always lasts until the faults are cleared', async () => {
+    const bearer = await token('/guesty/oauth2/token', 'demo-guesty-client', 'demo-guesty-secret');
+    const path = '/guesty/v1/guests/6650c1a1f3e4d50012ab34c9';
+    expect((await call('POST', '/_sandbox/guesty/fail-next', { body: JSON.stringify({ status: 500, count: 2, pathIncludes: '/v1/guests/' }), contentType: 'application/json' })).status).toBe(200);
+    expect([(await call('GET', path, { token: bearer })).status, (await call('GET', path, { token: bearer })).status, (await call('GET', path, { token: bearer })).status]).toEqual([500, 500, 200]);
+
+    await call('POST', '/_sandbox/guesty/fail-always', { body: JSON.stringify({ status: 503, retryAfter: 7 }), contentType: 'application/json' });
+    const failing = await Promise.all([1, 2, 3].map(() => call('GET', path, { token: bearer })));
+    expect(failing.map((r) => [r.status, r.headers.get('retry-after')])).toEqual([[503, '7'], [503, '7'], [503, '7']]);
+    expect((await call('DELETE', '/_sandbox/guesty/faults')).status).toBe(204);
+    expect((await call('GET', path, { token: bearer })).status).toBe(200);
+    const log = (await call('GET', '/_sandbox/guesty/requests')).body!.requests as { route: string; status: number }[];
+    expect(log.map((e) => e.route)).toContain('GET /v1/guests/:id');
+  });
+
+  it('takes reservations and guests through its data controls', async () => {
+    const bearer = await token('/guesty/oauth2/token', 'demo-guesty-client', 'demo-guesty-secret');
+    await call('PUT', '/_sandbox/guesty/reservations/r-new', { body: JSON.stringify({ listingId: 'L', status: 'inquiry' }), contentType: 'application/json' });
+    expect((await call('GET', '/guesty/v1/reservations/r-new', { token: bearer })).body).toEqual({ _id: 'r-new', listingId: 'L', status: 'inquiry' });
+    expect((await call('PUT', '/_sandbox/guesty/guests/g-new', { body: '[1]', contentType: 'application/json' })).status).toBe(400);
+  });
+});
+
+describe('Smily API sandbox', () => {
+  it('wraps records the API v3 way and answers 404 for unknown ones', async () => {
+    const bearer = await token('/smily/oauth/token', 'demo-smily-client', 'demo-smily-secret');
+    const booking = await call('GET', '/smily/api/v3/bookings/81234567', { token: bearer });
+    expect(booking.body).toMatchObject({ bookings: [{ id: 81234567, start_at: '2026-07-10T14:00:00Z', links: { rental: 7731, client: 995923932 } }] });
+    expect((await call('GET', '/smily/api/v3/clients/995923932', { token: bearer })).body).toMatchObject({ clients: [{ id: 995923932, fullname: 'Maria Lindqvist' }] });
+    expect((await call('GET', '/smily/api/v3/bookings/1', { token: bearer })).status).toBe(404);
+  });
+
+  it('lists a client’s bookings ending after now, canceled ones only on request, in pages linked by rel="next"', async () => {
+    const bearer = await token('/smily/oauth/token', 'demo-smily-client', 'demo-smily-secret');
+    const booking = (id: number, start: string, end: string, status = 'Booked', client = 42) =>
+      server.smily.putBooking({ id, status, start_at: start, end_at: end, updated_at: '2026-05-01T00:00:00Z', links: { rental: 7731, client } });
+    booking(1, '2026-05-01T14:00:00Z', '2026-05-03T10:00:00Z'); // ended before "now" (1 June)
+    booking(2, '2026-06-10T14:00:00Z', '2026-06-12T10:00:00Z');
+    booking(3, '2026-07-10T14:00:00Z', '2026-07-12T10:00:00Z');
+    booking(4, '2026-08-10T14:00:00Z', '2026-08-12T10:00:00Z', 'Canceled');
+    booking(5, '2026-09-10T14:00:00Z', '2026-09-12T10:00:00Z', 'Booked', 43);
+    const first = await call('GET', '/smily/api/v3/bookings?client_id=42', { token: bearer });
+    expect((first.body!.bookings as { id: number }[]).map((b) => b.id)).toEqual([2, 3]);
+    expect(first.headers.get('x-total-pages')).toBe('1');
+    const withCanceled = await call('GET', '/smily/api/v3/bookings?client_id=42&include_canceled=true', { token: bearer });
+    expect((withCanceled.body!.bookings as { id: number }[]).map((b) => b.id)).toEqual([2, 3]);
+    const next = withCanceled.headers.get('link');
+    expect(next).toMatch(/rel="next"/);
+    const url = /<([^>]+)>/.exec(next!)![1]!;
+    const second = await call('GET', new URL(url).pathname + new URL(url).search, { token: bearer });
+    expect((second.body!.bookings as { id: number }[]).map((b) => b.id)).toEqual([4]);
+    expect(second.headers.get('link')).toBeNull();
+    const past = await call('GET', '/smily/api/v3/bookings?client_id=42&from=20260101', { token: bearer });
+    expect((past.body!.bookings as { id: number }[]).map((b) => b.id)).toEqual([1, 2]);
+  });
+
+  it('forgets a deleted booking (a destroyed one answers 404)', async () => {
+    const bearer = await token('/smily/oauth/token', 'demo-smily-client', 'demo-smily-secret');
+    expect((await call('DELETE', '/_sandbox/smily/bookings/81234567')).status).toBe(204);
+    expect((await call('GET', '/smily/api/v3/bookings/81234567', { token: bearer })).status).toBe(404);
+  });
+});

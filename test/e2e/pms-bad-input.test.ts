@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signSmily } from '../../functions/sources/smily.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { example, guestyHeaders, SMILY_SECRET, sendGuesty, sendSmily, smilyBooking, smilyEnvelope } from '../support/pms.ts';
+import { postWebhook, queueDepth, startTestStack, tableItemCount, type WebhookReply } from '../support/stack.ts';
+
+/** No sync worker runs here, so anything ingest queued would still be in the queue. */
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({ syncWorkers: 0 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const legacy = JSON.stringify(example('guesty-reservation.new.json'));
+const now = () => Math.floor(Date.now() / 1000);
+const guestyRaw = (body: string, headers: Record<string, string>) => postWebhook(stack, 'guesty-demo', body, headers);
+const smilyRaw = (body: string, headers: Record<string, string>) => postWebhook(stack, 'smily-demo', body, headers);
+const booking = JSON.stringify(example('smily-booking_created.json'));
+
+type Case = { name: string; send: () => Promise<WebhookReply>; status: number; code: string };
+
+const cases: Case[] = [
+  // Guesty: Svix verification, each failure with its own code.
+  { name: 'Guesty without any signature header', send: () => guestyRaw(legacy, {}), status: 401, code: 'missing_signature' },
+  { name: 'Guesty with svix-id and svix-timestamp but no svix-signature', send: () => guestyRaw(legacy, { 'svix-id': 'msg_1', 'svix-timestamp': String(now()) }), status: 401, code: 'missing_signature' },
+  { name: 'Guesty with a tampered body', send: () => guestyRaw(legacy.replace('GY-aB3dE9fQ', 'GY-aB3dE9fX'), guestyHeaders(legacy)), status: 401, code: 'invalid_signature' },
+  { name: 'Guesty signed with another secret', send: () => guestyRaw(legacy, guestyHeaders(legacy, { secret: 'whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC0zMmI=' })), status: 401, code: 'invalid_signature' },
+  { name: 'Guesty with a stale timestamp', send: () => guestyRaw(legacy, guestyHeaders(legacy, { at: now() - 600 })), status: 401, code: 'stale_timestamp' },
+  { name: 'Guesty with a future timestamp', send: () => guestyRaw(legacy, guestyHeaders(legacy, { at: now() + 600, prefix: 'webhook' })), status: 401, code: 'future_timestamp' },
+  { name: 'Guesty with a non-numeric timestamp', send: () => guestyRaw(legacy, { ...guestyHeaders(legacy), 'svix-timestamp': 'yesterday' }), status: 401, code: 'invalid_signature_headers' },
+  // Guesty: signed, but unusable. A bad signature (401) and bad JSON (400) stay distinct.
+  { name: 'Guesty signed but not JSON', send: () => sendGuesty(stack, '{"event": "reservation.new",'), status: 400, code: 'invalid_json' },
+  { name: 'Guesty signed JSON array', send: () => sendGuesty(stack, '[]'), status: 400, code: 'invalid_payload' },
+  { name: 'Guesty without an event name', send: () => sendGuesty(stack, { reservation: { _id: 'x' } }), status: 400, code: 'missing_field' },
+  { name: 'Guesty v2 without any reservation id', send: () => sendGuesty(stack, { event: 'reservation.updated.v2', data: { status: 'confirmed' } }), status: 400, code: 'missing_field' },
+  { name: 'Guesty legacy without the reservation', send: () => sendGuesty(stack, { event: 'reservation.new' }), status: 400, code: 'missing_field' },
+  { name: 'Guesty legacy with a malformed check-in date', send: () => sendGuesty(stack, { event: 'reservation.new', reservation: { ...(JSON.parse(legacy) as { reservation: object }).reservation, checkInDateLocalized: '10/07/2026' } }), status: 400, code: 'invalid_field' },
+  { name: 'Guesty legacy without a listing id', send: () => sendGuesty(stack, { event: 'reservation.new', reservation: { ...(JSON.parse(legacy) as { reservation: object }).reservation, listingId: undefined } }), status: 400, code: 'missing_field' },
+  // Smily: X-Content-Signature.
+  { name: 'Smily without X-Content-Signature', send: () => smilyRaw(booking, {}), status: 401, code: 'missing_signature' },
+  { name: 'Smily with a signature over another body', send: () => smilyRaw(booking.replace('0A1B2C', '0A1B2D'), { 'x-content-signature': signedSmily(booking) }), status: 401, code: 'invalid_signature' },
+  { name: 'Smily with a signature made with another secret', send: () => sendSmily(stack, booking, 'not-the-app-secret'), status: 401, code: 'invalid_signature' },
+  // Smily: signed, but unusable.
+  { name: 'Smily signed but not JSON', send: () => sendSmily(stack, 'event=booking_created'), status: 400, code: 'invalid_json' },
+  { name: 'Smily booking event without a booking', send: () => sendSmily(stack, { account_id: 1, event: 'booking_created', resource: {} }), status: 400, code: 'missing_field' },
+  { name: 'Smily booking without an id', send: () => sendSmily(stack, smilyEnvelope('booking_updated', { ...smilyBooking({}), id: undefined })), status: 400, code: 'missing_field' },
+  { name: 'Smily booking with a malformed start_at', send: () => sendSmily(stack, smilyEnvelope('booking_created', smilyBooking({ start_at: '2026-07-10 14:00' }))), status: 400, code: 'invalid_field' },
+  { name: 'Smily booking ending before it starts', send: () => sendSmily(stack, smilyEnvelope('booking_created', smilyBooking({ start_at: '2026-07-14T14:00:00Z', end_at: '2026-07-10T10:00:00Z' }))), status: 400, code: 'invalid_field' },
+  { name: 'Smily client_updated without a client id', send: () => sendSmily(stack, { account_id: 1, event: 'client_updated', resource: { client: { fullname: 'x' } } }), status: 400, code: 'missing_field' },
+];
+
+/** What Smily would send for `body`: valid only for those bytes. */
+const signedSmily = (body: string) => signSmily(SMILY_SECRET, body);
+
+describe('Guesty and Smily: bad input gets a clear answer, and nothing is queued', () => {
+  for (const testCase of cases) {
+    it(`${testCase.name} → ${testCase.status} ${testCase.code}`, async () => {
+      const reply = await testCase.send();
+      expect(reply.status).toBe(testCase.status);
+      expect(reply.body.error?.code).toBe(testCase.code);
+      expect(reply.body.error?.message).toMatch(/^[A-Z].*\.$/);
+      expect(await queueDepth(stack)).toBe(0);
+      expect(await tableItemCount(stack)).toBe(0);
+    });
+  }
+
+  it('acknowledges events that are not about reservations with 200, queuing nothing', async () => {
+    expect(await sendGuesty(stack, { event: 'guest.updated', guest: { _id: 'g1' } })).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'not_a_reservation_event:guest.updated' } });
+    expect(await sendSmily(stack, { account_id: 1, event: 'rental_updated', resource: { rental: { id: 1 } } })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await queueDepth(stack)).toBe(0);
+  });
+
+  it('still accepts good deliveries afterwards, with svix-* and with webhook-* headers', async () => {
+    expect((await sendGuesty(stack, legacy)).status).toBe(202);
+    expect((await sendGuesty(stack, example('guesty-reservation.created.v2.json'), { prefix: 'webhook' })).status).toBe(202);
+    expect((await sendSmily(stack, booking)).status).toBe(202);
+    expect(await queueDepth(stack)).toBe(3);
+  });
+});
