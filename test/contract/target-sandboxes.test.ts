@@ -204,3 +204,25 @@ describe('HostelMate sandbox', () => {
     expect(replies[3]!.headers.get('retry-after')).toBe('1');
   });
 });
+
+describe('sandbox controls over HTTP', () => {
+  it('switch an outage on and off, and show state, counters and requests', async () => {
+    expect((await call('POST', '/_sandbox/kasify/outage', {}, { status: 503 })).status).toBe(204);
+    const down = await call('GET', '/kasify/v1/properties', { authorization: 'Bearer kas_pat_demo_0000000000000000000000000000' });
+    expect(down).toMatchObject({ status: 503, body: { error: { code: 'service_unavailable' } } });
+    await call('POST', '/_sandbox/kasify/outage', {}, { status: null });
+    expect((await call('GET', '/kasify/v1/properties', { authorization: 'Bearer kas_pat_demo_0000000000000000000000000000' })).status).toBe(200);
+    expect((await call('GET', '/_sandbox/kasify/counters')).body).toMatchObject({ requests: 2, byRoute: { 'GET /properties': 2 } });
+
+    await call('POST', '/_sandbox/recepai/faults', {}, { status: 500, count: 1 });
+    expect((await call('GET', '/recepai/api/pms/v1/seaside-hotel/guests', { authorization: 'Bearer pms_live_5eas1de0000000000000000000000000' })).body).toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect((await call('GET', '/_sandbox/recepai/requests')).body.requests).toEqual([expect.objectContaining({ route: 'GET /:slug/guests', status: 500 })]);
+    expect((await call('GET', '/_sandbox/recepai/guests')).body).toEqual({ guests: [] });
+
+    expect((await call('POST', '/_sandbox/hostelmate/rate-limit', {}, { perSecond: 1 })).status).toBe(204);
+    const key = { 'x-api-key': 'hm_live_demo000000000000000000000000' };
+    expect((await call('GET', '/hostelmate/api/v1/client/bookings', key)).status).toBe(200);
+    expect((await call('GET', '/hostelmate/api/v1/client/bookings', key)).status).toBe(429);
+    expect((await call('GET', '/_sandbox/hostelmate/bookings')).body).toEqual({ bookings: [] });
+  });
+});

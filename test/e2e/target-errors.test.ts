@@ -87,6 +87,14 @@ describe('RecepAI errors', () => {
     expect(await storeFor(stack).getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'synced' });
   });
 
+  it('UNAUTHORIZED (a key RecepAI does not know, e.g. after the pair was regenerated): permanent, nothing retried', async () => {
+    const id = 840008;
+    stack.sandbox.recepai.regenerateKeys(SLUG);
+    await send(id);
+    expect(await storeFor(stack).getTargetState(key(id), 'recepai')).toMatchObject({ status: 'failed', lastError: { code: 'UNAUTHORIZED', permanent: true } });
+    expect(stack.sandbox.recepai.requestLog().map((e) => e.status)).toEqual([401]);
+  });
+
   it('429: waits out Retry-After, then succeeds', async () => {
     const id = 840005;
     stack.sandbox.recepai.failNext({ status: 429, retryAfter: 1, pathIncludes: '/guests/checkin' });

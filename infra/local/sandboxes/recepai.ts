@@ -92,6 +92,7 @@ type Ctx = RouteContext<{ hotel: RecepaiHotel; test: boolean }>;
 export class RecepaiSandbox implements VendorSandbox {
   readonly prefix = '/recepai';
   private readonly hotels: RecepaiHotel[];
+  private readonly initialHotels: readonly RecepaiHotel[];
   private readonly now: () => number;
   private readonly retryAfterSeconds: number;
   private readonly initialRateLimit: RecepaiRateLimit | null;
@@ -110,7 +111,8 @@ export class RecepaiSandbox implements VendorSandbox {
   private rateLimit: RecepaiRateLimit | null = null;
 
   constructor(options: RecepaiSandboxOptions = {}) {
-    this.hotels = (options.hotels ?? DEFAULT_RECEPAI_HOTELS).map((h) => ({ ...h, rooms: [...h.rooms] }));
+    this.initialHotels = options.hotels ?? DEFAULT_RECEPAI_HOTELS;
+    this.hotels = this.initialHotels.map((h) => ({ ...h, rooms: [...h.rooms] }));
     this.now = options.now ?? Date.now;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
     this.initialRateLimit = options.rateLimit === undefined ? { perMinute: 120 } : options.rateLimit;
@@ -157,6 +159,15 @@ export class RecepaiSandbox implements VendorSandbox {
     }
   }
 
+  /** Docs: regenerating issues a new pair; the old keys are then unknown here (401 UNAUTHORIZED). */
+  regenerateKeys(slug: string): { liveKey: string; testKey: string } | undefined {
+    const hotel = this.hotels.find((h) => h.slug === slug);
+    if (!hotel) return undefined;
+    hotel.liveKey = `pms_live_${randomBytes(16).toString('hex')}`;
+    hotel.testKey = `pms_test_${randomBytes(16).toString('hex')}`;
+    return { liveKey: hotel.liveKey, testKey: hotel.testKey };
+  }
+
   /** All guests ever checked in at a hotel (active ones have `checkedOutAt: null`). */
   guests(slug?: string): (RecepaiGuestRecord & { slug: string })[] {
     return [...this.guestsById.values()].filter((g) => slug === undefined || g.slug === slug).map((g) => structuredClone(g));
@@ -194,6 +205,7 @@ export class RecepaiSandbox implements VendorSandbox {
     this.faults.clear();
     this.idempotency.clear();
     this.revoked.clear();
+    this.hotels.splice(0, this.hotels.length, ...this.initialHotels.map((h) => ({ ...h, rooms: [...h.rooms] })));
     this.outage.set(null);
     this.drops = [];
     this.setRateLimit(this.initialRateLimit);
