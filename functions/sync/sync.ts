@@ -69,7 +69,21 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
   // The config may have changed since it was stored (a property added): route it afresh.
-  return syncSnapshot(stored, false, deps, context);
+  const outcome = await syncSnapshot(stored, false, deps, context);
+  if (message.reason === 'sweep') await forgetUnroutedDueWork(stored, deps);
+  return outcome;
+}
+
+/** Due work for a target the property no longer routes to would be swept again forever: drop its due time. */
+async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Promise<void> {
+  const property = findProperty(deps.config, stored.reservation.connectionId, stored.reservation.propertyId);
+  for (const state of await deps.store.listTargetStates(stored.reservation)) {
+    const routed = property && state.target in property.targets && deps.targets[state.target as TargetName];
+    if (!routed && typeof state.dueAt === 'number') {
+      // A concurrent write wins; the next sweep would try again.
+      await deps.store.putTargetState(stored.reservation, { ...state, dueAt: null, updatedAt: deps.now(), version: state.version + 1 }).catch(() => undefined);
+    }
+  }
 }
 
 async function syncReservation(message: ReservationMessage, deps: SyncDeps, context: SyncContext): Promise<SyncOutcome> {

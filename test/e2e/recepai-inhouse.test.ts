@@ -89,4 +89,19 @@ describe('RecepAI check-in and check-out follow the clock', () => {
     await stack.drain();
     expect(guestsOf(id)).toEqual([expect.objectContaining({ checkedOutAt: expect.any(String) })]);
   });
+
+  it('drops the due time of a target the property no longer routes to, so the sweep stops bringing it back', async () => {
+    const id = 810004;
+    // A reservation whose property is not (or no longer) in the config, with RecepAI work left due.
+    await sendHostaway(stack, hostawayDelivery('reservation.created', { id, listingMapId: 999999, guestName: 'Moved Away' }));
+    await stack.drain();
+    const key = { connectionId: 'hostaway-demo', reservationId: String(id) };
+    await storeFor(stack).putTargetState(key, {
+      target: 'recepai', status: 'synced', targetIds: {}, appliedFingerprint: 'x', intent: null, lastError: null, warnings: [],
+      dueAt: clock.now() - 1_000, ttl: 2_000_000_000, updatedAt: clock.now(), version: 1,
+    });
+    expect(await sweepAt('2026-11-21T00:00:00Z')).toBe(1);
+    expect(await storeFor(stack).getTargetState(key, 'recepai')).toMatchObject({ dueAt: null });
+    expect(await sweepAt('2026-11-21T00:10:00Z')).toBe(0);
+  });
 });
