@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { loadConfigFile, type Config } from '../functions/core/config.ts';
+import { Config as ConfigSchema, loadConfigFile, type Config } from '../functions/core/config.ts';
 import { ConfigStore } from '../functions/core/config-store.ts';
 import { DynamoDbStore } from '../functions/core/dynamodb-store.ts';
 import { clientConfig } from '../functions/core/runtime.ts';
@@ -100,4 +100,5 @@ export class CliContext {
   }
 }
 
-const EMPTY_CONFIG: Config = { retentionDays: 30, maxBodyBytes: 1_048_576, connections: {}, targets: {} };
+/** No connections, no targets, every default: the fallback when nothing else is known. */
+const EMPTY_CONFIG: Config = ConfigSchema.parse({ connections: {}, targets: {} });

@@ -19,6 +19,7 @@ export const depsLockFilePath: string = join(projectRoot, 'package-lock.json');
 export const handlerEntries = {
   ingest: join(projectRoot, 'functions', 'ingest', 'handler.ts'),
   sync: join(projectRoot, 'functions', 'sync', 'handler.ts'),
+  sweep: join(projectRoot, 'functions', 'sweep', 'handler.ts'),
 } as const;
 export type FunctionName = keyof typeof handlerEntries;
 

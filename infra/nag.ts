@@ -48,7 +48,7 @@ function acknowledge(scope: IConstruct, ack: NagAcknowledgement): void {
 
 /** Every acknowledgement for a GuestSyncStack, on the constructs that cause each finding. */
 export function acknowledgeNagFindings(stack: GuestSyncStack): void {
-  for (const fn of [stack.ingestFunction, stack.syncFunction]) acknowledge(fn, NAG_REASONS.lambdaRuntime);
+  for (const fn of [stack.ingestFunction, stack.syncFunction, stack.sweepFunction]) acknowledge(fn, NAG_REASONS.lambdaRuntime);
   for (const secret of stack.secrets.values()) acknowledge(secret, NAG_REASONS.secretRotation);
   for (const route of stack.webhookRoutes) acknowledge(route, NAG_REASONS.webhookRouteAuthorization);
 }

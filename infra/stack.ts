@@ -11,7 +11,9 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { GraphWidget, LogQueryWidget, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -22,6 +24,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { Config as ConfigSchema, loadConfigFile, pmsTypes, secretRefs, type Config } from '../functions/core/config.ts';
 import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
+import { DUE_INDEX } from '../functions/core/dynamodb-store.ts';
 import { BUNDLED_CONFIG_FILE, nodejsFunctionBase } from './bundling.ts';
 import { ALARM_THRESHOLDS, Monitoring } from './monitoring.ts';
 
@@ -74,6 +77,14 @@ export const SYNC_MEMORY_MB = 512;
 export const SYNC_TIMEOUT = Duration.seconds(60);
 export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SYNC_TIMEOUT.toSeconds() * 6);
 export const SYNC_BATCH_SIZE = 10;
+/*
+ * sweep, 256 MB / 60 s, every 5 minutes: one query per target on the sparse `due` index and a few
+ * SQS batch sends. Five minutes is the granularity of RecepAI check-ins/outs and of retrying a
+ * paused target; a run that finds nothing costs one query per target.
+ */
+export const SWEEP_MEMORY_MB = 256;
+export const SWEEP_TIMEOUT = Duration.seconds(60);
+export const SWEEP_INTERVAL = Duration.minutes(5);
 export const DEFAULT_MAX_CONCURRENCY = 5;
 export const MAX_RECEIVE_COUNT = 5;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
@@ -94,6 +105,9 @@ export class GuestSyncStack extends Stack {
   readonly deadLetterQueue: Queue;
   readonly ingestFunction: NodejsFunction;
   readonly syncFunction: NodejsFunction;
+  readonly sweepFunction: NodejsFunction;
+  readonly sweepRole: Role;
+  readonly sweepSchedule: Rule;
   readonly ingestRole: Role;
   readonly syncRole: Role;
   readonly httpApi: HttpApi;
@@ -141,6 +155,15 @@ export class GuestSyncStack extends Stack {
       encryption: TableEncryptionV2.awsManagedKey(),
       // The table holds the reservation -> target-id mapping; losing it means duplicate guests.
       removalPolicy: RemovalPolicy.RETAIN,
+      // Sparse: only target states with a due time carry dueBucket/dueAt, so the sweep queries, never scans.
+      globalSecondaryIndexes: [
+        {
+          indexName: DUE_INDEX,
+          partitionKey: { name: 'dueBucket', type: AttributeType.STRING },
+          sortKey: { name: 'dueAt', type: AttributeType.NUMBER },
+          projectionType: ProjectionType.KEYS_ONLY,
+        },
+      ],
     });
 
     // ---- SQS FIFO queue + FIFO dead-letter queue.
@@ -262,7 +285,7 @@ export class GuestSyncStack extends Stack {
           'dynamodb:DeleteItem',
           'dynamodb:Query',
         ],
-        // The table has no secondary index, so no `<table>/index/*` resource is needed.
+        // Sync reads items by key only; the `due` index is the sweep's.
         resources: [this.table.tableArn],
       }),
     );
@@ -296,6 +319,50 @@ export class GuestSyncStack extends Stack {
         maxConcurrency,
       }),
     );
+
+    // ---- sweep: schedule -> function -> due index -> queue (resync messages).
+    const sweepLogs = new LogGroup(this, 'SweepLogGroup', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.sweepRole = new Role(this, 'SweepRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `guest-sync ${this.stage} sweep function`,
+    });
+    sweepLogs.grantWrite(this.sweepRole);
+    // Least privilege: query the due index (keys only, no guest data) and send to the queue.
+    this.sweepRole.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${DUE_INDEX}`] }),
+    );
+    this.sweepRole.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+    // The sweep reads the active config item (which targets exist) and nothing else in the table.
+    this.sweepRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONFIG_ITEM_KEY.pk] } },
+      }),
+    );
+    this.sweepFunction = new NodejsFunction(this, 'SweepFunction', {
+      ...nodejsFunctionBase('sweep', configPath),
+      description: `guest-sync ${this.stage}: re-enqueue reservations whose target work is due (paused targets, RecepAI check-in/out)`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: SWEEP_MEMORY_MB,
+      timeout: SWEEP_TIMEOUT,
+      role: this.sweepRole,
+      logGroup: sweepLogs,
+      environment,
+    });
+    this.sweepSchedule = new Rule(this, 'SweepSchedule', {
+      description: `guest-sync ${this.stage}: run the sweep`,
+      schedule: Schedule.rate(SWEEP_INTERVAL),
+      // A missed run is made up by the next one: due work stays due until it is done.
+      targets: [new LambdaFunction(this.sweepFunction, { retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+    });
 
     // ---- HTTP API (payload format 2.0), with access logs and stage throttling.
     const accessLogs = new LogGroup(this, 'ApiAccessLogGroup', {
@@ -405,13 +472,14 @@ export class GuestSyncStack extends Stack {
     );
     monitoring.monitorFunction('Ingest', this.ingestFunction);
     monitoring.monitorFunction('Sync', this.syncFunction);
+    monitoring.monitorFunction('Sweep', this.sweepFunction);
     monitoring.addSourceWidgets();
     monitoring.addTargetWidgetsAndAlarms();
     // The docs/logs-insights.md query, live: which reservations fail, and how.
     monitoring.dashboard.addWidgets(
       new LogQueryWidget({
         title: 'Errors by reservation (logs)',
-        logGroupNames: [ingestLogs.logGroupName, syncLogs.logGroupName],
+        logGroupNames: [ingestLogs.logGroupName, syncLogs.logGroupName, sweepLogs.logGroupName],
         queryLines: [
           'fields @timestamp, level, message, connectionId, reservationId, target, code',
           'filter level = "ERROR" or level = "WARN"',

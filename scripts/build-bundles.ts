@@ -1,9 +1,10 @@
 /**
  * `npm run build [-- <configPath>]`
  *
- * Builds the two Lambda bundles exactly as CDK does (same esbuild settings, from infra/bundling.ts):
+ * Builds the Lambda bundles exactly as CDK does (same esbuild settings, from infra/bundling.ts):
  *   dist/ingest/index.mjs (+ .map, + guest-sync.config.json)
  *   dist/sync/index.mjs   (+ .map, + guest-sync.config.json)
+ *   dist/sweep/index.mjs  (+ .map, + guest-sync.config.json)
  * The config (default: config/guest-sync.example.json) is validated first, then copied next to each
  * bundle. Prints bundle sizes. `buildBundles()` is exported so tests can build into a temp dir and
  * import the real bundles.
@@ -23,9 +24,11 @@ export interface BuiltBundles {
   ingest: string;
   /** Absolute path of dist/sync/index.mjs (or its equivalent under `outDir`). */
   sync: string;
+  /** Absolute path of dist/sweep/index.mjs (or its equivalent under `outDir`). */
+  sweep: string;
 }
 
-/** Builds both bundles into `<outDir>/<name>/index.mjs` and copies the validated config next to each. */
+/** Builds every bundle into `<outDir>/<name>/index.mjs` and copies the validated config next to each. */
 export async function buildBundles(outDir: string, configPath: string = DEFAULT_CONFIG_PATH): Promise<BuiltBundles> {
   const config = resolve(configPath);
   loadConfigFile(config); // throws a ConfigError naming each bad field
@@ -37,8 +40,8 @@ export async function buildBundles(outDir: string, configPath: string = DEFAULT_
     copyFileSync(config, join(dir, BUNDLED_CONFIG_FILE));
     return outfile;
   };
-  const [ingest, sync] = await Promise.all([buildOne('ingest'), buildOne('sync')]);
-  return { ingest, sync };
+  const [ingest, sync, sweep] = await Promise.all([buildOne('ingest'), buildOne('sync'), buildOne('sweep')]);
+  return { ingest, sync, sweep };
 }
 
 function formatKb(bytes: number): string {

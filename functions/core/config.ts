@@ -19,6 +19,31 @@ export const MinutRoute = z.strictObject({
   homeId: z.string().min(1),
 });
 
+/** Room per PMS unit, for properties whose reservations name a unit; `roomNumber`/`roomId` otherwise. */
+const roomsByUnit = z.record(z.string().min(1), z.string().min(1)).optional();
+
+export const RecepaiRoute = z.strictObject({
+  /** The hotel's slug, e.g. "grand-hotel": the `{slug}` in RecepAI's paths. */
+  hotelSlug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'expected a RecepAI hotel slug such as "grand-hotel"'),
+  roomNumber: z.string().min(1),
+  rooms: roomsByUnit,
+});
+
+export const KasifyRoute = z.strictObject({
+  propertyId: z.string().min(1),
+});
+
+export const HostelmateRoute = z.strictObject({
+  /** The room or room-type UUID bookings are made in. */
+  roomId: z.string().min(1),
+  rooms: roomsByUnit,
+  /**
+   * How each night's `amount` (integer minor units, required by HostelMate) is filled: the
+   * canonical reservation carries no price, so a fixed amount per night (0 by default).
+   */
+  nightlyAmount: z.strictObject({ fixed: z.number().int().nonnegative() }).default({ fixed: 0 }),
+});
+
 export const PropertyConfig = z.strictObject({
   name: z.string().optional(),
   timeZone,
@@ -31,6 +56,9 @@ export const PropertyConfig = z.strictObject({
     .optional(),
   targets: z.strictObject({
     minut: MinutRoute.optional(),
+    recepai: RecepaiRoute.optional(),
+    kasify: KasifyRoute.optional(),
+    hostelmate: HostelmateRoute.optional(),
   }),
 });
 export type PropertyConfig = z.infer<typeof PropertyConfig>;
@@ -76,6 +104,46 @@ export const MinutTargetConfig = z.strictObject({
   requestsPerSecond: z.number().positive().default(2),
 });
 
+export const RecepaiTargetConfig = z.strictObject({
+  /** `https://app.recepai.ai/api/pms/v1` in production; the sandbox's `/recepai/api/pms/v1` locally. */
+  baseUrl: z.url(),
+  /** Secret holding `{"apiKey":"pms_live_..."}` (a `pms_test_` key validates but stores nothing). */
+  credentials: secretRef,
+  /** RecepAI publishes no number; 2/s with a burst of 5 keeps well clear of any sane limit. */
+  requestsPerSecond: z.number().positive().default(2),
+  burst: z.number().int().min(1).default(5),
+});
+
+export const KasifyTargetConfig = z.strictObject({
+  /** `https://api.kasify.com/v1` in production; the sandbox's `/kasify/v1` locally. */
+  baseUrl: z.url(),
+  /** Secret holding `{"token":"kas_pat_..."}`, a personal access token. */
+  credentials: secretRef,
+  /** Kasify allows 100 requests/min per token: 1.5/s plus a burst of 10 stays within any minute. */
+  requestsPerSecond: z.number().positive().default(1.5),
+  burst: z.number().int().min(1).default(10),
+});
+
+export const HostelmateTargetConfig = z.strictObject({
+  /** `https://api.hostelmate.co/api/v1` in production; the sandbox's `/hostelmate/api/v1` locally. */
+  baseUrl: z.url(),
+  /** Secret holding `{"apiKey":"hm_live_..."}`, the property's master key. */
+  credentials: secretRef,
+  /** HostelMate allows 120 requests/min per key and caller IP: 1.8/s plus a burst of 10 stays within any minute. */
+  requestsPerSecond: z.number().positive().default(1.8),
+  burst: z.number().int().min(1).default(10),
+});
+
+/** When a target that keeps failing is paused (see functions/sync/circuit-breaker.ts). */
+export const CircuitBreakerConfig = z.strictObject({
+  /** Consecutive outage failures (5xx, network) across all reservations that pause the target. */
+  failureThreshold: z.number().int().min(1).default(5),
+  /** How long a paused target is left alone before work for it is tried again. */
+  pauseSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** Receives of one message after which a still-failing target's work is parked as pending for the sweep. */
+  attemptsBeforePending: z.number().int().min(1).max(4).default(3),
+});
+
 export const Config = z.strictObject({
   /** Days guest data is kept after checkout before DynamoDB expires it. */
   retentionDays: z.number().int().min(1).max(3650).default(30),
@@ -84,7 +152,11 @@ export const Config = z.strictObject({
   connections: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'expected a connection id of letters, digits, "-" or "_"'), ConnectionConfig),
   targets: z.strictObject({
     minut: MinutTargetConfig.optional(),
+    recepai: RecepaiTargetConfig.optional(),
+    kasify: KasifyTargetConfig.optional(),
+    hostelmate: HostelmateTargetConfig.optional(),
   }),
+  circuitBreaker: CircuitBreakerConfig.default({ failureThreshold: 5, pauseSeconds: 300, attemptsBeforePending: 3 }),
 });
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];

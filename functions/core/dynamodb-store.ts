@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import type { TargetName } from './config.ts';
 import {
   CachedToken,
+  CircuitState,
+  type DueItem,
   FetchErrorRecord,
   SnapshotRecord,
   StaleWriteError,
@@ -17,6 +19,10 @@ import {
  *   RES#<connection>#<reservation> / SNAPSHOT        the newest reservation snapshot
  *   RES#<connection>#<reservation> / TARGET#<name>   per-target state
  *   TOKEN#<key>                    / TOKEN           a target's OAuth token, shared by all workers
+ *   CIRCUIT#<target>               / CIRCUIT         a target's circuit breaker, shared by all workers
+ * Target states with a due time (a pending retry, a RecepAI check-in/out) also carry
+ * `dueBucket` = DUE#<target> and `dueAt` (epoch ms): the sparse index `due` holds only those,
+ * so the sweep finds due work with a query, never a scan.
  *   RES#<connection>#<reservation> / FETCH_ERROR     the last failed PMS API fetch (thin events)
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
  * few top-level attributes that conditions need. Only single-item conditional writes:
@@ -65,7 +71,7 @@ export class DynamoDbStore implements Store {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...targetKey(key, state.target), version: state.version, ttl: state.ttl, data: JSON.stringify(state) },
+          Item: { ...targetKey(key, state.target), version: state.version, ttl: state.ttl, ...dueAttributes(state), data: JSON.stringify(state) },
           ConditionExpression: state.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
           ...(state.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': state.version - 1 } }),
         }),
@@ -87,6 +93,50 @@ export class DynamoDbStore implements Store {
       }),
     );
     return (out.Items ?? []).map((item) => parseData(item, TargetState));
+  }
+
+  async listDue(target: string, nowMs: number, limit: number): Promise<DueItem[]> {
+    const due: DueItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DUE_INDEX,
+          KeyConditionExpression: 'dueBucket = :bucket AND dueAt <= :now',
+          ExpressionAttributeValues: { ':bucket': dueBucket(target), ':now': nowMs },
+          ProjectionExpression: 'pk, sk, dueAt',
+          Limit: Math.min(limit - due.length, 500),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const key = reservationKeyOf(String(item.pk));
+        if (key && typeof item.dueAt === 'number') due.push({ key, target, dueAt: item.dueAt });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && due.length < limit);
+    return due;
+  }
+
+  async getCircuit(target: string): Promise<CircuitState | undefined> {
+    return this.getData(circuitKey(target), CircuitState);
+  }
+
+  async putCircuit(state: CircuitState): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...circuitKey(state.target), version: state.version, data: JSON.stringify(state) },
+          ConditionExpression: state.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
+          ...(state.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': state.version - 1 } }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new StaleWriteError(`circuit ${state.target} changed underneath`);
+      throw error;
+    }
   }
 
   async getToken(key: string): Promise<CachedToken | undefined> {
@@ -199,6 +249,27 @@ function targetKey(key: ReservationKey, target: string): { pk: string; sk: strin
   return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: `TARGET#${target}` };
 }
 
+function circuitKey(target: string): { pk: string; sk: string } {
+  return { pk: `CIRCUIT#${target}`, sk: 'CIRCUIT' };
+}
+
+/** The sparse index the sweep queries: only items with a due time are in it. */
+export const DUE_INDEX = 'due';
+
+function dueBucket(target: string): string {
+  return `DUE#${target}`;
+}
+
+function dueAttributes(state: TargetState): { dueBucket?: string; dueAt?: number } {
+  return typeof state.dueAt === 'number' ? { dueBucket: dueBucket(state.target), dueAt: state.dueAt } : {};
+}
+
+/** `RES#<connection>#<reservation>` back to its key; connection ids never contain "#". */
+function reservationKeyOf(pk: string): ReservationKey | undefined {
+  const match = /^RES#([^#]+)#(.+)$/.exec(pk);
+  return match ? { connectionId: match[1]!, reservationId: match[2]! } : undefined;
+}
+
 function fetchErrorKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: 'FETCH_ERROR' };
 }
@@ -212,10 +283,23 @@ export const tableDefinition = {
   AttributeDefinitions: [
     { AttributeName: 'pk', AttributeType: 'S' as const },
     { AttributeName: 'sk', AttributeType: 'S' as const },
+    { AttributeName: 'dueBucket', AttributeType: 'S' as const },
+    { AttributeName: 'dueAt', AttributeType: 'N' as const },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' as const },
     { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: DUE_INDEX,
+      KeySchema: [
+        { AttributeName: 'dueBucket', KeyType: 'HASH' as const },
+        { AttributeName: 'dueAt', KeyType: 'RANGE' as const },
+      ],
+      // Keys only: the sweep needs the reservation key, nothing of the (personal) data.
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    },
   ],
   BillingMode: 'PAY_PER_REQUEST' as const,
 };

@@ -29,6 +29,8 @@ export interface HttpClientOptions {
   /** Names the API in errors and metrics, e.g. "minut". */
   name: string;
   requestsPerSecond?: number;
+  /** Requests that may start back to back before the pacing applies (a token bucket); default 1. */
+  burst?: number;
   /** Retry-After waits up to this long are taken in the function. */
   maxInlineWaitMs?: number;
   maxAttempts?: number;
@@ -111,13 +113,18 @@ export class HttpClient {
     }
   }
 
-  /** Serialises request starts: at most `requestsPerSecond`, and none before a Retry-After ends. */
+  /**
+   * Serialises request starts: at most `requestsPerSecond` on average with up to `burst` at
+   * once (GCRA: `nextSlot` is the theoretical time of the next request), and none before a
+   * Retry-After ends.
+   */
   private async waitForTurn(): Promise<void> {
+    const toleranceMs = Math.max(0, (this.options.burst ?? 1) - 1) * this.minIntervalMs;
     for (;;) {
       const now = this.now();
-      const start = Math.max(now, this.nextSlot, this.blockedUntil);
+      const start = Math.max(now, this.nextSlot - toleranceMs, this.blockedUntil);
       if (start <= now) {
-        this.nextSlot = now + this.minIntervalMs;
+        this.nextSlot = Math.max(now, this.nextSlot) + this.minIntervalMs;
         return;
       }
       await this.sleep(start - now);

@@ -23,6 +23,7 @@ export const targetStatuses = [
   'readonly', // a guest from a native integration that we must leave alone
   'failed', // a permanent error for this content; retried only when the content changes
   'retrying', // a retryable error; the message is retried with backoff
+  'pending', // the target is down (or kept failing): the sweep re-enqueues the work at `dueAt`
 ] as const;
 
 export const TargetError = z.object({
@@ -51,6 +52,13 @@ export const TargetState = z.object({
   lastError: TargetError.nullable(),
   /** Informational findings from the target, e.g. Minut `validation_errors`. */
   warnings: z.array(z.string()),
+  /**
+   * Epoch ms when the sweep should re-enqueue this reservation for this target: a pending
+   * retry, or a time-driven transition (RecepAI check-in/out). Null: nothing scheduled.
+   */
+  dueAt: z.number().nullable().optional(),
+  /** The record the target last accepted, for targets that send only what changed (RecepAI, HostelMate). */
+  applied: z.record(z.string(), z.unknown()).nullable().optional(),
   ttl: z.number().int(),
   updatedAt: z.number(),
   /** Optimistic lock: each write expects the version it read. */
@@ -68,6 +76,23 @@ export const CachedToken = z.object({
   leaseUntil: z.number().nullable(),
 });
 export type CachedToken = z.infer<typeof CachedToken>;
+
+/** A target's shared circuit breaker (one item per target), see functions/sync/circuit-breaker.ts. */
+export const CircuitState = z.object({
+  target: z.string(),
+  /** Outage failures in a row, across all reservations; a success resets it. */
+  failures: z.number().int().nonnegative(),
+  /** Epoch ms until which the target is paused; null when closed. */
+  openUntil: z.number().nullable(),
+  version: z.number().int().nonnegative(),
+});
+export type CircuitState = z.infer<typeof CircuitState>;
+
+export interface DueItem {
+  key: ReservationKey;
+  target: string;
+  dueAt: number;
+}
 
 /**
  * The last failed fetch-back from a PMS API (notify-then-fetch) for a reservation: what an
@@ -107,6 +132,12 @@ export interface Store {
   /** Writes `state` if the stored version is still `state.version - 1` (or absent for version 1); else StaleWriteError. */
   putTargetState(key: ReservationKey, state: TargetState): Promise<void>;
   listTargetStates(key: ReservationKey): Promise<TargetState[]>;
+  /** Target states whose `dueAt` is at or before `nowMs` (a sparse index, not a scan), oldest first. */
+  listDue(target: string, nowMs: number, limit: number): Promise<DueItem[]>;
+
+  getCircuit(target: string): Promise<CircuitState | undefined>;
+  /** Writes `state` if the stored version is still `state.version - 1` (or absent for version 1); else StaleWriteError. */
+  putCircuit(state: CircuitState): Promise<void>;
 
   getToken(key: string): Promise<CachedToken | undefined>;
   /** Takes the refresh lease if nobody holds an unexpired one and no fresh token is stored. */

@@ -48,7 +48,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
       ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
     });
     try {
-      const outcome = await syncMessage(message, deps);
+      const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,

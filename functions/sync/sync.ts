@@ -8,6 +8,7 @@ import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, 
 import { localToEpochSeconds } from '../core/time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
+import { CircuitBreaker, isOutage } from './circuit-breaker.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
 
 /**
@@ -41,24 +42,51 @@ export interface SyncOutcome {
   retry?: RetryableError;
 }
 
-export async function syncMessage(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
+/** Which receive of the message this is (SQS ApproximateReceiveCount): late ones park work as pending. */
+export interface SyncContext {
+  attempt: number;
+}
+
+export async function syncMessage(message: QueueMessage, deps: SyncDeps, context: SyncContext = { attempt: 1 }): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
-  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps));
-  return message.kind === 'reservation' ? syncReservation(message, deps) : resyncReservation(message, deps);
+  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context));
+  return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
+}
+
+/** One breaker per store (i.e. per worker), so its short read cache is shared across messages. */
+const breakers = new WeakMap<Store, CircuitBreaker>();
+function breakerFor(deps: SyncDeps): CircuitBreaker {
+  let breaker = breakers.get(deps.store);
+  if (!breaker) breakers.set(deps.store, (breaker = new CircuitBreaker(deps.store, deps.config.circuitBreaker, deps.now)));
+  return breaker;
 }
 
 /** Re-drives the targets toward the stored snapshot, e.g. after a property was added or a target recovered. */
-async function resyncReservation(message: ResyncMessage, deps: SyncDeps): Promise<SyncOutcome> {
+async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context: SyncContext): Promise<SyncOutcome> {
   const stored = await deps.store.getSnapshot(message);
   if (!stored) {
     logger.warn('resync asked for a reservation with no stored snapshot', { reason: message.reason });
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
   // The config may have changed since it was stored (a property added): route it afresh.
-  return syncSnapshot(stored, false, deps);
+  const outcome = await syncSnapshot(stored, false, deps, context);
+  if (message.reason === 'sweep') await forgetUnroutedDueWork(stored, deps);
+  return outcome;
 }
 
-async function syncReservation(message: ReservationMessage, deps: SyncDeps): Promise<SyncOutcome> {
+/** Due work for a target the property no longer routes to would be swept again forever: drop its due time. */
+async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Promise<void> {
+  const property = findProperty(deps.config, stored.reservation.connectionId, stored.reservation.propertyId);
+  for (const state of await deps.store.listTargetStates(stored.reservation)) {
+    const routed = property && state.target in property.targets && deps.targets[state.target as TargetName];
+    if (!routed && typeof state.dueAt === 'number') {
+      // A concurrent write wins; the next sweep would try again.
+      await deps.store.putTargetState(stored.reservation, { ...state, dueAt: null, updatedAt: deps.now(), version: state.version + 1 }).catch(() => undefined);
+    }
+  }
+}
+
+async function syncReservation(message: ReservationMessage, deps: SyncDeps, context: SyncContext): Promise<SyncOutcome> {
   const { reservation } = message;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   const record: SnapshotRecord = {
@@ -69,10 +97,10 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps): Pro
     storedAt: deps.now(),
   };
   const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
-  return syncSnapshot(stored, changed, deps);
+  return syncSnapshot(stored, changed, deps, context);
 }
 
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps): Promise<SyncOutcome> {
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, context: SyncContext): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -84,10 +112,10 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
 
   const outcome: SyncOutcome = { snapshotChanged: changed, unrouted: false, targets: [] };
   const current = stored.reservation;
-  for (const name of Object.keys(property.targets) as TargetName[]) {
-    const target = deps.targets[name];
-    if (!target) continue;
-    const result = await reconcileTarget(target, current, property, stored.ttl, deps);
+  const routed = (Object.keys(property.targets) as TargetName[]).flatMap((name) => (deps.targets[name] ? [deps.targets[name]] : []));
+  // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
+  const results = await Promise.all(routed.map((target) => reconcileTarget(target, current, property, stored.ttl, deps, context)));
+  for (const result of results) {
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
   }
@@ -101,33 +129,43 @@ async function reconcileTarget(
   property: PropertyConfig,
   ttl: number,
   deps: SyncDeps,
+  context: SyncContext,
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   let state = (await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
-  let desired: Record<string, unknown> | null;
-  try {
-    desired = target.desired(reservation, property);
-  } catch (error) {
-    // The reservation cannot be expressed for this target (e.g. a time that cannot be placed).
-    return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
-  }
-  const wanted = desired === null ? 'absent' : fingerprint(desired);
-  if (state.appliedFingerprint === wanted && state.status !== 'retrying') {
-    count('TargetSkipped', { target: target.name });
-    return { outcome: { target: target.name, action: 'unchanged' } };
-  }
-
   const save = async (patch: StatePatch): Promise<TargetState> => {
     const next: TargetState = { ...state, ...patch, ttl, updatedAt: deps.now(), version: state.version + 1 };
     await deps.store.putTargetState(key, next);
     state = next;
     return next;
   };
+  const breaker = breakerFor(deps);
+  let desired: Record<string, unknown> | null;
+  let wanted = 'unmappable';
+  // Time-driven targets (RecepAI) name the instant their record next changes; the sweep enqueues it then.
+  let due: number | null = null;
+  try {
+    desired = target.desired(reservation, property);
+    due = target.dueAt?.(reservation, property) ?? null;
+  } catch (error) {
+    // The reservation cannot be expressed for this target (e.g. a time that cannot be placed).
+    return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
+  }
+  wanted = desired === null ? 'absent' : fingerprint(desired);
+  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending') {
+    if ((state.dueAt ?? null) !== due) await deps.store.putTargetState(key, { ...state, dueAt: due, ttl, updatedAt: deps.now(), version: state.version + 1 });
+    count('TargetSkipped', { target: target.name });
+    return { outcome: { target: target.name, action: 'unchanged' } };
+  }
+
+  const pausedUntil = await breaker.pausedUntil(target.name);
+  if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
 
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
-    await save({ ...result.patch, lastError: null });
+    await save({ ...result.patch, lastError: null, dueAt: due });
+    await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
     logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
     return { outcome: { target: target.name, action: result.action } };
@@ -142,11 +180,20 @@ async function reconcileTarget(
     if (error instanceof RetryableError && error.code === 'rate_limited') count('TargetRateLimited', { target: target.name });
     count(permanent ? 'TargetFailedPermanent' : 'TargetFailedRetryable', { target: target.name });
     logger.warn('target sync failed', { target: target.name, code, permanent, error: lastError.message });
+    if (!permanent && !(error instanceof StaleWriteError)) {
+      // A target that stays down must not hold this message until it reaches the DLQ.
+      const pausedUntil = isOutage(error) ? await breaker.recordFailure(target.name) : undefined;
+      if (pausedUntil !== undefined) return park(pausedUntil, code, lastError.message);
+      if (context.attempt >= deps.config.circuitBreaker.attemptsBeforePending) {
+        const waitMs = Math.max((error instanceof RetryableError ? (error.retryAfterSeconds ?? 0) : 0) * 1000, deps.config.circuitBreaker.pauseSeconds * 1000);
+        return park(deps.now() + waitMs, code, lastError.message);
+      }
+    }
     // After a stale write another attempt owns the state; ours would be stale too. Just retry.
     if (!(error instanceof StaleWriteError)) {
       try {
         // A permanent failure is remembered against this content, so it is retried only when the content changes.
-        await save(permanent ? { status: 'failed', appliedFingerprint: wanted, lastError } : { status: 'retrying', lastError });
+        await save(permanent ? { status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due } : { status: 'retrying', lastError });
       } catch (saveError) {
         logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
       }
@@ -155,10 +202,24 @@ async function reconcileTarget(
     if (permanent) return { outcome };
     return { outcome, retry: error instanceof RetryableError ? error : new RetryableError(lastError.message, undefined, code) };
   }
+
+  /** "Pending, retry at T": the message is done; the sweep re-enqueues the reservation at T. */
+  async function park(retryAt: number, code: string, message: string): Promise<{ outcome: TargetOutcome }> {
+    const lastError = { code, message, permanent: false, at: deps.now() };
+    try {
+      await save({ status: 'pending', lastError, dueAt: retryAt });
+    } catch (saveError) {
+      // Without the pending record nothing would bring the work back: let the message retry.
+      logger.error('could not park target work as pending', { target: target.name, error: errorMessage(saveError) });
+      throw saveError;
+    }
+    logger.info('target work pending', { target: target.name, code, retryAt: new Date(retryAt).toISOString() });
+    return { outcome: { target: target.name, action: 'pending', error: { code, permanent: false } } };
+  }
 }
 
 function freshState(target: string, ttl: number, now: number): TargetState {
-  return { target, status: 'absent', targetIds: {}, appliedFingerprint: null, intent: null, lastError: null, warnings: [], ttl, updatedAt: now, version: 0 };
+  return { target, status: 'absent', targetIds: {}, appliedFingerprint: null, intent: null, lastError: null, warnings: [], dueAt: null, applied: null, ttl, updatedAt: now, version: 0 };
 }
 
 /** Guest data is kept until checkout plus the configured retention, then DynamoDB expires it. */

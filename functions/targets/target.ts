@@ -12,6 +12,11 @@ import type { ReservationKey, Store, TargetState } from '../core/store.ts';
 export interface Target<Desired extends Record<string, unknown> = Record<string, unknown>> {
   readonly name: TargetName;
   desired(reservation: Reservation, property: PropertyConfig): Desired | null;
+  /**
+   * For targets whose record depends on the time (RecepAI holds only in-house guests): epoch
+   * ms when `desired` next changes, so the sweep re-enqueues the reservation then.
+   */
+  dueAt?(reservation: Reservation, property: PropertyConfig): number | null;
   apply(input: ApplyInput<Desired>): Promise<ApplyResult>;
   /** For `guest-sync config check`: proves the credentials work (e.g. one token grant); throws naming them if not. */
   checkCredentials?(): Promise<void>;
@@ -29,7 +34,7 @@ export interface ApplyInput<Desired> {
   save(next: StatePatch): Promise<TargetState>;
 }
 
-export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings'>>;
+export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied'>>;
 
 export interface ApplyResult {
   patch: StatePatch;

@@ -19,6 +19,8 @@ import { startHttpFront } from './http-front.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
+import type { SandboxServerOptions } from './sandboxes/server.ts';
+import { sweepDue, type SweepResult } from '../../functions/sweep/sweep.ts';
 import type { PmsApiSandboxOptions } from './sandboxes/pms-api.ts';
 import type { SmilySandboxOptions } from './sandboxes/smily.ts';
 
@@ -52,6 +54,13 @@ export interface LocalStackOptions {
   /** How many sync "Lambda instances" poll at once, each with its own handler. */
   syncWorkers?: number;
   minut?: MinutSandboxOptions;
+  recepai?: SandboxServerOptions['recepai'];
+  kasify?: SandboxServerOptions['kasify'];
+  hostelmate?: SandboxServerOptions['hostelmate'];
+  /** The clock sync and the sweep read (tests inject one to move through a stay). Default Date.now. */
+  now?: () => number;
+  /** How often the sweep runs (as EventBridge does on AWS); null: only when `sweep()` is called. Default 30 s. */
+  sweepIntervalMs?: number | null;
   guesty?: PmsApiSandboxOptions;
   smily?: SmilySandboxOptions;
   /** Cap on a retried message's backoff (default 15 minutes); tests set it low with a small maxReceiveCount. */
@@ -72,6 +81,8 @@ export interface LocalStack {
   dynamodb: DynamoDBClient;
   /** Resolves once the queue is empty and no batch is in flight (or rejects after timeoutMs). */
   drain(timeoutMs?: number): Promise<void>;
+  /** Runs the sweep once now (the same code as the sweep Lambda). */
+  sweep(): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
@@ -103,6 +114,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: ports.sandbox,
       host,
       ...(options.minut ? { minut: options.minut } : {}),
+      ...(options.recepai ? { recepai: options.recepai } : {}),
+      ...(options.kasify ? { kasify: options.kasify } : {}),
+      ...(options.hostelmate ? { hostelmate: options.hostelmate } : {}),
       ...(options.guesty ? { guesty: options.guesty } : {}),
       ...(options.smily ? { smily: options.smily } : {}),
     });
@@ -146,6 +160,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const ingestRuntime = runtimeFromEnv(handlerEnv);
     const ingest = createIngestHandler({ config: ingestRuntime.config, secrets: ingestRuntime.secrets, queue: ingestRuntime.queue, now: Date.now, liveConfig: liveConfig(ingestRuntime.configStore, () => ({})) });
+    const now = options.now ?? Date.now;
     const pollers: Poller[] = [];
     for (let i = 0; i < (options.syncWorkers ?? 1); i++) {
       // Each worker is its own "Lambda instance": its own clients, token memory and pacing.
@@ -154,12 +169,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         config: runtime.config,
         store: runtime.store,
         queue: runtime.queue,
-        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
+        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}`, now }),
         fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
-        now: Date.now,
+        now,
         // A pushed config (`guest-sync config push`) reaches the workers as it does on AWS.
         liveDeps: liveConfig(runtime.configStore, (config) => ({
-          targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
+          targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}`, now }),
           fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
         })),
         ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
@@ -169,6 +184,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(async () => {
       await Promise.all(pollers.map((p) => p.stop()));
     });
+
+    // The sweep, on a timer in place of the EventBridge schedule.
+    const sweepRuntime = runtimeFromEnv(handlerEnv);
+    const sweep = async () => sweepDue({ config: (await sweepRuntime.configStore.current()).config, store: sweepRuntime.store, queue: sweepRuntime.queue, now });
+    const sweepIntervalMs = options.sweepIntervalMs === undefined ? 30_000 : options.sweepIntervalMs;
+    if (sweepIntervalMs !== null) {
+      let sweeping = false;
+      const timer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweep()
+          .catch((error: unknown) => options.onError?.(error))
+          .finally(() => (sweeping = false));
+      }, sweepIntervalMs);
+      stops.push(async () => clearInterval(timer));
+    }
 
     const front = await startHttpFront({ port: ports.http, host, ingest, health: () => ({ queue: 'guest-sync-events.fifo', table: tableName }) });
     stops.push(() => close(front.server));
@@ -202,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           await new Promise((r) => setTimeout(r, 100));
         }
       },
+      sweep,
       stop: stopAll,
     };
   } catch (error) {
@@ -215,7 +247,7 @@ function withSandboxOrigin(config: Config, sandboxUrl: string): Config {
   const targets = { ...config.targets };
   for (const [name, target] of Object.entries(targets) as [keyof Config['targets'], NonNullable<Config['targets'][keyof Config['targets']]>][]) {
     const origin = EXAMPLE_SANDBOX_ORIGINS.find((o) => target.baseUrl.startsWith(o));
-    if (origin) targets[name] = { ...target, baseUrl: sandboxUrl + target.baseUrl.slice(origin.length) };
+    if (origin) (targets as Record<string, unknown>)[name] = { ...target, baseUrl: sandboxUrl + target.baseUrl.slice(origin.length) };
   }
   // PMS APIs read by the sync worker (notify-then-fetch) too.
   const connections = { ...config.connections };

@@ -25,6 +25,8 @@ const env = z
     GUEST_SYNC_SANDBOX_PORT: port.default(DEFAULT_PORTS.sandbox),
     GUEST_SYNC_SQS_PORT: port.default(DEFAULT_PORTS.sqs),
     GUEST_SYNC_DYNAMODB_PORT: port.default(DEFAULT_PORTS.dynamodb),
+    /** How often the sweep runs (EventBridge does it every 5 minutes on AWS). */
+    GUEST_SYNC_SWEEP_SECONDS: z.coerce.number().positive().default(30),
   })
   .parse(process.env);
 
@@ -32,6 +34,7 @@ const stack = await startLocalStack({
   ports: { http: env.GUEST_SYNC_HTTP_PORT, sandbox: env.GUEST_SYNC_SANDBOX_PORT, sqs: env.GUEST_SYNC_SQS_PORT, dynamodb: env.GUEST_SYNC_DYNAMODB_PORT },
   dataDir: values['in-memory'] ? null : values['data-dir']!,
   configPath: values.config!,
+  sweepIntervalMs: env.GUEST_SYNC_SWEEP_SECONDS * 1000,
   onError: (error) => console.error('[sync worker]', (error as Error).message),
 });
 
@@ -40,17 +43,22 @@ console.log(`guest-sync local stack is up (${values['in-memory'] ? 'in memory' :
 
   webhooks   ${stack.urls.webhooks}/webhooks/{connectionId}   health: ${stack.urls.webhooks}/health
   sandboxes  ${stack.urls.sandbox}   (Minut: ${stack.urls.sandbox}/minut/v8, guests: ${stack.urls.sandbox}/_sandbox/minut/guests)
+             RecepAI ${stack.urls.sandbox}/recepai/api/pms/v1, Kasify ${stack.urls.sandbox}/kasify/v1, HostelMate ${stack.urls.sandbox}/hostelmate/api/v1
+             (state: /_sandbox/recepai/guests, /_sandbox/kasify/bookings, /_sandbox/hostelmate/bookings)
   SQS        ${stack.urls.sqs}   queue ${stack.queueUrl}
   DynamoDB   ${stack.urls.dynamodb}   table ${stack.tableName}
 
 Demo connections (sandbox-only credentials, from config/secrets.example.json):
-  hostaway-demo   HTTP Basic  hostaway-demo / demo-basic-password   property 219407 -> Minut home_demo_seaside
-  generic-demo    Standard Webhooks secret whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=   property city-flat -> Minut home_demo_city
+  hostaway-demo   HTTP Basic  hostaway-demo / demo-basic-password   property 219407 -> Minut, RecepAI, Kasify, HostelMate
+  generic-demo    Standard Webhooks secret whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=   property city-flat -> Minut, RecepAI, Kasify, HostelMate
   guesty-demo     Svix secret whsec_ZGVtby1ndWVzdHktc2lnbmluZy1rZXktMzJieXRlcyE=   listing 6421f0b9c8d7e60011223344 -> Minut home_demo_city
                   Open API sandbox ${stack.urls.sandbox}/guesty, client demo-guesty-client / demo-guesty-secret
   smily-demo      app secret demo-smily-application-secret   rental 7731 -> Minut home_demo_seaside
                   API sandbox ${stack.urls.sandbox}/smily, client demo-smily-client / demo-smily-secret
   Minut sandbox   client demo-minut-client / demo-minut-secret
+  RecepAI sandbox hotel seaside-hotel, key pms_live_5eas1de0000000000000000000000000 (guests are in house only during their stay)
+  Kasify sandbox  token kas_pat_demo_0000000000000000000000000000
+  HostelMate      X-API-Key hm_live_demo000000000000000000000000
 
 Send a first webhook (from the repository root):
   curl -i -X POST ${webhook} -u hostaway-demo:demo-basic-password -H 'content-type: application/json' --data @examples/hostaway-reservation.created.json

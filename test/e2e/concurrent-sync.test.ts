@@ -8,6 +8,7 @@ import { createTargets } from '../../functions/targets/registry.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
+import { exampleConfigWith } from '../support/config.ts';
 import { startTestStack, storeFor } from '../support/stack.ts';
 
 /**
@@ -17,7 +18,11 @@ import { startTestStack, storeFor } from '../support/stack.ts';
  */
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startTestStack({ syncWorkers: 0 });
+  // Minut only: this file is about Minut's create intent (all-targets.test.ts races every target).
+  const configPath = exampleConfigWith((config) => {
+    config.connections['hostaway-demo'].properties['219407'].targets = { minut: { homeId: SEASIDE_HOME } };
+  });
+  stack = await startTestStack({ syncWorkers: 0, configPath });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -12,15 +12,17 @@ import type { LocalStack } from '../../infra/local/stack.ts';
 import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
 import { buildBundles } from '../../scripts/build-bundles.ts';
 import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaway.ts';
-import { startTestStack } from '../support/stack.ts';
+import { startTestStack, storeFor } from '../support/stack.ts';
 
 /** The esbuild bundles Lambda would run (same settings as CDK), not the TypeScript sources. */
 type IngestHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 type SyncHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+type SweepHandler = (event: unknown, context: Context) => Promise<{ due: number; enqueued: number }>;
 
 let stack: LocalStack;
 let ingest: IngestHandler;
 let sync: SyncHandler;
+let sweep: SweepHandler;
 
 beforeAll(async () => {
   stack = await startTestStack({ syncWorkers: 0 });
@@ -30,6 +32,8 @@ beforeAll(async () => {
   ingest = ((await import(pathToFileURL(bundles.ingest).href)) as { handler: IngestHandler }).handler;
   process.env.GUEST_SYNC_CONFIG = join(dirname(bundles.sync), BUNDLED_CONFIG_FILE);
   sync = ((await import(pathToFileURL(bundles.sync).href)) as { handler: SyncHandler }).handler;
+  process.env.GUEST_SYNC_CONFIG = join(dirname(bundles.sweep), BUNDLED_CONFIG_FILE);
+  sweep = ((await import(pathToFileURL(bundles.sweep).href)) as { handler: SweepHandler }).handler;
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -65,5 +69,18 @@ describe('the Lambda bundles', () => {
     const record = toSqsRecord({ MessageId: 'm-bad', ReceiptHandle: 'r-bad', Body: '{"v": 99}', Attributes: { MessageGroupId: 'g' } }, 'arn:aws:sqs:us-east-1:000000000000:q.fifo');
     const result = await sync({ Records: [record] }, localContext('sync', 60_000));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad' }]);
+  });
+
+  it('sweep bundle enqueues a resync for target work that is due, found through the due index', async () => {
+    const key = { connectionId: 'hostaway-demo', reservationId: '750009' };
+    await storeFor(stack).putTargetState(key, {
+      target: 'kasify', status: 'pending', targetIds: {}, appliedFingerprint: null, intent: null, lastError: null, warnings: [],
+      dueAt: Date.now() - 1_000, ttl: 2_000_000_000, updatedAt: Date.now(), version: 1,
+    });
+    const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), detail: {} };
+    expect(await sweep(scheduled, localContext('sweep', 60_000))).toEqual({ due: 1, enqueued: 1 });
+    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(received.Messages?.map((m) => JSON.parse(m.Body!))).toEqual([expect.objectContaining({ kind: 'resync', reason: 'sweep', ...key })]);
+    await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
   });
 });

@@ -137,15 +137,61 @@ describe('GuestSyncStack', () => {
       }),
     });
     const table = ofType('AWS::DynamoDB::GlobalTable')[0]![1];
-    expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();
     expect(table.Properties.LocalSecondaryIndexes).toBeUndefined();
   });
 
-  it('runs both functions on nodejs22.x / arm64 with the expected sizing and environment', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+  it('has one sparse keys-only index for the sweep: due work by target and due time', () => {
+    const table = ofType('AWS::DynamoDB::GlobalTable')[0]![1];
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'due',
+        KeySchema: [
+          { AttributeName: 'dueBucket', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(table.Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'dueBucket', AttributeType: 'S' },
+        { AttributeName: 'dueAt', AttributeType: 'N' },
+      ]),
+    );
+  });
+
+  it('runs the sweep every 5 minutes from EventBridge, on nodejs22.x / arm64', () => {
+    const sweepId = logicalId(stack.sweepFunction);
+    expect(resources[sweepId]!.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 60 });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweepId, 'Arn'] }, RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }) })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [sweepId, 'Arn'] },
+    });
+  });
+
+  it('lets the sweep only query the due index, read the config item and send to the queue', () => {
+    const statements = policyStatementsOf(stack.sweepRole);
+    const actions = statements.flatMap((s) => asArray(s.Action as string | string[])).sort();
+    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'].sort());
+    expect(statements.find((s) => s.Action === 'dynamodb:GetItem')!.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } });
+    const query = statements.find((s) => s.Action === 'dynamodb:Query')!;
+    expect(query.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }, '/index/due']] });
+    const send = statements.find((s) => s.Action === 'sqs:SendMessage')!;
+    expect(send.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] });
+  });
+
+  it('runs every function on nodejs22.x / arm64 with the expected sizing and environment', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 3);
     const expected = [
       [stack.ingestFunction, 256, 10],
       [stack.syncFunction, 512, 60],
+      [stack.sweepFunction, 256, 60],
     ] as const;
     for (const [fn, memory, timeout] of expected) {
       const props = resources[logicalId(fn)]!.Properties;
@@ -234,9 +280,14 @@ describe('GuestSyncStack', () => {
       if (resourceIds.some((id) => id !== undefined && logGroupIds.has(id))) {
         expect(asArray(statement.Action as string | string[]).sort()).toEqual([...IAM_WILDCARD_ACTIONS_ON_LOG_GROUPS].sort());
       }
-      // Every resource is a reference to a resource of this stack (never a hand-written ARN pattern).
+      // Every resource is a reference to a resource of this stack, or one joined from such a
+      // reference and a literal suffix without a wildcard (the sweep's `<table>/index/due`).
       for (const resource of asArray(statement.Resource as Json | Json[])) {
-        expect(resource['Fn::GetAtt'] ?? resource.Ref, JSON.stringify(resource)).toBeDefined();
+        const parts: unknown[] = resource['Fn::Join'] ? (resource['Fn::Join'][1] as unknown[]) : [resource];
+        for (const part of parts) {
+          if (typeof part === 'string') expect(part, JSON.stringify(resource)).not.toContain('*');
+          else expect((part as Json)['Fn::GetAtt'] ?? (part as Json).Ref, JSON.stringify(resource)).toBeDefined();
+        }
       }
     }
     // A `*` principal only to deny (the alarm topic refuses publishing without TLS).
@@ -293,10 +344,10 @@ describe('GuestSyncStack', () => {
     );
   });
 
-  it('creates log groups with retention for both functions and the API access log', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+  it('creates log groups with retention for every function and the API access log', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 4);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    for (const fn of [stack.ingestFunction, stack.syncFunction]) {
+    for (const fn of [stack.ingestFunction, stack.syncFunction, stack.sweepFunction]) {
       expect(resources[logicalId(fn)]!.Properties.LoggingConfig.LogGroup.Ref).toMatch(/LogGroup/);
     }
   });
@@ -318,8 +369,16 @@ describe('GuestSyncStack', () => {
       ['IngestThrottles', 'AWS/Lambda', 'Throttles', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],
       ['SyncErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.syncFunction) } }],
       ['SyncThrottles', 'AWS/Lambda', 'Throttles', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.syncFunction) } }],
-      ['MinutPermanentFailures', 'GuestSync', 'TargetFailedPermanent', 'Sum', 1, { service: 'guest-sync', target: 'minut' }],
-      ['MinutAuthFailures', 'GuestSync', 'TargetAuthFailure', 'Sum', 1, { service: 'guest-sync', target: 'minut' }],
+      ['SweepErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.sweepFunction) } }],
+      ['SweepThrottles', 'AWS/Lambda', 'Throttles', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.sweepFunction) } }],
+      // Per target the code supports.
+      ...(['minut', 'recepai', 'kasify', 'hostelmate'] as const).flatMap((target): Array<[string, string, string, string, number, Json]> => {
+        const id = target.charAt(0).toUpperCase() + target.slice(1);
+        return [
+          [`${id}PermanentFailures`, 'GuestSync', 'TargetFailedPermanent', 'Sum', 1, { service: 'guest-sync', target }],
+          [`${id}AuthFailures`, 'GuestSync', 'TargetAuthFailure', 'Sum', 1, { service: 'guest-sync', target }],
+        ];
+      }),
     ];
     for (const [id, namespace, metricName, statistic, threshold, dimensions] of expected) {
       const alarm = alarmNamed(id);
@@ -340,12 +399,18 @@ describe('GuestSyncStack', () => {
     expect(ofType('AWS::CloudWatch::Alarm')).toHaveLength(expected.length);
   });
 
-  it('generates per-target alarms and per-source widgets from what the code supports, not only the deploy-time config', () => {
-    expect(Object.keys(config.targets)).toEqual(['minut']);
+  it('generates per-target alarms from what the code supports, not only the deploy-time config, and per-function alarms by one call', () => {
+    // A config that routes to Minut only still gets alarms for every target a later push may use.
+    const dir = mkdtempSync(join(tmpdir(), 'guest-sync-infra-'));
+    const minutOnly = join(dir, 'minut-only.json');
+    const example = JSON.parse(readFileSync(CONFIG_PATH, 'utf8')) as Json;
+    writeFileSync(minutOnly, JSON.stringify({ connections: { 'hostaway-demo': { ...example.connections['hostaway-demo'], properties: {} } }, targets: { minut: example.targets.minut } }));
+    const narrow = Template.fromStack(newStack(newApp(), { stage: 'narrow', configPath: minutOnly }));
+    rmSync(dir, { recursive: true, force: true });
+    const narrowNames = Object.values(narrow.toJSON().Resources as Record<string, Json>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties.AlarmName as string);
+    expect(narrowNames).toEqual(expect.arrayContaining(['guest-sync-narrow-KasifyPermanentFailures', 'guest-sync-narrow-HostelmateAuthFailures']));
     const app = newApp();
     const other = newStack(app, { stage: 'other' });
-    const names = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName as string);
-    expect(names).toContain('guest-sync-test-MinutPermanentFailures');
     // A function added later gets its alarms by one call.
     const before = other.monitoring.alarms.length;
     other.monitoring.monitorFunction('Extra', other.syncFunction);
@@ -387,9 +452,15 @@ describe('GuestSyncStack', () => {
         'Dead-letter queue',
         'Ingest function',
         'Sync function',
+        'Sweep function',
         'Source: hostaway',
+        'Source: guesty',
+        'Source: smily',
         'Source: generic',
         'Target: minut',
+        'Target: recepai',
+        'Target: kasify',
+        'Target: hostelmate',
         'Errors by reservation (logs)',
       ]),
     );

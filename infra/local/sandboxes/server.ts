@@ -12,6 +12,9 @@ import {
 } from './http.ts';
 import { GuestySandbox } from './guesty.ts';
 import { MinutSandbox, type MinutSandboxOptions } from './minut.ts';
+import { HostelmateSandbox, type HostelmateSandboxOptions } from './hostelmate.ts';
+import { KasifySandbox, type KasifySandboxOptions } from './kasify.ts';
+import { RecepaiSandbox, type RecepaiSandboxOptions } from './recepai.ts';
 import type { PmsApiSandboxOptions } from './pms-api.ts';
 import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
 
@@ -27,6 +30,9 @@ export interface SandboxServerOptions {
   /** Default 127.0.0.1: the sandbox is for this machine only. */
   host?: string;
   minut?: MinutSandboxOptions;
+  recepai?: RecepaiSandboxOptions;
+  kasify?: KasifySandboxOptions;
+  hostelmate?: HostelmateSandboxOptions;
   guesty?: PmsApiSandboxOptions;
   smily?: SmilySandboxOptions;
 }
@@ -36,6 +42,9 @@ export interface SandboxServer {
   url: string;
   port: number;
   minut: MinutSandbox;
+  recepai: RecepaiSandbox;
+  kasify: KasifySandbox;
+  hostelmate: HostelmateSandbox;
   /** Guesty Open API at `${url}/guesty`. */
   guesty: GuestySandbox;
   /** Smily (BookingSync) API at `${url}/smily`. */
@@ -49,9 +58,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startSandboxServer(options: SandboxServerOptions = {}): Promise<SandboxServer> {
   const minut = new MinutSandbox(options.minut);
+  const recepai = new RecepaiSandbox(options.recepai);
+  const kasify = new KasifySandbox(options.kasify);
+  const hostelmate = new HostelmateSandbox(options.hostelmate);
   const guesty = new GuestySandbox(options.guesty);
   const smily = new SmilySandbox(options.smily);
-  const vendors: VendorSandbox[] = [minut, guesty, smily];
+  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily];
 
   const server = createServer((req, res) => {
     void serve(vendors, req, res);
@@ -74,6 +86,9 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     url: `http://${urlHost}:${port}`,
     port,
     minut,
+    recepai,
+    kasify,
+    hostelmate,
     guesty,
     smily,
     stop: () =>

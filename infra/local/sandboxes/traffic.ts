@@ -22,6 +22,8 @@ export interface RequestLogEntry {
   clientId?: string;
   /** The request was processed but the socket was destroyed instead of answering. */
   droppedConnection?: true;
+  /** Answered from the idempotency cache (same key, same body as an earlier request). */
+  idempotentReplay?: true;
 }
 
 export interface RouteCounters {

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { PropertyConfig } from '../core/config.ts';
+import { PermanentError } from '../core/errors.ts';
+import { fingerprint, sha256Hex } from '../core/hash.ts';
+import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
+import { count, logger } from '../core/powertools.ts';
+import { hasGuestStay, type Reservation } from '../core/reservation.ts';
+import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, splitName, uuidV4FromHash } from './normalise.ts';
+
+/**
+ * HostelMate client API (`https://api.hostelmate.co/api/v1/client`), `X-API-Key`, an
+ * `Idempotency-Key` (a UUID) on every POST and PATCH, 120 requests/min per key and IP.
+ * - A booking per reservation, created with a deterministic `booking.id` (UUID v4 shape from
+ *   a hash of the reservation key), which also creates the guest. A repeated create is
+ *   answered from the idempotency cache or refused as a duplicate id: never a second booking.
+ * - `email_conflict` (the email belongs to an existing guest) → that guest is adopted.
+ * - Guest changes: `PATCH /guests/{guestId}`, where guestId is found by email search (it is
+ *   not the booking's `guest.id`); dates and room: `PATCH /bookings/{id}` (dates replace the
+ *   whole array); cancellation: `POST /bookings/{id}/update` with status `cancelled`.
+ * - 422s are permanent, with the field.
+ */
+
+export type HostelmateGuest = { first_name: string; last_name: string; email: string; phone?: string; country_code?: string };
+export type HostelmateDesired = {
+  bookingId: string;
+  room: string;
+  dates: { date: string; amount: number }[];
+  guest: HostelmateGuest | null;
+  warnings: string[];
+};
+
+const Credentials = z.object({ apiKey: z.string().min(1) });
+const ErrorBody = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), field: z.string().optional() }).loose() }).loose();
+const GuestSearch = z.object({ guests: z.array(z.object({ guestId: z.string(), email: z.string().nullish() }).loose()) }).loose();
+
+export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesired> {
+  const settings = deps.config.targets.hostelmate;
+  if (!settings) throw new Error('targets.hostelmate is not configured');
+  const http = new HttpClient({
+    name: 'hostelmate',
+    requestsPerSecond: settings.requestsPerSecond,
+    burst: settings.burst,
+    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  const baseUrl = `${settings.baseUrl.replace(/\/+$/, '')}/client`;
+
+  return {
+    name: 'hostelmate',
+
+    desired(reservation: Reservation, property: PropertyConfig): HostelmateDesired | null {
+      const route = property.targets.hostelmate;
+      if (!route || !hasGuestStay(reservation.status)) return null;
+      const warnings = new Warnings();
+      const { first, last } = splitName(reservation.guest);
+      const mail = email(reservation.guest, warnings);
+      let guest: HostelmateGuest | null = null;
+      if (mail) {
+        guest = { first_name: first ?? last ?? 'Guest', last_name: last ?? reservation.reservationId, email: mail };
+        const phone = phoneE164(reservation.guest, property, warnings);
+        if (phone) guest.phone = phone;
+        const country = isoCountry(reservation.guest.country, warnings, 'country_code');
+        if (country) guest.country_code = country;
+      }
+      return {
+        bookingId: bookingIdOf(reservation),
+        room: (reservation.unitId && route.rooms?.[reservation.unitId]) || route.roomId,
+        dates: nightsOf(reservation.stay.checkInDate, reservation.stay.checkOutDate).map((date) => ({ date, amount: route.nightlyAmount.fixed })),
+        guest,
+        warnings: warnings.list,
+      };
+    },
+
+    async apply(input: ApplyInput<HostelmateDesired>): Promise<ApplyResult> {
+      const { desired, state, reservation } = input;
+      const api = new HostelmateApi(baseUrl, settings.credentials, http, deps, reservation);
+      const bookingId = state.targetIds.bookingId;
+      const applied = state.applied as HostelmateDesired | null | undefined;
+      const live = state.status !== 'absent';
+
+      if (desired === null) {
+        if (bookingId && live) await api.setStatus(bookingId, 'cancelled');
+        return { action: bookingId && live ? 'cancelled' : 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, warnings: [] } };
+      }
+
+      let guestId = state.targetIds.guestId;
+      const warnings = [...desired.warnings];
+      let action: string;
+      if (bookingId && applied) {
+        if (!live) await api.setStatus(bookingId, 'confirmed');
+        if (applied.room !== desired.room || fingerprint(applied.dates) !== fingerprint(desired.dates)) {
+          await api.patchBooking(bookingId, { booking: { dates: desired.dates }, ...(applied.room !== desired.room ? { room: desired.room } : {}) });
+        }
+        const changes = desired.guest ? changedGuestFields(applied.guest, desired.guest) : {};
+        if (Object.keys(changes).length > 0) {
+          guestId ??= await api.findGuestId(applied.guest?.email ?? desired.guest!.email);
+          const outcome = await api.patchGuest(guestId, changes, desired.guest!.email);
+          guestId = outcome.guestId;
+          if (outcome.adopted) warnings.push('email_conflict:adopted_existing_guest');
+        }
+        action = live ? 'updated' : 'reinstated';
+      } else {
+        if (!desired.guest) {
+          throw new PermanentError('HostelMate needs the guest\'s email to create the booking (and its guest); the reservation has none', 'missing_field', 422);
+        }
+        const created = await api.createBooking(desired);
+        action = created.kind;
+        guestId = created.guestId;
+        if (created.kind === 'adopted_guest') warnings.push('email_conflict:adopted_existing_guest');
+        if (created.kind === 'already_exists') {
+          // Created by an attempt whose answer (and state) was lost: make it match.
+          await api.patchBooking(desired.bookingId, { booking: { dates: desired.dates }, room: desired.room });
+        }
+      }
+      return {
+        action,
+        patch: {
+          status: 'synced',
+          targetIds: { bookingId: desired.bookingId, ...(guestId ? { guestId } : {}) },
+          applied: desired,
+          appliedFingerprint: input.fingerprint,
+          warnings,
+        },
+      };
+    },
+  };
+}
+
+/** UUID v4 shape derived from the reservation key, so every attempt names the same booking. */
+export function bookingIdOf(reservation: Reservation): string {
+  return uuidV4FromHash(sha256Hex(`hostelmate-booking\n${reservation.connectionId}\n${reservation.reservationId}`));
+}
+
+function changedGuestFields(current: HostelmateGuest | null | undefined, wanted: HostelmateGuest): Partial<HostelmateGuest> {
+  const changes: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(wanted)) {
+    if ((current as Record<string, unknown> | null | undefined)?.[field] !== value) changes[field] = value;
+  }
+  return changes as Partial<HostelmateGuest>;
+}
+
+class HostelmateApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly credentialsRef: string,
+    private readonly http: HttpClient,
+    private readonly deps: TargetDeps,
+    private readonly reservation: Reservation,
+  ) {}
+
+  async createBooking(desired: HostelmateDesired): Promise<{ kind: 'created' | 'already_exists' | 'adopted_guest'; guestId?: string }> {
+    const body = { booking: { id: desired.bookingId, dates: desired.dates }, room: desired.room, guest: desired.guest! };
+    const response = await this.write('POST', '/bookings', 'create-booking', body);
+    if (response.status === 201 || response.status === 200) return { kind: 'created' };
+    const code = errorCode(response);
+    if (response.status === 409 && code === 'booking_exists') return { kind: 'already_exists' };
+    if (response.status === 409 && code === 'email_conflict') {
+      // The email belongs to a guest HostelMate already knows: book for that guest.
+      const guestId = await this.findGuestId(desired.guest!.email);
+      const again = await this.write('POST', '/bookings', 'create-booking', { ...body, guest: { id: guestId } });
+      if (again.status === 409 && errorCode(again) === 'booking_exists') return { kind: 'already_exists', guestId };
+      this.expectOk(again, 'create the booking');
+      return { kind: 'adopted_guest', guestId };
+    }
+    this.expectOk(response, 'create the booking');
+    return { kind: 'created' };
+  }
+
+  async patchBooking(bookingId: string, body: Record<string, unknown>): Promise<void> {
+    this.expectOk(await this.write('PATCH', `/bookings/${enc(bookingId)}`, 'patch-booking', body), 'change the booking');
+  }
+
+  async setStatus(bookingId: string, status: 'cancelled' | 'confirmed'): Promise<void> {
+    const response = await this.write('POST', `/bookings/${enc(bookingId)}/update`, 'update-status', { status });
+    if (response.status === 404 && status === 'cancelled') return; // nothing left to cancel
+    this.expectOk(response, `set the booking ${status}`);
+  }
+
+  /** Patches the guest; an email that belongs to another guest makes that guest ours instead. */
+  async patchGuest(guestId: string, changes: Partial<HostelmateGuest>, newEmail: string): Promise<{ guestId: string; adopted: boolean }> {
+    let response = await this.write('PATCH', `/guests/${enc(guestId)}`, 'patch-guest', { guest: changes });
+    if (response.status === 404 && errorCode(response) === 'guest_not_found') {
+      // Our remembered id is stale: look the guest up again by email.
+      guestId = await this.findGuestId(newEmail);
+      response = await this.write('PATCH', `/guests/${enc(guestId)}`, 'patch-guest', { guest: changes });
+    }
+    if (response.status === 409 && errorCode(response) === 'email_conflict') {
+      const existing = await this.findGuestId(newEmail);
+      const { email: _email, ...rest } = changes;
+      if (Object.keys(rest).length > 0) this.expectOk(await this.write('PATCH', `/guests/${enc(existing)}`, 'patch-guest', { guest: rest }), 'update the guest');
+      logger.info('hostelmate: adopted the existing guest that holds the new email');
+      return { guestId: existing, adopted: true };
+    }
+    this.expectOk(response, 'update the guest');
+    return { guestId, adopted: false };
+  }
+
+  async findGuestId(guestEmail: string): Promise<string> {
+    const response = await this.call({ method: 'GET', url: `${this.baseUrl}/guests?${new URLSearchParams({ email: guestEmail, limit: '1' })}` });
+    if (response.status === 404) throw new PermanentError('HostelMate has no guest with the booking\'s email', 'guest_not_found', 404);
+    const found = GuestSearch.parse(this.expectOk(response, 'search guests')).guests[0];
+    if (!found) throw new PermanentError('HostelMate has no guest with the booking\'s email', 'guest_not_found', 404);
+    return found.guestId;
+  }
+
+  private write(method: 'POST' | 'PATCH', path: string, operation: string, body: Record<string, unknown>): Promise<HttpResponse> {
+    const key = uuidV4FromHash(idempotencyHash(this.reservation, 'hostelmate', `${operation} ${path}`, fingerprint(body)));
+    return this.call({ method, url: `${this.baseUrl}${path}`, body, headers: { 'idempotency-key': key }, idempotent: true });
+  }
+
+  private async call(request: HttpRequest): Promise<HttpResponse> {
+    const credentials = Credentials.safeParse(await this.deps.secrets.get(this.credentialsRef));
+    if (!credentials.success) throw new PermanentError('the HostelMate credentials secret must be {"apiKey":"hm_live_..."}', 'invalid_credentials_secret');
+    return this.http.request({ ...request, headers: { ...request.headers, 'x-api-key': credentials.data.apiKey } });
+  }
+
+  private expectOk(response: HttpResponse, what: string): unknown {
+    if (response.status >= 200 && response.status < 300) return response.json;
+    const body = ErrorBody.safeParse(response.json ?? {});
+    const error = body.success ? body.data.error : {};
+    const code = error.code ?? `http_${response.status}`;
+    if (response.status === 401 || response.status === 403) {
+      count('TargetAuthFailure', { target: 'hostelmate' });
+      throw new PermanentError(`HostelMate refused the API key (${response.status} ${code})`, code, response.status);
+    }
+    const field = error.field ? ` (field ${error.field})` : '';
+    throw new PermanentError(`HostelMate refused to ${what}: ${response.status} ${code}${field}`, code, response.status);
+  }
+}
+
+function errorCode(response: HttpResponse): string | undefined {
+  const body = ErrorBody.safeParse(response.json ?? {});
+  return body.success ? body.data.error.code : undefined;
+}
+
+function enc(value: string): string {
+  return encodeURIComponent(value);
+}

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { PropertyConfig } from '../core/config.ts';
+import { PermanentError, RetryableError } from '../core/errors.ts';
+import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
+import { count } from '../core/powertools.ts';
+import { hasGuestStay, type Reservation } from '../core/reservation.ts';
+import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { Warnings, email, phoneE164, splitName } from './normalise.ts';
+
+/**
+ * Kasify (`https://api.kasify.com/v1`): one booking per reservation on the property, with
+ * the guest's fields on the booking. Bearer personal access token, 100 requests/min.
+ * - Ours are marked `channel` = "guest-sync" and `channel_id` = connection:reservation.
+ * - Create has no idempotency key, so before any POST the property's bookings on our channel
+ *   around the stay are listed and matched on `channel_id` (a lost response or lost state
+ *   never duplicates), and an intent is stored (as for Minut) so that two attempts never
+ *   create at once.
+ * - Changes: `PATCH /bookings/{id}` with absolute values; cancellation: `status: cancelled`.
+ */
+
+export const KASIFY_CHANNEL = 'guest-sync';
+
+export type KasifyBooking = {
+  from: string;
+  to: string;
+  channel: string;
+  channel_id: string;
+  status: 'confirmed';
+  guest_first_name: string | null;
+  guest_last_name: string | null;
+  guest_email: string | null;
+  guest_phone: string | null;
+  adults_count: number | null;
+  checkin_time: string | null;
+  checkout_time: string | null;
+};
+
+export type KasifyDesired = { propertyId: string; booking: KasifyBooking; warnings: string[] };
+
+const Credentials = z.object({ token: z.string().min(1) });
+const Booking = z.object({ id: z.string(), channel: z.string().nullish(), channel_id: z.string().nullish(), status: z.string().nullish() }).loose();
+const BookingPage = z.object({ bookings: z.array(Booking), total: z.number().nullish(), page: z.number().nullish(), size: z.number().nullish() });
+const ErrorBody = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), field: z.string().optional() }).loose() }).loose();
+
+const PAGE_SIZE = 100;
+/** Longer than a create can take (HTTP timeout plus pacing); only a crash leaves it to run out. */
+const CREATE_LEASE_MS = 60_000;
+
+export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
+  const settings = deps.config.targets.kasify;
+  if (!settings) throw new Error('targets.kasify is not configured');
+  const now = deps.now ?? Date.now;
+  const http = new HttpClient({
+    name: 'kasify',
+    requestsPerSecond: settings.requestsPerSecond,
+    burst: settings.burst,
+    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
+    now,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  const api = new KasifyApi(settings.baseUrl.replace(/\/+$/, ''), settings.credentials, http, deps);
+
+  return {
+    name: 'kasify',
+
+    desired(reservation: Reservation, property: PropertyConfig): KasifyDesired | null {
+      const route = property.targets.kasify;
+      if (!route || !hasGuestStay(reservation.status)) return null;
+      const warnings = new Warnings();
+      const { first, last } = splitName(reservation.guest);
+      const { stay } = reservation;
+      return {
+        propertyId: route.propertyId,
+        booking: {
+          from: stay.checkInDate,
+          to: stay.checkOutDate,
+          channel: KASIFY_CHANNEL,
+          channel_id: channelIdOf(reservation),
+          status: 'confirmed',
+          guest_first_name: first,
+          guest_last_name: last,
+          guest_email: email(reservation.guest, warnings, 'guest_email'),
+          guest_phone: phoneE164(reservation.guest, property, warnings, 'guest_phone'),
+          adults_count: reservation.partySize !== null && reservation.partySize > 0 ? reservation.partySize : null,
+          checkin_time: stay.checkInTime ?? property.checkInTime,
+          checkout_time: stay.checkOutTime ?? property.checkOutTime,
+        },
+        warnings: warnings.list,
+      };
+    },
+
+    async apply(input: ApplyInput<KasifyDesired>): Promise<ApplyResult> {
+      const { desired, state, reservation } = input;
+      const bookingId = state.targetIds.bookingId;
+      const bookedOn = state.targetIds.propertyId;
+      const live = state.status !== 'absent';
+
+      if (bookingId && bookedOn && (desired === null || desired.propertyId !== bookedOn)) {
+        if (live) await api.cancel(bookingId);
+        if (desired === null) {
+          return { action: 'cancelled', patch: { status: 'absent', targetIds: { propertyId: bookedOn, bookingId }, appliedFingerprint: input.fingerprint, intent: null, warnings: [] } };
+        }
+      }
+      if (desired === null) {
+        if (state.intent) {
+          // A create may have happened without its answer reaching us: find it and cancel it.
+          const intended = state.intent.desired as KasifyDesired;
+          const found = await api.findOurs(intended.propertyId, [intended.booking]);
+          if (found) await api.cancel(found.id);
+        }
+        return { action: 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, intent: null, warnings: [] } };
+      }
+
+      const synced = (action: string, id: string): ApplyResult => ({
+        action,
+        patch: { status: 'synced', targetIds: { propertyId: desired.propertyId, bookingId: id }, appliedFingerprint: input.fingerprint, intent: null, warnings: desired.warnings },
+      });
+
+      if (bookingId && bookedOn === desired.propertyId) {
+        // Absolute values (status included, which also reinstates a cancelled booking): safe to repeat.
+        if (await api.update(bookingId, desired.booking)) return synced(live ? 'updated' : 'reinstated', bookingId);
+        // Deleted in Kasify behind our back: create it again.
+      }
+
+      if (state.intent && state.intent.inFlightUntil > now()) {
+        const seconds = Math.ceil((state.intent.inFlightUntil - now()) / 1000);
+        throw new RetryableError(`kasify: a create for this reservation may still be in flight; retrying in ${seconds}s`, seconds, 'create_in_progress');
+      }
+      const candidates = [desired.booking, ...(state.intent ? [(state.intent.desired as KasifyDesired).booking] : [])];
+      const existing = await api.findOurs(desired.propertyId, candidates);
+      if (existing) {
+        await api.update(existing.id, desired.booking);
+        return synced('adopted', existing.id);
+      }
+
+      // Conditional on the state version read above: of two racing attempts, only one gets here.
+      const intent = { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: now() + CREATE_LEASE_MS, desired };
+      await input.save({ intent });
+      try {
+        const created = await api.create(desired.propertyId, desired.booking);
+        return synced('created', created.id);
+      } catch (error) {
+        await input.save({ intent: { ...intent, inFlightUntil: 0 } });
+        throw error;
+      }
+    },
+  };
+}
+
+function channelIdOf(reservation: Reservation): string {
+  return `${reservation.connectionId}:${reservation.reservationId}`;
+}
+
+class KasifyApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly credentialsRef: string,
+    private readonly http: HttpClient,
+    private readonly deps: TargetDeps,
+  ) {}
+
+  /** Our booking for this reservation among the property's bookings on our channel around the candidate stays. */
+  async findOurs(propertyId: string, candidates: KasifyBooking[]): Promise<z.infer<typeof Booking> | undefined> {
+    const channelId = candidates[0]!.channel_id;
+    const from = candidates.map((c) => c.from).sort()[0]!;
+    const to = candidates.map((c) => c.to).sort().at(-1)!;
+    for (let page = 0; ; page++) {
+      const query = new URLSearchParams({ channel: KASIFY_CHANNEL, from, to, page: String(page), size: String(PAGE_SIZE) });
+      const response = await this.call({ method: 'GET', url: `${this.baseUrl}/properties/${enc(propertyId)}/bookings?${query}` });
+      const list = BookingPage.parse(this.expectOk(response, 'list bookings'));
+      const match = list.bookings.find((b) => b.channel === KASIFY_CHANNEL && b.channel_id === channelId);
+      if (match) return match;
+      if (list.bookings.length < PAGE_SIZE) return undefined;
+    }
+  }
+
+  async create(propertyId: string, booking: KasifyBooking): Promise<z.infer<typeof Booking>> {
+    const response = await this.call({ method: 'POST', url: `${this.baseUrl}/properties/${enc(propertyId)}/bookings`, body: withoutNulls(booking) });
+    return Booking.parse(this.expectOk(response, 'create the booking'));
+  }
+
+  /** False when the booking no longer exists. */
+  async update(bookingId: string, booking: KasifyBooking): Promise<boolean> {
+    const response = await this.call({ method: 'PATCH', url: `${this.baseUrl}/bookings/${enc(bookingId)}`, body: booking });
+    if (response.status === 404) return false;
+    this.expectOk(response, 'update the booking');
+    return true;
+  }
+
+  async cancel(bookingId: string): Promise<void> {
+    const response = await this.call({ method: 'PATCH', url: `${this.baseUrl}/bookings/${enc(bookingId)}`, body: { status: 'cancelled' } });
+    if (response.status === 404) return; // gone already
+    this.expectOk(response, 'cancel the booking');
+  }
+
+  private async call(request: HttpRequest): Promise<HttpResponse> {
+    const credentials = Credentials.safeParse(await this.deps.secrets.get(this.credentialsRef));
+    if (!credentials.success) throw new PermanentError('the Kasify credentials secret must be {"token":"kas_pat_..."}', 'invalid_credentials_secret');
+    return this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${credentials.data.token}` } });
+  }
+
+  private expectOk(response: HttpResponse, what: string): unknown {
+    if (response.status >= 200 && response.status < 300) return response.json;
+    const body = ErrorBody.safeParse(response.json ?? {});
+    const error = body.success ? body.data.error : {};
+    const code = error.code ?? `http_${response.status}`;
+    if (response.status === 401 || response.status === 403) {
+      count('TargetAuthFailure', { target: 'kasify' });
+      throw new PermanentError(`Kasify refused the access token (${response.status} ${code})`, code, response.status);
+    }
+    const field = error.field ? ` (field ${error.field})` : '';
+    throw new PermanentError(`Kasify refused to ${what}: ${response.status} ${code}${field}`, code, response.status);
+  }
+}
+
+function withoutNulls(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null));
+}
+
+function enc(value: string): string {
+  return encodeURIComponent(value);
+}

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { PropertyConfig } from '../core/config.ts';
+import { PermanentError } from '../core/errors.ts';
+import { fingerprint } from '../core/hash.ts';
+import { HttpClient, type HttpResponse } from '../core/http-client.ts';
+import { count } from '../core/powertools.ts';
+import type { Reservation } from '../core/reservation.ts';
+import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, phoneE164, splitName, stayInstants } from './normalise.ts';
+
+/**
+ * RecepAI PMS API (`https://app.recepai.ai/api/pms/v1/{slug}`): RecepAI holds *in-house*
+ * guests, so a guest is checked in when the stay begins and checked out when it ends or is
+ * cancelled. Before arrival and after departure the desired record is "no guest"; `dueAt`
+ * names the next of those instants and the sweep re-enqueues the reservation then.
+ * - `checkin` with the full record; `DUPLICATE_GUEST` (already in house) → recover through
+ *   `GET /guests` and send an `update`.
+ * - `update` with only the changed fields (a new room number is a room move);
+ *   `GUEST_NOT_FOUND` → check in, since the stay is current.
+ * - `checkout` is idempotent by design (an unknown guest answers 200 `already_checked_out`).
+ * - Every POST carries an `Idempotency-Key` derived from reservation, operation and content.
+ * - `ROOM_OCCUPIED` is a permanent conflict for this target (recorded with the occupying
+ *   guest's pmsGuestId), `UNAUTHORIZED`/`KEY_REVOKED` permanent and counted as auth failures,
+ *   validation codes permanent with the field; 429 waits out `Retry-After` (HttpClient).
+ */
+
+/** The guest as RecepAI's checkin takes it; update sends the subset that changed. */
+export type RecepaiGuest = {
+  pmsGuestId: string;
+  lastName: string;
+  firstName?: string;
+  roomNumber: string;
+  checkInDate: string;
+  checkOutDate: string;
+  phone?: string;
+  email?: string;
+  language?: string;
+  nationality?: string;
+  adults?: number;
+};
+
+export type RecepaiDesired = { slug: string; guest: RecepaiGuest; warnings: string[] };
+
+const Credentials = z.object({ apiKey: z.string().regex(/^pms_(live|test)_\w+$/, 'expected a pms_live_ or pms_test_ key') });
+const ErrorBody = z.object({
+  code: z.string().optional(),
+  message: z.string().optional(),
+  field: z.string().optional(),
+  currentGuest: z.object({ pmsGuestId: z.string().optional() }).loose().optional(),
+}).loose();
+const CheckinReply = z.object({ guestId: z.string().optional() }).loose();
+const ActiveGuests = z.object({
+  guests: z.array(
+    z.object({
+      pmsGuestId: z.string(),
+      firstName: z.string().nullish(),
+      lastName: z.string().nullish(),
+      roomNumber: z.string().nullish(),
+      checkInDate: z.string().nullish(),
+      checkOutDate: z.string().nullish(),
+      phone: z.string().nullish(),
+    }).loose(),
+  ),
+});
+
+export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
+  const settings = deps.config.targets.recepai;
+  if (!settings) throw new Error('targets.recepai is not configured');
+  const now = deps.now ?? Date.now;
+  const http = new HttpClient({
+    name: 'recepai',
+    requestsPerSecond: settings.requestsPerSecond,
+    burst: settings.burst,
+    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
+    now,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  const baseUrl = settings.baseUrl.replace(/\/+$/, '');
+
+  const inHouseWindow = (reservation: Reservation, property: PropertyConfig) => {
+    const { startsAt, endsAt } = stayInstants(reservation, property);
+    // A PMS that says the guest has arrived early is believed; one that says they left, too.
+    return { startsAt: reservation.status === 'checked_in' ? Math.min(startsAt, now()) : startsAt, endsAt };
+  };
+  const stays = (reservation: Reservation) => reservation.status === 'confirmed' || reservation.status === 'checked_in';
+
+  return {
+    name: 'recepai',
+
+    desired(reservation: Reservation, property: PropertyConfig): RecepaiDesired | null {
+      const route = property.targets.recepai;
+      if (!route || !stays(reservation)) return null;
+      const { startsAt, endsAt } = inHouseWindow(reservation, property);
+      if (now() < startsAt || now() >= endsAt) return null;
+      const warnings = new Warnings();
+      const { first, last } = splitName(reservation.guest);
+      const guest: RecepaiGuest = {
+        pmsGuestId: pmsGuestIdOf(reservation),
+        // lastName is required: a reservation without a name still gets a recognisable guest.
+        lastName: limit(last ?? `Guest ${reservation.reservationId}`, 100, 'lastName', warnings)!,
+        roomNumber: (reservation.unitId && route.rooms?.[reservation.unitId]) || route.roomNumber,
+        checkInDate: reservation.stay.checkInDate,
+        checkOutDate: reservation.stay.checkOutDate,
+      };
+      const firstName = limit(first, 100, 'firstName', warnings);
+      if (firstName) guest.firstName = firstName;
+      const phone = phoneE164(reservation.guest, property, warnings);
+      if (phone) guest.phone = phone;
+      const mail = email(reservation.guest, warnings);
+      if (mail) guest.email = mail;
+      const language = isoLanguage(reservation.guest.language, warnings);
+      if (language) guest.language = language;
+      const nationality = isoCountry(reservation.guest.country, warnings, 'nationality');
+      if (nationality) guest.nationality = nationality;
+      const party = reservation.partySize;
+      if (party !== null) {
+        if (party >= 1 && party <= 20) guest.adults = party;
+        else warnings.drop('adults', 'out_of_range_1_20');
+      }
+      return { slug: route.hotelSlug, guest, warnings: warnings.list };
+    },
+
+    dueAt(reservation: Reservation, property: PropertyConfig): number | null {
+      if (!property.targets.recepai || !stays(reservation)) return null;
+      const { startsAt, endsAt } = inHouseWindow(reservation, property);
+      if (now() < startsAt) return startsAt;
+      return now() < endsAt ? endsAt : null;
+    },
+
+    async apply(input: ApplyInput<RecepaiDesired>): Promise<ApplyResult> {
+      const { desired, state, reservation } = input;
+      const api = new RecepaiApi(baseUrl, http, deps, reservation);
+      const applied = state.applied as RecepaiGuest | null | undefined;
+      const checkedInAt = applied ? state.targetIds.slug : undefined;
+
+      if (checkedInAt && (desired === null || desired.slug !== checkedInAt)) {
+        // The stay ended or was cancelled (or the property moved to another hotel): check out.
+        await api.checkout(checkedInAt, applied!.pmsGuestId);
+        if (desired === null) {
+          return { action: 'checked_out', patch: { status: 'absent', targetIds: {}, applied: null, appliedFingerprint: input.fingerprint, warnings: [] } };
+        }
+      }
+      if (desired === null) {
+        return { action: 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, applied: null, warnings: [] } };
+      }
+
+      const done = (action: string, newGuestId?: string): ApplyResult => {
+        const guestId = newGuestId ?? state.targetIds.guestId;
+        const targetIds = { slug: desired.slug, pmsGuestId: desired.guest.pmsGuestId, ...(guestId ? { guestId } : {}) };
+        return { action, patch: { status: 'synced', targetIds, applied: desired.guest, appliedFingerprint: input.fingerprint, warnings: desired.warnings, intent: null } };
+      };
+
+      if (applied && checkedInAt === desired.slug) {
+        const changes = changedFields(applied, desired.guest);
+        if (Object.keys(changes).length === 0) return done('unchanged');
+        const updated = await api.update(desired.slug, { pmsGuestId: desired.guest.pmsGuestId, ...changes });
+        if (updated) return done('updated');
+        // Checked out behind our back (or never really in): the stay is current, so check in.
+      }
+
+      const checkin = await api.checkin(desired.slug, desired.guest);
+      if (checkin.kind === 'created') return done('checked_in', checkin.guestId);
+      // Already in house (a lost response, a lost state): bring it in line with what RecepAI holds.
+      const current = await api.findActive(desired.slug, desired.guest.pmsGuestId);
+      const changes = changedFields(current ?? {}, desired.guest);
+      if (Object.keys(changes).length > 0) {
+        const updated = await api.update(desired.slug, { pmsGuestId: desired.guest.pmsGuestId, ...changes });
+        if (!updated) throw new PermanentError('RecepAI reported the guest as both active and not found', 'GUEST_NOT_FOUND', 404);
+      }
+      return done('adopted');
+    },
+  };
+}
+
+/** Unique among a hotel's active guests; the connection keeps two PMSs' ids apart. */
+function pmsGuestIdOf(reservation: Reservation): string {
+  const id = `${reservation.connectionId}:${reservation.reservationId}`;
+  return id.length <= 255 ? id : `${reservation.connectionId.slice(0, 64)}:${fingerprint(id)}`;
+}
+
+/** Fields of `wanted` that differ from `current` (pmsGuestId aside). */
+function changedFields(current: Partial<RecepaiGuest> | Record<string, unknown>, wanted: RecepaiGuest): Partial<RecepaiGuest> {
+  const changes: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(wanted)) {
+    if (field !== 'pmsGuestId' && (current as Record<string, unknown>)[field] !== value) changes[field] = value;
+  }
+  return changes as Partial<RecepaiGuest>;
+}
+
+class RecepaiApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly http: HttpClient,
+    private readonly deps: TargetDeps,
+    private readonly reservation: Reservation,
+  ) {}
+
+  async checkin(slug: string, guest: RecepaiGuest): Promise<{ kind: 'created'; guestId?: string } | { kind: 'duplicate' }> {
+    const response = await this.post(slug, 'checkin', guest);
+    if (response.status === 409 && errorCode(response) === 'DUPLICATE_GUEST') return { kind: 'duplicate' };
+    const body = CheckinReply.parse(this.expectOk(response, 'check in the guest'));
+    return { kind: 'created', ...(body.guestId ? { guestId: body.guestId } : {}) };
+  }
+
+  /** False when RecepAI has no active guest with that pmsGuestId. */
+  async update(slug: string, changes: Partial<RecepaiGuest> & { pmsGuestId: string }): Promise<boolean> {
+    const response = await this.post(slug, 'update', changes);
+    if (response.status === 404 && errorCode(response) === 'GUEST_NOT_FOUND') return false;
+    this.expectOk(response, 'update the guest');
+    return true;
+  }
+
+  async checkout(slug: string, pmsGuestId: string): Promise<void> {
+    // 200 `already_checked_out` for a guest that is not in house: nothing to tell apart.
+    this.expectOk(await this.post(slug, 'checkout', { pmsGuestId }), 'check out the guest');
+  }
+
+  async findActive(slug: string, pmsGuestId: string): Promise<Partial<RecepaiGuest> | undefined> {
+    const response = await this.call({ method: 'GET', url: `${this.baseUrl}/${encodeURIComponent(slug)}/guests` });
+    const list = ActiveGuests.parse(this.expectOk(response, 'list active guests'));
+    const found = list.guests.find((g) => g.pmsGuestId === pmsGuestId);
+    if (!found) return undefined;
+    return Object.fromEntries(Object.entries(found).filter(([, v]) => v !== null && v !== undefined)) as Partial<RecepaiGuest>;
+  }
+
+  private post(slug: string, operation: string, body: Record<string, unknown>): Promise<HttpResponse> {
+    const key = `${operation}_${idempotencyHash(this.reservation, 'recepai', `${slug}/${operation}`, fingerprint(body)).slice(0, 48)}`;
+    return this.call({
+      method: 'POST',
+      url: `${this.baseUrl}/${encodeURIComponent(slug)}/guests/${operation}`,
+      body,
+      headers: { 'idempotency-key': key },
+      // The same key makes a repeat harmless: RecepAI answers it from its cache.
+      idempotent: true,
+    });
+  }
+
+  private async call(request: Parameters<HttpClient['request']>[0]): Promise<HttpResponse> {
+    const credentials = Credentials.safeParse(await this.deps.secrets.get(this.deps.config.targets.recepai!.credentials));
+    if (!credentials.success) throw new PermanentError('the RecepAI credentials secret must be {"apiKey":"pms_live_..."}', 'invalid_credentials_secret');
+    return this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${credentials.data.apiKey}` } });
+  }
+
+  private expectOk(response: HttpResponse, what: string): unknown {
+    if (response.status >= 200 && response.status < 300) return response.json;
+    const body = ErrorBody.safeParse(response.json ?? {});
+    const error = body.success ? body.data : {};
+    const code = error.code ?? `http_${response.status}`;
+    if (response.status === 401) {
+      count('TargetAuthFailure', { target: 'recepai' });
+      throw new PermanentError(`RecepAI refused the API key (${code}); a new key must be configured`, code, 401);
+    }
+    if (code === 'ROOM_OCCUPIED') {
+      const occupant = error.currentGuest?.pmsGuestId ?? 'unknown';
+      throw new PermanentError(`RecepAI could not ${what}: the room is occupied by pmsGuestId ${occupant}`, code, response.status);
+    }
+    const field = error.field ? ` (field ${error.field})` : '';
+    throw new PermanentError(`RecepAI refused to ${what}: ${response.status} ${code}${field}`, code, response.status);
+  }
+}
+
+function errorCode(response: HttpResponse): string | undefined {
+  const body = ErrorBody.safeParse(response.json ?? {});
+  return body.success ? body.data.code : undefined;
+}

@@ -1,0 +1,203 @@
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runtimeFromEnv } from '../../functions/core/runtime.ts';
+import type { QueueMessage } from '../../functions/core/queue.ts';
+import { hostaway } from '../../functions/sources/hostaway.ts';
+import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
+import { createTargets } from '../../functions/targets/registry.ts';
+import { localContext } from '../../infra/local/lambda-context.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { TestClock } from '../support/clock.ts';
+import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
+import { sendHostaway, shuffled, startTestStack, storeFor } from '../support/stack.ts';
+
+/**
+ * The real path (ingest → queue → sync → sandboxes) for a property routed to all four
+ * targets: Minut, RecepAI, Kasify and HostelMate, each checked in its sandbox after each step.
+ */
+const clock = new TestClock('2026-07-11T10:00:00Z'); // during the fixture's 10–14 July stay
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({ now: clock.now, sweepIntervalMs: null });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+beforeEach(() => {
+  for (const sandbox of [stack.sandbox.minut, stack.sandbox.recepai, stack.sandbox.kasify, stack.sandbox.hostelmate]) sandbox.reset();
+});
+
+const SLUG = 'seaside-hotel';
+const KASIFY_PROPERTY = '6f1d2c1e-5b7a-4c1e-9a51-2f6f3b8c9d01';
+const DORM = '3d6f1a2b-8c4e-4f5a-9b7c-0e1d2f3a4b5c';
+const key = (id: number) => ({ connectionId: 'hostaway-demo', reservationId: String(id) });
+const ours = (id: number) => ({
+  minut: stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === `All Four ${id}`),
+  recepai: stack.sandbox.recepai.guests(SLUG).filter((g) => g.pmsGuestId === `hostaway-demo:${id}`),
+  kasify: stack.sandbox.kasify.allBookings(KASIFY_PROPERTY).filter((b) => b.channel_id === `hostaway-demo:${id}`),
+  hostelmate: stack.sandbox.hostelmate.bookings().filter((b) => b.guest && stack.sandbox.hostelmate.guests().some((g) => g.guestId === b.guest.guestId && g.email === `all.four.${id}@example.com`)),
+});
+
+describe('one reservation, four targets', () => {
+  it('is created, updated (dates, room, phone) and cancelled in every target', async () => {
+    const base = { id: 800001, guestName: 'All Four 800001', guestFirstName: 'All Four', guestLastName: '800001', guestEmail: 'all.four.800001@example.com', reservationUnit: [{ listingUnitId: 8801 }] };
+    expect((await sendHostaway(stack, hostawayDelivery('reservation.created', base))).status).toBe(202);
+    await stack.drain();
+
+    let now = ours(800001);
+    expect(now.minut).toHaveLength(1);
+    expect(now.recepai).toEqual([
+      expect.objectContaining({ firstName: 'All Four', lastName: '800001', roomNumber: '301', checkInDate: '2026-07-10', checkOutDate: '2026-07-14', phone: '+46701234567', email: 'all.four.800001@example.com', nationality: 'SE', language: 'sv', adults: 3, checkedOutAt: null }),
+    ]);
+    expect(now.kasify).toEqual([
+      expect.objectContaining({ from: '2026-07-10', to: '2026-07-14', status: 'confirmed', channel: 'guest-sync', guest_first_name: 'All Four', guest_last_name: '800001', guest_phone: '+46701234567', checkin_time: '15:00', checkout_time: '11:00' }),
+    ]);
+    expect(now.hostelmate).toHaveLength(1);
+    expect(now.hostelmate[0]).toMatchObject({ status: 'confirmed', room: DORM, dates: [{ date: '2026-07-10', amount: 0 }, { date: '2026-07-11', amount: 0 }, { date: '2026-07-12', amount: 0 }, { date: '2026-07-13', amount: 0 }] });
+    const hmGuest = stack.sandbox.hostelmate.guests().find((g) => g.email === 'all.four.800001@example.com')!;
+    expect(hmGuest).toMatchObject({ first_name: 'All Four', last_name: '800001', phone: '+46701234567', country_code: 'SE' });
+    for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
+      expect(await storeFor(stack).getTargetState(key(800001), target)).toMatchObject({ status: 'synced', lastError: null });
+    }
+
+    // Later departure, another unit (RecepAI room 305: a move), a new phone number given locally.
+    const changed = { ...base, status: 'modified', departureDate: '2026-07-16', reservationUnit: [{ listingUnitId: 8802 }], phone: '070-765 43 21' };
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', changed));
+    await stack.drain();
+    now = ours(800001);
+    expect(now.minut).toEqual([expect.objectContaining({ checkout_time: '2026-07-16T09:00:00.000Z', phone_number: '+46707654321' })]);
+    expect(now.recepai).toEqual([expect.objectContaining({ roomNumber: '305', checkOutDate: '2026-07-16', phone: '+46707654321', checkedOutAt: null })]);
+    const update = stack.sandbox.recepai.requestLog().filter((e) => e.route === 'POST /:slug/guests/update');
+    expect(update).toHaveLength(1);
+    expect(now.kasify).toEqual([expect.objectContaining({ to: '2026-07-16', guest_phone: '+46707654321', status: 'confirmed' })]);
+    expect(now.hostelmate).toHaveLength(1);
+    expect(now.hostelmate[0]!.dates.map((d) => d.date)).toEqual(['2026-07-10', '2026-07-11', '2026-07-12', '2026-07-13', '2026-07-14', '2026-07-15']);
+    expect(stack.sandbox.hostelmate.guests().find((g) => g.guestId === hmGuest.guestId)).toMatchObject({ phone: '+46707654321' });
+
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...changed, status: 'cancelled' }));
+    await stack.drain();
+    now = ours(800001);
+    expect(now.minut).toEqual([]);
+    expect(now.recepai).toEqual([expect.objectContaining({ checkedOutAt: expect.any(String) })]);
+    expect(stack.sandbox.recepai.activeGuests(SLUG)).toEqual([]);
+    expect(now.kasify).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+    expect(now.hostelmate).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+    for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
+      expect(await storeFor(stack).getTargetState(key(800001), target)).toMatchObject({ status: 'absent', lastError: null });
+    }
+  });
+
+  it('makes no duplicate anywhere when every delivery comes three times in shuffled order', async () => {
+    const id = 800002;
+    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    const created = hostawayDelivery('reservation.created', base);
+    const updated = hostawayDelivery('reservation.updated', { ...base, status: 'modified', departureDate: '2026-07-15' });
+    const copies = (d: unknown) => [JSON.stringify(d), JSON.stringify(d), JSON.stringify(d, null, 1)];
+    for (const body of shuffled([...copies(created), ...copies(updated)], 5)) expect((await sendHostaway(stack, body)).status).toBe(202);
+    await stack.drain();
+    const now = ours(id);
+    expect(now.minut).toHaveLength(1);
+    expect(now.recepai).toEqual([expect.objectContaining({ checkOutDate: '2026-07-15' })]);
+    expect(now.kasify).toEqual([expect.objectContaining({ to: '2026-07-15' })]);
+    expect(now.hostelmate).toHaveLength(1);
+    expect(now.hostelmate[0]!.dates).toHaveLength(5);
+    expect(stack.sandbox.kasify.requestLog().filter((e) => e.route === 'POST /properties/:id/bookings')).toHaveLength(1);
+    expect(stack.sandbox.hostelmate.requestLog().filter((e) => e.route === 'POST /bookings' && e.status === 201)).toHaveLength(1);
+  });
+
+  it('survives a crash between each target call and the state write: the retry finds what was done', async () => {
+    const id = 800003;
+    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    await sendHostaway(stack, hostawayDelivery('reservation.created', base));
+    await stack.drain();
+    // As if every call had gone through but no state was written: the state is lost.
+    const store = storeFor(stack);
+    for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
+      const state = (await store.getTargetState(key(id), target))!;
+      await store.putTargetState(key(id), { ...state, status: 'absent', targetIds: {}, appliedFingerprint: null, applied: null, intent: null, version: state.version + 1 });
+    }
+    // The PMS sends a change; every target must update the one record it already has.
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...base, status: 'modified', departureDate: '2026-07-15' }));
+    await stack.drain();
+    const now = ours(id);
+    expect(now.minut).toEqual([expect.objectContaining({ checkout_time: '2026-07-15T09:00:00.000Z' })]);
+    expect(now.recepai).toEqual([expect.objectContaining({ checkOutDate: '2026-07-15', checkedOutAt: null })]);
+    expect(now.kasify).toEqual([expect.objectContaining({ to: '2026-07-15' })]);
+    expect(now.hostelmate).toHaveLength(1);
+    expect(now.hostelmate[0]!.dates).toHaveLength(5);
+    for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
+      expect(await store.getTargetState(key(id), target)).toMatchObject({ status: 'synced' });
+    }
+    // Found again, never created twice: Kasify by channel_id, HostelMate by booking.id, RecepAI by pmsGuestId.
+    expect(stack.sandbox.kasify.requestLog().filter((e) => e.route === 'POST /properties/:id/bookings')).toHaveLength(1);
+    expect(stack.sandbox.hostelmate.requestLog().filter((e) => e.route === 'POST /bookings').map((e) => e.status)).toEqual([201, 409]);
+    expect(stack.sandbox.recepai.requestLog().filter((e) => e.route === 'POST /:slug/guests/checkin').map((e) => e.status)).toEqual([200, 409]);
+    expect(stack.sandbox.recepai.requestLog().filter((e) => e.route === 'GET /:slug/guests')).toHaveLength(1);
+  });
+
+  it('retries a write whose response was lost with the same Idempotency-Key, and gets the first answer back', async () => {
+    const id = 800004;
+    stack.sandbox.recepai.dropResponseAfterWrite('/guests/checkin');
+    stack.sandbox.hostelmate.dropResponseAfterWrite('/client/bookings');
+    await sendHostaway(stack, hostawayDelivery('reservation.created', { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` }));
+    await stack.drain();
+    const now = ours(id);
+    expect(now.recepai).toHaveLength(1);
+    expect(now.hostelmate).toHaveLength(1);
+    for (const [log, route] of [
+      [stack.sandbox.recepai.requestLog(), 'POST /:slug/guests/checkin'],
+      [stack.sandbox.hostelmate.requestLog(), 'POST /bookings'],
+    ] as const) {
+      const calls = log.filter((e) => e.route === route);
+      expect(calls).toHaveLength(2);
+      expect(calls[0]).toMatchObject({ droppedConnection: true });
+      expect(calls[1]).toMatchObject({ idempotentReplay: true });
+    }
+    expect(await storeFor(stack).getTargetState(key(id), 'recepai')).toMatchObject({ status: 'synced' });
+    expect(await storeFor(stack).getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'synced' });
+  });
+
+  it('makes one record per target when the same message reaches two workers at once', async () => {
+    const id = 800005;
+    const instance = (name: string) => {
+      const runtime = runtimeFromEnv({ ...process.env, ...stack.env });
+      return createSyncHandler({
+        config: runtime.config,
+        store: runtime.store,
+        queue: { send: async () => undefined, delay: async () => undefined },
+        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: name, now: clock.now }),
+        now: clock.now,
+      });
+    };
+    const parsed = hostaway.parse(hostawayDelivery('reservation.created', { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` }), {
+      connectionId: 'hostaway-demo',
+      connection: stack.config.connections['hostaway-demo']!,
+      now: Date.now(),
+    });
+    if (parsed.kind !== 'reservations') throw new Error('fixture did not parse');
+    const body: QueueMessage = { v: 1, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
+    const record: SQSRecord = {
+      messageId: `m-${id}`,
+      receiptHandle: `r-${id}`,
+      body: JSON.stringify(body),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: `hostaway-demo#${id}` },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:guest-sync-events.fifo',
+      awsRegion: 'us-east-1',
+    };
+    const [a, b] = [instance('worker-a'), instance('worker-b')];
+    await Promise.all([a({ Records: [record] }, localContext('a', 60_000)), b({ Records: [record] }, localContext('b', 60_000))]);
+    // Whoever lost a state write retries; the retries find everything in place.
+    for (let i = 0; i < 3; i++) await a({ Records: [record] }, localContext('a', 60_000));
+    const now = ours(id);
+    expect(now.minut).toHaveLength(1);
+    expect(now.recepai).toHaveLength(1);
+    expect(now.kasify).toHaveLength(1);
+    expect(now.hostelmate).toHaveLength(1);
+    for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
+      expect(await storeFor(stack).getTargetState(key(id), target)).toMatchObject({ status: 'synced' });
+    }
+  });
+});
