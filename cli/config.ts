@@ -62,8 +62,8 @@ export async function configCheck(ctx: CliContext, options: { file?: string }, o
       continue;
     }
     try {
-      await target.checkCredentials();
-      out(`target ${name}: credentials "${ref}" ok`);
+      const note = await target.checkCredentials();
+      out(note ? `target ${name}: credentials "${ref}" not checked: ${note}` : `target ${name}: credentials "${ref}" ok`);
     } catch (error) {
       failures += 1;
       out(`target ${name}: credentials "${ref}" FAILED: ${errorMessage(error)}`);

@@ -8,6 +8,7 @@ import { count, logger } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, splitName, uuidV4FromHash } from './normalise.ts';
+import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
 
 /**
  * HostelMate client API (`https://api.hostelmate.co/api/v1/client`), `X-API-Key`, an
@@ -50,6 +51,15 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
 
   return {
     name: 'hostelmate',
+
+    async checkCredentials(): Promise<void> {
+      const credentials = Credentials.safeParse(await deps.secrets.get(settings.credentials));
+      if (!credentials.success) throw invalidSecret('HostelMate', settings.credentials, '{"apiKey":"hm_live_..."}');
+      // A guest search that finds nobody (200 with none, or 404) still proves the key.
+      const url = `${baseUrl}/guests?${new URLSearchParams({ email: 'credential-check@guest-sync.invalid', limit: '1' })}`;
+      const response = await http.request({ method: 'GET', url, headers: { 'x-api-key': credentials.data.apiKey } });
+      expectAccepted('HostelMate', settings.credentials, response, 'a guest search', [404]);
+    },
 
     desired(reservation: Reservation, property: PropertyConfig): HostelmateDesired | null {
       const route = property.targets.hostelmate;

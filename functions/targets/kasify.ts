@@ -7,6 +7,7 @@ import { count } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, phoneE164, splitName } from './normalise.ts';
+import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
 
 /**
  * Kasify (`https://api.kasify.com/v1`): one booking per reservation on the property, with
@@ -63,6 +64,17 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
 
   return {
     name: 'kasify',
+
+    async checkCredentials(): Promise<string | void> {
+      const propertyId = firstRouted(deps.config, (property) => property.targets.kasify?.propertyId);
+      if (!propertyId) return 'no property routes to Kasify, so there is no property to ask';
+      const credentials = Credentials.safeParse(await deps.secrets.get(settings.credentials));
+      if (!credentials.success) throw invalidSecret('Kasify', settings.credentials, '{"token":"kas_pat_..."}');
+      const query = new URLSearchParams({ page: '0', size: '1' });
+      const url = `${settings.baseUrl.replace(/\/+$/, '')}/properties/${encodeURIComponent(propertyId)}/bookings?${query}`;
+      const response = await http.request({ method: 'GET', url, headers: { authorization: `Bearer ${credentials.data.token}` } });
+      expectAccepted('Kasify', settings.credentials, response, `listing the bookings of property ${propertyId}`);
+    },
 
     desired(reservation: Reservation, property: PropertyConfig): KasifyDesired | null {
       const route = property.targets.kasify;

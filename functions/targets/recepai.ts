@@ -8,6 +8,7 @@ import { count } from '../core/powertools.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, phoneE164, splitName, stayInstants } from './normalise.ts';
+import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
 
 /**
  * RecepAI PMS API (`https://app.recepai.ai/api/pms/v1/{slug}`): RecepAI holds *in-house*
@@ -87,6 +88,15 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
 
   return {
     name: 'recepai',
+
+    async checkCredentials(): Promise<string | void> {
+      const slug = firstRouted(deps.config, (property) => property.targets.recepai?.hotelSlug);
+      if (!slug) return 'no property routes to RecepAI, so there is no hotel to ask';
+      const credentials = Credentials.safeParse(await deps.secrets.get(settings.credentials));
+      if (!credentials.success) throw invalidSecret('RecepAI', settings.credentials, '{"apiKey":"pms_live_..."}');
+      const response = await http.request({ method: 'GET', url: `${baseUrl}/${encodeURIComponent(slug)}/guests`, headers: { authorization: `Bearer ${credentials.data.apiKey}` } });
+      expectAccepted('RecepAI', settings.credentials, response, `listing the guests of hotel ${slug}`);
+    },
 
     desired(reservation: Reservation, property: PropertyConfig): RecepaiDesired | null {
       const route = property.targets.recepai;

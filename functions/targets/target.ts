@@ -18,8 +18,11 @@ export interface Target<Desired extends Record<string, unknown> = Record<string,
    */
   dueAt?(reservation: Reservation, property: PropertyConfig): number | null;
   apply(input: ApplyInput<Desired>): Promise<ApplyResult>;
-  /** For `guest-sync config check`: proves the credentials work (e.g. one token grant); throws naming them if not. */
-  checkCredentials?(): Promise<void>;
+  /**
+   * For `guest-sync config check`: proves the credentials work with one read-only request (e.g. a
+   * token grant); throws naming them if not; resolves with a note when there was nothing to ask.
+   */
+  checkCredentials?(): Promise<string | void>;
 }
 
 export interface ApplyInput<Desired> {

@@ -105,7 +105,7 @@ describe('guest-sync CLI against the local stack', () => {
     expect(synced.stdout).not.toContain(fixtureEmail);
 
     const json = await runCli(stack, ['status', 'hostaway-demo', '790001', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ targets: [{ target: 'minut', status: 'synced', lastError: null, ids: { guestId } }] });
+    expect(JSON.parse(json.stdout).targets).toEqual(expect.arrayContaining([expect.objectContaining({ target: 'minut', status: 'synced', lastError: null, ids: { homeId: SEASIDE_HOME, guestId } })]));
 
     // The rest of the DLQ, without a filter.
     const rest = await runCli(stack, ['replay-dlq']);
@@ -159,7 +159,7 @@ describe('guest-sync CLI against the local stack', () => {
   it('config check passes with good credentials and names a wrong one', async () => {
     const good = await runCli(stack, ['config', 'check']);
     expect(good.stdout).toContain('config: ok');
-    expect(good.stdout).toContain('target minut: credentials "minut" ok');
+    for (const target of Object.keys(stack.config.targets)) expect(good.stdout).toMatch(new RegExp(`target ${target}: credentials "[^"]+" ok`));
     expect(good.stdout).toContain('connection hostaway-demo (hostaway): secret "hostaway-demo" ok');
     expect(good.stdout).toContain('connection guesty-demo (guesty): API credentials "guesty-demo-api" ok (present)');
     expect(good.code).toBe(0);
@@ -170,6 +170,21 @@ describe('guest-sync CLI against the local stack', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toMatch(/target minut: credentials "minut" FAILED: .*refused the client credentials "minut" \(401\)/);
     expect(wrong.stdout).toContain('1 check(s) failed');
+
+    // Every target's check names its secret: keys that are not (or no longer) valid.
+    const envName = (ref: string) => `GUEST_SYNC_SECRET_${ref.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+    const refs = { recepai: stack.config.targets.recepai!.credentials, kasify: stack.config.targets.kasify!.credentials, hostelmate: stack.config.targets.hostelmate!.credentials };
+    const wrongKeys = await runCli(stack, ['config', 'check'], {
+      [envName(refs.recepai)]: JSON.stringify({ apiKey: 'pms_live_notavalidkey000000000000000000000' }),
+      [envName(refs.kasify)]: JSON.stringify({ token: 'kas_pat_not-a-valid-token' }),
+      [envName(refs.hostelmate)]: JSON.stringify({ apiKey: 'hm_live_not-a-valid-key' }),
+    });
+    expect(wrongKeys.code).toBe(1);
+    expect(wrongKeys.stdout).toContain(`target recepai: credentials "${refs.recepai}" FAILED: RecepAI refused the credentials "${refs.recepai}" (401)`);
+    expect(wrongKeys.stdout).toMatch(new RegExp(`target kasify: credentials "${refs.kasify}" FAILED: Kasify refused the credentials "${refs.kasify}" \\(40[13]\\)`));
+    expect(wrongKeys.stdout).toMatch(new RegExp(`target hostelmate: credentials "${refs.hostelmate}" FAILED: HostelMate refused the credentials "${refs.hostelmate}" \\(40[13]\\)`));
+    expect(wrongKeys.stdout).toContain('target minut: credentials "minut" ok');
+    expect(wrongKeys.stdout).toContain('3 check(s) failed');
 
     const missing = await runCli(stack, ['config', 'check'], { GUEST_SYNC_SECRETS_FILES: '' });
     expect(missing.code).toBe(1);
