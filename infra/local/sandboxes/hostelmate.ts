@@ -1,3 +1,4 @@
+import { addStandardControls, dispatchControl } from './controls.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { FailNextOptions, FaultInjector } from './faults.ts';
@@ -449,33 +450,13 @@ export class HostelmateSandbox implements VendorSandbox {
   }
 
   handleControl(req: SandboxRequest): SandboxReply {
-    const match = this.control.match(req.method, req.path);
-    if (match.kind !== 'found') return jsonReply(404, { message: `No sandbox control at ${req.fullPath}` });
-    return match.handler({ req, params: match.params }) as SandboxReply;
+    return dispatchControl(this.control, req);
   }
 
   private registerControls(): void {
-    this.control
+    addStandardControls(this.control, this)
       .add('GET', '/bookings', () => jsonReply(200, { bookings: this.bookings() }))
       .add('GET', '/guests', () => jsonReply(200, { guests: this.guests() }))
-      .add('GET', '/counters', () => jsonReply(200, this.counters()))
-      .add('GET', '/requests', () => jsonReply(200, { requests: this.requestLog() }))
-      .add('POST', '/reset', () => {
-        this.reset();
-        return noContent();
-      })
-      .add('POST', '/faults', ({ req }) => {
-        const body = parseJsonWithSchema(req, FailNextOptions);
-        if (!body.ok) return body.reply;
-        this.failNext(body.value);
-        return noContent();
-      })
-      .add('POST', '/outage', ({ req }) => {
-        const body = parseJsonWithSchema(req, z.strictObject({ status: z.int().min(500).max(599).nullable() }));
-        if (!body.ok) return body.reply;
-        this.setOutage(body.value.status);
-        return noContent();
-      })
       .add('POST', '/rate-limit', ({ req }) => {
         const body = parseJsonWithSchema(req, z.strictObject({ perSecond: z.int().positive().optional(), perMinute: z.int().positive().optional() }).nullable());
         if (!body.ok) return body.reply;

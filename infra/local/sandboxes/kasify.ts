@@ -1,3 +1,4 @@
+import { addStandardControls, dispatchControl } from './controls.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { FailNextOptions, FaultInjector } from './faults.ts';
@@ -306,32 +307,12 @@ export class KasifySandbox implements VendorSandbox {
   }
 
   handleControl(req: SandboxRequest): SandboxReply {
-    const match = this.control.match(req.method, req.path);
-    if (match.kind !== 'found') return jsonReply(404, { message: `No sandbox control at ${req.fullPath}` });
-    return match.handler({ req, params: match.params }) as SandboxReply;
+    return dispatchControl(this.control, req);
   }
 
   private registerControls(): void {
-    this.control
+    addStandardControls(this.control, this)
       .add('GET', '/bookings', ({ req }) => jsonReply(200, { bookings: this.allBookings(req.query.get('property_id') ?? undefined) }))
-      .add('GET', '/counters', () => jsonReply(200, this.counters()))
-      .add('GET', '/requests', () => jsonReply(200, { requests: this.requestLog() }))
-      .add('POST', '/reset', () => {
-        this.reset();
-        return noContent();
-      })
-      .add('POST', '/faults', ({ req }) => {
-        const body = parseJsonWithSchema(req, FailNextOptions);
-        if (!body.ok) return body.reply;
-        this.failNext(body.value);
-        return noContent();
-      })
-      .add('POST', '/outage', ({ req }) => {
-        const body = parseJsonWithSchema(req, z.strictObject({ status: z.int().min(500).max(599).nullable() }));
-        if (!body.ok) return body.reply;
-        this.setOutage(body.value.status);
-        return noContent();
-      })
       .add('POST', '/rate-limit', ({ req }) => {
         const body = parseJsonWithSchema(req, z.strictObject({ perMinute: z.int().positive().nullable(), perSecond: z.int().positive().optional() }));
         if (!body.ok) return body.reply;
