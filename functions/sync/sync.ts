@@ -93,7 +93,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     reservation,
     contentHash: fingerprint({ ...reservation, sourceVersion: 0 }),
     unrouted: !property,
-    ttl: retentionTtl(reservation, property, deps.config.retentionDays),
+    ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
   };
   const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
@@ -222,9 +222,14 @@ function freshState(target: string, ttl: number, now: number): TargetState {
   return { target, status: 'absent', targetIds: {}, appliedFingerprint: null, intent: null, lastError: null, warnings: [], dueAt: null, applied: null, ttl, updatedAt: now, version: 0 };
 }
 
-/** Guest data is kept until checkout plus the configured retention, then DynamoDB expires it. */
-export function retentionTtl(reservation: Reservation, property: PropertyConfig | undefined, retentionDays: number): number {
+/**
+ * Guest data is kept until checkout plus the configured retention, then DynamoDB expires it.
+ * An event about a stay that has already ended counts from now instead: otherwise its items
+ * would expire at once, and a late redelivery would find no state (and no target ids) at all.
+ */
+export function retentionTtl(reservation: Reservation, property: PropertyConfig | undefined, retentionDays: number, nowMs: number): number {
   const zone = property?.timeZone ?? reservation.stay.timeZone ?? 'UTC';
   const time = reservation.stay.checkOutTime ?? property?.checkOutTime ?? '11:00';
-  return localToEpochSeconds(reservation.stay.checkOutDate, time, zone) + retentionDays * 86_400;
+  const checkout = localToEpochSeconds(reservation.stay.checkOutDate, time, zone);
+  return Math.max(checkout, Math.floor(nowMs / 1000)) + retentionDays * 86_400;
 }

@@ -50,16 +50,17 @@ describe('a Hostaway reservation becomes a Minut guest', () => {
   });
 
   it('places a stay across the autumn DST change right on both ends, and keeps it until checkout plus retention', async () => {
-    // Stockholm leaves summer time on 25 October 2026: arrival is UTC+2, departure UTC+1.
+    // Stockholm leaves summer time on 31 October 2027: arrival is UTC+2, departure UTC+1.
+    // (A stay still to come: the ttl of a stay already over counts from now, see test/unit/retention.test.ts.)
     await sendHostaway(
       stack,
-      hostawayDelivery('reservation.created', { id: 700002, guestName: 'Ola Dst', guestFirstName: 'Ola', guestLastName: 'Dst', arrivalDate: '2026-10-23', departureDate: '2026-10-27', checkInTime: 15, checkOutTime: 11 }),
+      hostawayDelivery('reservation.created', { id: 700002, guestName: 'Ola Dst', guestFirstName: 'Ola', guestLastName: 'Dst', arrivalDate: '2027-10-29', departureDate: '2027-11-02', checkInTime: 15, checkOutTime: 11 }),
     );
     await stack.drain();
-    expect(guestsNamed('Ola Dst')[0]).toMatchObject({ checkin_time: '2026-10-23T13:00:00.000Z', checkout_time: '2026-10-27T10:00:00.000Z' });
+    expect(guestsNamed('Ola Dst')[0]).toMatchObject({ checkin_time: '2027-10-29T13:00:00.000Z', checkout_time: '2027-11-02T10:00:00.000Z' });
 
     const key = { connectionId: 'hostaway-demo', reservationId: '700002' };
-    const checkout = Date.parse('2026-10-27T10:00:00Z') / 1000;
+    const checkout = Date.parse('2027-11-02T10:00:00Z') / 1000;
     const retention = stack.config.retentionDays * 86_400;
     expect((await storeFor(stack).getSnapshot(key))?.ttl).toBe(checkout + retention);
     expect((await storeFor(stack).getTargetState(key, 'minut'))?.ttl).toBe(checkout + retention);
