@@ -1,3 +1,4 @@
+import { findProperty } from '../functions/core/config.ts';
 import type { Reservation } from '../functions/core/reservation.ts';
 import type { CliContext } from './env.ts';
 
@@ -14,6 +15,9 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
     out(`No stored state for ${connectionId}/${reservationId}: no event for it reached sync (or its data has expired).`);
     return 1;
   }
+  // The stored flag says whether the property was configured when the event was stored; the
+  // config in force now decides whether it is routed (a property added since needs a resync).
+  const routedNow = snapshot ? await isRoutedNow(ctx, connectionId, snapshot.reservation.propertyId) : undefined;
   const view = {
     connectionId,
     reservationId,
@@ -26,7 +30,8 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
           stay: `${snapshot.reservation.stay.checkInDate} -> ${snapshot.reservation.stay.checkOutDate}`,
           guest: maskedGuest(snapshot.reservation),
           sourceVersion: snapshot.reservation.sourceVersion,
-          unrouted: snapshot.unrouted,
+          unrouted: routedNow === undefined ? snapshot.unrouted : !routedNow,
+          unroutedWhenStored: snapshot.unrouted,
           storedAt: iso(snapshot.storedAt),
           expiresAt: iso(snapshot.ttl * 1000),
         }
@@ -48,7 +53,12 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
   out(`Reservation ${connectionId}/${reservationId}`);
   if (view.snapshot) {
     const s = view.snapshot;
-    out(`  property     ${s.propertyId}${s.unrouted ? '   (UNROUTED: the property is not in the config; add it, then resync)' : ''}`);
+    const note = s.unrouted
+      ? '   (UNROUTED: the property is not in the config; add it, then resync)'
+      : s.unroutedWhenStored && view.targets.length === 0
+        ? '   (configured since this event was stored: resync it to reach the targets)'
+        : '';
+    out(`  property     ${s.propertyId}${note}`);
     out(`  status       ${s.status} (PMS: ${s.sourceStatus}, version ${s.sourceVersion})`);
     out(`  stay         ${s.stay}`);
     out(`  guest        ${s.guest}`);
@@ -80,4 +90,14 @@ function maskedGuest(reservation: Reservation): string {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** Undefined when no config is at hand (then the stored flag is all there is). */
+async function isRoutedNow(ctx: CliContext, connectionId: string, propertyId: string): Promise<boolean | undefined> {
+  try {
+    const { config } = await ctx.activeConfig();
+    return findProperty(config, connectionId, propertyId) !== undefined;
+  } catch {
+    return undefined;
+  }
 }

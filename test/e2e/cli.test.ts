@@ -205,6 +205,7 @@ describe('guest-sync CLI against the local stack', () => {
     await sendHostaway(stack, hostawayDelivery('reservation.created', { id: 790010, listingMapId: 555002, guestName: 'New Property' }));
     await stack.drain();
     expect(await storeFor(stack).getSnapshot({ connectionId: 'hostaway-demo', reservationId: '790010' })).toMatchObject({ unrouted: true });
+    expect((await runCli(stack, ['status', 'hostaway-demo', '790010'])).stdout).toContain('UNROUTED');
 
     const config = structuredClone(stack.config);
     config.connections['hostaway-demo']!.properties['555002'] = {
@@ -223,6 +224,10 @@ describe('guest-sync CLI against the local stack', () => {
 
     const check = await runCli(stack, ['config', 'check']);
     expect(check.stdout).toContain('config: ok (pushed config');
+    // Status reads the config in force: no longer unrouted, but waiting for a resync.
+    const waiting = (await runCli(stack, ['status', 'hostaway-demo', '790010'])).stdout;
+    expect(waiting).not.toContain('UNROUTED');
+    expect(waiting).toContain('configured since this event was stored');
 
     // A new connection names a secret the stack does not have yet: pushed, with a warning.
     const withConnection = structuredClone(config);
@@ -240,6 +245,9 @@ describe('guest-sync CLI against the local stack', () => {
     await stack.drain();
     expect(guestsNamed('New Property', CITY_HOME)).toHaveLength(1);
     expect(guestsNamed('New Property Two', CITY_HOME)).toHaveLength(1);
+    const recovered = (await runCli(stack, ['status', 'hostaway-demo', '790010'])).stdout;
+    expect(recovered).not.toMatch(/UNROUTED|configured since/);
+    expect(recovered).toMatch(/minut\s+synced/);
 
     // Reset: back to the deployed file.
     expect((await runCli(stack, ['config', 'reset'])).code).toBe(0);
