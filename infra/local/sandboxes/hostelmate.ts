@@ -1,23 +1,23 @@
-import { addStandardControls, dispatchControl } from './controls.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { addStandardControls, dispatchControl } from './controls.ts';
 import { FailNextOptions, FaultInjector } from './faults.ts';
 import { IdempotencyCache, OutageSwitch } from './idempotency.ts';
 import {
   Router,
   RollingWindowRateLimiter,
+  rateLimiterFor,
   headerValue,
   jsonReply,
   noContent,
   parseJsonWithSchema,
-  type RateWindow,
   type RouteContext,
   type SandboxReply,
   type SandboxRequest,
   type SandboxResponse,
   type VendorSandbox,
 } from './http.ts';
-import { TrafficRecorder, type RequestLogEntry } from './traffic.ts';
+import { LostResponses, requestLogEntry, TrafficRecorder, type RequestLogEntry } from './traffic.ts';
 
 /**
  * Offline stand-in for the HostelMate client API, mounted at `/hostelmate` (client base URL
@@ -134,8 +134,7 @@ export class HostelmateSandbox implements VendorSandbox {
   private readonly guestsById = new Map<string, HostelmateGuestRecord>();
   private readonly bookingsById = new Map<string, HostelmateBookingRecord>();
   private limiter: RollingWindowRateLimiter | null = null;
-  /** Writes still to be processed and then answered by a dropped connection (a lost response). */
-  private drops: { pathIncludes: string; remaining: number }[] = [];
+  private readonly lostResponses = new LostResponses();
 
   constructor(options: HostelmateSandboxOptions = {}) {
     this.apiKeys = new Set(options.apiKeys ?? DEFAULT_HOSTELMATE_KEYS);
@@ -164,7 +163,7 @@ export class HostelmateSandbox implements VendorSandbox {
 
   /** The next `count` writes whose path contains `pathIncludes` are processed, then the socket is destroyed unanswered. */
   dropResponseAfterWrite(pathIncludes: string, count = 1): void {
-    this.drops.push({ pathIncludes, remaining: count });
+    this.lostResponses.add(pathIncludes, count);
   }
 
   setOutage(status: number | null): void {
@@ -172,10 +171,7 @@ export class HostelmateSandbox implements VendorSandbox {
   }
 
   setRateLimit(limit: { perSecond?: number; perMinute?: number } | null): void {
-    const windows: RateWindow[] = [];
-    if (limit?.perSecond) windows.push({ limit: limit.perSecond, windowMs: 1000 });
-    if (limit?.perMinute) windows.push({ limit: limit.perMinute, windowMs: 60_000 });
-    this.limiter = windows.length > 0 ? new RollingWindowRateLimiter(windows) : null;
+    this.limiter = rateLimiterFor(limit);
   }
 
   bookings(): HostelmateBookingRecord[] {
@@ -208,7 +204,7 @@ export class HostelmateSandbox implements VendorSandbox {
     this.faults.clear();
     this.idempotency.clear();
     this.outage.set(null);
-    this.drops = [];
+    this.lostResponses.clear();
     this.setRateLimit(this.initialLimit);
   }
 
@@ -216,23 +212,9 @@ export class HostelmateSandbox implements VendorSandbox {
     const at = this.now();
     let route = `${req.method} <unmatched>`;
     const reply = this.process(req, at, (key) => (route = key));
-    const retryAfter = Number(reply.headers?.['Retry-After']);
-    const userAgent = headerValue(req.headers, 'user-agent');
-    const replayed = reply.headers?.['Idempotent-Replayed'] === 'true';
-    const drop = req.method !== 'GET' && !replayed && reply.status < 300 ? this.drops.find((d) => d.remaining > 0 && req.fullPath.includes(d.pathIncludes)) : undefined;
-    if (drop) drop.remaining -= 1;
-    this.traffic.record({
-      at,
-      method: req.method,
-      path: req.fullPath,
-      route,
-      status: reply.status,
-      ...(Number.isFinite(retryAfter) && { retryAfter }),
-      ...(userAgent && { userAgent }),
-      ...(replayed && { idempotentReplay: true as const }),
-      ...(drop && { droppedConnection: true as const }),
-    });
-    return drop ? { dropConnection: true } : reply;
+    const dropped = this.lostResponses.take(req, reply);
+    this.traffic.record(requestLogEntry(req, at, route, reply, dropped));
+    return dropped ? { dropConnection: true } : reply;
   }
 
   private process(req: SandboxRequest, at: number, setRoute: (key: string) => void): SandboxResponse {

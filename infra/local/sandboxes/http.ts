@@ -241,3 +241,11 @@ export class RollingWindowRateLimiter {
     this.hits.clear();
   }
 }
+
+/** A limiter for `perSecond` and/or `perMinute` (either may be absent); null when neither is set. */
+export function rateLimiterFor(limit: { perSecond?: number | null; perMinute?: number | null } | null): RollingWindowRateLimiter | null {
+  const windows: RateWindow[] = [];
+  if (limit?.perSecond) windows.push({ limit: limit.perSecond, windowMs: 1000 });
+  if (limit?.perMinute) windows.push({ limit: limit.perMinute, windowMs: 60_000 });
+  return windows.length > 0 ? new RollingWindowRateLimiter(windows) : null;
+}

@@ -1,11 +1,12 @@
-import { addStandardControls, dispatchControl } from './controls.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { addStandardControls, dispatchControl } from './controls.ts';
 import { FailNextOptions, FaultInjector } from './faults.ts';
 import { OutageSwitch } from './idempotency.ts';
 import {
   Router,
   RollingWindowRateLimiter,
+  rateLimiterFor,
   headerValue,
   jsonReply,
   noContent,
@@ -16,7 +17,7 @@ import {
   type SandboxResponse,
   type VendorSandbox,
 } from './http.ts';
-import { TrafficRecorder, type RequestLogEntry } from './traffic.ts';
+import { requestLogEntry, TrafficRecorder, type RequestLogEntry } from './traffic.ts';
 
 /**
  * Offline stand-in for the Kasify API, mounted at `/kasify` (client base URL
@@ -148,11 +149,7 @@ export class KasifySandbox implements VendorSandbox {
   }
 
   setRateLimit(limit: { perMinute: number | null; perSecond?: number }): void {
-    const windows = [
-      ...(limit.perSecond ? [{ limit: limit.perSecond, windowMs: 1000 }] : []),
-      ...(limit.perMinute ? [{ limit: limit.perMinute, windowMs: 60_000 }] : []),
-    ];
-    this.limiter = windows.length > 0 ? new RollingWindowRateLimiter(windows) : null;
+    this.limiter = rateLimiterFor(limit);
   }
 
   /** Every booking, in creation order. */
@@ -198,9 +195,7 @@ export class KasifySandbox implements VendorSandbox {
     const at = this.now();
     let route = `${req.method} <unmatched>`;
     const reply = this.process(req, at, (key) => (route = key));
-    const retryAfter = Number(reply.headers?.['Retry-After']);
-    const userAgent = headerValue(req.headers, 'user-agent');
-    this.traffic.record({ at, method: req.method, path: req.fullPath, route, status: reply.status, ...(Number.isFinite(retryAfter) && { retryAfter }), ...(userAgent && { userAgent }) });
+    this.traffic.record(requestLogEntry(req, at, route, reply));
     return reply;
   }
 

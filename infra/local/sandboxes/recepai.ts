@@ -1,23 +1,23 @@
-import { addStandardControls, dispatchControl } from './controls.ts';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { addStandardControls, dispatchControl } from './controls.ts';
 import { FailNextOptions, FaultInjector } from './faults.ts';
 import { IdempotencyCache, OutageSwitch } from './idempotency.ts';
 import {
   Router,
   RollingWindowRateLimiter,
+  rateLimiterFor,
   headerValue,
   jsonReply,
   noContent,
   parseJsonWithSchema,
-  type RateWindow,
   type RouteContext,
   type SandboxReply,
   type SandboxRequest,
   type SandboxResponse,
   type VendorSandbox,
 } from './http.ts';
-import { TrafficRecorder, type RequestLogEntry } from './traffic.ts';
+import { LostResponses, requestLogEntry, TrafficRecorder, type RequestLogEntry } from './traffic.ts';
 
 /**
  * Offline stand-in for the RecepAI PMS API, mounted at `/recepai` (client base URL
@@ -107,8 +107,7 @@ export class RecepaiSandbox implements VendorSandbox {
   /** Every guest ever checked in, by guestId; active ones have no checkedOutAt. */
   private readonly guestsById = new Map<string, RecepaiGuestRecord & { slug: string }>();
   private limiter: RollingWindowRateLimiter | null = null;
-  /** Writes still to be processed and then answered by a dropped connection (a lost response). */
-  private drops: { pathIncludes: string; remaining: number }[] = [];
+  private readonly lostResponses = new LostResponses();
   private rateLimit: RecepaiRateLimit | null = null;
 
   constructor(options: RecepaiSandboxOptions = {}) {
@@ -135,7 +134,7 @@ export class RecepaiSandbox implements VendorSandbox {
 
   /** The next `count` writes whose path contains `pathIncludes` are processed, then the socket is destroyed unanswered. */
   dropResponseAfterWrite(pathIncludes: string, count = 1): void {
-    this.drops.push({ pathIncludes, remaining: count });
+    this.lostResponses.add(pathIncludes, count);
   }
 
   /** Every API request answers `status` (e.g. 503) until called with null. */
@@ -144,11 +143,8 @@ export class RecepaiSandbox implements VendorSandbox {
   }
 
   setRateLimit(limit: RecepaiRateLimit | null): void {
-    const windows: RateWindow[] = [];
-    if (limit?.perSecond) windows.push({ limit: limit.perSecond, windowMs: 1000 });
-    if (limit?.perMinute) windows.push({ limit: limit.perMinute, windowMs: 60_000 });
-    this.rateLimit = windows.length > 0 ? limit : null;
-    this.limiter = windows.length > 0 ? new RollingWindowRateLimiter(windows) : null;
+    this.limiter = rateLimiterFor(limit);
+    this.rateLimit = this.limiter ? limit : null;
   }
 
   /** Docs: revoking invalidates both keys of the pair; they then answer 401 KEY_REVOKED. */
@@ -208,7 +204,7 @@ export class RecepaiSandbox implements VendorSandbox {
     this.revoked.clear();
     this.hotels.splice(0, this.hotels.length, ...this.initialHotels.map((h) => ({ ...h, rooms: [...h.rooms] })));
     this.outage.set(null);
-    this.drops = [];
+    this.lostResponses.clear();
     this.setRateLimit(this.initialRateLimit);
   }
 
@@ -218,23 +214,9 @@ export class RecepaiSandbox implements VendorSandbox {
     const at = this.now();
     let route = `${req.method} <unmatched>`;
     const reply = await this.process(req, at, (key) => (route = key));
-    const retryAfter = Number(reply.headers?.['Retry-After']);
-    const userAgent = headerValue(req.headers, 'user-agent');
-    const replayed = reply.headers?.['Idempotent-Replayed'] === 'true';
-    const drop = req.method !== 'GET' && !replayed && reply.status < 300 ? this.drops.find((d) => d.remaining > 0 && req.fullPath.includes(d.pathIncludes)) : undefined;
-    if (drop) drop.remaining -= 1;
-    this.traffic.record({
-      at,
-      method: req.method,
-      path: req.fullPath,
-      route,
-      status: reply.status,
-      ...(Number.isFinite(retryAfter) && { retryAfter }),
-      ...(userAgent && { userAgent }),
-      ...(replayed && { idempotentReplay: true as const }),
-      ...(drop && { droppedConnection: true as const }),
-    });
-    return drop ? { dropConnection: true } : reply;
+    const dropped = this.lostResponses.take(req, reply);
+    this.traffic.record(requestLogEntry(req, at, route, reply, dropped));
+    return dropped ? { dropConnection: true } : reply;
   }
 
   private async process(req: SandboxRequest, at: number, setRoute: (key: string) => void): Promise<SandboxResponse> {

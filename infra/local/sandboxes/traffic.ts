@@ -1,3 +1,5 @@
+import { headerValue, type SandboxRequest, type SandboxResponse } from './http.ts';
+
 /**
  * What a sandbox saw: a request log and per-route counters, so tests can assert on the
  * calls a client made (pacing, retries, Retry-After handling). Never holds request bodies,
@@ -58,5 +60,48 @@ export class TrafficRecorder {
     this.log = [];
     this.requests = 0;
     this.byRoute = {};
+  }
+}
+
+/** The log entry for an answered request: its route, status, Retry-After, caller and replay flag. */
+export function requestLogEntry(req: SandboxRequest, at: number, route: string, reply: SandboxResponse, droppedConnection = false): RequestLogEntry {
+  const retryAfter = Number(reply.headers?.['Retry-After']);
+  const userAgent = headerValue(req.headers, 'user-agent');
+  const replayed = reply.headers?.['Idempotent-Replayed'] === 'true';
+  return {
+    at,
+    method: req.method,
+    path: req.fullPath,
+    route,
+    status: reply.status,
+    ...(Number.isFinite(retryAfter) && { retryAfter }),
+    ...(userAgent && { userAgent }),
+    ...(replayed && { idempotentReplay: true as const }),
+    ...(droppedConnection && { droppedConnection: true as const }),
+  };
+}
+
+/**
+ * Lost responses on demand: the next `count` successful writes whose path contains
+ * `pathIncludes` are processed, then answered by a dropped connection. Replays from the
+ * idempotency cache are answered normally: they did nothing new.
+ */
+export class LostResponses {
+  private pending: { pathIncludes: string; remaining: number }[] = [];
+
+  add(pathIncludes: string, count = 1): void {
+    this.pending.push({ pathIncludes, remaining: count });
+  }
+
+  /** Whether this processed request loses its response (and uses up one of the pending drops). */
+  take(req: SandboxRequest, reply: SandboxResponse): boolean {
+    if (req.method === 'GET' || reply.status >= 300 || reply.headers?.['Idempotent-Replayed'] === 'true') return false;
+    const drop = this.pending.find((d) => d.remaining > 0 && req.fullPath.includes(d.pathIncludes));
+    if (drop) drop.remaining -= 1;
+    return drop !== undefined;
+  }
+
+  clear(): void {
+    this.pending = [];
   }
 }
