@@ -4,11 +4,12 @@ import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError } from '../core/errors.ts';
 import { fingerprint, sha256Hex } from '../core/hash.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
-import { count, logger } from '../core/powertools.ts';
+import { logger } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, splitName, uuidV4FromHash } from './normalise.ts';
 import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
+import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
 
 /**
  * HostelMate client API (`https://api.hostelmate.co/api/v1/client`), `X-API-Key`, an
@@ -33,7 +34,6 @@ export type HostelmateDesired = {
 };
 
 const Credentials = z.object({ apiKey: z.string().min(1) });
-const ErrorBody = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), field: z.string().optional() }).loose() }).loose();
 const GuestSearch = z.object({ guests: z.array(z.object({ guestId: z.string(), email: z.string().nullish() }).loose()) }).loose();
 
 export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesired> {
@@ -165,13 +165,13 @@ class HostelmateApi {
     const body = { booking: { id: desired.bookingId, dates: desired.dates }, room: desired.room, guest: desired.guest! };
     const response = await this.write('POST', '/bookings', 'create-booking', body);
     if (response.status === 201 || response.status === 200) return { kind: 'created' };
-    const code = errorCode(response);
+    const code = nestedErrorCode(response);
     if (response.status === 409 && code === 'booking_exists') return { kind: 'already_exists' };
     if (response.status === 409 && code === 'email_conflict') {
       // The email belongs to a guest HostelMate already knows: book for that guest.
       const guestId = await this.findGuestId(desired.guest!.email);
       const again = await this.write('POST', '/bookings', 'create-booking', { ...body, guest: { id: guestId } });
-      if (again.status === 409 && errorCode(again) === 'booking_exists') return { kind: 'already_exists', guestId };
+      if (again.status === 409 && nestedErrorCode(again) === 'booking_exists') return { kind: 'already_exists', guestId };
       this.expectOk(again, 'create the booking');
       return { kind: 'adopted_guest', guestId };
     }
@@ -192,12 +192,12 @@ class HostelmateApi {
   /** Patches the guest; an email that belongs to another guest makes that guest ours instead. */
   async patchGuest(guestId: string, changes: Partial<HostelmateGuest>, newEmail: string): Promise<{ guestId: string; adopted: boolean }> {
     let response = await this.write('PATCH', `/guests/${enc(guestId)}`, 'patch-guest', { guest: changes });
-    if (response.status === 404 && errorCode(response) === 'guest_not_found') {
+    if (response.status === 404 && nestedErrorCode(response) === 'guest_not_found') {
       // Our remembered id is stale: look the guest up again by email.
       guestId = await this.findGuestId(newEmail);
       response = await this.write('PATCH', `/guests/${enc(guestId)}`, 'patch-guest', { guest: changes });
     }
-    if (response.status === 409 && errorCode(response) === 'email_conflict') {
+    if (response.status === 409 && nestedErrorCode(response) === 'email_conflict') {
       const existing = await this.findGuestId(newEmail);
       const { email: _email, ...rest } = changes;
       if (Object.keys(rest).length > 0) this.expectOk(await this.write('PATCH', `/guests/${enc(existing)}`, 'patch-guest', { guest: rest }), 'update the guest');
@@ -229,21 +229,8 @@ class HostelmateApi {
 
   private expectOk(response: HttpResponse, what: string): unknown {
     if (response.status >= 200 && response.status < 300) return response.json;
-    const body = ErrorBody.safeParse(response.json ?? {});
-    const error = body.success ? body.data.error : {};
-    const code = error.code ?? `http_${response.status}`;
-    if (response.status === 401 || response.status === 403) {
-      count('TargetAuthFailure', { target: 'hostelmate' });
-      throw new PermanentError(`HostelMate refused the API key (${response.status} ${code})`, code, response.status);
-    }
-    const field = error.field ? ` (field ${error.field})` : '';
-    throw new PermanentError(`HostelMate refused to ${what}: ${response.status} ${code}${field}`, code, response.status);
+    throw nestedErrorRefusal(response, { name: 'hostelmate', label: 'HostelMate', credential: 'API key' }, what);
   }
-}
-
-function errorCode(response: HttpResponse): string | undefined {
-  const body = ErrorBody.safeParse(response.json ?? {});
-  return body.success ? body.data.error.code : undefined;
 }
 
 function enc(value: string): string {

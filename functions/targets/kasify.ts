@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
-import { count } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, phoneE164, splitName } from './normalise.ts';
 import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
+import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
 
 /**
  * Kasify (`https://api.kasify.com/v1`): one booking per reservation on the property, with
@@ -42,7 +42,6 @@ export type KasifyDesired = { propertyId: string; booking: KasifyBooking; warnin
 const Credentials = z.object({ token: z.string().min(1) });
 const Booking = z.object({ id: z.string(), channel: z.string().nullish(), channel_id: z.string().nullish(), status: z.string().nullish() }).loose();
 const BookingPage = z.object({ bookings: z.array(Booking), total: z.number().nullish(), page: z.number().nullish(), size: z.number().nullish() });
-const ErrorBody = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), field: z.string().optional() }).loose() }).loose();
 
 const PAGE_SIZE = 100;
 /** Longer than a create can take (HTTP timeout plus pacing); only a crash leaves it to run out. */
@@ -214,15 +213,7 @@ class KasifyApi {
 
   private expectOk(response: HttpResponse, what: string): unknown {
     if (response.status >= 200 && response.status < 300) return response.json;
-    const body = ErrorBody.safeParse(response.json ?? {});
-    const error = body.success ? body.data.error : {};
-    const code = error.code ?? `http_${response.status}`;
-    if (response.status === 401 || response.status === 403) {
-      count('TargetAuthFailure', { target: 'kasify' });
-      throw new PermanentError(`Kasify refused the access token (${response.status} ${code})`, code, response.status);
-    }
-    const field = error.field ? ` (field ${error.field})` : '';
-    throw new PermanentError(`Kasify refused to ${what}: ${response.status} ${code}${field}`, code, response.status);
+    throw nestedErrorRefusal(response, { name: 'kasify', label: 'Kasify', credential: 'access token' }, what);
   }
 }
 
