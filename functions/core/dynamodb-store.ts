@@ -67,21 +67,11 @@ export class DynamoDbStore implements Store {
   }
 
   async putTargetState(key: ReservationKey, state: TargetState): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...targetKey(key, state.target), version: state.version, ttl: state.ttl, ...dueAttributes(state), data: JSON.stringify(state) },
-          ConditionExpression: state.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
-          ...(state.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': state.version - 1 } }),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new StaleWriteError(`target state ${state.target} for ${key.connectionId}#${key.reservationId} changed underneath (expected version ${state.version - 1})`);
-      }
-      throw error;
-    }
+    await this.putVersioned(
+      { ...targetKey(key, state.target), ttl: state.ttl, ...dueAttributes(state), data: JSON.stringify(state) },
+      state.version,
+      `target state ${state.target} for ${key.connectionId}#${key.reservationId} changed underneath (expected version ${state.version - 1})`,
+    );
   }
 
   async listTargetStates(key: ReservationKey): Promise<TargetState[]> {
@@ -124,19 +114,7 @@ export class DynamoDbStore implements Store {
   }
 
   async putCircuit(state: CircuitState): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...circuitKey(state.target), version: state.version, data: JSON.stringify(state) },
-          ConditionExpression: state.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
-          ...(state.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': state.version - 1 } }),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new StaleWriteError(`circuit ${state.target} changed underneath`);
-      throw error;
-    }
+    await this.putVersioned({ ...circuitKey(state.target), data: JSON.stringify(state) }, state.version, `circuit ${state.target} changed underneath`);
   }
 
   async getToken(key: string): Promise<CachedToken | undefined> {
@@ -230,6 +208,23 @@ export class DynamoDbStore implements Store {
     return FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
   }
 
+  /** Optimistic lock: version 1 must be new, any later one must follow the stored version; else StaleWriteError. */
+  private async putVersioned(item: Record<string, unknown>, version: number, staleMessage: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...item, version },
+          ConditionExpression: version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
+          ...(version === 1 ? {} : { ExpressionAttributeValues: { ':previous': version - 1 } }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new StaleWriteError(staleMessage);
+      throw error;
+    }
+  }
+
   private async getData<T extends z.ZodType>(key: Record<string, string>, schema: T): Promise<z.infer<T> | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     return out.Item ? parseData(out.Item, schema) : undefined;
@@ -242,11 +237,11 @@ function parseData<T extends z.ZodType>(item: Record<string, unknown>, schema: T
 }
 
 function snapshotKey(key: ReservationKey): { pk: string; sk: string } {
-  return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: 'SNAPSHOT' };
+  return { pk: reservationPk(key), sk: 'SNAPSHOT' };
 }
 
 function targetKey(key: ReservationKey, target: string): { pk: string; sk: string } {
-  return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: `TARGET#${target}` };
+  return { pk: reservationPk(key), sk: `TARGET#${target}` };
 }
 
 function circuitKey(target: string): { pk: string; sk: string } {
@@ -264,6 +259,10 @@ function dueAttributes(state: TargetState): { dueBucket?: string; dueAt?: number
   return typeof state.dueAt === 'number' ? { dueBucket: dueBucket(state.target), dueAt: state.dueAt } : {};
 }
 
+function reservationPk(key: ReservationKey): string {
+  return `RES#${key.connectionId}#${key.reservationId}`;
+}
+
 /** `RES#<connection>#<reservation>` back to its key; connection ids never contain "#". */
 function reservationKeyOf(pk: string): ReservationKey | undefined {
   const match = /^RES#([^#]+)#(.+)$/.exec(pk);
@@ -271,7 +270,7 @@ function reservationKeyOf(pk: string): ReservationKey | undefined {
 }
 
 function fetchErrorKey(key: ReservationKey): { pk: string; sk: string } {
-  return { pk: `RES#${key.connectionId}#${key.reservationId}`, sk: 'FETCH_ERROR' };
+  return { pk: reservationPk(key), sk: 'FETCH_ERROR' };
 }
 
 function tokenKey(key: string): { pk: string; sk: string } {

@@ -153,7 +153,7 @@ async function reconcileTarget(
   }
   wanted = desired === null ? 'absent' : fingerprint(desired);
   if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending') {
-    if ((state.dueAt ?? null) !== due) await deps.store.putTargetState(key, { ...state, dueAt: due, ttl, updatedAt: deps.now(), version: state.version + 1 });
+    if ((state.dueAt ?? null) !== due) await save({ dueAt: due });
     count('TargetSkipped', { target: target.name });
     return { outcome: { target: target.name, action: 'unchanged' } };
   }
