@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { SqsQueue, type ResyncMessage } from '../functions/core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, SqsQueue, type ResyncMessage } from '../functions/core/queue.ts';
 import { SnapshotRecord, StaleWriteError, type Store } from '../functions/core/store.ts';
 import type { CliContext } from './env.ts';
 import { progressBar } from './progress.ts';
@@ -38,7 +38,7 @@ export async function resync(
     reservationIds = await findReservations(ctx, connectionId, options.property);
   }
   const requestedAt = now();
-  const messages: ResyncMessage[] = reservationIds.map((id) => ({ v: 1, kind: 'resync', connectionId, reservationId: id, requestedAt, reason: 'operator' }));
+  const messages: ResyncMessage[] = reservationIds.map((id) => ({ v: QUEUE_SCHEMA_VERSION, kind: 'resync', connectionId, reservationId: id, requestedAt, reason: 'operator' }));
   const bar = progressBar('enqueueing resyncs', messages.length);
   const store = options.force ? ctx.store() : undefined;
   try {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { own } from './own.ts';
+import { isTimeZone } from './time.ts';
 
 /**
  * The one declarative config file: connections (which PMS, how deliveries are verified,
@@ -13,7 +15,7 @@ const secretRef = z
 
 const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
 
-const timeZone = z.string().refine(isValidTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"');
+const timeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"');
 
 export const MinutRoute = z.strictObject({
   homeId: z.string().min(1),
@@ -147,6 +149,8 @@ export const CircuitBreakerConfig = z.strictObject({
 export const Config = z.strictObject({
   /** Days guest data is kept after checkout before DynamoDB expires it. */
   retentionDays: z.number().int().min(1).max(3650).default(30),
+  /** Longest stay accepted, in nights: a longer one is refused (400 stay_too_long). Mid-term rentals fit the default. */
+  maxStayNights: z.number().int().min(1).max(3660).default(400),
   /** Largest webhook body accepted, in bytes. */
   maxBodyBytes: z.number().int().min(1024).default(1_048_576),
   connections: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'expected a connection id of letters, digits, "-" or "_"'), ConnectionConfig),
@@ -203,7 +207,7 @@ export function secretRefs(config: Config): string[] {
 }
 
 export function findProperty(config: Config, connectionId: string, propertyId: string): PropertyConfig | undefined {
-  return config.connections[connectionId]?.properties[propertyId];
+  return own(own(config.connections, connectionId)?.properties, propertyId);
 }
 
 function checkRoutesHaveTargets(config: Config, origin: string): void {
@@ -235,11 +239,3 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.length === 0 ? '(root)' : path.map(String).join('.');
 }
 
-function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -9,7 +9,10 @@ import {
   FetchErrorRecord,
   SnapshotRecord,
   StaleWriteError,
+  STORE_SCHEMA_VERSION,
   TargetState,
+  UnreadableRecord,
+  upgradeSnapshot,
   type ReservationKey,
   type Store,
 } from './store.ts';
@@ -24,6 +27,8 @@ import {
  * `dueBucket` = DUE#<target> and `dueAt` (epoch ms): the sparse index `due` holds only those,
  * so the sweep finds due work with a query, never a scan.
  *   RES#<connection>#<reservation> / FETCH_ERROR     the last failed PMS API fetch (thin events)
+ *   RES#<connection>#<reservation> / UNREADABLE      why the last unreadable message about it went to the DLQ
+ * Every item carries `schemaVersion` (absent on the first release's items, read as 1).
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
  * few top-level attributes that conditions need. Only single-item conditional writes:
  * cheaper than transactions, and the embedded stand-in has none.
@@ -44,7 +49,7 @@ export class DynamoDbStore implements Store {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, data: JSON.stringify(record) },
+          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, data: JSON.stringify(record) },
           ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)',
           ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash },
         }),
@@ -59,7 +64,10 @@ export class DynamoDbStore implements Store {
   }
 
   async getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined> {
-    return this.getData(snapshotKey(key), SnapshotRecord);
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(key), ConsistentRead: true }));
+    if (!out.Item || typeof out.Item.data !== 'string') return undefined;
+    const schemaVersion = typeof out.Item.schemaVersion === 'number' ? out.Item.schemaVersion : 1;
+    return SnapshotRecord.parse(upgradeSnapshot(JSON.parse(out.Item.data), schemaVersion));
   }
 
   async getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined> {
@@ -68,7 +76,7 @@ export class DynamoDbStore implements Store {
 
   async putTargetState(key: ReservationKey, state: TargetState): Promise<void> {
     await this.putVersioned(
-      { ...targetKey(key, state.target), ttl: state.ttl, ...dueAttributes(state), data: JSON.stringify(state) },
+      { ...targetKey(key, state.target), schemaVersion: STORE_SCHEMA_VERSION, ttl: state.ttl, ...dueAttributes(state), data: JSON.stringify(state) },
       state.version,
       `target state ${state.target} for ${key.connectionId}#${key.reservationId} changed underneath (expected version ${state.version - 1})`,
     );
@@ -208,6 +216,14 @@ export class DynamoDbStore implements Store {
     return FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
   }
 
+  async recordUnreadable(key: ReservationKey, record: UnreadableRecord): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...unreadableKey(key), schemaVersion: STORE_SCHEMA_VERSION, ttl: record.ttl, data: JSON.stringify(record) } }));
+  }
+
+  async getUnreadable(key: ReservationKey): Promise<UnreadableRecord | undefined> {
+    return this.getData(unreadableKey(key), UnreadableRecord);
+  }
+
   /** Optimistic lock: version 1 must be new, any later one must follow the stored version; else StaleWriteError. */
   private async putVersioned(item: Record<string, unknown>, version: number, staleMessage: string): Promise<void> {
     try {
@@ -271,6 +287,10 @@ function reservationKeyOf(pk: string): ReservationKey | undefined {
 
 function fetchErrorKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: reservationPk(key), sk: 'FETCH_ERROR' };
+}
+
+function unreadableKey(key: ReservationKey): { pk: string; sk: string } {
+  return { pk: reservationPk(key), sk: 'UNREADABLE' };
 }
 
 function tokenKey(key: string): { pk: string; sk: string } {

@@ -1,18 +1,26 @@
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { sha256Hex } from './hash.ts';
-import { Reservation } from './reservation.ts';
+import { LIMITS, Reservation, ReservationId, unknownParty } from './reservation.ts';
 
 /**
- * What goes on the FIFO queue. `v` is the schema version: bump it on any breaking change.
+ * What goes on the FIFO queue. `v` is the schema version: bump it on any change a previous
+ * release could not read, and keep reading the one before (`readQueueMessage`), so a deploy
+ * with messages in flight loses nothing. v2 added the party split (`reservation.party`) and
+ * the bounds of the canonical model.
  * - `reservation`: a PMS delivery, normalised by ingest.
  * - `resync`: drive the targets toward the stored snapshot again (operator resync, sweep).
  */
+export const QUEUE_SCHEMA_VERSION = 2;
+
+const ConnectionId = z.string().min(1).max(64);
+const DeliveryId = z.string().min(1).max(LIMITS.idLength);
+
 export const ReservationMessage = z.object({
-  v: z.literal(1),
+  v: z.literal(QUEUE_SCHEMA_VERSION),
   kind: z.literal('reservation'),
-  connectionId: z.string(),
-  deliveryId: z.string(),
+  connectionId: ConnectionId,
+  deliveryId: DeliveryId,
   /** Epoch ms when ingest accepted the delivery. */
   receivedAt: z.number(),
   reservation: Reservation,
@@ -20,19 +28,21 @@ export const ReservationMessage = z.object({
 export type ReservationMessage = z.infer<typeof ReservationMessage>;
 
 export const ResyncMessage = z.object({
-  v: z.literal(1),
+  v: z.literal(QUEUE_SCHEMA_VERSION),
   kind: z.literal('resync'),
-  connectionId: z.string(),
-  reservationId: z.string(),
+  connectionId: ConnectionId,
+  reservationId: ReservationId,
   /** Epoch ms; with the reason, it makes the deduplication id. */
   requestedAt: z.number(),
   /** Who asked and why, e.g. `operator`, `sweep`. */
-  reason: z.string(),
+  reason: z.string().max(LIMITS.textLength),
 });
 export type ResyncMessage = z.infer<typeof ResyncMessage>;
 
 /** Small source-specific facts a thin event carried (ids, event name, publish time); never guest data. */
-export const FetchHints = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+export const FetchHints = z
+  .record(z.string().max(64), z.union([z.string().max(LIMITS.idLength), z.number(), z.boolean(), z.null()]))
+  .refine((hints) => Object.keys(hints).length <= 20, 'at most 20 hints');
 export type FetchHints = z.infer<typeof FetchHints>;
 
 /**
@@ -40,14 +50,14 @@ export type FetchHints = z.infer<typeof FetchHints>;
  *   worker reads the rest from the PMS API, then carries on exactly as for `reservation`.
  */
 export const ReservationRefMessage = z.object({
-  v: z.literal(1),
+  v: z.literal(QUEUE_SCHEMA_VERSION),
   kind: z.literal('reservation_ref'),
-  connectionId: z.string(),
-  deliveryId: z.string(),
+  connectionId: ConnectionId,
+  deliveryId: DeliveryId,
   /** Epoch ms when ingest accepted the delivery. */
   receivedAt: z.number(),
-  reservationId: z.string().min(1),
-  propertyId: z.string().min(1).optional(),
+  reservationId: ReservationId,
+  propertyId: ReservationId.optional(),
   /** What the event itself said, normalised (guest usually empty); the fetch completes or replaces it. */
   partial: Reservation.optional(),
   hints: FetchHints.default({}),
@@ -60,18 +70,47 @@ export type ReservationRefMessage = z.infer<typeof ReservationRefMessage>;
  *   reservation's, so it never holds back reservation events; see `reservationIdOf`.
  */
 export const ClientRefMessage = z.object({
-  v: z.literal(1),
+  v: z.literal(QUEUE_SCHEMA_VERSION),
   kind: z.literal('client_ref'),
-  connectionId: z.string(),
-  deliveryId: z.string(),
+  connectionId: ConnectionId,
+  deliveryId: DeliveryId,
   receivedAt: z.number(),
-  clientId: z.string().min(1),
+  clientId: ReservationId,
   hints: FetchHints.default({}),
 });
 export type ClientRefMessage = z.infer<typeof ClientRefMessage>;
 
 export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
+
+/**
+ * A queue body of this release or the previous one, as this release's message; undefined with
+ * the reason when it is neither (sync then sets it aside in the DLQ at once).
+ */
+export function readQueueMessage(body: string): { message: QueueMessage } | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { error: 'the body is not JSON' };
+  }
+  const result = QueueMessage.safeParse(upgradeMessage(json));
+  if (result.success) return { message: result.data };
+  const issue = result.error.issues[0]!;
+  return { error: `${issue.path.map(String).join('.') || 'body'}: ${issue.message}` };
+}
+
+/** v1 → v2: v1 had no party split (and no bounds: a v1 message out of bounds stays unreadable). */
+function upgradeMessage(json: unknown): unknown {
+  if (!isObject(json) || json.v !== 1) return json;
+  const withParty = (r: unknown) => (isObject(r) && !('party' in r) ? { ...r, party: unknownParty } : r);
+  return {
+    ...json,
+    v: QUEUE_SCHEMA_VERSION,
+    ...('reservation' in json ? { reservation: withParty(json.reservation) } : {}),
+    ...('partial' in json ? { partial: withParty(json.partial) } : {}),
+  };
+}
 
 /** The reservation a message is about; for a `client_ref`, `client:<id>` (its own group and state key). */
 export function reservationIdOf(message: QueueMessage): string {
@@ -83,11 +122,22 @@ function deduplicationKey(message: QueueMessage): string {
   return message.kind === 'resync' ? `resync:${message.reason}:${message.requestedAt}` : message.deliveryId;
 }
 
-/** One message group per reservation, so no two workers touch the same reservation at once. */
+/** SQS's rule for group and deduplication ids: 1–128 characters of a-z, A-Z, 0-9 and ASCII punctuation. */
+const SQS_ID = /^[\x21-\x7E]{1,128}$/;
+/** SQS's rule for a message body: these characters only, at most 256 KiB. */
+const SQS_BODY_CHARACTERS = /^[\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+export const SQS_MAX_BODY_BYTES = 262_144;
+
+/**
+ * One message group per reservation, so no two workers touch the same reservation at once.
+ * Ids are whatever a PMS sends; a group id that SQS would refuse (over 128 characters, spaces,
+ * non-ASCII) becomes a hash of the whole id. Connection ids never hold "#" or ":", so a
+ * hashed group ("<connection>#sha256:<hex>") never equals a plain one unless the PMS's own id
+ * is that very hash.
+ */
 export function messageGroupId(connectionId: string, reservationId: string): string {
   const id = `${connectionId}#${reservationId}`;
-  // SQS allows 128 characters; hash anything longer so the group stays stable.
-  return id.length <= 128 ? id : `${connectionId.slice(0, 40)}#${sha256Hex(id)}`;
+  return SQS_ID.test(id) && !reservationId.startsWith('sha256:') ? id : `${connectionId}#sha256:${sha256Hex(reservationId)}`;
 }
 
 /** Per delivery and reservation, so a PMS retry of the same delivery is dropped by SQS within 5 minutes. */
@@ -95,32 +145,58 @@ export function deduplicationId(deliveryId: string, reservationId: string): stri
   return sha256Hex(`${deliveryId}\n${reservationId}`);
 }
 
+/**
+ * A message body as JSON that both SQS and the local stand-in carry: characters above U+FFFF
+ * (which SQS accepts but fauxqs refuses) are written as JSON escapes of their surrogate pairs,
+ * which `JSON.parse` turns back into the same characters. Everything else was made carriable
+ * by the model (text.ts).
+ */
+export function messageBody(message: QueueMessage): string {
+  return JSON.stringify(message).replace(/[\u{10000}-\u{10FFFF}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}\\u${c.charCodeAt(1).toString(16)}`);
+}
+
+/** Checks an SQS entry against SQS's documented rules; the reason it breaks one, or undefined. */
+export function sqsEntryProblem(entry: { MessageBody: string; MessageGroupId: string; MessageDeduplicationId: string }): string | undefined {
+  if (!SQS_ID.test(entry.MessageGroupId)) return 'MessageGroupId is not 1-128 ASCII letters, digits or punctuation';
+  if (!SQS_ID.test(entry.MessageDeduplicationId)) return 'MessageDeduplicationId is not 1-128 ASCII letters, digits or punctuation';
+  if (!SQS_BODY_CHARACTERS.test(entry.MessageBody)) return 'MessageBody holds characters SQS does not accept';
+  if (Buffer.byteLength(entry.MessageBody, 'utf8') > SQS_MAX_BODY_BYTES) return `MessageBody is over ${SQS_MAX_BODY_BYTES} bytes`;
+  return undefined;
+}
+
+/** The SQS entry for a message: body, group and deduplication id. */
+export function sqsEntry(message: QueueMessage): { MessageBody: string; MessageGroupId: string; MessageDeduplicationId: string } {
+  return {
+    MessageBody: messageBody(message),
+    MessageGroupId: messageGroupId(message.connectionId, reservationIdOf(message)),
+    MessageDeduplicationId: deduplicationId(deduplicationKey(message), reservationIdOf(message)),
+  };
+}
+
 export interface Queue {
   send(messages: QueueMessage[]): Promise<void>;
   /** Hide a received message for `seconds` more: the backoff for a retry. */
   delay(receiptHandle: string, seconds: number): Promise<void>;
+  /** Puts a body nothing can process in the DLQ, in its group, with the reason as an attribute. */
+  deadLetter(body: string, groupId: string, reason: string): Promise<void>;
 }
 
 export class SqsQueue implements Queue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
+    private readonly deadLetterUrl?: string,
   ) {}
 
   async send(messages: QueueMessage[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
-      const chunk = messages.slice(i, i + 10);
-      const out = await this.client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: chunk.map((message, index) => ({
-            Id: String(index),
-            MessageBody: JSON.stringify(message),
-            MessageGroupId: messageGroupId(message.connectionId, reservationIdOf(message)),
-            MessageDeduplicationId: deduplicationId(deduplicationKey(message), reservationIdOf(message)),
-          })),
-        }),
-      );
+      const entries = messages.slice(i, i + 10).map((message, index) => ({ Id: String(index), ...sqsEntry(message) }));
+      for (const entry of entries) {
+        const problem = sqsEntryProblem(entry);
+        // The model's bounds make this unreachable; if it is reached, say why rather than let SQS refuse it.
+        if (problem) throw new Error(`refusing to send a message SQS would reject: ${problem}`);
+      }
+      const out = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
       if (out.Failed && out.Failed.length > 0) {
         throw new Error(`SQS refused ${out.Failed.length} message(s): ${out.Failed.map((f) => f.Code).join(', ')}`);
       }
@@ -136,4 +212,22 @@ export class SqsQueue implements Queue {
       }),
     );
   }
+
+  async deadLetter(body: string, groupId: string, reason: string): Promise<void> {
+    if (!this.deadLetterUrl) throw new Error('no dead-letter queue configured (GUEST_SYNC_DLQ_URL)');
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.deadLetterUrl,
+        MessageBody: body,
+        MessageGroupId: SQS_ID.test(groupId) ? groupId : `sha256:${sha256Hex(groupId)}`,
+        // Fresh: the DLQ must not drop it as a duplicate of an earlier copy.
+        MessageDeduplicationId: sha256Hex(`unreadable\n${Date.now()}\n${Math.random()}\n${body}`),
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unreadable' } },
+      }),
+    );
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

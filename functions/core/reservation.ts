@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isCarriable } from './text.ts';
+import { isTimeZone } from './time.ts';
 
 /**
  * The canonical reservation: what every PMS adapter normalises to and what sync
@@ -28,56 +30,121 @@ export function hasGuestStay(status: ReservationStatus): boolean {
   return statusesWithGuestStay.has(status);
 }
 
-const localDate = z.iso.date();
-const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
+/**
+ * Bounds of the canonical model (README "Bounds"). Ingest fits every reservation inside them
+ * (bounds.ts) before queueing, and this schema, which sync parses, enforces them, so whatever
+ * ingest accepts sync can carry: a queue message stays far below SQS's 256 KB and a stored
+ * item below DynamoDB's 400 KB whatever the PMS sent.
+ */
+export const LIMITS = {
+  /** Reservation, property and unit ids, in UTF-16 units. */
+  idLength: 200,
+  /** Each of first, last and full name. */
+  nameLength: 200,
+  /** RFC 5321's longest address. */
+  emailLength: 254,
+  /** E.164 is at most 16 characters; generous for anything a target might echo. */
+  phoneLength: 32,
+  /** The PMS status as sent, and other short free text. */
+  textLength: 100,
+  /** Party counts above this are not a party. */
+  partyMax: 500,
+  /** Stay dates must fall in this window (inclusive). */
+  earliestDate: '2000-01-01',
+  latestDate: '2099-12-31',
+  /** The longest stay any config may allow (config `maxStayNights`, 400 by default). */
+  maxStayNightsCeiling: 3660,
+  /** Dropped-field records kept per reservation. */
+  droppedEntries: 20,
+} as const;
 
-export const Stay = z.object({
-  checkInDate: localDate,
-  checkOutDate: localDate,
-  /** Local times; null means "use the property's default". */
-  checkInTime: localTime.nullable(),
-  checkOutTime: localTime.nullable(),
-  /** IANA zone the PMS sent, if any; the property config's zone wins when both exist. */
-  timeZone: z.string().nullable(),
-});
+const carriableText = (max: number) => z.string().max(max).refine(isCarriable, 'holds characters that cannot be carried (U+FFFE, U+FFFF or an unpaired surrogate)');
+export const ReservationId = carriableText(LIMITS.idLength).min(1);
+
+const localDate = z.iso
+  .date()
+  .refine((date) => date >= LIMITS.earliestDate && date <= LIMITS.latestDate, `expected a date from ${LIMITS.earliestDate} to ${LIMITS.latestDate}`);
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
+export const TimeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"');
+
+/** Whole nights between two local dates (YYYY-MM-DD). */
+export function nightsBetween(checkInDate: string, checkOutDate: string): number {
+  return Math.round((Date.parse(`${checkOutDate}T00:00:00Z`) - Date.parse(`${checkInDate}T00:00:00Z`)) / 86_400_000);
+}
+
+export const Stay = z
+  .object({
+    checkInDate: localDate,
+    checkOutDate: localDate,
+    /** Local times; null means "use the property's default". */
+    checkInTime: localTime.nullable(),
+    checkOutTime: localTime.nullable(),
+    /** IANA zone the PMS sent, if any; the property config's zone wins when both exist. */
+    timeZone: TimeZone.nullable(),
+  })
+  .refine((stay) => stay.checkOutDate >= stay.checkInDate, { message: 'the check-out date is before the check-in date', path: ['checkOutDate'] })
+  .refine((stay) => nightsBetween(stay.checkInDate, stay.checkOutDate) <= LIMITS.maxStayNightsCeiling, {
+    message: `the stay is longer than ${LIMITS.maxStayNightsCeiling} nights`,
+    path: ['checkOutDate'],
+  });
 export type Stay = z.infer<typeof Stay>;
 
 export const Guest = z.object({
-  firstName: z.string().nullable(),
-  lastName: z.string().nullable(),
-  fullName: z.string().nullable(),
-  email: z.string().nullable(),
+  firstName: carriableText(LIMITS.nameLength).nullable(),
+  lastName: carriableText(LIMITS.nameLength).nullable(),
+  fullName: carriableText(LIMITS.nameLength).nullable(),
+  email: carriableText(LIMITS.emailLength).nullable(),
   /** E.164, or null when absent or unparseable. */
-  phone: z.string().nullable(),
+  phone: carriableText(LIMITS.phoneLength).nullable(),
   /** ISO 639-1 */
-  language: z.string().nullable(),
+  language: z.string().regex(/^[a-z]{2}$/).nullable(),
   /** ISO 3166-1 alpha-2 */
-  country: z.string().nullable(),
+  country: z.string().regex(/^[A-Z]{2}$/).nullable(),
 });
 export type Guest = z.infer<typeof Guest>;
 
-/** An optional field that was present but unusable, so it was left out (never its value). */
+const partyCount = z.number().int().min(0).max(LIMITS.partyMax);
+
+/** Who is in the party, where the PMS says; null where it does not. */
+export const Party = z.object({
+  adults: partyCount.nullable(),
+  children: partyCount.nullable(),
+  infants: partyCount.nullable(),
+});
+export type Party = z.infer<typeof Party>;
+export const unknownParty: Party = { adults: null, children: null, infants: null };
+
+/** The party's size from its split, when the PMS sends only that; null when it sends none. */
+export function sumOf(party: Party): number | null {
+  const parts = [party.adults, party.children, party.infants].filter((n): n is number => n !== null);
+  return parts.length === 0 ? null : parts.reduce((a, b) => a + b, 0);
+}
+
+/** An optional field that was present but unusable, so it was left out or cut (never its value). */
 export const DroppedField = z.object({
-  field: z.string(),
-  reason: z.string(),
+  field: z.string().max(LIMITS.textLength),
+  reason: z.string().max(LIMITS.textLength),
 });
 export type DroppedField = z.infer<typeof DroppedField>;
 
 export const Reservation = z.object({
-  source: z.string(),
-  connectionId: z.string(),
-  reservationId: z.string().min(1),
-  propertyId: z.string().min(1),
-  unitId: z.string().nullable(),
+  source: z.string().min(1).max(32),
+  connectionId: z.string().min(1).max(64),
+  reservationId: ReservationId,
+  propertyId: ReservationId,
+  unitId: ReservationId.nullable(),
   status: ReservationStatus,
   /** The PMS status as sent, for operators. */
-  sourceStatus: z.string(),
+  sourceStatus: carriableText(LIMITS.textLength),
   stay: Stay,
   guest: Guest,
-  partySize: z.number().int().nonnegative().nullable(),
+  /** The whole party: the PMS's total, or the sum of `party` when it sends only the split. */
+  partySize: partyCount.nullable(),
+  /** Adults, children and infants (schema v2; null each in messages of v1). */
+  party: Party,
   /** Monotonic per reservation: epoch ms of the PMS's updated-at, or its version counter. */
-  sourceVersion: z.number(),
-  dropped: z.array(DroppedField),
+  sourceVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  dropped: z.array(DroppedField).max(LIMITS.droppedEntries),
 });
 export type Reservation = z.infer<typeof Reservation>;
 

@@ -19,6 +19,8 @@ const RuntimeEnv = z.object({
   GUEST_SYNC_CONFIG: z.string().min(1, 'GUEST_SYNC_CONFIG must name the config file'),
   GUEST_SYNC_TABLE: z.string().min(1),
   GUEST_SYNC_QUEUE_URL: z.string().min(1),
+  /** Sync only: where it sets aside a message it cannot read (see readQueueMessage). */
+  GUEST_SYNC_DLQ_URL: z.string().min(1).optional(),
   GUEST_SYNC_SECRETS: z.enum(['secretsmanager', 'local']).default('local'),
   GUEST_SYNC_SECRET_PREFIX: z.string().default(''),
   /** Local only: JSON files of secret name → value, later ones overriding earlier ones. */
@@ -59,7 +61,7 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
     }),
     secrets,
     store: new DynamoDbStore(dynamodb, settings.GUEST_SYNC_TABLE),
-    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL),
+    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL),
   };
 }
 

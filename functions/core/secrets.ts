@@ -48,7 +48,7 @@ export class LocalSecretStore implements SecretStore {
     const fromEnv = this.env[envNameFor(name)];
     if (fromEnv !== undefined && fromEnv !== '') return parseSecretValue(fromEnv);
     this.fileValues ??= readSecretFiles(this.files);
-    if (name in this.fileValues) return this.fileValues[name];
+    if (Object.hasOwn(this.fileValues, name)) return this.fileValues[name];
     throw new SecretNotFoundError(`secret "${name}" is not set: define ${envNameFor(name)} or add it to ${this.files.join(' or ') || 'a secrets file'}`);
   }
 }

@@ -7,6 +7,19 @@ import { Reservation } from './reservation.ts';
  * applied there. Every item that holds guest data carries a `ttl` (epoch seconds).
  */
 
+/**
+ * Stored items carry `schemaVersion` (absent: 1, the first release). Each release reads the
+ * one before: v1 snapshots had no party split.
+ */
+export const STORE_SCHEMA_VERSION = 2;
+
+export function upgradeSnapshot(data: unknown, schemaVersion: number): unknown {
+  if (schemaVersion >= 2 || typeof data !== 'object' || data === null) return data;
+  const record = data as { reservation?: Record<string, unknown> };
+  if (!record.reservation || 'party' in record.reservation) return data;
+  return { ...record, reservation: { ...record.reservation, party: { adults: null, children: null, infants: null } } };
+}
+
 export const SnapshotRecord = z.object({
   reservation: Reservation,
   contentHash: z.string(),
@@ -112,6 +125,20 @@ export const FetchErrorRecord = z.object({
 });
 export type FetchErrorRecord = z.infer<typeof FetchErrorRecord>;
 
+/**
+ * A queue message sync could not read, set aside in the DLQ on its first receive: the reason,
+ * next to the reservation its body names, for `guest-sync status`. No guest data; kept as
+ * long as the DLQ keeps the message, and a little longer.
+ */
+export const UnreadableRecord = z.object({
+  messageId: z.string(),
+  reason: z.string(),
+  /** Epoch ms. */
+  at: z.number(),
+  ttl: z.number().int(),
+});
+export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
+
 export interface ReservationKey {
   connectionId: string;
   reservationId: string;
@@ -151,4 +178,8 @@ export interface Store {
   recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;
   clearFetchError(key: ReservationKey): Promise<void>;
   getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined>;
+
+  /** Records why a message about the reservation was set aside in the DLQ (the latest one wins). */
+  recordUnreadable(key: ReservationKey, record: UnreadableRecord): Promise<void>;
+  getUnreadable(key: ReservationKey): Promise<UnreadableRecord | undefined>;
 }

@@ -11,6 +11,17 @@ export function localToInstant(date: string, time: string, timeZone: string): st
   return local.toUTC().toISO({ suppressMilliseconds: true })!;
 }
 
+/** True for a zone this runtime can place times in (IANA names such as "Europe/Stockholm", or "UTC"). */
+export function isTimeZone(zone: string): boolean {
+  if (zone === '' || zone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Epoch seconds of a local date and time at a property. */
 export function localToEpochSeconds(date: string, time: string, timeZone: string): number {
   return Math.floor(Date.parse(localToInstant(date, time, timeZone)) / 1000);

@@ -3,14 +3,18 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { fitHint, fitReservation } from '../core/bounds.ts';
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
+import { own } from '../core/own.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
-import type { Queue, QueueMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, QueueMessage, type FetchHints, type Queue } from '../core/queue.ts';
+import { ReservationId, type Reservation } from '../core/reservation.ts';
+import { carriable, truncate } from '../core/text.ts';
 import type { SecretStore } from '../core/secrets.ts';
 import { sources } from '../sources/registry.ts';
-import type { Delivery, SourceContext } from '../sources/source.ts';
+import type { Delivery, ParsedDelivery, SourceContext, ThinEvent } from '../sources/source.ts';
 
 export interface IngestDeps {
   config: Config;
@@ -46,7 +50,7 @@ export function createIngestHandler(deps: IngestDeps) {
     let source = 'unknown';
     try {
       const config = deps.liveConfig ? (await deps.liveConfig()).config : deps.config;
-      source = config.connections[connectionId]?.pms ?? 'unknown';
+      source = own(config.connections, connectionId)?.pms ?? 'unknown';
       count('WebhookReceived', { source });
       const result = await ingest(connectionId, event, { ...deps, config });
       if (result.status === 'ignored') {
@@ -79,15 +83,16 @@ type IngestResult =
   | { status: 'accepted'; deliveryId: string; reservations: { reservationId?: string; clientId?: string; propertyId?: string; status: string }[] };
 
 async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, deps: IngestDeps): Promise<IngestResult> {
-  const connection = deps.config.connections[connectionId];
-  if (!connection) throw new WebhookError(404, 'unknown_connection', `No connection named "${connectionId}" is configured.`);
+  const connection = own(deps.config.connections, connectionId);
+  if (!connection) throw new WebhookError(404, 'unknown_connection', `No connection named "${truncate(carriable(connectionId), 64)}" is configured.`);
 
   const bodyBytes = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : Buffer.from(event.body ?? '', 'utf8');
   if (bodyBytes.length > deps.config.maxBodyBytes) {
     throw new WebhookError(413, 'payload_too_large', `The body is ${bodyBytes.length} bytes; the limit is ${deps.config.maxBodyBytes}.`);
   }
   const delivery: Delivery = { rawBody: bodyBytes.toString('utf8'), headers: lowerCaseHeaders(event.headers) };
-  const source = sources[connection.pms];
+  const source = own(sources, connection.pms);
+  if (!source) throw new Error(`no source adapter for PMS "${connection.pms}"`);
   const context: SourceContext = { connectionId, connection, now: deps.now() };
 
   let secret: unknown;
@@ -99,7 +104,7 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
     throw new WebhookError(503, 'secret_unavailable', 'The connection cannot verify deliveries right now; please retry.');
   }
   const verified = source.verify(delivery, secret, context); // before any parsing
-  const deliveryId = verified.deliveryId ?? `sha256:${sha256Hex(bodyBytes)}`;
+  const deliveryId = verified.deliveryId !== undefined ? fitDeliveryId(verified.deliveryId) : `sha256:${sha256Hex(bodyBytes)}`;
   logger.appendKeys({ deliveryId });
 
   let body: unknown;
@@ -108,7 +113,7 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
   } catch {
     throw new WebhookError(400, 'invalid_json', 'The body is not valid JSON.');
   }
-  const parsed = source.parse(body, context);
+  const parsed = fitParsed(source.parse(body, context), deps.config.maxStayNights);
   if (parsed.kind === 'ignored') return { status: 'ignored', reason: parsed.reason };
 
   const receivedAt = deps.now();
@@ -119,13 +124,14 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
       logger.info('optional field dropped', { reservationId: reservation.reservationId, field: dropped.field, reason: dropped.reason });
     }
   }
-  const messages: QueueMessage[] =
+  const v = QUEUE_SCHEMA_VERSION;
+  const messages =
     parsed.kind === 'reservations'
-      ? parsed.reservations.map((reservation) => ({ v: 1, kind: 'reservation', connectionId, deliveryId, receivedAt, reservation }))
+      ? parsed.reservations.map((reservation): QueueMessage => ({ v, kind: 'reservation', connectionId, deliveryId, receivedAt, reservation }))
       : parsed.events.map((event): QueueMessage => {
-          if (event.kind === 'client_ref') return { v: 1, kind: 'client_ref', connectionId, deliveryId, receivedAt, clientId: event.clientId, hints: event.hints };
+          if (event.kind === 'client_ref') return { v, kind: 'client_ref', connectionId, deliveryId, receivedAt, clientId: event.clientId, hints: event.hints };
           return {
-            v: 1,
+            v,
             kind: 'reservation_ref',
             connectionId,
             deliveryId,
@@ -136,6 +142,16 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
             hints: event.hints,
           };
         });
+  // One contract: each message is checked with the very schema sync parses before it is sent,
+  // so a 202 never queues what sync cannot read.
+  for (const message of messages) {
+    const checked = QueueMessage.safeParse(message);
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      logger.error('a normalised delivery broke the queue contract', { path: issue.path.map(String).join('.'), issue: issue.message });
+      throw new WebhookError(400, 'invalid_field', `The reservation's ${issue.path.slice(1).map(String).join('.') || 'content'} cannot be carried: ${issue.message.replace(/\.$/, '')}.`);
+    }
+  }
   try {
     await deps.queue.send(messages);
   } catch (error) {
@@ -156,8 +172,52 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
   };
 }
 
+/** Every reservation in the canonical model's bounds (bounds.ts), thin events' ids and hints too. */
+function fitParsed(parsed: ParsedDelivery, maxStayNights: number): ParsedDelivery {
+  if (parsed.kind === 'ignored') return { kind: 'ignored', reason: truncate(carriable(parsed.reason), 100) };
+  const fit = (r: Reservation) => fitReservation(r, { maxStayNights });
+  if (parsed.kind === 'reservations') return { kind: 'reservations', reservations: parsed.reservations.map(fit) };
+  return {
+    kind: 'thin',
+    events: parsed.events.map((event): ThinEvent => {
+      const hints = fitHints(event.hints);
+      if (event.kind === 'client_ref') return { kind: 'client_ref', clientId: requiredId(event.clientId, 'client id'), hints };
+      const propertyId = event.propertyId !== undefined && ReservationId.safeParse(carriable(event.propertyId)).success ? carriable(event.propertyId) : undefined;
+      return {
+        kind: 'reservation_ref',
+        reservationId: requiredId(event.reservationId, 'reservation id'),
+        ...(propertyId !== undefined ? { propertyId } : {}),
+        ...(event.partial ? { partial: fit(event.partial) } : {}),
+        hints,
+      };
+    }),
+  };
+}
+
+function requiredId(id: string, what: string): string {
+  const fitted = carriable(id);
+  if (ReservationId.safeParse(fitted).success) return fitted;
+  throw new WebhookError(400, id === '' ? 'missing_field' : 'invalid_field', id === '' ? `The ${what} is required.` : `The ${what} is ${id.length} characters long; the limit is 200.`);
+}
+
+/** Hints are for the fetch only: one that does not fit is left out. */
+function fitHints(hints: FetchHints): FetchHints {
+  const out: FetchHints = {};
+  for (const [key, value] of Object.entries(hints).slice(0, 20)) {
+    if (key.length > 64) continue;
+    const fitted = typeof value === 'string' ? fitHint(value) : typeof value === 'number' && !Number.isFinite(value) ? undefined : value;
+    if (fitted !== undefined) Object.defineProperty(out, key, { value: fitted, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** The PMS's delivery id as sent when it is short printable ASCII; otherwise its hash (stable across retries). */
+function fitDeliveryId(id: string): string {
+  return /^[\x21-\x7E]{1,128}$/.test(id) ? id : `sha256:${sha256Hex(id)}`;
+}
+
 function lowerCaseHeaders(headers: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name.toLowerCase()] = value;
   return out;
 }

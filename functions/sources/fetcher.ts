@@ -1,4 +1,5 @@
 import type { Config, ConnectionConfig, PmsType } from '../core/config.ts';
+import { own } from '../core/own.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { SecretStore } from '../core/secrets.ts';
@@ -41,8 +42,8 @@ export function fetcherLookup(factories: Partial<Record<PmsType, FetcherFactory>
   return (connectionId) => {
     const existing = built.get(connectionId);
     if (existing) return existing;
-    const connection = deps.config.connections[connectionId];
-    const factory = connection ? factories[connection.pms] : undefined;
+    const connection = own(deps.config.connections, connectionId);
+    const factory = connection ? own(factories, connection.pms) : undefined;
     if (!connection || !factory) return undefined;
     const fetcher = factory(connectionId, connection, deps);
     built.set(connectionId, fetcher);

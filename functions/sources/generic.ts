@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { ReservationStatus, type Reservation } from '../core/reservation.ts';
+import { ReservationStatus, sumOf, type DroppedField, type Party, type Reservation } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { parsePayload } from './payload.ts';
 import { propertyOf, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
@@ -31,7 +31,11 @@ const GenericReservation = z.object({
   timeZone: z.string().nullish(),
   version: z.number().int().nonnegative().optional(),
   updatedAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time with offset' }).optional(),
-  partySize: z.number().int().nonnegative().nullish(),
+  // Party counts are optional: one out of range is dropped (bounds.ts), not rejected.
+  partySize: z.unknown().optional(),
+  adults: z.unknown().optional(),
+  children: z.unknown().optional(),
+  infants: z.unknown().optional(),
   // Contact fields are read leniently below: a bad one is dropped, not rejected.
   guest: z.record(z.string(), z.unknown()).nullish(),
 });
@@ -66,6 +70,14 @@ export const generic: Source = {
       throw new WebhookError(400, 'missing_field', 'One of reservation.version or reservation.updatedAt is required to order updates.');
     }
     const guest = input.guest ?? {};
+    const dropped: DroppedField[] = [];
+    const count = (value: unknown, field: string): number | null => {
+      if (value === undefined || value === null) return null;
+      if (typeof value === 'number') return value; // bounds.ts drops one out of range
+      dropped.push({ field, reason: 'not_a_number' });
+      return null;
+    };
+    const party: Party = { adults: count(input.adults, 'party.adults'), children: count(input.children, 'party.children'), infants: count(input.infants, 'party.infants') };
     const contact = normaliseContact({ email: guest.email, phone: guest.phone, country: guest.country }, propertyOf(context, input.propertyId)?.country);
 
     const reservation: Reservation = {
@@ -92,9 +104,10 @@ export const generic: Source = {
         language: normaliseLanguage(guest.language),
         country: contact.country,
       },
-      partySize: input.partySize ?? null,
+      partySize: count(input.partySize, 'partySize') ?? sumOf(party),
+      party,
       sourceVersion: input.version ?? Date.parse(input.updatedAt!),
-      dropped: contact.dropped,
+      dropped: [...contact.dropped, ...dropped],
     };
     return { kind: 'reservations', reservations: [reservation] };
   },

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { emptyGuest, type Guest, type Reservation, type ReservationStatus } from '../core/reservation.ts';
+import { own } from '../core/own.ts';
+import { emptyGuest, unknownParty, type Guest, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
-import { instantToLocal } from '../core/time.ts';
+import { instantToLocal, isTimeZone } from '../core/time.ts';
 import { parsePayload } from './payload.ts';
 import type { Delivery, ParsedDelivery, Source, SourceContext, ThinEvent } from './source.ts';
 import { verifyStandardWebhook } from './standard-webhooks.ts';
@@ -163,7 +164,7 @@ export function normaliseGuestyReservation(
   prefix: string,
 ): Reservation {
   const r = parsePayload(GuestyReservation, raw, prefix);
-  const property = connection.properties[r.listingId];
+  const property = own(connection.properties, r.listingId);
   const listing = isObject(raw) && isObject(raw.listing) ? raw.listing : undefined;
   const listingZone = typeof listing?.timezone === 'string' && isTimeZone(listing.timezone) ? listing.timezone : null;
   const zone = property?.timeZone ?? listingZone;
@@ -178,11 +179,12 @@ export function normaliseGuestyReservation(
     reservationId: r._id,
     propertyId: r.listingId,
     unitId: null,
-    status: statusMap[r.status] ?? 'tentative',
+    status: own(statusMap, r.status) ?? 'tentative',
     sourceStatus: r.status,
     stay: { checkInDate: checkIn.date, checkOutDate: checkOut.date, checkInTime: checkIn.time, checkOutTime: checkOut.time, timeZone: listingZone },
     guest: guest?.guest ?? emptyGuest,
     partySize: r.guestsCount ?? null,
+    party: unknownParty,
     sourceVersion: Date.parse(updatedAt),
     dropped: guest?.dropped ?? [],
   };
@@ -192,7 +194,7 @@ export function normaliseGuestyReservation(
 export function guestFromGuesty(raw: Record<string, unknown>, propertyId: string, connection: ConnectionConfig): { guest: Guest; dropped: Reservation['dropped'] } | undefined {
   const email = raw.email ?? firstOf(raw.emails);
   const phone = raw.phone ?? firstOf(raw.phones);
-  const contact = normaliseContact({ email, phone, country: raw.country ?? (isObject(raw.address) ? raw.address.country : undefined) }, connection.properties[propertyId]?.country);
+  const contact = normaliseContact({ email, phone, country: raw.country ?? (isObject(raw.address) ? raw.address.country : undefined) }, own(connection.properties, propertyId)?.country);
   const guest: Guest = {
     ...emptyGuest,
     firstName: text(raw.firstName),
@@ -209,7 +211,8 @@ export function guestFromGuesty(raw: Record<string, unknown>, propertyId: string
 
 function dayAndTime(localized: string | null | undefined, at: string | null | undefined, zone: string | null, field: string): { date: string; time: string | null } {
   const local = at && zone ? instantToLocal(at, zone) : undefined;
-  const date = localized ?? local?.date ?? at?.slice(0, 10);
+  // Without a listing-local date or a zone, the instant's UTC date (never a slice of its text).
+  const date = localized ?? local?.date ?? (at ? instantToLocal(at, 'UTC').date : undefined);
   if (!date) throw new WebhookError(400, 'missing_field', `The field ${field} is required.`);
   return { date, time: local?.time ?? null };
 }
@@ -219,15 +222,6 @@ function firstOf(value: unknown): unknown {
   const first: unknown = value[0];
   if (isObject(first)) return first.email ?? first.number ?? first.phone ?? first.value;
   return first;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -2,7 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { emptyGuest, type Reservation, type ReservationStatus } from '../core/reservation.ts';
+import { own } from '../core/own.ts';
+import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { hourToLocalTime } from '../core/time.ts';
 import { parsePayload } from './payload.ts';
@@ -88,6 +89,13 @@ export const hostaway: Source = {
     const updatedOn = required.updatedOn ?? required.insertedOn;
     if (!updatedOn) throw new WebhookError(400, 'missing_field', 'The field data.updatedOn is required to order updates.');
 
+    // The pattern admits "2026-99-99 99:99:99"; only a real time can order updates.
+    const sourceVersion = Date.parse(`${updatedOn.replace(' ', 'T')}Z`);
+    if (!Number.isSafeInteger(sourceVersion) || sourceVersion < 0) {
+      const field = required.updatedOn ? 'updatedOn' : 'insertedOn';
+      throw new WebhookError(400, 'invalid_field', `The field data.${field} is not a real date and time.`);
+    }
+    const party: Party = { adults: count(data.adults), children: count(data.children), infants: count(data.infants) };
     const propertyId = String(required.listingMapId);
     const contact = normaliseContact({ email: data.guestEmail, phone: data.phone, country: data.guestCountry }, propertyOf(context, propertyId)?.country);
 
@@ -97,7 +105,7 @@ export const hostaway: Source = {
       reservationId: String(required.id),
       propertyId,
       unitId: unitOf(data),
-      status: statusMap[required.status] ?? 'tentative',
+      status: own(statusMap, required.status) ?? 'tentative',
       sourceStatus: required.status,
       stay: {
         checkInDate: required.arrivalDate,
@@ -116,8 +124,9 @@ export const hostaway: Source = {
         language: normaliseLanguage(data.guestLocale),
         country: contact.country,
       },
-      partySize: count(data.numberOfGuests),
-      sourceVersion: Date.parse(`${updatedOn.replace(' ', 'T')}Z`),
+      partySize: count(data.numberOfGuests) ?? sumOf(party),
+      party,
+      sourceVersion,
       dropped: contact.dropped,
     };
     return { kind: 'reservations', reservations: [reservation] };

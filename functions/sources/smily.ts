@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { emptyGuest, type Guest, type Reservation, type ReservationStatus } from '../core/reservation.ts';
+import { own } from '../core/own.ts';
+import { emptyGuest, sumOf, type Guest, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { instantToLocal } from '../core/time.ts';
 import { parsePayload } from './payload.ts';
@@ -129,12 +130,12 @@ export function normaliseSmilyBooking(
 ): Reservation {
   const b = parsePayload(SmilyBooking, raw, prefix);
   if (Date.parse(b.end_at) < Date.parse(b.start_at)) throw new WebhookError(400, 'invalid_field', `The field ${prefix}.end_at is before ${prefix}.start_at.`);
-  const property = connection.properties[b.links.rental];
+  const property = own(connection.properties, b.links.rental);
   const zone = property?.timeZone ?? 'UTC';
   const start = instantToLocal(b.start_at, zone);
   const end = instantToLocal(b.end_at, zone);
-  const status = b.canceled_at ? 'cancelled' : (statusMap[b.status] ?? 'tentative');
-  const party = (b.adults ?? 0) + (b.children ?? 0);
+  const status = b.canceled_at ? 'cancelled' : (own(statusMap, b.status) ?? 'tentative');
+  const party: Party = { adults: b.adults ?? null, children: b.children ?? null, infants: null };
   return {
     source: 'smily',
     connectionId,
@@ -145,7 +146,8 @@ export function normaliseSmilyBooking(
     sourceStatus: b.status,
     stay: { checkInDate: start.date, checkOutDate: end.date, checkInTime: start.time, checkOutTime: end.time, timeZone: zone },
     guest: guest?.guest ?? emptyGuest,
-    partySize: b.adults == null && b.children == null ? null : party,
+    partySize: sumOf(party),
+    party,
     sourceVersion: Date.parse(b.updated_at),
     dropped: guest?.dropped ?? [],
   };
@@ -156,7 +158,7 @@ export function guestFromSmilyClient(raw: Record<string, unknown>, propertyId: s
   const email = firstField(raw.emails, 'email');
   const phone = firstField(raw.phones, 'number');
   const addressCountry = firstField(raw.addresses, 'country_code');
-  const contact = normaliseContact({ email, phone, country: addressCountry }, connection.properties[propertyId]?.country);
+  const contact = normaliseContact({ email, phone, country: addressCountry }, own(connection.properties, propertyId)?.country);
   return {
     guest: {
       ...emptyGuest,

@@ -1,5 +1,6 @@
 import type { ConnectionConfig, PropertyConfig } from '../core/config.ts';
 import type { FetchHints } from '../core/queue.ts';
+import { own } from '../core/own.ts';
 import type { Reservation } from '../core/reservation.ts';
 
 /** One webhook delivery as the HTTP front received it: the raw body, before any parsing. */
@@ -44,5 +45,5 @@ export interface Source {
 }
 
 export function propertyOf(context: SourceContext, propertyId: string): PropertyConfig | undefined {
-  return context.connection.properties[propertyId];
+  return own(context.connection.properties, propertyId);
 }

@@ -1,6 +1,6 @@
 import type { Config, TargetName } from '../core/config.ts';
 import { logger, metrics, MetricUnit } from '../core/powertools.ts';
-import type { Queue, ResyncMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type Queue, type ResyncMessage } from '../core/queue.ts';
 import type { ReservationKey, Store } from '../core/store.ts';
 
 /**
@@ -43,7 +43,7 @@ export async function sweepDue(deps: SweepDeps): Promise<SweepResult> {
   // run's time, so the deduplication id differs per run: SQS never drops a later re-enqueue.
   const messages: ResyncMessage[] = [...reservations.values()]
     .slice(0, max)
-    .map((key) => ({ v: 1, kind: 'resync', connectionId: key.connectionId, reservationId: key.reservationId, requestedAt: now, reason: 'sweep' }));
+    .map((key) => ({ v: QUEUE_SCHEMA_VERSION, kind: 'resync', connectionId: key.connectionId, reservationId: key.reservationId, requestedAt: now, reason: 'sweep' }));
   if (messages.length > 0) await deps.queue.send(messages);
   metrics.addMetric('MessagesEnqueued', MetricUnit.Count, messages.length);
   if (due > 0) logger.info('sweep enqueued due reservations', { due, enqueued: messages.length });

@@ -1,6 +1,8 @@
+import { fitReservation } from '../core/bounds.ts';
 import { RetryableError, errorMessage } from '../core/errors.ts';
+import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
-import { reservationIdOf, type ClientRefMessage, type ReservationMessage, type ReservationRefMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, reservationIdOf, type ClientRefMessage, type ReservationMessage, type ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
@@ -28,7 +30,7 @@ export async function fetchThenSync(
   deps: SyncDeps & { fetchers?: FetcherLookup },
   continueWith: ContinueWith,
 ): Promise<SyncOutcome> {
-  const connection = deps.config.connections[message.connectionId];
+  const connection = own(deps.config.connections, message.connectionId);
   const source = connection?.pms ?? 'unknown';
   const fetcher = deps.fetchers?.(message.connectionId);
   const key: ReservationKey = { connectionId: message.connectionId, reservationId: reservationIdOf(message) };
@@ -45,6 +47,8 @@ export async function fetchThenSync(
       const one = await fetcher.fetchReservation(message, stored?.reservation);
       fetched = one ? [one] : [];
     }
+    // What the PMS API returns meets the same bounds as a webhook (a 400 here is a fetch error).
+    fetched = fetched.map((reservation) => fitReservation(reservation, { maxStayNights: deps.config.maxStayNights }));
   } catch (error) {
     const failed = error instanceof RetryableError ? error : new RetryableError(errorMessage(error), undefined, 'fetch_failed');
     count('FetchFailed', { source });
@@ -75,7 +79,7 @@ export async function fetchThenSync(
   // like any other (conditional snapshot write, versioned target state, create lease).
   const outcome: SyncOutcome = { ...nothing };
   for (const reservation of fetched) {
-    const result = await continueWith({ v: 1, kind: 'reservation', connectionId: message.connectionId, deliveryId: message.deliveryId, receivedAt: message.receivedAt, reservation });
+    const result = await continueWith({ v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: message.connectionId, deliveryId: message.deliveryId, receivedAt: message.receivedAt, reservation });
     outcome.snapshotChanged ||= result.snapshotChanged;
     outcome.unrouted ||= result.unrouted;
     outcome.targets.push(...result.targets);

@@ -8,7 +8,8 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { RetryableError, errorMessage } from '../core/errors.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
-import { QueueMessage, reservationIdOf, type Queue } from '../core/queue.ts';
+import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
+import type { ReservationKey } from '../core/store.ts';
 import { syncMessage, type SyncDeps } from './sync.ts';
 import { withLatencyMetric } from './target-latency.ts';
 
@@ -19,6 +20,24 @@ export interface SyncHandlerDeps extends SyncDeps {
   liveDeps?: () => Promise<Partial<SyncDeps> & Pick<SyncDeps, 'config'>>;
   /** Cap on the backoff set through the visibility timeout; default 15 minutes (tests set it low). */
   maxBackoffSeconds?: number;
+}
+
+/** A little longer than the DLQ keeps a message (14 days). */
+const UNREADABLE_TTL_SECONDS = 15 * 86_400;
+
+/** The reservation an unreadable body names, if it names one plainly. */
+function reservationNamedIn(body: string): ReservationKey | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null) return undefined;
+  const m = json as { connectionId?: unknown; reservationId?: unknown; reservation?: { reservationId?: unknown } };
+  const reservationId = typeof m.reservationId === 'string' ? m.reservationId : m.reservation?.reservationId;
+  const short = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
+  return short(m.connectionId) && short(reservationId) ? { connectionId: m.connectionId, reservationId } : undefined;
 }
 
 /** Longest backoff we set through the visibility timeout. */
@@ -33,15 +52,9 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
   // Refreshed from `liveDeps` at the start of each invocation (one at a time per instance).
   let deps: SyncHandlerDeps = { ...initialDeps, targets: withLatencyMetric(initialDeps.targets, initialDeps.now) };
   const processRecord = async (record: SQSRecord): Promise<void> => {
-    let message: QueueMessage;
-    try {
-      message = QueueMessage.parse(JSON.parse(record.body));
-    } catch (error) {
-      // Nothing can process it; after maxReceiveCount it reaches the DLQ for a look.
-      count('MessageUnparseable');
-      logger.error('queue message does not match the schema', { messageId: record.messageId, error: errorMessage(error) });
-      throw error;
-    }
+    const read = readQueueMessage(record.body);
+    if ('error' in read) return setAside(record, read.error);
+    const message: QueueMessage = read.message;
     logger.appendKeys({
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
@@ -61,6 +74,25 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
       }
     } finally {
       logger.removeKeys(['connectionId', 'reservationId', 'deliveryId', 'resync']);
+    }
+  };
+
+  /**
+   * A body no schema version this release knows can parse: no retry can help, so it goes to the
+   * DLQ at once (same group, fresh deduplication id) instead of holding up its group for five
+   * receives. The reason is logged, counted (alarm) and recorded next to the reservation the
+   * body names; `guest-sync replay-dlq` brings it back once a release can read it.
+   */
+  const setAside = async (record: SQSRecord, reason: string): Promise<void> => {
+    const groupId = record.attributes.MessageGroupId ?? `unreadable#${record.messageId}`;
+    logger.error('queue message cannot be read by this release; set aside in the DLQ', { messageId: record.messageId, reason });
+    await deps.queue.deadLetter(record.body, groupId, reason); // if this fails, the message is retried
+    count('MessageUnparseable');
+    const key = reservationNamedIn(record.body);
+    if (key) {
+      await deps.store
+        .recordUnreadable(key, { messageId: record.messageId, reason, at: deps.now(), ttl: Math.floor(deps.now() / 1000) + UNREADABLE_TTL_SECONDS })
+        .catch((error: unknown) => logger.warn('could not record why the message was set aside', { error: errorMessage(error) }));
     }
   };
 

@@ -1,6 +1,7 @@
 import { findProperty, type Config, type PropertyConfig, type TargetName } from '../core/config.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { fingerprint } from '../core/hash.ts';
+import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
@@ -78,7 +79,7 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context
 async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Promise<void> {
   const property = findProperty(deps.config, stored.reservation.connectionId, stored.reservation.propertyId);
   for (const state of await deps.store.listTargetStates(stored.reservation)) {
-    const routed = property && state.target in property.targets && deps.targets[state.target as TargetName];
+    const routed = property && own(property.targets, state.target) && own(deps.targets, state.target);
     if (!routed && typeof state.dueAt === 'number') {
       // A concurrent write wins; the next sweep would try again.
       await deps.store.putTargetState(stored.reservation, { ...state, dueAt: null, updatedAt: deps.now(), version: state.version + 1 }).catch(() => undefined);
@@ -112,7 +113,10 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
 
   const outcome: SyncOutcome = { snapshotChanged: changed, unrouted: false, targets: [] };
   const current = stored.reservation;
-  const routed = (Object.keys(property.targets) as TargetName[]).flatMap((name) => (deps.targets[name] ? [deps.targets[name]] : []));
+  const routed = (Object.keys(property.targets) as TargetName[]).flatMap((name) => {
+    const target = own(deps.targets, name);
+    return target ? [target] : [];
+  });
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
   const results = await Promise.all(routed.map((target) => reconcileTarget(target, current, property, stored.ttl, deps, context)));
   for (const result of results) {
@@ -230,6 +234,12 @@ function freshState(target: string, ttl: number, now: number): TargetState {
 export function retentionTtl(reservation: Reservation, property: PropertyConfig | undefined, retentionDays: number, nowMs: number): number {
   const zone = property?.timeZone ?? reservation.stay.timeZone ?? 'UTC';
   const time = reservation.stay.checkOutTime ?? property?.checkOutTime ?? '11:00';
-  const checkout = localToEpochSeconds(reservation.stay.checkOutDate, time, zone);
+  let checkout: number;
+  try {
+    checkout = localToEpochSeconds(reservation.stay.checkOutDate, time, zone);
+  } catch {
+    // A zone this runtime cannot place (the model admits only valid ones): UTC is a day off at most.
+    checkout = localToEpochSeconds(reservation.stay.checkOutDate, time, 'UTC');
+  }
   return Math.max(checkout, Math.floor(nowMs / 1000)) + retentionDays * 86_400;
 }

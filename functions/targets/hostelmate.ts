@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
+import { own } from '../core/own.ts';
 import { PermanentError } from '../core/errors.ts';
 import { fingerprint, sha256Hex } from '../core/hash.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
@@ -77,7 +78,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
       }
       return {
         bookingId: bookingIdOf(reservation),
-        room: (reservation.unitId && route.rooms?.[reservation.unitId]) || route.roomId,
+        room: (reservation.unitId && own(route.rooms, reservation.unitId)) || route.roomId,
         dates: nightsOf(reservation.stay.checkInDate, reservation.stay.checkOutDate).map((date) => ({ date, amount: route.nightlyAmount.fixed })),
         guest,
         warnings: warnings.list,

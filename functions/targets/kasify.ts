@@ -5,7 +5,7 @@ import { PermanentError, RetryableError } from '../core/errors.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
-import { Warnings, email, phoneE164, splitName } from './normalise.ts';
+import { Warnings, email, partyOf, phoneE164, splitName } from './normalise.ts';
 import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
 import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
 
@@ -33,6 +33,8 @@ export type KasifyBooking = {
   guest_email: string | null;
   guest_phone: string | null;
   adults_count: number | null;
+  children_count: number | null;
+  infants_count: number | null;
   checkin_time: string | null;
   checkout_time: string | null;
 };
@@ -81,6 +83,7 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
       const warnings = new Warnings();
       const { first, last } = splitName(reservation.guest);
       const { stay } = reservation;
+      const party = partyOf(reservation);
       return {
         propertyId: route.propertyId,
         booking: {
@@ -93,7 +96,9 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
           guest_last_name: last,
           guest_email: email(reservation.guest, warnings, 'guest_email'),
           guest_phone: phoneE164(reservation.guest, property, warnings, 'guest_phone'),
-          adults_count: reservation.partySize !== null && reservation.partySize > 0 ? reservation.partySize : null,
+          adults_count: kasifyCount(party.adults, 'adults_count', warnings, 1),
+          children_count: kasifyCount(party.children, 'children_count', warnings, 0),
+          infants_count: kasifyCount(party.infants, 'infants_count', warnings, 0),
           checkin_time: stay.checkInTime ?? property.checkInTime,
           checkout_time: stay.checkOutTime ?? property.checkOutTime,
         },
@@ -157,6 +162,12 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
       }
     },
   };
+}
+
+/** Kasify takes 0–100 per count; an adult count of 0 means "not known" and is left out. */
+function kasifyCount(value: number | null, field: string, warnings: Warnings, min: number): number | null {
+  if (value === null || value < min) return null;
+  return value <= 100 ? value : warnings.drop(field, 'out_of_range_0_100');
 }
 
 function channelIdOf(reservation: Reservation): string {

@@ -105,3 +105,13 @@ export function nightsOf(checkInDate: string, checkOutDate: string): string[] {
   }
   return nights;
 }
+
+/**
+ * Adults, children and infants for a target's fields: the PMS's split where it sends one,
+ * else the whole party as adults (the party size is only the fallback). Null: unknown.
+ */
+export function partyOf(reservation: Reservation): { adults: number | null; children: number | null; infants: number | null } {
+  const { party, partySize } = reservation;
+  if (party.adults !== null || party.children !== null || party.infants !== null) return party;
+  return { adults: partySize, children: null, infants: null };
+}

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
+import { own } from '../core/own.ts';
 import { PermanentError } from '../core/errors.ts';
 import { fingerprint } from '../core/hash.ts';
 import { HttpClient, type HttpResponse } from '../core/http-client.ts';
 import { count } from '../core/powertools.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
-import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, phoneE164, splitName, stayInstants } from './normalise.ts';
+import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, partyOf, phoneE164, splitName, stayInstants } from './normalise.ts';
 import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
 
 /**
@@ -39,6 +40,7 @@ export type RecepaiGuest = {
   language?: string;
   nationality?: string;
   adults?: number;
+  children?: number;
 };
 
 export type RecepaiDesired = { slug: string; guest: RecepaiGuest; warnings: string[] };
@@ -109,7 +111,7 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
         pmsGuestId: pmsGuestIdOf(reservation),
         // lastName is required: a reservation without a name still gets a recognisable guest.
         lastName: limit(last ?? `Guest ${reservation.reservationId}`, 100, 'lastName', warnings)!,
-        roomNumber: (reservation.unitId && route.rooms?.[reservation.unitId]) || route.roomNumber,
+        roomNumber: (reservation.unitId && own(route.rooms, reservation.unitId)) || route.roomNumber,
         checkInDate: reservation.stay.checkInDate,
         checkOutDate: reservation.stay.checkOutDate,
       };
@@ -123,10 +125,16 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
       if (language) guest.language = language;
       const nationality = isoCountry(reservation.guest.country, warnings, 'nationality');
       if (nationality) guest.nationality = nationality;
-      const party = reservation.partySize;
-      if (party !== null) {
-        if (party >= 1 && party <= 20) guest.adults = party;
+      const party = partyOf(reservation);
+      if (party.adults !== null) {
+        if (party.adults >= 1 && party.adults <= 20) guest.adults = party.adults;
         else warnings.drop('adults', 'out_of_range_1_20');
+      }
+      // RecepAI has no infants field: infants count among the children.
+      const children = party.children === null && party.infants === null ? null : (party.children ?? 0) + (party.infants ?? 0);
+      if (children !== null) {
+        if (children <= 20) guest.children = children;
+        else warnings.drop('children', 'out_of_range_0_20');
       }
       return { slug: route.hotelSlug, guest, warnings: warnings.list };
     },

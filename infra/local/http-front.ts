@@ -17,8 +17,11 @@ const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 
 export async function startHttpFront(options: { port: number; host: string; ingest: IngestHandler; health: () => Record<string, unknown> }): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    void route(req, res, options).catch((error: unknown) => {
-      send(res, 500, { error: { code: 'internal_error', message: (error as Error).message } });
+    void route(req, res, options).catch(() => {
+      // The ingest handler never throws (it answers every error itself): what lands here is a
+      // request that could not be read, e.g. a body cut off mid-way.
+      if (!res.headersSent) send(res, 400, { error: { code: 'invalid_request', message: 'The request could not be read.' } });
+      else res.destroy();
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -31,7 +34,12 @@ export async function startHttpFront(options: { port: number; host: string; inge
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, options: { ingest: IngestHandler; health: () => Record<string, unknown> }): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://local');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://local');
+  } catch {
+    return send(res, 400, { error: { code: 'invalid_request', message: 'The request URL cannot be read.' } });
+  }
   if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { status: 'ok', ...options.health() });
   const match = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
   if (!match || req.method !== 'POST') return send(res, 404, { message: 'Not Found' });
@@ -43,15 +51,22 @@ async function route(req: IncomingMessage, res: ServerResponse, options: { inges
     if (size > GATEWAY_MAX_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
     chunks.push(chunk as Buffer);
   }
+  let connectionId: string;
+  try {
+    connectionId = decodeURIComponent(match[1]!);
+  } catch {
+    return send(res, 400, { error: { code: 'invalid_request', message: 'The connection id in the path is not valid percent-encoding.' } });
+  }
   const body = Buffer.concat(chunks);
-  const headers: Record<string, string> = {};
+  // No prototype: a header named "__proto__" stays a header.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   const event = toApiGatewayEvent({
     path: url.pathname,
     query: url.search.slice(1),
-    connectionId: decodeURIComponent(match[1]!),
+    connectionId,
     headers,
     body,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
-import type { QueueMessage } from '../../functions/core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type QueueMessage } from '../../functions/core/queue.ts';
 import { hostaway } from '../../functions/sources/hostaway.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
@@ -47,10 +47,10 @@ describe('one reservation, four targets', () => {
     let now = ours(800001);
     expect(now.minut).toHaveLength(1);
     expect(now.recepai).toEqual([
-      expect.objectContaining({ firstName: 'All Four', lastName: '800001', roomNumber: '301', checkInDate: '2026-07-10', checkOutDate: '2026-07-14', phone: '+46701234567', email: 'all.four.800001@example.com', nationality: 'SE', language: 'sv', adults: 3, checkedOutAt: null }),
+      expect.objectContaining({ firstName: 'All Four', lastName: '800001', roomNumber: '301', checkInDate: '2026-07-10', checkOutDate: '2026-07-14', phone: '+46701234567', email: 'all.four.800001@example.com', nationality: 'SE', language: 'sv', adults: 2, children: 1, checkedOutAt: null }),
     ]);
     expect(now.kasify).toEqual([
-      expect.objectContaining({ from: '2026-07-10', to: '2026-07-14', status: 'confirmed', channel: 'guest-sync', guest_first_name: 'All Four', guest_last_name: '800001', guest_phone: '+46701234567', checkin_time: '15:00', checkout_time: '11:00' }),
+      expect.objectContaining({ from: '2026-07-10', to: '2026-07-14', status: 'confirmed', channel: 'guest-sync', guest_first_name: 'All Four', guest_last_name: '800001', guest_phone: '+46701234567', adults_count: 2, children_count: 1, checkin_time: '15:00', checkout_time: '11:00' }),
     ]);
     expect(now.hostelmate).toHaveLength(1);
     expect(now.hostelmate[0]).toMatchObject({ status: 'confirmed', room: DORM, dates: [{ date: '2026-07-10', amount: 0 }, { date: '2026-07-11', amount: 0 }, { date: '2026-07-12', amount: 0 }, { date: '2026-07-13', amount: 0 }] });
@@ -164,7 +164,7 @@ describe('one reservation, four targets', () => {
       return createSyncHandler({
         config: runtime.config,
         store: runtime.store,
-        queue: { send: async () => undefined, delay: async () => undefined },
+        queue: { send: async () => undefined, delay: async () => undefined, deadLetter: async () => undefined },
         targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: name, now: clock.now }),
         now: clock.now,
       });
@@ -175,7 +175,7 @@ describe('one reservation, four targets', () => {
       now: Date.now(),
     });
     if (parsed.kind !== 'reservations') throw new Error('fixture did not parse');
-    const body: QueueMessage = { v: 1, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
+    const body: QueueMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
     const record: SQSRecord = {
       messageId: `m-${id}`,
       receiptHandle: `r-${id}`,

@@ -54,7 +54,7 @@ describe('guest-sync CLI against the local stack', () => {
     expect(guestsNamed('Dana Letterman')).toHaveLength(0);
 
     // A message of another connection, which `--connection` leaves where it is.
-    const other = { v: 1, kind: 'resync', connectionId: 'other-connection', reservationId: 'r1', requestedAt: Date.now(), reason: 'operator' };
+    const other = { v: 2, kind: 'resync', connectionId: 'other-connection', reservationId: 'r1', requestedAt: Date.now(), reason: 'operator' };
     await stack.sqs.send(
       new SendMessageCommand({
         QueueUrl: stack.dlqUrl,

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
-import type { QueueMessage } from '../../functions/core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type QueueMessage } from '../../functions/core/queue.ts';
 import { hostaway } from '../../functions/sources/hostaway.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
@@ -33,7 +33,7 @@ function syncInstance(name: string) {
   return createSyncHandler({
     config: runtime.config,
     store: runtime.store,
-    queue: { send: async () => undefined, delay: async () => undefined },
+    queue: { send: async () => undefined, delay: async () => undefined, deadLetter: async () => undefined },
     targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: name }),
     now: Date.now,
   });
@@ -43,7 +43,7 @@ function messageFor(id: number, name: string): SQSRecord {
   const config = stack.config;
   const parsed = hostaway.parse(hostawayDelivery('reservation.created', { id, guestName: name }), { connectionId: 'hostaway-demo', connection: config.connections['hostaway-demo']!, now: Date.now() });
   if (parsed.kind !== 'reservations') throw new Error('fixture did not parse');
-  const body: QueueMessage = { v: 1, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
+  const body: QueueMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
   return {
     messageId: `m-${id}`,
     receiptHandle: `r-${id}`,

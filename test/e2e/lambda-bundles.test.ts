@@ -65,10 +65,17 @@ describe('the Lambda bundles', () => {
     expect(JSON.parse(reply.body!)).toMatchObject({ error: { code: 'invalid_credentials' } });
   });
 
-  it('sync bundle reports an unreadable message as a batch item failure, not a crash', async () => {
-    const record = toSqsRecord({ MessageId: 'm-bad', ReceiptHandle: 'r-bad', Body: '{"v": 99}', Attributes: { MessageGroupId: 'g' } }, 'arn:aws:sqs:us-east-1:000000000000:q.fifo');
+  it('sync bundle sets an unreadable message aside in the DLQ at once, with its reason, instead of failing it five times', async () => {
+    const body = JSON.stringify({ v: 99, kind: 'reservation', connectionId: 'hostaway-demo', reservation: { reservationId: '750777' } });
+    const record = toSqsRecord({ MessageId: 'm-bad', ReceiptHandle: 'r-bad', Body: body, Attributes: { MessageGroupId: 'hostaway-demo#750777' } }, 'arn:aws:sqs:us-east-1:000000000000:q.fifo');
     const result = await sync({ Records: [record] }, localContext('sync', 60_000));
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad' }]);
+    expect(result.batchItemFailures).toEqual([]);
+    const dead = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['MessageGroupId'] }));
+    expect(dead.Messages).toHaveLength(1);
+    expect(dead.Messages![0]).toMatchObject({ Body: body, Attributes: { MessageGroupId: 'hostaway-demo#750777' } });
+    expect(dead.Messages![0]!.MessageAttributes?.reason?.StringValue).toMatch(/^v: /);
+    await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.dlqUrl, ReceiptHandle: dead.Messages![0]!.ReceiptHandle! }));
+    expect(await storeFor(stack).getUnreadable({ connectionId: 'hostaway-demo', reservationId: '750777' })).toMatchObject({ messageId: 'm-bad', reason: expect.stringMatching(/^v: /) });
   });
 
   it('sweep bundle enqueues a resync for target work that is due, found through the due index', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqsQueue } from '../../functions/core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, SqsQueue } from '../../functions/core/queue.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery } from '../support/hostaway.ts';
 import { sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
@@ -30,7 +30,7 @@ describe('resync', () => {
     stack = await startTestStack({ dataDir, configPath });
     expect(stack.sandbox.minut.guests('home_demo_city')).toHaveLength(0);
 
-    await new SqsQueue(stack.sqs, stack.queueUrl).send([{ v: 1, kind: 'resync', connectionId: 'hostaway-demo', reservationId: '780001', requestedAt: Date.now(), reason: 'operator' }]);
+    await new SqsQueue(stack.sqs, stack.queueUrl).send([{ v: QUEUE_SCHEMA_VERSION, kind: 'resync', connectionId: 'hostaway-demo', reservationId: '780001', requestedAt: Date.now(), reason: 'operator' }]);
     await stack.drain();
     // Berlin is UTC+2 in July; the property defaults apply to Hostaway's 15 and 11 o'clock.
     expect(stack.sandbox.minut.guests('home_demo_city')).toEqual([expect.objectContaining({ name: 'Parked Guest', checkin_time: '2026-07-10T13:00:00.000Z' })]);
@@ -38,7 +38,7 @@ describe('resync', () => {
 
   it('does nothing for a reservation it has never seen', async () => {
     stack = await startTestStack();
-    await new SqsQueue(stack.sqs, stack.queueUrl).send([{ v: 1, kind: 'resync', connectionId: 'hostaway-demo', reservationId: 'nope', requestedAt: Date.now(), reason: 'operator' }]);
+    await new SqsQueue(stack.sqs, stack.queueUrl).send([{ v: QUEUE_SCHEMA_VERSION, kind: 'resync', connectionId: 'hostaway-demo', reservationId: 'nope', requestedAt: Date.now(), reason: 'operator' }]);
     await stack.drain();
     expect(stack.sandbox.minut.counters().requests).toBe(0);
   });

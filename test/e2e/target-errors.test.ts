@@ -115,7 +115,7 @@ describe('RecepAI errors', () => {
 
   it('leaves out a value RecepAI would reject and records it, instead of failing the check-in', async () => {
     const id = 840007;
-    await send(id, { guestLocale: 'klingon', guestCountry: 'XX', numberOfGuests: 25 });
+    await send(id, { guestLocale: 'klingon', guestCountry: 'XX', adults: 25, numberOfGuests: 26 });
     expect(stack.sandbox.recepai.activeGuests(SLUG)).toEqual([expect.objectContaining({ pmsGuestId: `hostaway-demo:${id}`, language: 'en', nationality: null, adults: 1 })]);
     const state = await storeFor(stack).getTargetState(key(id), 'recepai');
     expect(state).toMatchObject({ status: 'synced' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyGuest, type Reservation } from '../../functions/core/reservation.ts';
+import { emptyGuest, unknownParty, type Reservation } from '../../functions/core/reservation.ts';
 import { retentionTtl } from '../../functions/sync/sync.ts';
 
 const DAY = 86_400;
@@ -16,6 +16,7 @@ function stay(checkInDate: string, checkOutDate: string): Reservation {
     stay: { checkInDate, checkOutDate, checkInTime: null, checkOutTime: null, timeZone: 'Europe/Stockholm' },
     guest: emptyGuest,
     partySize: null,
+    party: unknownParty,
     sourceVersion: 1,
     dropped: [],
   };

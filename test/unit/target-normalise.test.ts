@@ -20,6 +20,7 @@ const reservation: Reservation = {
   stay: { checkInDate: '2026-10-23', checkOutDate: '2026-10-27', checkInTime: null, checkOutTime: null, timeZone: null },
   guest: emptyGuest,
   partySize: 2,
+  party: { adults: 2, children: null, infants: null },
   sourceVersion: 1,
   dropped: [],
 };
