@@ -289,6 +289,10 @@ export class GuestSyncStack extends Stack {
         resources: [this.table.tableArn],
       }),
     );
+    // A message no release can read is set aside in the DLQ by sync itself, on its first receive.
+    this.syncRole.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
     if (targetSecretRefs.size > 0) {
       this.syncRole.addToPolicy(
         new PolicyStatement({
@@ -307,7 +311,7 @@ export class GuestSyncStack extends Stack {
       timeout: SYNC_TIMEOUT,
       role: this.syncRole,
       logGroup: syncLogs,
-      environment,
+      environment: { ...environment, GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl },
     });
     // The event source grants the role `grantConsumeMessages` on the queue: ReceiveMessage,
     // DeleteMessage, GetQueueAttributes, GetQueueUrl and ChangeMessageVisibility (which the
@@ -428,6 +432,12 @@ export class GuestSyncStack extends Stack {
       oldestMessageAge,
       ALARM_THRESHOLDS.oldestMessageAgeSeconds,
       'The oldest queued reservation event is over 30 minutes old: sync is stuck or far behind.',
+    );
+    monitoring.alarm(
+      'UnreadableMessages',
+      monitoring.appMetric('MessageUnparseable', {}, 'Sum'),
+      1,
+      'Sync set aside a queue message it cannot read (a release mismatch or a bug): it is in the DLQ with its reason.',
     );
     monitoring.alarm('Api5xx', api5xx, ALARM_THRESHOLDS.api5xx, 'The webhook API answered 5xx (ingest failed or could not enqueue): PMSs retry, some give up.');
 

@@ -213,6 +213,8 @@ describe('GuestSyncStack', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
+        // Only sync writes to the DLQ (an unreadable message, set aside at once).
+        ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) } } : {}),
       });
     }
   });
@@ -332,6 +334,8 @@ describe('GuestSyncStack', () => {
     expect(queueActions).toContain('sqs:ReceiveMessage');
     expect(queueActions).toContain('sqs:DeleteMessage');
     expect(queueActions).not.toContain('sqs:SendMessage');
+    // It sends only to the DLQ (an unreadable message, set aside on its first receive), whose URL it is given.
+    expect(actionsOn({ 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'Arn'] })).toEqual(['sqs:SendMessage']);
     // Target credentials and the PMS API credentials of notify-then-fetch connections, and nothing else.
     const apiRefs = Object.values(config.connections).flatMap((c) => (c.api ? [c.api.credentials] : []));
     expect(apiRefs.length).toBeGreaterThan(0);
@@ -365,6 +369,7 @@ describe('GuestSyncStack', () => {
       ['DeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 1, { QueueName: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'QueueName'] } }],
       ['QueueOldestMessageAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(stack.queue), 'QueueName'] } }],
       ['Api5xx', 'AWS/ApiGateway', '5xx', 'Sum', 1, { ApiId: { Ref: logicalId(stack.httpApi) } }],
+      ['UnreadableMessages', 'GuestSync', 'MessageUnparseable', 'Sum', 1, { service: 'guest-sync' }],
       ['IngestErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],
       ['IngestThrottles', 'AWS/Lambda', 'Throttles', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],
       ['SyncErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.syncFunction) } }],
