@@ -10,8 +10,8 @@ import type { CliContext } from './env.ts';
 export async function status(ctx: CliContext, connectionId: string, reservationId: string, options: { json?: boolean }, out: (line: string) => void): Promise<number> {
   const store = ctx.store();
   const key = { connectionId, reservationId };
-  const [snapshot, targets] = await Promise.all([store.getSnapshot(key), store.listTargetStates(key)]);
-  if (!snapshot && targets.length === 0) {
+  const [snapshot, targets, unreadable] = await Promise.all([store.getSnapshot(key), store.listTargetStates(key), store.getUnreadable(key)]);
+  if (!snapshot && targets.length === 0 && !unreadable) {
     out(`No stored state for ${connectionId}/${reservationId}: no event for it reached sync (or its data has expired).`);
     return 1;
   }
@@ -45,6 +45,7 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
       pendingCreate: t.intent ? { since: iso(t.intent.startedAt) } : null,
       updatedAt: iso(t.updatedAt),
     })),
+    setAside: unreadable ? { messageId: unreadable.messageId, reason: unreadable.reason, at: iso(unreadable.at) } : null,
   };
   if (options.json) {
     out(JSON.stringify(view, null, 2));
@@ -73,6 +74,10 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
     if (t.lastError) out(`             last error: ${t.lastError.code}${t.lastError.permanent ? ' (permanent)' : ' (retrying)'} at ${t.lastError.at}: ${t.lastError.message}`);
     if (t.warnings.length > 0) out(`             warnings: ${t.warnings.join(', ')}`);
     if (t.pendingCreate) out(`             create in progress since ${t.pendingCreate.since}`);
+  }
+  if (view.setAside) {
+    out(`Set aside: message ${view.setAside.messageId} could not be read by this release and is in the DLQ (${view.setAside.at}): ${view.setAside.reason}`);
+    out('  Deploy a release that reads it, then: guest-sync replay-dlq');
   }
   return 0;
 }
