@@ -36,7 +36,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .description('Move DLQ messages back to the queue with fresh deduplication ids, and report counts.')
     .option('--connection <id>', 'only messages of this connection; the others stay in the DLQ')
     .option('--max <n>', 'replay at most n messages', positiveInteger)
-    .action(async (options: { connection?: string; max?: number }) => {
+    .option('--include-unreadable', 'also move back messages this CLI cannot read (set aside by sync), once a release that reads them is deployed')
+    .action(async (options: { connection?: string; max?: number; includeUnreadable?: boolean }) => {
       await replayDlq(context(), options, out);
     });
 

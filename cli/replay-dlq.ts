@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sha256Hex } from '../functions/core/hash.ts';
-import { QueueMessage, messageGroupId, reservationIdOf } from '../functions/core/queue.ts';
+import { messageGroupId, readQueueMessage, reservationIdOf, type QueueMessage } from '../functions/core/queue.ts';
 import type { CliContext } from './env.ts';
 import { progressBar } from './progress.ts';
 
@@ -21,13 +21,16 @@ const HOLD_SECONDS = 300;
  * and a message usually reaches the DLQ sooner than that. The group id stays the reservation's,
  * so order per reservation holds. A message is deleted from the DLQ only after the send worked.
  */
-export async function replayDlq(ctx: CliContext, options: { connection?: string; max?: number }, out: (line: string) => void, now: () => number = Date.now): Promise<ReplayCounts> {
+export async function replayDlq(ctx: CliContext, options: { connection?: string; max?: number; includeUnreadable?: boolean }, out: (line: string) => void, now: () => number = Date.now): Promise<ReplayCounts> {
   const dlqUrl = ctx.need('GUEST_SYNC_DLQ_URL');
   const queueUrl = ctx.need('GUEST_SYNC_QUEUE_URL');
   const sqs = ctx.sqs;
   const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
   const waiting = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
-  const limit = options.max ?? Number.POSITIVE_INFINITY;
+  // Only what was waiting when the replay began: a message that comes straight back (sync sets
+  // aside what it still cannot read) must not be replayed again and again.
+  const limit = Math.min(options.max ?? Number.POSITIVE_INFINITY, waiting);
+  const replayedBodies = new Set<string>();
   const counts: ReplayCounts = { replayed: 0, skipped: 0, unreadable: 0 };
   const held: Message[] = [];
   const bar = progressBar('replaying DLQ', Math.min(waiting, limit));
@@ -52,10 +55,17 @@ export async function replayDlq(ctx: CliContext, options: { connection?: string;
       emptyReceives = 0;
       for (const message of messages) {
         const parsed = parseMessage(message.Body);
-        if (!parsed) {
+        // After a release that reads it is deployed, an unreadable message goes back in its own group.
+        const unreadableGroup = !parsed && options.includeUnreadable && !options.connection ? message.Attributes?.MessageGroupId : undefined;
+        const bodyHash = sha256Hex(message.Body ?? '');
+        if (replayedBodies.has(bodyHash)) {
+          held.push(message); // came back during this replay: leave it for a look
+          counts.unreadable += parsed ? 0 : 1;
+          counts.skipped += parsed ? 1 : 0;
+        } else if (!parsed && !unreadableGroup) {
           counts.unreadable += 1;
           held.push(message);
-        } else if (options.connection && parsed.connectionId !== options.connection) {
+        } else if (parsed && options.connection && parsed.connectionId !== options.connection) {
           counts.skipped += 1;
           held.push(message);
         } else {
@@ -63,11 +73,12 @@ export async function replayDlq(ctx: CliContext, options: { connection?: string;
             new SendMessageCommand({
               QueueUrl: queueUrl,
               MessageBody: message.Body!,
-              MessageGroupId: message.Attributes?.MessageGroupId ?? messageGroupId(parsed.connectionId, reservationIdOf(parsed)),
+              MessageGroupId: message.Attributes?.MessageGroupId ?? messageGroupId(parsed!.connectionId, reservationIdOf(parsed!)),
               MessageDeduplicationId: sha256Hex(`replay\n${replayRun}\n${message.MessageId ?? message.ReceiptHandle}`),
             }),
           );
           await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle! }));
+          replayedBodies.add(bodyHash);
           counts.replayed += 1;
         }
         bar.increment();
@@ -86,10 +97,6 @@ export async function replayDlq(ctx: CliContext, options: { connection?: string;
 
 function parseMessage(body: string | undefined): QueueMessage | undefined {
   if (body === undefined) return undefined;
-  try {
-    const result = QueueMessage.safeParse(JSON.parse(body));
-    return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = readQueueMessage(body);
+  return 'message' in read ? read.message : undefined;
 }
