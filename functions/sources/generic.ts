@@ -3,7 +3,7 @@ import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
 import { ReservationStatus, sumOf, type DroppedField, type Party, type Reservation } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
-import { parsePayload } from './payload.ts';
+import { optionalNumber, optionalString, parsePayload } from './payload.ts';
 import { propertyOf, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
 import { verifyStandardWebhook } from './standard-webhooks.ts';
 
@@ -17,18 +17,17 @@ import { verifyStandardWebhook } from './standard-webhooks.ts';
  * `type: "ping"` is acknowledged and dropped.
  */
 
-const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
-
 const GenericReservation = z.object({
   id: z.string().min(1).max(200),
   propertyId: z.string().min(1).max(200),
-  unitId: z.string().min(1).max(200).nullish(),
+  // Optional fields are read leniently below: a bad one is dropped and recorded, not rejected.
+  unitId: z.unknown().optional(),
   status: ReservationStatus,
   checkInDate: z.iso.date('expected a date YYYY-MM-DD'),
   checkOutDate: z.iso.date('expected a date YYYY-MM-DD'),
-  checkInTime: localTime.nullish(),
-  checkOutTime: localTime.nullish(),
-  timeZone: z.string().nullish(),
+  checkInTime: z.unknown().optional(),
+  checkOutTime: z.unknown().optional(),
+  timeZone: z.unknown().optional(),
   version: z.number().int().nonnegative().optional(),
   updatedAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time with offset' }).optional(),
   // Party counts are optional: one out of range is dropped (bounds.ts), not rejected.
@@ -36,8 +35,7 @@ const GenericReservation = z.object({
   adults: z.unknown().optional(),
   children: z.unknown().optional(),
   infants: z.unknown().optional(),
-  // Contact fields are read leniently below: a bad one is dropped, not rejected.
-  guest: z.record(z.string(), z.unknown()).nullish(),
+  guest: z.unknown().optional(),
 });
 
 const GenericBody = z.object({
@@ -69,14 +67,11 @@ export const generic: Source = {
     if (input.version === undefined && input.updatedAt === undefined) {
       throw new WebhookError(400, 'missing_field', 'One of reservation.version or reservation.updatedAt is required to order updates.');
     }
-    const guest = input.guest ?? {};
     const dropped: DroppedField[] = [];
-    const count = (value: unknown, field: string): number | null => {
-      if (value === undefined || value === null) return null;
-      if (typeof value === 'number') return value; // bounds.ts drops one out of range
-      dropped.push({ field, reason: 'not_a_number' });
-      return null;
-    };
+    const guest = isObject(input.guest) ? input.guest : {};
+    if (input.guest !== undefined && input.guest !== null && !isObject(input.guest)) dropped.push({ field: 'guest', reason: 'not_an_object' });
+    const count = (value: unknown, field: string) => optionalNumber(value, field, dropped);
+    const unitId = optionalString(input.unitId, 'unitId', dropped);
     const party: Party = { adults: count(input.adults, 'party.adults'), children: count(input.children, 'party.children'), infants: count(input.infants, 'party.infants') };
     const contact = normaliseContact({ email: guest.email, phone: guest.phone, country: guest.country }, propertyOf(context, input.propertyId)?.country);
 
@@ -85,15 +80,15 @@ export const generic: Source = {
       connectionId: context.connectionId,
       reservationId: input.id,
       propertyId: input.propertyId,
-      unitId: input.unitId ?? null,
+      unitId: unitId === '' ? null : unitId,
       status: input.status,
       sourceStatus: input.status,
       stay: {
         checkInDate: input.checkInDate,
         checkOutDate: input.checkOutDate,
-        checkInTime: input.checkInTime ?? null,
-        checkOutTime: input.checkOutTime ?? null,
-        timeZone: input.timeZone ?? null,
+        checkInTime: optionalString(input.checkInTime, 'stay.checkInTime', dropped),
+        checkOutTime: optionalString(input.checkOutTime, 'stay.checkOutTime', dropped),
+        timeZone: optionalString(input.timeZone, 'stay.timeZone', dropped),
       },
       guest: {
         firstName: text(guest.firstName),
@@ -112,3 +107,7 @@ export const generic: Source = {
     return { kind: 'reservations', reservations: [reservation] };
   },
 };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

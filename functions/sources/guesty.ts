@@ -6,7 +6,7 @@ import { own } from '../core/own.ts';
 import { emptyGuest, unknownParty, type Guest, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { instantToLocal, isTimeZone } from '../core/time.ts';
-import { parsePayload } from './payload.ts';
+import { optionalNumber, parsePayload } from './payload.ts';
 import type { Delivery, ParsedDelivery, Source, SourceContext, ThinEvent } from './source.ts';
 import { verifyStandardWebhook } from './standard-webhooks.ts';
 
@@ -50,14 +50,15 @@ export const GuestyReservation = z.object({
   _id: id,
   listingId: id,
   status: z.string().min(1),
-  checkIn: instant.nullish(),
-  checkOut: instant.nullish(),
+  // Optional: read leniently in normaliseGuestyReservation (a bad one is dropped and recorded).
+  checkIn: z.unknown().optional(),
+  checkOut: z.unknown().optional(),
   checkInDateLocalized: localDate.nullish(),
   checkOutDateLocalized: localDate.nullish(),
   lastUpdatedAt: instant.nullish(),
   createdAt: instant.nullish(),
-  guestId: id.nullish(),
-  guestsCount: z.number().int().nonnegative().nullish(),
+  guestId: z.unknown().optional(),
+  guestsCount: z.unknown().optional(),
 });
 
 export const guesty: Source = {
@@ -83,10 +84,10 @@ export const guesty: Source = {
     if (LEGACY_EVENTS.has(event)) {
       if (!isObject(body.reservation)) throw new WebhookError(400, 'missing_field', 'The field reservation is required and must hold the reservation.');
       const reservation = normaliseGuestyReservation(body.reservation, context.connectionId, context.connection, null, 'reservation');
-      const guestId = GuestyReservation.shape.guestId.safeParse(body.reservation.guestId).data ?? null;
+      const guestId = id.safeParse(body.reservation.guestId).data ?? null;
       const guest = isObject(body.reservation.guest) ? guestFromGuesty(body.reservation.guest, reservation.propertyId, context.connection) : undefined;
       if (guest) {
-        return { kind: 'reservations', reservations: [{ ...reservation, guest: guest.guest, dropped: guest.dropped }] };
+        return { kind: 'reservations', reservations: [{ ...reservation, guest: guest.guest, dropped: [...reservation.dropped, ...guest.dropped] }] };
       }
       const thin: ThinEvent = {
         kind: 'reservation_ref',
@@ -168,8 +169,15 @@ export function normaliseGuestyReservation(
   const listing = isObject(raw) && isObject(raw.listing) ? raw.listing : undefined;
   const listingZone = typeof listing?.timezone === 'string' && isTimeZone(listing.timezone) ? listing.timezone : null;
   const zone = property?.timeZone ?? listingZone;
-  const checkIn = dayAndTime(r.checkInDateLocalized, r.checkIn, zone, `${prefix}.checkInDateLocalized`);
-  const checkOut = dayAndTime(r.checkOutDateLocalized, r.checkOut, zone, `${prefix}.checkOutDateLocalized`);
+  const dropped: Reservation['dropped'] = [];
+  const instantOf = (raw: unknown, field: string): string | null => {
+    if (raw === undefined || raw === null) return null;
+    if (instant.safeParse(raw).success) return raw as string;
+    dropped.push({ field, reason: 'invalid_instant' });
+    return null;
+  };
+  const checkIn = dayAndTime(r.checkInDateLocalized, instantOf(r.checkIn, 'stay.checkInTime'), zone, `${prefix}.checkInDateLocalized`);
+  const checkOut = dayAndTime(r.checkOutDateLocalized, instantOf(r.checkOut, 'stay.checkOutTime'), zone, `${prefix}.checkOutDateLocalized`);
   if (checkOut.date < checkIn.date) throw new WebhookError(400, 'invalid_field', `The field ${prefix}.checkOutDateLocalized is before the check-in date.`);
   const updatedAt = r.lastUpdatedAt ?? r.createdAt;
   if (!updatedAt) throw new WebhookError(400, 'missing_field', `The field ${prefix}.lastUpdatedAt is required to order updates.`);
@@ -183,10 +191,10 @@ export function normaliseGuestyReservation(
     sourceStatus: r.status,
     stay: { checkInDate: checkIn.date, checkOutDate: checkOut.date, checkInTime: checkIn.time, checkOutTime: checkOut.time, timeZone: listingZone },
     guest: guest?.guest ?? emptyGuest,
-    partySize: r.guestsCount ?? null,
+    partySize: optionalNumber(r.guestsCount, 'partySize', dropped),
     party: unknownParty,
     sourceVersion: Date.parse(updatedAt),
-    dropped: guest?.dropped ?? [],
+    dropped: [...dropped, ...(guest?.dropped ?? [])],
   };
 }
 

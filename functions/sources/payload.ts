@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { WebhookError } from '../core/errors.ts';
+import type { DroppedField } from '../core/reservation.ts';
 
 /** Parses a payload with zod; a failure becomes a 400 naming the first bad field. */
 export function parsePayload<T extends z.ZodType>(schema: T, body: unknown, prefix = ''): z.infer<T> {
@@ -11,6 +12,25 @@ export function parsePayload<T extends z.ZodType>(schema: T, body: unknown, pref
     throw new WebhookError(400, 'missing_field', `The field ${path} is required.`);
   }
   throw new WebhookError(400, 'invalid_field', `The field ${path} is invalid: ${issue.message.replace(/\.$/, '')}.`);
+}
+
+/**
+ * An optional field a source reads as a string: absent or null is null; any other non-string is
+ * dropped and recorded (bounds.ts then checks the string itself). Never a reason to refuse.
+ */
+export function optionalString(raw: unknown, field: string, dropped: DroppedField[]): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw === 'string') return raw;
+  dropped.push({ field, reason: 'not_a_string' });
+  return null;
+}
+
+/** An optional count (party sizes): a number passes (bounds.ts drops one out of range); anything else is dropped. */
+export function optionalNumber(raw: unknown, field: string, dropped: DroppedField[]): number | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw === 'number') return raw;
+  dropped.push({ field, reason: 'not_a_number' });
+  return null;
 }
 
 function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {

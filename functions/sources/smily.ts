@@ -7,7 +7,7 @@ import { own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Guest, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { instantToLocal } from '../core/time.ts';
-import { parsePayload } from './payload.ts';
+import { optionalNumber, parsePayload } from './payload.ts';
 import type { Delivery, ParsedDelivery, Source, SourceContext } from './source.ts';
 
 /**
@@ -44,8 +44,9 @@ export const SmilyBooking = z.object({
   end_at: instant,
   updated_at: instant,
   canceled_at: instant.nullish(),
-  adults: z.number().int().nonnegative().nullish(),
-  children: z.number().int().nonnegative().nullish(),
+  // Optional: read leniently below (a bad count is dropped and recorded).
+  adults: z.unknown().optional(),
+  children: z.unknown().optional(),
   links: z.object({ rental: id, client: id.nullish() }),
 });
 
@@ -135,7 +136,8 @@ export function normaliseSmilyBooking(
   const start = instantToLocal(b.start_at, zone);
   const end = instantToLocal(b.end_at, zone);
   const status = b.canceled_at ? 'cancelled' : (own(statusMap, b.status) ?? 'tentative');
-  const party: Party = { adults: b.adults ?? null, children: b.children ?? null, infants: null };
+  const dropped: Reservation['dropped'] = [];
+  const party: Party = { adults: optionalNumber(b.adults, 'party.adults', dropped), children: optionalNumber(b.children, 'party.children', dropped), infants: null };
   return {
     source: 'smily',
     connectionId,
@@ -149,7 +151,7 @@ export function normaliseSmilyBooking(
     partySize: sumOf(party),
     party,
     sourceVersion: Date.parse(b.updated_at),
-    dropped: guest?.dropped ?? [],
+    dropped: [...dropped, ...(guest?.dropped ?? [])],
   };
 }
 
