@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../functions/core/config.ts';
+import { LocalSecretStore } from '../../functions/core/secrets.ts';
+import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
+import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery, HOSTAWAY_AUTH } from '../support/hostaway.ts';
 import { postWebhook, queueDepth, sendHostaway, startTestStack, tableItemCount } from '../support/stack.ts';
@@ -41,7 +47,42 @@ const cases: Case[] = [
   { name: 'a correctly signed generic body with a wrong status', send: () => { const body = genericBody.replace('"confirmed"', '"booked"'); return sendGeneric(body, signStandardWebhook(GENERIC_SECRET, 'msg_5', now(), body)); }, status: 400, code: 'invalid_field' },
   { name: 'an unknown connection', send: () => postWebhook(stack, 'no-such-pms', '{}', { authorization: HOSTAWAY_AUTH }), status: 404, code: 'unknown_connection' },
   { name: 'a 2 MB body', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { padding: 'x'.repeat(2 * 1024 * 1024) })), status: 413, code: 'payload_too_large' },
+  { name: 'a generic delivery with a timestamp that is not Unix seconds', send: () => sendGeneric(genericBody, { ...signStandardWebhook(GENERIC_SECRET, 'msg_6', now(), genericBody), 'webhook-timestamp': 'yesterday' }), status: 401, code: 'invalid_signature_headers' },
+  { name: 'a stay longer than maxStayNights', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { arrivalDate: '2026-07-10', departureDate: '2028-01-10' })), status: 400, code: 'stay_too_long' },
+  { name: 'a path that is not valid percent-encoding', send: async () => { const r = await fetch(`${stack.urls.webhooks}/webhooks/%E0%A4%A`, { method: 'POST', body: '{}' }); return { status: r.status, body: (await r.json()) as { error?: { code: string; message: string } } }; }, status: 400, code: 'invalid_request' },
+  { name: 'the queue refusing the message (injected)', send: () => inProcess({ queueFails: true }), status: 503, code: 'enqueue_failed' },
+  { name: 'the secret store failing (injected)', send: () => inProcess({ secretsFail: true }), status: 503, code: 'secret_unavailable' },
 ];
+
+/** The real ingest handler in process, with its queue or its secret store failing: the two 5xx of the table. */
+async function inProcess(fault: { queueFails?: boolean; secretsFail?: boolean }) {
+  const config = loadConfigFile('config/guest-sync.example.json');
+  const secrets = new LocalSecretStore({}, ['config/secrets.example.json']);
+  const handler = createIngestHandler({
+    config,
+    now: Date.now,
+    secrets: { get: (name) => (fault.secretsFail ? Promise.reject(new Error('secret store down')) : secrets.get(name)) },
+    queue: { send: async () => { if (fault.queueFails) throw new Error('SQS down'); }, delay: async () => undefined, deadLetter: async () => undefined },
+  });
+  const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created')));
+  const event = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body });
+  const reply = await handler(event, localContext('ingest', 10_000));
+  return { status: reply.statusCode ?? 0, body: JSON.parse(reply.body ?? '{}') as { error?: { code: string; message: string } } };
+}
+
+describe('the README\'s "Webhook answers" table', () => {
+  it('has a case below for every code it lists', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const table = readme.slice(readme.indexOf('### Webhook answers'), readme.indexOf('Errors look like'));
+    const rows = table.split('\n').filter((line) => /^\| [245]\d\d \|/.test(line));
+    const documented = rows.flatMap((row) => [...row.split('|')[2]!.matchAll(/`([a-z_]+)`/g)].map((m) => `${row.split('|')[1]!.trim()} ${m[1]}`));
+    expect(documented.length).toBeGreaterThan(15);
+    const tested = new Set(cases.map((c) => `${c.status} ${c.code}`));
+    expect(documented.filter((row) => !tested.has(row))).toEqual([]);
+    // The 202 and 200 rows: below, "still accepts good deliveries" and "acknowledges a test ping".
+    expect(rows.map((row) => row.split('|')[1]!.trim())).toEqual(expect.arrayContaining(['202', '200']));
+  });
+});
 
 describe('bad input gets a clear answer and breaks nothing', () => {
   for (const testCase of cases) {
