@@ -1,0 +1,31 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+/**
+ * `npm run bench [-- --quick]`: measures, writes bench/results.json and bench/results.md.
+ * Figures are ratios against baselines measured in the same run (interleaved), never asserted
+ * in tests: these machines are shared and noisy. `--quick` is the smoke size CI runs.
+ */
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+const { measureWebhookLatency } = await import('../bench/webhook-latency.ts');
+
+const size = values.quick ? { rounds: 1, backlog: 20 } : { rounds: 3, backlog: 300 };
+const started = Date.now();
+const latency = await measureWebhookLatency(size);
+const results = { date: new Date().toISOString(), quick: values.quick, seconds: Math.round((Date.now() - started) / 1000), webhookLatency: latency };
+
+const rows = [
+  '| figure | measured | baseline in the same run | ratio |',
+  '|---|---|---|---|',
+  `| webhook answer time while sync drains ${latency.backlog} new reservations (local stack, one process), p50 / p99 | ${latency.draining.p50} / ${latency.draining.p99} ms (${latency.draining.samples} probes) | sync idle: ${latency.idle.p50} / ${latency.idle.p99} ms | ${(latency.draining.p99 / latency.idle.p99).toFixed(2)}× (p99) |`,
+  `| time to drain the backlog (Minut only, sandbox unlimited) | ${latency.drainSeconds} s | — | — |`,
+];
+const markdown = `# Benchmarks\n\nWritten by \`npm run bench\` on ${results.date}${values.quick ? ' (quick)' : ''}, ${latency.rounds} interleaved round(s).\n\n${rows.join('\n')}\n`;
+mkdirSync('bench', { recursive: true });
+const suffix = values.quick ? '.quick' : '';
+writeFileSync(`bench/results${suffix}.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`bench/results${suffix}.md`, markdown);
+console.log(markdown);
+console.log(`written to bench/results${suffix}.json and bench/results${suffix}.md`);
