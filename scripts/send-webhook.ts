@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadConfigFile } from '../functions/core/config.ts';
+import { own } from '../functions/core/own.ts';
 import { LocalSecretStore } from '../functions/core/secrets.ts';
 import { signSmily } from '../functions/sources/smily.ts';
 import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
@@ -16,7 +17,7 @@ if (!connectionId || !file) {
   process.exit(2);
 }
 const config = loadConfigFile(process.env.GUEST_SYNC_CONFIG_SOURCE ?? 'config/guest-sync.example.json');
-const connection = config.connections[connectionId];
+const connection = own(config.connections, connectionId);
 if (!connection) {
   console.error(`no connection "${connectionId}" in the config; known: ${Object.keys(config.connections).join(', ')}`);
   process.exit(2);
