@@ -8,8 +8,8 @@ import { createTargets } from '../../functions/targets/registry.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { TestClock } from '../support/clock.ts';
-import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
-import { sendHostaway, shuffled, startTestStack, storeFor } from '../support/stack.ts';
+import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG } from '../support/hostaway.ts';
+import { sendHostaway, shuffled, resetTargetSandboxes, startTestStack, storeFor } from '../support/stack.ts';
 
 /**
  * The real path (ingest → queue → sync → sandboxes) for a property routed to all four
@@ -23,12 +23,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-beforeEach(() => {
-  for (const sandbox of [stack.sandbox.minut, stack.sandbox.recepai, stack.sandbox.kasify, stack.sandbox.hostelmate]) sandbox.reset();
-});
+beforeEach(() => resetTargetSandboxes(stack));
 
-const SLUG = 'seaside-hotel';
-const KASIFY_PROPERTY = '6f1d2c1e-5b7a-4c1e-9a51-2f6f3b8c9d01';
+const SLUG = SEASIDE_SLUG;
+const KASIFY_PROPERTY = SEASIDE_KASIFY_PROPERTY;
 const DORM = '3d6f1a2b-8c4e-4f5a-9b7c-0e1d2f3a4b5c';
 const key = (id: number) => ({ connectionId: 'hostaway-demo', reservationId: String(id) });
 const ours = (id: number) => ({

@@ -6,9 +6,9 @@ import { signStandardWebhook } from '../../functions/sources/standard-webhooks.t
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { runCli } from '../support/cli.ts';
 import { TestClock } from '../support/clock.ts';
-import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaway.ts';
+import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG } from '../support/hostaway.ts';
 import { guestyReservation, sendGuesty } from '../support/pms.ts';
-import { postWebhook, queueDepth, sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
+import { postWebhook, queueDepth, sendHostaway, resetTargetSandboxes, startTestStack, storeFor } from '../support/stack.ts';
 
 /**
  * Whatever ingest accepts, sync can carry: the hostile deliveries that once got a 5xx or a 202
@@ -24,12 +24,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-beforeEach(() => {
-  for (const sandbox of [stack.sandbox.minut, stack.sandbox.recepai, stack.sandbox.kasify, stack.sandbox.hostelmate]) sandbox.reset();
-});
+beforeEach(() => resetTargetSandboxes(stack));
 
-const SLUG = 'seaside-hotel';
-const KASIFY_PROPERTY = '6f1d2c1e-5b7a-4c1e-9a51-2f6f3b8c9d01';
+const SLUG = SEASIDE_SLUG;
+const KASIFY_PROPERTY = SEASIDE_KASIFY_PROPERTY;
 const GENERIC_SECRET = 'whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=';
 
 /** The guest as each of the four sandboxes holds it (Minut: the one name field). */

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { TestClock } from '../support/clock.ts';
 import { exampleConfigWith } from '../support/config.ts';
-import { hostawayDelivery } from '../support/hostaway.ts';
-import { queueDepth, sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
+import { hostawayDelivery, SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG } from '../support/hostaway.ts';
+import { queueDepth, sendHostaway, resetTargetSandboxes, startTestStack, storeFor } from '../support/stack.ts';
 
 /**
  * Each documented error case of RecepAI, Kasify and HostelMate, driven in its sandbox
@@ -23,12 +23,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-beforeEach(() => {
-  for (const sandbox of [stack.sandbox.minut, stack.sandbox.recepai, stack.sandbox.kasify, stack.sandbox.hostelmate]) sandbox.reset();
-});
+beforeEach(() => resetTargetSandboxes(stack));
 
-const SLUG = 'seaside-hotel';
-const KASIFY_PROPERTY = '6f1d2c1e-5b7a-4c1e-9a51-2f6f3b8c9d01';
+const SLUG = SEASIDE_SLUG;
+const KASIFY_PROPERTY = SEASIDE_KASIFY_PROPERTY;
 const key = (id: number) => ({ connectionId: 'hostaway-demo', reservationId: String(id) });
 const reservation = (id: number, extra: Record<string, unknown> = {}) => ({ id, guestName: `Err ${id}`, guestFirstName: 'Err', guestLastName: String(id), guestEmail: `err.${id}@example.com`, ...extra });
 const route = <T extends { route: string }>(log: T[], name: string): T[] => log.filter((e) => e.route === name);

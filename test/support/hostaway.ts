@@ -20,4 +20,7 @@ export function hostawayDelivery(event: 'reservation.created' | 'reservation.upd
 }
 
 export const HOSTAWAY_AUTH = `Basic ${Buffer.from('hostaway-demo:demo-basic-password').toString('base64')}`;
+/** Where the example config routes Hostaway listing 219407 in each target sandbox. */
 export const SEASIDE_HOME = 'home_demo_seaside';
+export const SEASIDE_SLUG = 'seaside-hotel';
+export const SEASIDE_KASIFY_PROPERTY = '6f1d2c1e-5b7a-4c1e-9a51-2f6f3b8c9d01';

@@ -43,6 +43,11 @@ export async function queueDepth(stack: LocalStack, url = stack.queueUrl): Promi
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
+/** Empties the four target sandboxes between tests of one stack. */
+export function resetTargetSandboxes(stack: LocalStack): void {
+  for (const sandbox of [stack.sandbox.minut, stack.sandbox.recepai, stack.sandbox.kasify, stack.sandbox.hostelmate]) sandbox.reset();
+}
+
 /** Deterministic shuffle, so a failing order can be replayed. */
 export function shuffled<T>(items: T[], seed: number): T[] {
   const out = [...items];

@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fitReservation } from '../../functions/core/bounds.ts';
 import { WebhookError } from '../../functions/core/errors.ts';
-import { emptyGuest, LIMITS, Reservation, unknownParty } from '../../functions/core/reservation.ts';
+import { emptyGuest, LIMITS, Reservation } from '../../functions/core/reservation.ts';
+import { aReservation } from '../support/reservation.ts';
 
-const base: Reservation = {
-  source: 'generic',
-  connectionId: 'c',
-  reservationId: 'R-1',
-  propertyId: 'p',
-  unitId: null,
-  status: 'confirmed',
-  sourceStatus: 'confirmed',
-  stay: { checkInDate: '2026-10-23', checkOutDate: '2026-10-27', checkInTime: null, checkOutTime: null, timeZone: null },
-  guest: { ...emptyGuest, firstName: 'Ana', lastName: 'Silva' },
-  partySize: 2,
-  party: unknownParty,
-  sourceVersion: 1,
-  dropped: [],
-};
+const base: Reservation = aReservation({ guest: { ...emptyGuest, firstName: 'Ana', lastName: 'Silva' }, partySize: 2 });
 const fit = (patch: Partial<Reservation>, maxStayNights = 400) => fitReservation({ ...base, ...patch }, { maxStayNights });
 const stay = (checkInDate: string, checkOutDate: string) => ({ stay: { ...base.stay, checkInDate, checkOutDate } });
 

@@ -3,25 +3,12 @@ import { fitReservation } from '../../functions/core/bounds.ts';
 import { stableStringify } from '../../functions/core/hash.ts';
 import { messageGroupId, QUEUE_SCHEMA_VERSION, readQueueMessage, SQS_MAX_BODY_BYTES, sqsEntry, sqsEntryProblem, type ReservationMessage } from '../../functions/core/queue.ts';
 import { LIMITS, type Reservation } from '../../functions/core/reservation.ts';
+import { aReservation } from '../support/reservation.ts';
 
 /** SQS's documented rules: group and deduplication ids of 1–128 ASCII letters, digits and punctuation. */
 const SQS_ID = /^[\x21-\x7E]{1,128}$/;
 
-const reservation: Reservation = {
-  source: 'generic',
-  connectionId: 'generic-demo',
-  reservationId: 'R-1',
-  propertyId: 'city-flat',
-  unitId: null,
-  status: 'confirmed',
-  sourceStatus: 'confirmed',
-  stay: { checkInDate: '2026-10-23', checkOutDate: '2026-10-27', checkInTime: null, checkOutTime: null, timeZone: null },
-  guest: { firstName: 'Ana', lastName: 'Silva', fullName: null, email: null, phone: null, language: null, country: null },
-  partySize: null,
-  party: { adults: null, children: null, infants: null },
-  sourceVersion: 1,
-  dropped: [],
-};
+const reservation: Reservation = aReservation({ connectionId: 'generic-demo', propertyId: 'city-flat', guest: { firstName: 'Ana', lastName: 'Silva', fullName: null, email: null, phone: null, language: null, country: null } });
 const message = (r: Partial<Reservation>): ReservationMessage => ({ v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: 'generic-demo', deliveryId: 'msg_1', receivedAt: 1, reservation: { ...reservation, ...r } });
 
 describe('the queue adapter meets SQS rules whatever the PMS sent', () => {

@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { emptyGuest, unknownParty, type Reservation } from '../../functions/core/reservation.ts';
+import type { Reservation } from '../../functions/core/reservation.ts';
+import { aReservation } from '../support/reservation.ts';
 import { retentionTtl } from '../../functions/sync/sync.ts';
 
 const DAY = 86_400;
 
 function stay(checkInDate: string, checkOutDate: string): Reservation {
-  return {
-    source: 'hostaway',
-    connectionId: 'c',
-    reservationId: 'r1',
-    propertyId: 'p1',
-    unitId: null,
-    status: 'confirmed',
-    sourceStatus: 'new',
-    stay: { checkInDate, checkOutDate, checkInTime: null, checkOutTime: null, timeZone: 'Europe/Stockholm' },
-    guest: emptyGuest,
-    partySize: null,
-    party: unknownParty,
-    sourceVersion: 1,
-    dropped: [],
-  };
+  return aReservation({ stay: { checkInDate, checkOutDate, checkInTime: null, checkOutTime: null, timeZone: 'Europe/Stockholm' } });
 }
 
 describe('retention ttl of stored guest data', () => {

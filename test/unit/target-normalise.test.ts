@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.ts';
 import { emptyGuest, type Reservation } from '../../functions/core/reservation.ts';
+import { aReservation } from '../support/reservation.ts';
 import { bookingIdOf } from '../../functions/targets/hostelmate.ts';
 import { Warnings, idempotencyHash, isoCountry, isoLanguage, nightsOf, phoneE164, splitName, stayInstants, uuidV4FromHash } from '../../functions/targets/normalise.ts';
 
@@ -9,21 +10,7 @@ const property = parseConfig({
   targets: {},
 }).connections.c!.properties.p!;
 
-const reservation: Reservation = {
-  source: 'generic',
-  connectionId: 'c',
-  reservationId: 'R-1',
-  propertyId: 'p',
-  unitId: null,
-  status: 'confirmed',
-  sourceStatus: 'confirmed',
-  stay: { checkInDate: '2026-10-23', checkOutDate: '2026-10-27', checkInTime: null, checkOutTime: null, timeZone: null },
-  guest: emptyGuest,
-  partySize: 2,
-  party: { adults: 2, children: null, infants: null },
-  sourceVersion: 1,
-  dropped: [],
-};
+const reservation: Reservation = aReservation({ partySize: 2, party: { adults: 2, children: null, infants: null } });
 
 describe('normalisation before a send', () => {
   it('turns a local phone into E.164 with the property country, and drops what cannot be one', () => {
