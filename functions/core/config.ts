@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { GuestSyncError } from './errors.ts';
 import { z } from 'zod';
 import { own } from './own.ts';
 import { isTimeZone } from './time.ts';
@@ -165,9 +166,7 @@ export const Config = z.strictObject({
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export class ConfigError extends GuestSyncError {}
 
 /** Validates a parsed config; the error names each bad field and what was expected. */
 export function parseConfig(input: unknown, origin = 'config'): Config {

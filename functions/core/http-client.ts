@@ -1,11 +1,13 @@
+import { BudgetExceededError, remainingMs, sleepWithinBudget } from './budget.ts';
 import { RetryableError } from './errors.ts';
 
 /**
  * Calls to a target or PMS API, one client per API per worker. It paces requests below
  * the API's rate limit, honours Retry-After (every later request from this worker waits
- * until then; short waits are taken in the function, longer ones are handed back as a
- * RetryableError so the message's visibility timeout carries them), and retries 5xx and
- * network errors with backoff where the request is safe to repeat.
+ * until then; short waits are taken in the function, longer ones are handed back at once as
+ * a RetryableError carrying the wait, which sync turns into "pending, retry at T"), and
+ * retries 5xx, timeouts and network errors with backoff where the request is safe to repeat.
+ * Every wait and every request timeout is capped by the invocation's time budget (budget.ts).
  */
 
 export interface HttpRequest {
@@ -58,11 +60,21 @@ export class HttpClient {
     this.doFetch = options.fetch ?? fetch;
   }
 
+  /** Per-request timeout and attempts: what a lease around a call must outlive. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs ?? 10_000;
+  }
+  get maxAttempts(): number {
+    return this.options.maxAttempts ?? 3;
+  }
+
   async request(request: HttpRequest): Promise<HttpResponse> {
-    const maxAttempts = this.options.maxAttempts ?? 3;
+    const maxAttempts = this.maxAttempts;
     const idempotent = request.idempotent ?? request.method !== 'POST';
     for (let attempt = 1; ; attempt++) {
-      await this.waitForTurn();
+      await this.waitForTurn(request);
+      const left = remainingMs();
+      if (left < MIN_REQUEST_MS) throw new BudgetExceededError(`call ${this.options.name}`);
       let response: Response;
       try {
         response = await this.doFetch(request.url, {
@@ -74,15 +86,21 @@ export class HttpClient {
             ...request.headers,
           },
           body: request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+          signal: AbortSignal.timeout(Math.min(this.timeoutMs, left)),
         });
       } catch (error) {
         // The request may or may not have been applied: repeat it only if that is harmless.
         if (idempotent && attempt < maxAttempts) {
-          await this.sleep(backoffMs(attempt));
+          await sleepWithinBudget(backoffMs(attempt), this.sleep, `retry ${this.options.name}`);
           continue;
         }
-        throw new RetryableError(`${this.options.name}: ${request.method} failed without a response (${(error as Error).message})`, undefined, 'network_error');
+        const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+        throw new RetryableError(
+          `${this.options.name}: ${request.method} ${timedOut ? 'timed out' : 'failed without a response'} (${(error as Error).message})`,
+          undefined,
+          timedOut ? 'timeout' : 'network_error',
+          { cause: error },
+        );
       }
 
       if (response.status === 429 || response.status >= 500) {
@@ -91,7 +109,7 @@ export class HttpClient {
         if (retryAfter !== undefined) this.blockedUntil = Math.max(this.blockedUntil, this.now() + retryAfter * 1000);
         const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffMs(attempt);
         const canRepeat = response.status === 429 || idempotent || response.status === 503;
-        if (canRepeat && attempt < maxAttempts && waitMs <= (this.options.maxInlineWaitMs ?? 3_000)) {
+        if (canRepeat && attempt < maxAttempts && waitMs <= (this.options.maxInlineWaitMs ?? 3_000) && waitMs < remainingMs() - MIN_REQUEST_MS) {
           if (retryAfter === undefined) await this.sleep(waitMs);
           continue; // waitForTurn honours blockedUntil
         }
@@ -118,16 +136,21 @@ export class HttpClient {
    * once (GCRA: `nextSlot` is the theoretical time of the next request), and none before a
    * Retry-After ends.
    */
-  private async waitForTurn(): Promise<void> {
+  private async waitForTurn(request: HttpRequest): Promise<void> {
     const toleranceMs = Math.max(0, (this.options.burst ?? 1) - 1) * this.minIntervalMs;
     for (;;) {
       const now = this.now();
+      // A Retry-After longer than a short inline wait is not slept through: the caller parks the work.
+      const blockedFor = this.blockedUntil - now;
+      if (blockedFor > (this.options.maxInlineWaitMs ?? 3_000)) {
+        throw new RetryableError(`${this.options.name}: rate limited for ${Math.ceil(blockedFor / 1000)} s more (${request.method})`, Math.ceil(blockedFor / 1000), 'rate_limited');
+      }
       const start = Math.max(now, this.nextSlot - toleranceMs, this.blockedUntil);
       if (start <= now) {
         this.nextSlot = Math.max(now, this.nextSlot) + this.minIntervalMs;
         return;
       }
-      await this.sleep(start - now);
+      await sleepWithinBudget(start - now + MIN_REQUEST_MS, async () => this.sleep(start - now), `wait for a turn at ${this.options.name}`);
     }
   }
 }
@@ -139,6 +162,9 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - nowMs) / 1000);
 }
+
+/** A request is not started with less than this left in the budget. */
+const MIN_REQUEST_MS = 1_000;
 
 function backoffMs(attempt: number): number {
   const base = 200 * 2 ** (attempt - 1);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { GuestSyncError } from './errors.ts';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /**
@@ -11,9 +12,7 @@ export interface SecretStore {
   get(name: string): Promise<unknown>;
 }
 
-export class SecretNotFoundError extends Error {
-  override readonly name = 'SecretNotFoundError';
-}
+export class SecretNotFoundError extends GuestSyncError {}
 
 const CACHE_MS = 5 * 60_000;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GuestSyncError } from './errors.ts';
 import type { TargetName } from './config.ts';
 import { Reservation } from './reservation.ts';
 
@@ -70,6 +71,10 @@ export const TargetState = z.object({
    * retry, or a time-driven transition (RecepAI check-in/out). Null: nothing scheduled.
    */
   dueAt: z.number().nullable().optional(),
+  /** Failed attempts in a row at this target (its own, not SQS receives); pending after `attemptsBeforePending`. */
+  failures: z.number().int().nonnegative().optional(),
+  /** The snapshot's `sourceVersion` this target last got: an older snapshot is never applied after it. */
+  appliedVersion: z.number().nullable().optional(),
   /** The record the target last accepted, for targets that send only what changed (RecepAI, HostelMate). */
   applied: z.record(z.string(), z.unknown()).nullable().optional(),
   ttl: z.number().int(),
@@ -144,9 +149,7 @@ export interface ReservationKey {
   reservationId: string;
 }
 
-export class StaleWriteError extends Error {
-  override readonly name = 'StaleWriteError';
-}
+export class StaleWriteError extends GuestSyncError {}
 
 export interface Store {
   /**

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { RetryableError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../core/http-client.ts';
+import { SharedToken, type TokenGrant } from '../core/shared-token.ts';
 import type { FetcherDeps } from './fetcher.ts';
 
 /**
  * OAuth client_credentials for a PMS API, the token cached in DynamoDB and shared by every
  * worker (Guesty allows only a handful of token requests a day per client), refreshed ahead
- * of expiry by whichever worker takes the lease. A static `{"accessToken"}` secret is used
+ * of expiry by whichever worker takes the lease (shared-token.ts). A static `{"accessToken"}` secret is used
  * as is (e.g. a Smily account token obtained out of band).
  */
 
@@ -18,7 +19,6 @@ export const PmsCredentials = z.union([
 
 const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive().default(3600) });
 
-const LEASE_MS = 10_000;
 
 export interface PmsOAuthOptions {
   /** Names the PMS in errors, e.g. "guesty". */
@@ -33,51 +33,36 @@ export interface PmsOAuthOptions {
 }
 
 export class PmsOAuth {
-  private memory: { accessToken: string; refreshAt: number } | undefined;
-  private readonly tokenKey: string;
-  private readonly now: () => number;
+  private readonly shared: SharedToken;
 
   constructor(private readonly options: PmsOAuthOptions) {
-    this.tokenKey = `${options.name}#${sha256Hex(`${options.tokenUrl}\n${options.credentialsRef}`).slice(0, 16)}`;
-    this.now = options.deps.now ?? Date.now;
+    this.shared = new SharedToken({
+      name: options.name,
+      key: `${options.name}#${sha256Hex(`${options.tokenUrl}\n${options.credentialsRef}`).slice(0, 16)}`,
+      owner: options.owner,
+      store: options.deps.store,
+      grant: () => this.grant(),
+      grantTimeoutMs: options.http.timeoutMs,
+      grantAttempts: options.http.maxAttempts,
+      now: options.deps.now ?? Date.now,
+      ...(options.deps.sleep ? { sleep: options.deps.sleep } : {}),
+    });
   }
 
   /** A request with the bearer token; a 401 drops the token and retries once with a fresh one. */
   async call(request: HttpRequest): Promise<HttpResponse> {
     try {
-      const token = await this.token();
-      const response = await this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } });
-      if (response.status !== 401) return response;
-      this.memory = undefined;
-      await this.options.deps.store.dropToken(this.tokenKey, token);
-      const fresh = await this.token();
-      return await this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${fresh}` } });
+      const credentials = await this.credentials();
+      const send = (token: string) => this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } });
+      // A static token (e.g. a Smily account token obtained out of band) is used as is.
+      if ('accessToken' in credentials) return await send(credentials.accessToken);
+      return await this.shared.call(send);
     } catch (error) {
       // Name the call, so the recorded reason says which read failed (ids only, no guest data).
       if (error instanceof RetryableError && !error.message.includes(' /')) {
-        throw new RetryableError(`${error.message} (${request.method} ${new URL(request.url).pathname})`, error.retryAfterSeconds, error.code);
+        throw new RetryableError(`${error.message} (${request.method} ${new URL(request.url).pathname})`, error.retryAfterSeconds, error.code, { cause: error });
       }
       throw error;
-    }
-  }
-
-  private async token(): Promise<string> {
-    if (this.memory && this.memory.refreshAt > this.now()) return this.memory.accessToken;
-    const credentials = await this.credentials();
-    if ('accessToken' in credentials) return credentials.accessToken;
-    const { store } = this.options.deps;
-    const deadline = this.now() + LEASE_MS * 2;
-    for (;;) {
-      const cached = await store.getToken(this.tokenKey);
-      if (cached?.accessToken && cached.refreshAt && cached.refreshAt > this.now()) {
-        this.memory = { accessToken: cached.accessToken, refreshAt: cached.refreshAt };
-        return cached.accessToken;
-      }
-      if (await store.tryLeaseToken(this.tokenKey, this.options.owner, this.now() + LEASE_MS, this.now())) {
-        return this.grant(credentials);
-      }
-      if (this.now() > deadline) throw new RetryableError(`${this.options.name}: timed out waiting for another worker to refresh the token`, 1, 'token_refresh_timeout');
-      await (this.options.deps.sleep ?? sleep)(150);
     }
   }
 
@@ -89,7 +74,9 @@ export class PmsOAuth {
     return parsed.data;
   }
 
-  private async grant(credentials: { clientId: string; clientSecret: string; scope?: string | undefined }): Promise<string> {
+  private async grant(): Promise<TokenGrant> {
+    const credentials = await this.credentials();
+    if ('accessToken' in credentials) return { accessToken: credentials.accessToken, expiresInSeconds: 3600 };
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret });
     const scope = credentials.scope ?? this.options.defaultScope;
     if (scope) form.set('scope', scope);
@@ -106,12 +93,7 @@ export class PmsOAuth {
     }
     const parsed = TokenResponse.safeParse(response.json);
     if (!parsed.success) throw new RetryableError(`${this.options.name}: the token response has no access_token`, undefined, 'invalid_token_response');
-    const lifetimeMs = parsed.data.expires_in * 1000;
-    const expiresAt = this.now() + lifetimeMs;
-    const refreshAt = expiresAt - Math.min(300_000, lifetimeMs / 10);
-    await this.options.deps.store.putToken(this.tokenKey, this.options.owner, parsed.data.access_token, expiresAt, refreshAt);
-    this.memory = { accessToken: parsed.data.access_token, refreshAt };
-    return parsed.data.access_token;
+    return { accessToken: parsed.data.access_token, expiresInSeconds: parsed.data.expires_in };
   }
 }
 
@@ -121,4 +103,3 @@ export function expectOk(name: string, what: string, response: HttpResponse): un
   throw new RetryableError(`${name}: ${what} answered ${response.status}`, undefined, `http_${response.status}`);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

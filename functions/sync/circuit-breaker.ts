@@ -1,5 +1,5 @@
 import type { Config } from '../core/config.ts';
-import { RetryableError, errorMessage } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import { count, logger } from '../core/powertools.ts';
 import { StaleWriteError, type CircuitState, type Store } from '../core/store.ts';
 
@@ -87,9 +87,4 @@ export class CircuitBreaker {
     }
     return undefined;
   }
-}
-
-/** A failure that says the target is down (not a rate limit, not our own lock). */
-export function isOutage(error: unknown): boolean {
-  return error instanceof RetryableError && (error.code === 'network_error' || /^http_5\d\d$/.test(error.code));
 }

@@ -1,5 +1,6 @@
 import { fitReservation } from '../core/bounds.ts';
 import { RetryableError, errorMessage } from '../core/errors.ts';
+import { classify } from '../core/failure.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, reservationIdOf, type ClientRefMessage, type ReservationMessage, type ReservationRefMessage } from '../core/queue.ts';
@@ -50,7 +51,10 @@ export async function fetchThenSync(
     // What the PMS API returns meets the same bounds as a webhook (a 400 here is a fetch error).
     fetched = fetched.map((reservation) => fitReservation(reservation, { maxStayNights: deps.config.maxStayNights }));
   } catch (error) {
-    const failed = error instanceof RetryableError ? error : new RetryableError(errorMessage(error), undefined, 'fetch_failed');
+    // Every fetch failure is retried (a PMS API that answers 404 just after a create, a 5xx, our
+    // own misconfiguration); the FETCH_ERROR record and the DLQ say why when it never recovers.
+    const classified = classify(error);
+    const failed = error instanceof RetryableError ? error : new RetryableError(classified.message, classified.retryAfterSeconds, classified.code === 'internal_error' ? 'fetch_failed' : classified.code, { cause: error });
     count('FetchFailed', { source });
     logger.warn('fetch from the PMS API failed; the message will be retried', { source, code: failed.code, error: failed.message });
     let failures = 1;

@@ -6,6 +6,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { BUDGET_MARGIN_MS, BudgetExceededError, remainingMs, withDeadline } from '../core/budget.ts';
 import { RetryableError, errorMessage } from '../core/errors.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
@@ -21,6 +22,9 @@ export interface SyncHandlerDeps extends SyncDeps {
   /** Cap on the backoff set through the visibility timeout; default 15 minutes (tests set it low). */
   maxBackoffSeconds?: number;
 }
+
+/** One bounded attempt at a message: a request at its full timeout plus pacing. */
+const MIN_RECORD_MS = 15_000;
 
 /** A little longer than the DLQ keeps a message (14 days). */
 const UNREADABLE_TTL_SECONDS = 15 * 86_400;
@@ -52,6 +56,8 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
   // Refreshed from `liveDeps` at the start of each invocation (one at a time per instance).
   let deps: SyncHandlerDeps = { ...initialDeps, targets: withLatencyMetric(initialDeps.targets, initialDeps.now) };
   const processRecord = async (record: SQSRecord): Promise<void> => {
+    // Not started when too little time is left for one bounded attempt: it comes back untouched.
+    if (remainingMs() < MIN_RECORD_MS) throw new BudgetExceededError('start another message');
     const read = readQueueMessage(record.body);
     if ('error' in read) return setAside(record, read.error);
     const message: QueueMessage = read.message;
@@ -61,7 +67,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
       ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
     });
     try {
-      const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });
+      const outcome = await syncMessage(message, deps);
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,
@@ -117,11 +123,15 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
       deps = { ...live, targets: withLatencyMetric(live.targets, live.now) };
     }
     const processor = new SqsFifoPartialProcessorAsync();
-    return processPartialResponse(event, processRecord, processor, {
-      context,
-      skipGroupOnError: true,
-      throwOnFullBatchFailure: false,
-    });
+    // Every wait and request below is capped by what is left of this invocation (budget.ts).
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - BUDGET_MARGIN_MS;
+    return withDeadline(deadline, () =>
+      processPartialResponse(event, processRecord, processor, {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      }),
+    );
   };
 
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));

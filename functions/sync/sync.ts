@@ -1,5 +1,6 @@
 import { findProperty, type Config, type PropertyConfig, type TargetName } from '../core/config.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
+import { classify } from '../core/failure.ts';
 import { fingerprint } from '../core/hash.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
@@ -9,7 +10,7 @@ import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, 
 import { localToEpochSeconds } from '../core/time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
-import { CircuitBreaker, isOutage } from './circuit-breaker.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
 
 /**
@@ -43,15 +44,16 @@ export interface SyncOutcome {
   retry?: RetryableError;
 }
 
-/** Which receive of the message this is (SQS ApproximateReceiveCount): late ones park work as pending. */
-export interface SyncContext {
-  attempt: number;
-}
+/**
+ * A `Retry-After` up to this long was already waited out by the HTTP client; a longer one parks
+ * the target's work as pending, so neither the worker nor the reservation's group waits on it.
+ */
+const INLINE_RETRY_AFTER_SECONDS = 3;
 
-export async function syncMessage(message: QueueMessage, deps: SyncDeps, context: SyncContext = { attempt: 1 }): Promise<SyncOutcome> {
+export async function syncMessage(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
-  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context));
-  return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
+  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps));
+  return message.kind === 'reservation' ? syncReservation(message, deps) : resyncReservation(message, deps);
 }
 
 /** One breaker per store (i.e. per worker), so its short read cache is shared across messages. */
@@ -63,14 +65,14 @@ function breakerFor(deps: SyncDeps): CircuitBreaker {
 }
 
 /** Re-drives the targets toward the stored snapshot, e.g. after a property was added or a target recovered. */
-async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context: SyncContext): Promise<SyncOutcome> {
+async function resyncReservation(message: ResyncMessage, deps: SyncDeps): Promise<SyncOutcome> {
   const stored = await deps.store.getSnapshot(message);
   if (!stored) {
     logger.warn('resync asked for a reservation with no stored snapshot', { reason: message.reason });
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
   // The config may have changed since it was stored (a property added): route it afresh.
-  const outcome = await syncSnapshot(stored, false, deps, context);
+  const outcome = await syncSnapshot(stored, false, deps);
   if (message.reason === 'sweep') await forgetUnroutedDueWork(stored, deps);
   return outcome;
 }
@@ -87,7 +89,7 @@ async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Pr
   }
 }
 
-async function syncReservation(message: ReservationMessage, deps: SyncDeps, context: SyncContext): Promise<SyncOutcome> {
+async function syncReservation(message: ReservationMessage, deps: SyncDeps): Promise<SyncOutcome> {
   const { reservation } = message;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   const record: SnapshotRecord = {
@@ -98,10 +100,10 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     storedAt: deps.now(),
   };
   const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
-  return syncSnapshot(stored, changed, deps, context);
+  return syncSnapshot(stored, changed, deps);
 }
 
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, context: SyncContext): Promise<SyncOutcome> {
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -118,7 +120,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
     return target ? [target] : [];
   });
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
-  const results = await Promise.all(routed.map((target) => reconcileTarget(target, current, property, stored.ttl, deps, context)));
+  const results = await Promise.all(routed.map((target) => reconcileTarget(target, current, property, stored.ttl, deps)));
   for (const result of results) {
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
@@ -133,7 +135,6 @@ async function reconcileTarget(
   property: PropertyConfig,
   ttl: number,
   deps: SyncDeps,
-  context: SyncContext,
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   let state = (await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
@@ -156,6 +157,12 @@ async function reconcileTarget(
     return record(new PermanentError(errorMessage(error), 'unmappable_reservation'));
   }
   wanted = desired === null ? 'absent' : fingerprint(desired);
+  // Never older after newer: a snapshot older than the one this target last got is not applied,
+  // whichever message group carries it (a client's resync runs outside the reservation's group).
+  if (state.appliedVersion != null && reservation.sourceVersion < state.appliedVersion) {
+    count('TargetSkippedStale', { target: target.name });
+    return { outcome: { target: target.name, action: 'stale' } };
+  }
   if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending') {
     if ((state.dueAt ?? null) !== due) await save({ dueAt: due });
     count('TargetSkipped', { target: target.name });
@@ -168,7 +175,7 @@ async function reconcileTarget(
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
-    await save({ ...result.patch, lastError: null, dueAt: due });
+    await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion });
     await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
     logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
@@ -178,40 +185,51 @@ async function reconcileTarget(
   }
 
   async function record(error: unknown): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
-    const permanent = !(error instanceof RetryableError) && !(error instanceof StaleWriteError);
-    const code = error instanceof PermanentError || error instanceof RetryableError ? error.code : error instanceof StaleWriteError ? 'stale_state' : 'internal_error';
-    const lastError = { code, message: errorMessage(error), permanent, at: deps.now() };
-    if (error instanceof RetryableError && error.code === 'rate_limited') count('TargetRateLimited', { target: target.name });
+    const failure = classify(error);
+    const { permanent, code } = failure;
+    const lastError = { code, message: failure.message, permanent, at: deps.now() };
+    if (code === 'rate_limited') count('TargetRateLimited', { target: target.name });
     count(permanent ? 'TargetFailedPermanent' : 'TargetFailedRetryable', { target: target.name });
     logger.warn('target sync failed', { target: target.name, code, permanent, error: lastError.message });
-    if (!permanent && !(error instanceof StaleWriteError)) {
-      // A target that stays down must not hold this message until it reaches the DLQ.
-      const pausedUntil = isOutage(error) ? await breaker.recordFailure(target.name) : undefined;
-      if (pausedUntil !== undefined) return park(pausedUntil, code, lastError.message);
-      if (context.attempt >= deps.config.circuitBreaker.attemptsBeforePending) {
-        const waitMs = Math.max((error instanceof RetryableError ? (error.retryAfterSeconds ?? 0) : 0) * 1000, deps.config.circuitBreaker.pauseSeconds * 1000);
-        return park(deps.now() + waitMs, code, lastError.message);
-      }
-    }
-    // After a stale write another attempt owns the state; ours would be stale too. Just retry.
-    if (!(error instanceof StaleWriteError)) {
+    const outcome: TargetOutcome = { target: target.name, action: 'failed', error: { code, permanent } };
+    const retry = (): { outcome: TargetOutcome; retry: RetryableError } => ({
+      outcome,
+      retry: error instanceof RetryableError ? error : new RetryableError(lastError.message, failure.retryAfterSeconds, code, { cause: error }),
+    });
+    // Another attempt owns the state (ours would be stale too), or this one ran out of time
+    // before it could try: retry, without counting a failed attempt.
+    if (code === 'stale_state' || code === 'deadline_exceeded') return retry();
+    if (permanent) {
       try {
-        // A permanent failure is remembered against this content, so it is retried only when the content changes.
-        await save(permanent ? { status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due } : { status: 'retrying', lastError });
+        // A definite "no" is remembered against this content: retried only when the content changes.
+        await save({ status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due, failures: 0 });
       } catch (saveError) {
         logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
       }
+      return { outcome };
     }
-    const outcome: TargetOutcome = { target: target.name, action: 'failed', error: { code, permanent } };
-    if (permanent) return { outcome };
-    return { outcome, retry: error instanceof RetryableError ? error : new RetryableError(lastError.message, undefined, code) };
+    // A target that stays down, or asks for a long wait, must hold neither this worker nor the reservation's group.
+    const pausedUntil = failure.outage ? await breaker.recordFailure(target.name) : undefined;
+    if (pausedUntil !== undefined) return park(pausedUntil, code, lastError.message);
+    if ((failure.retryAfterSeconds ?? 0) > INLINE_RETRY_AFTER_SECONDS) return park(deps.now() + failure.retryAfterSeconds! * 1000, code, lastError.message);
+    // Only this target's own failed attempts count toward "pending", never how often SQS delivered the message.
+    const failures = (state.failures ?? 0) + 1;
+    if (failures >= deps.config.circuitBreaker.attemptsBeforePending) {
+      return park(deps.now() + Math.max((failure.retryAfterSeconds ?? 0) * 1000, deps.config.circuitBreaker.pauseSeconds * 1000), code, lastError.message);
+    }
+    try {
+      await save({ status: 'retrying', lastError, failures });
+    } catch (saveError) {
+      logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
+    }
+    return retry();
   }
 
   /** "Pending, retry at T": the message is done; the sweep re-enqueues the reservation at T. */
   async function park(retryAt: number, code: string, message: string): Promise<{ outcome: TargetOutcome }> {
     const lastError = { code, message, permanent: false, at: deps.now() };
     try {
-      await save({ status: 'pending', lastError, dueAt: retryAt });
+      await save({ status: 'pending', lastError, dueAt: retryAt, failures: 0 });
     } catch (saveError) {
       // Without the pending record nothing would bring the work back: let the message retry.
       logger.error('could not park target work as pending', { target: target.name, error: errorMessage(saveError) });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
+import { CREATE_INTENT_LEASE_MS } from '../core/budget.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
@@ -46,8 +47,6 @@ const Booking = z.object({ id: z.string(), channel: z.string().nullish(), channe
 const BookingPage = z.object({ bookings: z.array(Booking), total: z.number().nullish(), page: z.number().nullish(), size: z.number().nullish() });
 
 const PAGE_SIZE = 100;
-/** Longer than a create can take (HTTP timeout plus pacing); only a crash leaves it to run out. */
-const CREATE_LEASE_MS = 60_000;
 
 export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
   const settings = deps.config.targets.kasify;
@@ -151,7 +150,7 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
       }
 
       // Conditional on the state version read above: of two racing attempts, only one gets here.
-      const intent = { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: now() + CREATE_LEASE_MS, desired };
+      const intent = { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: now() + CREATE_INTENT_LEASE_MS, desired };
       await input.save({ intent });
       try {
         const created = await api.create(desired.propertyId, desired.booking);

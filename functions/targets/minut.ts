@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
+import { CREATE_INTENT_LEASE_MS } from '../core/budget.ts';
+import { SharedToken } from '../core/shared-token.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { count, logger } from '../core/powertools.ts';
 import { displayName, hasGuestStay, type Reservation } from '../core/reservation.ts';
@@ -45,9 +47,7 @@ const GuestPage = z.object({
 const ErrorBody = z.object({ error_key: z.string().optional(), message: z.string().optional() }).loose();
 
 const PAGE_SIZE = 100;
-const LEASE_MS = 10_000;
-/** Longer than a create can take (HTTP timeout plus pacing); only a crash leaves it to run out. */
-const CREATE_LEASE_MS = 60_000;
+
 
 export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
   const settings = deps.config.targets.minut;
@@ -139,7 +139,7 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
       }
 
       // Conditional on the state version read above: of two racing attempts, only one gets here.
-      const intent = { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: now() + CREATE_LEASE_MS, desired };
+      const intent = { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: now() + CREATE_INTENT_LEASE_MS, desired };
       await input.save({ intent, targetIds: { homeId } });
       let created: MinutGuest;
       try {
@@ -160,18 +160,30 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
 }
 
 class MinutApi {
-  private memoryToken: { accessToken: string; refreshAt: number } | undefined;
-  private readonly tokenKey: string;
+  private readonly token: SharedToken;
 
   constructor(
     private readonly baseUrl: string,
     private readonly credentialsRef: string,
     private readonly http: HttpClient,
     private readonly deps: TargetDeps,
-    private readonly now: () => number,
-    private readonly owner: string,
+    now: () => number,
+    owner: string,
   ) {
-    this.tokenKey = `minut#${sha256Hex(`${baseUrl}\n${credentialsRef}`).slice(0, 16)}`;
+    this.token = new SharedToken({
+      name: 'minut',
+      key: `minut#${sha256Hex(`${baseUrl}\n${credentialsRef}`).slice(0, 16)}`,
+      owner,
+      store: deps.store,
+      grant: async () => {
+        const token = await this.requestToken();
+        return { accessToken: token.access_token, expiresInSeconds: token.expires_in };
+      },
+      grantTimeoutMs: http.timeoutMs,
+      grantAttempts: http.maxAttempts,
+      now,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    });
   }
 
   async findGuest(homeId: string, candidates: MinutGuestRecord[]): Promise<MinutGuest | undefined> {
@@ -206,15 +218,8 @@ class MinutApi {
     this.expectOk(response, 'delete guest');
   }
 
-  private async call(request: HttpRequest): Promise<HttpResponse> {
-    const token = await this.token();
-    const response = await this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } });
-    if (response.status !== 401) return response;
-    // Revoked or expired early: forget it and try once with a fresh one.
-    this.memoryToken = undefined;
-    await this.deps.store.dropToken(this.tokenKey, token);
-    const fresh = await this.token();
-    return this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${fresh}` } });
+  private call(request: HttpRequest): Promise<HttpResponse> {
+    return this.token.call((token) => this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } }));
   }
 
   private expectOk(response: HttpResponse, what: string): unknown {
@@ -223,25 +228,6 @@ class MinutApi {
     const key = (body.success && body.data.error_key) || `http_${response.status}`;
     if (response.status === 401 || response.status === 403) count('TargetAuthFailure', { target: 'minut' });
     throw new PermanentError(`Minut refused to ${what} (${response.status} ${key})`, key, response.status);
-  }
-
-  /** A valid access token: from memory, else the shared store, else a new grant by one worker. */
-  private async token(): Promise<string> {
-    if (this.memoryToken && this.memoryToken.refreshAt > this.now()) return this.memoryToken.accessToken;
-    const deadline = this.now() + LEASE_MS * 2;
-    for (;;) {
-      const cached = await this.deps.store.getToken(this.tokenKey);
-      if (cached?.accessToken && cached.refreshAt && cached.refreshAt > this.now()) {
-        this.memoryToken = { accessToken: cached.accessToken, refreshAt: cached.refreshAt };
-        return cached.accessToken;
-      }
-      if (await this.deps.store.tryLeaseToken(this.tokenKey, this.owner, this.now() + LEASE_MS, this.now())) {
-        return this.grant();
-      }
-      // Another worker is fetching one; wait for it rather than asking Minut twice.
-      if (this.now() > deadline) throw new RetryableError('minut: timed out waiting for another worker to refresh the token', 1, 'token_refresh_timeout');
-      await (this.deps.sleep ?? sleep)(150);
-    }
   }
 
   /** One client_credentials grant; throws a PermanentError naming the credentials when Minut refuses them. */
@@ -261,17 +247,6 @@ class MinutApi {
     }
     return TokenResponse.parse(response.json);
   }
-
-  private async grant(): Promise<string> {
-    const token = await this.requestToken();
-    const lifetimeMs = token.expires_in * 1000;
-    const expiresAt = this.now() + lifetimeMs;
-    // Refresh ahead of expiry: 5 minutes early, or a tenth of a short lifetime.
-    const refreshAt = expiresAt - Math.min(300_000, lifetimeMs / 10);
-    await this.deps.store.putToken(this.tokenKey, this.owner, token.access_token, expiresAt, refreshAt);
-    this.memoryToken = { accessToken: token.access_token, refreshAt };
-    return token.access_token;
-  }
 }
 
 function normaliseName(name: string): string {
@@ -286,4 +261,3 @@ function enc(value: string): string {
   return encodeURIComponent(value);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -87,9 +87,13 @@ describe('the same message on two workers at once', () => {
     stack.sandbox.minut.seedGuest(SEASIDE_HOME, { name: 'Crashed Midway', checkin_time: desired.checkin_time, checkout_time: desired.checkout_time });
     const before = creates();
 
+    // Waiting out the other attempt's lease would hold the worker and the group: parked until the lease ends.
     const blocked = await handler({ Records: [record] }, localContext('c', 60_000));
-    expect(blocked.batchItemFailures).toEqual([{ itemIdentifier: 'm-760002' }]);
-    expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'retrying', lastError: { code: 'create_in_progress' } });
+    expect(blocked.batchItemFailures).toEqual([]);
+    const parked = (await store.getTargetState(key, 'minut'))!;
+    expect(parked).toMatchObject({ status: 'pending', lastError: { code: 'create_in_progress' } });
+    expect(parked.dueAt! - Date.now()).toBeGreaterThan(50_000);
+    expect(creates()).toBe(before);
 
     // The crashed attempt's lease runs out.
     const state = (await store.getTargetState(key, 'minut'))!;

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BudgetExceededError, withDeadline } from '../../functions/core/budget.ts';
+import { RetryableError } from '../../functions/core/errors.ts';
+import { HttpClient } from '../../functions/core/http-client.ts';
+
+/** A real HTTP server on loopback whose answer each test picks by path. */
+let server: Server;
+let base: string;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === '/429-long') return void res.writeHead(429, { 'retry-after': '300' }).end();
+    if (req.url === '/hang') return; // never answers
+    if (req.url === '/drop') return void req.socket.destroy();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+function client(options: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
+  const sleeps: number[] = [];
+  const http = new HttpClient({ name: 'vendor', sleep: async (ms) => void sleeps.push(ms), ...options });
+  return { http, sleeps };
+}
+
+describe('HTTP client waits, within the budget', () => {
+  it('hands back a 5-minute Retry-After at once, and later requests do not sleep through it either', async () => {
+    const { http, sleeps } = client();
+    await expect(http.request({ method: 'GET', url: `${base}/429-long` })).rejects.toMatchObject({ code: 'rate_limited', retryAfterSeconds: 300 });
+    const started = Date.now();
+    await expect(http.request({ method: 'GET', url: `${base}/ok` })).rejects.toMatchObject({ code: 'rate_limited' });
+    const again = (await http.request({ method: 'GET', url: `${base}/ok` }).catch((e: unknown) => e)) as RetryableError;
+    expect(again.retryAfterSeconds).toBeGreaterThan(290);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(sleeps.every((ms) => ms <= 3_000)).toBe(true);
+  });
+
+  it('does not wait for its pacing turn past the invocation\'s deadline', async () => {
+    const { http, sleeps } = client({ requestsPerSecond: 0.1 }); // one request per 10 s
+    await withDeadline(Date.now() + 3_000, async () => {
+      await http.request({ method: 'GET', url: `${base}/ok` });
+      await expect(http.request({ method: 'GET', url: `${base}/ok` })).rejects.toBeInstanceOf(BudgetExceededError);
+    });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('gives up a hung answer at its timeout, retries a GET, and keeps the cause', async () => {
+    const { http } = client({ timeoutMs: 200, maxAttempts: 2 });
+    const error = (await http.request({ method: 'GET', url: `${base}/hang` }).catch((e: unknown) => e)) as RetryableError;
+    expect(error).toMatchObject({ code: 'timeout' });
+    expect((error.cause as Error).name).toBe('TimeoutError');
+  });
+
+  it('caps a request\'s timeout by what is left of the budget', async () => {
+    const { http } = client({ timeoutMs: 10_000, maxAttempts: 1 });
+    const started = Date.now();
+    await withDeadline(Date.now() + 1_500, async () => {
+      await expect(http.request({ method: 'GET', url: `${base}/hang` })).rejects.toMatchObject({ code: 'timeout' });
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('does not repeat a POST whose connection dropped (it may have been applied)', async () => {
+    const { http } = client({ maxAttempts: 3 });
+    await expect(http.request({ method: 'POST', url: `${base}/drop`, body: {} })).rejects.toMatchObject({ code: 'network_error' });
+  });
+});
