@@ -49,6 +49,8 @@ export const ALARM_THRESHOLDS = {
   targetPermanentFailures: 1,
   /** Any credential refusal by a target in 5 minutes: every sync to that target fails until the secret is fixed. */
   targetAuthFailures: 1,
+  /** Any record of another person where ours would go (a shared email): an operator decides. */
+  guestConflicts: 1,
 } as const;
 
 export interface MonitoringProps {
@@ -199,6 +201,8 @@ export class Monitoring extends Construct {
       const id = target.charAt(0).toUpperCase() + target.slice(1);
       this.alarm(`${id}PermanentFailures`, permanent, ALARM_THRESHOLDS.targetPermanentFailures, `${target} refused a guest permanently (4xx other than 429): that guest is missing there.`, 'target-permanent-failures');
       this.alarm(`${id}AuthFailures`, auth, ALARM_THRESHOLDS.targetAuthFailures, `${target} refused guest-sync's credentials: syncs to it fail until the secret is fixed.`, 'target-auth-failures');
+      const conflicts = this.appMetric('GuestConflict', { target });
+      this.alarm(`${id}GuestConflicts`, conflicts, ALARM_THRESHOLDS.guestConflicts, `${target} holds another person's record where ours would go (e.g. a shared email): ours was not created and theirs was left untouched.`, 'guest-conflicts');
       widgets.push(
         new GraphWidget({
           title: `Target: ${target}`,
@@ -210,6 +214,8 @@ export class Monitoring extends Construct {
             this.appMetric('TargetRateLimited', { target }, 'Sum', '429s'),
             auth.with({ label: 'auth failures' }),
             this.appMetric('TargetPaused', { target }, 'Sum', 'paused (circuit open)'),
+            conflicts.with({ label: 'guest conflicts (not adopted)' }),
+            this.appMetric('TargetSkippedStale', { target }, 'Sum', 'older snapshot skipped'),
           ],
           right: [this.appMetric('TargetLatency', { target }, 'p50', 'latency p50 (ms)'), this.appMetric('TargetLatency', { target }, 'p99', 'latency p99 (ms)')],
           width: 12,

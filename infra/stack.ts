@@ -24,7 +24,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { Config as ConfigSchema, loadConfigFile, pmsTypes, secretRefs, type Config } from '../functions/core/config.ts';
 import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
+import { SYNC_TIMEOUT_SECONDS } from '../functions/core/budget.ts';
 import { DUE_INDEX } from '../functions/core/dynamodb-store.ts';
+import { MAX_RECEIVE_COUNT } from '../functions/core/queue.ts';
 import { BUNDLED_CONFIG_FILE, nodejsFunctionBase } from './bundling.ts';
 import { ALARM_THRESHOLDS, Monitoring } from './monitoring.ts';
 
@@ -74,7 +76,7 @@ export const IAM_WILDCARD_ACTIONS_ON_LOG_GROUPS = ['logs:CreateLogStream', 'logs
 export const INGEST_MEMORY_MB = 256;
 export const INGEST_TIMEOUT = Duration.seconds(10);
 export const SYNC_MEMORY_MB = 512;
-export const SYNC_TIMEOUT = Duration.seconds(60);
+export const SYNC_TIMEOUT = Duration.seconds(SYNC_TIMEOUT_SECONDS);
 export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SYNC_TIMEOUT.toSeconds() * 6);
 export const SYNC_BATCH_SIZE = 10;
 /*
@@ -86,7 +88,6 @@ export const SWEEP_MEMORY_MB = 256;
 export const SWEEP_TIMEOUT = Duration.seconds(60);
 export const SWEEP_INTERVAL = Duration.minutes(5);
 export const DEFAULT_MAX_CONCURRENCY = 5;
-export const MAX_RECEIVE_COUNT = 5;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
 export const API_RATE_LIMIT = 50;
 export const API_BURST_LIMIT = 100;

@@ -143,7 +143,7 @@ export const CircuitBreakerConfig = z.strictObject({
   failureThreshold: z.number().int().min(1).default(5),
   /** How long a paused target is left alone before work for it is tried again. */
   pauseSeconds: z.number().int().min(1).max(86_400).default(300),
-  /** Receives of one message after which a still-failing target's work is parked as pending for the sweep. */
+  /** A target's own failed attempts in a row (not SQS receives) after which its work is parked as pending for the sweep. */
   attemptsBeforePending: z.number().int().min(1).max(4).default(3),
 });
 

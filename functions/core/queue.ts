@@ -13,6 +13,17 @@ import { LIMITS, Reservation, ReservationId, unknownParty } from './reservation.
  */
 export const QUEUE_SCHEMA_VERSION = 2;
 
+/**
+ * Receives before SQS moves a message to the DLQ. SQS counts every receive, including the ones
+ * where a message was returned untried (a message ahead of it in its group failed, or the
+ * invocation had too little time left), so this is not the attempt count: sync counts each
+ * target's own failed attempts on its state and parks the work as pending after a few, and
+ * sets aside at once what it cannot read. The DLQ is left for what keeps failing before any
+ * target is reached (a PMS API that stays down for a notify-then-fetch event: its backoff of
+ * 30 s doubling to 15 minutes spans over an hour), so a deferral never costs a message its life.
+ */
+export const MAX_RECEIVE_COUNT = 10;
+
 const ConnectionId = z.string().min(1).max(64);
 const DeliveryId = z.string().min(1).max(LIMITS.idLength);
 

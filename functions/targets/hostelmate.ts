@@ -5,10 +5,10 @@ import { own } from '../core/own.ts';
 import { PermanentError } from '../core/errors.ts';
 import { fingerprint, sha256Hex } from '../core/hash.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
-import { logger } from '../core/powertools.ts';
+import { count, logger } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
-import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, splitName, uuidV4FromHash } from './normalise.ts';
+import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, sameGuestName, splitName, uuidV4FromHash } from './normalise.ts';
 import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
 import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
 
@@ -18,7 +18,10 @@ import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
  * - A booking per reservation, created with a deterministic `booking.id` (UUID v4 shape from
  *   a hash of the reservation key), which also creates the guest. A repeated create is
  *   answered from the idempotency cache or refused as a duplicate id: never a second booking.
- * - `email_conflict` (the email belongs to an existing guest) → that guest is adopted.
+ * - `email_conflict` (the email belongs to an existing guest) → that guest is adopted only when
+ *   it is the same person (the same full name, `sameGuestName`); another person with the same
+ *   email (a family, a booking agent) is never modified: the target fails permanently with
+ *   `email_conflict_other_guest`, counted as `GuestConflict` and alarmed.
  * - Guest changes: `PATCH /guests/{guestId}`, where guestId is found by email search (it is
  *   not the booking's `guest.id`); dates and room: `PATCH /bookings/{id}` (dates replace the
  *   whole array); cancellation: `POST /bookings/{id}/update` with status `cancelled`.
@@ -35,7 +38,10 @@ export type HostelmateDesired = {
 };
 
 const Credentials = z.object({ apiKey: z.string().min(1) });
-const GuestSearch = z.object({ guests: z.array(z.object({ guestId: z.string(), email: z.string().nullish() }).loose()) }).loose();
+const GuestSearch = z.object({
+  guests: z.array(z.object({ guestId: z.string(), email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).loose()),
+}).loose();
+type FoundGuest = z.infer<typeof GuestSearch>['guests'][number];
 
 export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesired> {
   const settings = deps.config.targets.hostelmate;
@@ -108,7 +114,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
         const changes = desired.guest ? changedGuestFields(applied.guest, desired.guest) : {};
         if (Object.keys(changes).length > 0) {
           guestId ??= await api.findGuestId(applied.guest?.email ?? desired.guest!.email);
-          const outcome = await api.patchGuest(guestId, changes, desired.guest!.email);
+          const outcome = await api.patchGuest(guestId, changes, desired.guest!);
           guestId = outcome.guestId;
           if (outcome.adopted) warnings.push('email_conflict:adopted_existing_guest');
         }
@@ -169,8 +175,8 @@ class HostelmateApi {
     const code = nestedErrorCode(response);
     if (response.status === 409 && code === 'booking_exists') return { kind: 'already_exists' };
     if (response.status === 409 && code === 'email_conflict') {
-      // The email belongs to a guest HostelMate already knows: book for that guest.
-      const guestId = await this.findGuestId(desired.guest!.email);
+      // The email belongs to a guest HostelMate already knows: book for that guest, if it is ours.
+      const guestId = this.samePersonOrRefuse(await this.findGuest(desired.guest!.email), desired.guest!);
       const again = await this.write('POST', '/bookings', 'create-booking', { ...body, guest: { id: guestId } });
       if (again.status === 409 && nestedErrorCode(again) === 'booking_exists') return { kind: 'already_exists', guestId };
       this.expectOk(again, 'create the booking');
@@ -191,7 +197,8 @@ class HostelmateApi {
   }
 
   /** Patches the guest; an email that belongs to another guest makes that guest ours instead. */
-  async patchGuest(guestId: string, changes: Partial<HostelmateGuest>, newEmail: string): Promise<{ guestId: string; adopted: boolean }> {
+  async patchGuest(guestId: string, changes: Partial<HostelmateGuest>, wanted: HostelmateGuest): Promise<{ guestId: string; adopted: boolean }> {
+    const newEmail = wanted.email;
     let response = await this.write('PATCH', `/guests/${enc(guestId)}`, 'patch-guest', { guest: changes });
     if (response.status === 404 && nestedErrorCode(response) === 'guest_not_found') {
       // Our remembered id is stale: look the guest up again by email.
@@ -199,7 +206,7 @@ class HostelmateApi {
       response = await this.write('PATCH', `/guests/${enc(guestId)}`, 'patch-guest', { guest: changes });
     }
     if (response.status === 409 && nestedErrorCode(response) === 'email_conflict') {
-      const existing = await this.findGuestId(newEmail);
+      const existing = this.samePersonOrRefuse(await this.findGuest(newEmail), wanted);
       const { email: _email, ...rest } = changes;
       if (Object.keys(rest).length > 0) this.expectOk(await this.write('PATCH', `/guests/${enc(existing)}`, 'patch-guest', { guest: rest }), 'update the guest');
       logger.info('hostelmate: adopted the existing guest that holds the new email');
@@ -210,11 +217,22 @@ class HostelmateApi {
   }
 
   async findGuestId(guestEmail: string): Promise<string> {
+    return (await this.findGuest(guestEmail)).guestId;
+  }
+
+  private async findGuest(guestEmail: string): Promise<FoundGuest> {
     const response = await this.call({ method: 'GET', url: `${this.baseUrl}/guests?${new URLSearchParams({ email: guestEmail, limit: '1' })}` });
     if (response.status === 404) throw new PermanentError('HostelMate has no guest with the booking\'s email', 'guest_not_found', 404);
     const found = GuestSearch.parse(this.expectOk(response, 'search guests')).guests[0];
     if (!found) throw new PermanentError('HostelMate has no guest with the booking\'s email', 'guest_not_found', 404);
-    return found.guestId;
+    return found;
+  }
+
+  /** The existing guest's id when it is provably ours (the same full name); otherwise a permanent refusal that touches nothing. */
+  private samePersonOrRefuse(existing: FoundGuest, ours: { first_name?: string | undefined; last_name?: string | undefined }): string {
+    if (sameGuestName({ first: existing.first_name, last: existing.last_name }, { first: ours.first_name, last: ours.last_name })) return existing.guestId;
+    count('GuestConflict', { target: 'hostelmate' });
+    throw new PermanentError('HostelMate already has another guest (a different name) with this email; that guest was left untouched', 'email_conflict_other_guest', 409);
   }
 
   private write(method: 'POST' | 'PATCH', path: string, operation: string, body: Record<string, unknown>): Promise<HttpResponse> {

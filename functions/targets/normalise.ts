@@ -115,3 +115,19 @@ export function partyOf(reservation: Reservation): { adults: number | null; chil
   if (party.adults !== null || party.children !== null || party.infants !== null) return party;
   return { adults: partySize, children: null, infants: null };
 }
+
+/**
+ * The rule for adopting a record guest-sync did not create (docs/targets.md): it is the same
+ * guest only when its full name is ours, compared after Unicode normalisation, case folding and
+ * whitespace collapsing. A shared email (a family, a booking agent) is not enough.
+ */
+export function sameGuestName(a: { first: string | null | undefined; last: string | null | undefined }, b: { first: string | null | undefined; last: string | null | undefined }): boolean {
+  const full = (n: { first: string | null | undefined; last: string | null | undefined }) => comparableName(`${n.first ?? ''} ${n.last ?? ''}`);
+  const left = full(a);
+  return left !== '' && left === full(b);
+}
+
+/** A name as the adopt rule compares it. */
+export function comparableName(name: string): string {
+  return name.normalize('NFKC').replace(/\s+/g, ' ').trim().toLocaleLowerCase('und');
+}

@@ -9,6 +9,7 @@ import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { loadConfigFile, type Config } from '../../functions/core/config.ts';
 import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
+import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
@@ -132,7 +133,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const tableName = 'guest-sync';
     await createTable(dynamodb, tableName);
-    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? 5);
+    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT);
 
     // The config, pointed at wherever the sandbox really listens.
     const sourceConfig = resolve(options.configPath ?? 'config/guest-sync.example.json');

@@ -158,9 +158,9 @@ describe('Kasify errors', () => {
 });
 
 describe('HostelMate errors', () => {
-  it('email_conflict on create: the existing guest is adopted and the booking made for them', async () => {
+  it('email_conflict on create with the same person: that guest is adopted and the booking made for them', async () => {
     const id = 842001;
-    const existing = stack.sandbox.hostelmate.seedGuest({ first_name: 'Known', last_name: 'Before', email: `err.${id}@example.com` });
+    const existing = stack.sandbox.hostelmate.seedGuest({ first_name: 'err', last_name: ` ${id} `, email: `err.${id}@example.com` });
     await send(id);
     const log = stack.sandbox.hostelmate.requestLog();
     expect(route(log, 'POST /bookings').map((e) => e.status)).toEqual([409, 201]);
@@ -171,14 +171,26 @@ describe('HostelMate errors', () => {
     expect(state!.warnings).toContain('email_conflict:adopted_existing_guest');
   });
 
-  it('email_conflict on a guest change: the guest holding that email is adopted', async () => {
+  it('email_conflict on create with another person (a shared family email): their record is untouched, a permanent code', async () => {
+    const id = 842005;
+    const parent = stack.sandbox.hostelmate.seedGuest({ first_name: 'Parent', last_name: 'Holder', email: `err.${id}@example.com`, phone: '+46700000001' });
+    await send(id);
+    expect(route(stack.sandbox.hostelmate.requestLog(), 'POST /bookings').map((e) => e.status)).toEqual([409]);
+    expect(route(stack.sandbox.hostelmate.requestLog(), 'PATCH /guests/:id')).toEqual([]);
+    expect(stack.sandbox.hostelmate.guests()).toEqual([expect.objectContaining({ guestId: parent.guestId, first_name: 'Parent', last_name: 'Holder', phone: '+46700000001' })]);
+    expect(stack.sandbox.hostelmate.bookings()).toEqual([]);
+    expect(await storeFor(stack).getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'failed', lastError: { code: 'email_conflict_other_guest', permanent: true } });
+    expect(await storeFor(stack).getTargetState(key(id), 'kasify')).toMatchObject({ status: 'synced' });
+  });
+
+  it('email_conflict on a guest change to another person\'s email: that person is left untouched', async () => {
     const id = 842002;
     await send(id);
     const other = stack.sandbox.hostelmate.seedGuest({ first_name: 'Other', last_name: 'Person', email: 'shared@example.com' });
     await send(id, { guestEmail: 'shared@example.com', phone: '+46709999999' }, 'reservation.updated');
-    expect(route(stack.sandbox.hostelmate.requestLog(), 'PATCH /guests/:id').map((e) => e.status)).toEqual([409, 200]);
-    expect(stack.sandbox.hostelmate.guests().find((g) => g.guestId === other.guestId)).toMatchObject({ phone: '+46709999999', email: 'shared@example.com' });
-    expect(await storeFor(stack).getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'synced', targetIds: { guestId: other.guestId } });
+    expect(route(stack.sandbox.hostelmate.requestLog(), 'PATCH /guests/:id').map((e) => e.status)).toEqual([409]);
+    expect(stack.sandbox.hostelmate.guests().find((g) => g.guestId === other.guestId)).toMatchObject({ first_name: 'Other', last_name: 'Person', phone: null, email: 'shared@example.com' });
+    expect(await storeFor(stack).getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'failed', lastError: { code: 'email_conflict_other_guest' } });
   });
 
   it('422 (an unknown room): permanent, with the field', async () => {

@@ -77,7 +77,7 @@ describe('GuestSyncStack', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       ContentBasedDeduplication: false,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 10 },
     });
     const dlq = resources[dlqId]!;
     expect(dlq.Properties).toMatchObject({ FifoQueue: true, MessageRetentionPeriod: 14 * 24 * 3600 });
@@ -382,6 +382,7 @@ describe('GuestSyncStack', () => {
         return [
           [`${id}PermanentFailures`, 'GuestSync', 'TargetFailedPermanent', 'Sum', 1, { service: 'guest-sync', target }],
           [`${id}AuthFailures`, 'GuestSync', 'TargetAuthFailure', 'Sum', 1, { service: 'guest-sync', target }],
+          [`${id}GuestConflicts`, 'GuestSync', 'GuestConflict', 'Sum', 1, { service: 'guest-sync', target }],
         ];
       }),
     ];
