@@ -1,15 +1,10 @@
-import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runtimeFromEnv } from '../../functions/core/runtime.ts';
-import { QUEUE_SCHEMA_VERSION, type QueueMessage } from '../../functions/core/queue.ts';
-import { hostaway } from '../../functions/sources/hostaway.ts';
-import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
-import { createTargets } from '../../functions/targets/registry.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
+import { SEASIDE_HOME } from '../support/hostaway.ts';
 import { exampleConfigWith } from '../support/config.ts';
 import { startTestStack, storeFor } from '../support/stack.ts';
+import { hostawayRecord, syncInstance as syncInstanceOf } from '../support/sync.ts';
 
 /**
  * SQS is at-least-once: the same message can reach two workers at once (a visibility
@@ -28,34 +23,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function syncInstance(name: string) {
-  const runtime = runtimeFromEnv({ ...process.env, ...stack.env });
-  return createSyncHandler({
-    config: runtime.config,
-    store: runtime.store,
-    queue: { send: async () => undefined, delay: async () => undefined, deadLetter: async () => undefined },
-    targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: name }),
-    now: Date.now,
-  });
-}
-
-function messageFor(id: number, name: string): SQSRecord {
-  const config = stack.config;
-  const parsed = hostaway.parse(hostawayDelivery('reservation.created', { id, guestName: name }), { connectionId: 'hostaway-demo', connection: config.connections['hostaway-demo']!, now: Date.now() });
-  if (parsed.kind !== 'reservations') throw new Error('fixture did not parse');
-  const body: QueueMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
-  return {
-    messageId: `m-${id}`,
-    receiptHandle: `r-${id}`,
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: `hostaway-demo#${id}` },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:guest-sync-events.fifo',
-    awsRegion: 'us-east-1',
-  };
-}
+const syncInstance = (name: string) => syncInstanceOf(stack, name);
+const messageFor = (id: number, name: string) => hostawayRecord(stack, id, { guestName: name });
 
 const creates = () => stack.sandbox.minut.requestLog().filter((e) => e.route === 'POST /homes/:home_id/guests').length;
 
