@@ -1,12 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import dynalite from 'dynalite';
 import fc from 'fast-check';
 import { parseConfig, type Config, type TargetName } from '../../functions/core/config.ts';
-import { DynamoDbStore, tableDefinition } from '../../functions/core/dynamodb-store.ts';
+import type { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import { readQueueMessage, sqsEntry, sqsEntryProblem, type Queue, type QueueMessage } from '../../functions/core/queue.ts';
 import { LocalSecretStore, type SecretStore } from '../../functions/core/secrets.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
@@ -17,6 +13,7 @@ import { syncMessage, type SyncDeps } from '../../functions/sync/sync.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
 import type { Target } from '../../functions/targets/target.ts';
 import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
+import { startEmbeddedStore } from '../support/dynamo.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 
 /**
@@ -271,13 +268,10 @@ export interface FuzzOptions {
 }
 
 export async function runIngestFuzz(options: FuzzOptions): Promise<FuzzReport> {
-  const ddb = dynalite({ createTableMs: 0 }) as Server;
-  await new Promise<void>((resolve) => ddb.listen(0, '127.0.0.1', () => resolve()));
-  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(ddb.address() as AddressInfo).port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const embedded = await startEmbeddedStore('fuzz');
   try {
-    await client.send(new CreateTableCommand({ TableName: 'fuzz', ...tableDefinition }));
     const config = parseConfig(JSON.parse(readFileSync(new URL('../../config/guest-sync.example.json', import.meta.url), 'utf8')));
-    const store = new DynamoDbStore(client, 'fuzz');
+    const { store } = embedded;
     const secrets = new FlakySecrets(new LocalSecretStore({}, [new URL('../../config/secrets.example.json', import.meta.url).pathname]));
     const queue = new CheckedQueue();
     const ingest = createIngestHandler({ config, secrets, queue, now: Date.now });
@@ -367,8 +361,7 @@ export async function runIngestFuzz(options: FuzzOptions): Promise<FuzzReport> {
     }
     return report;
   } finally {
-    client.destroy();
-    await new Promise<void>((resolve) => ddb.close(() => resolve()));
+    await embedded.stop();
   }
 }
 
