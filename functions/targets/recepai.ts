@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { own } from '../core/own.ts';
-import { PermanentError } from '../core/errors.ts';
+import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { fingerprint } from '../core/hash.ts';
 import { HttpClient, type HttpResponse } from '../core/http-client.ts';
 import { count } from '../core/powertools.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, partyOf, phoneE164, splitName, stayInstants } from './normalise.ts';
-import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
+import { expectAccepted, invalidSecret } from './credential-check.ts';
 
 /**
  * RecepAI PMS API (`https://app.recepai.ai/api/pms/v1/{slug}`): RecepAI holds *in-house*
@@ -45,7 +45,21 @@ export type RecepaiGuest = {
 
 export type RecepaiDesired = { slug: string; guest: RecepaiGuest; warnings: string[] };
 
-const Credentials = z.object({ apiKey: z.string().regex(/^pms_(live|test)_\w+$/, 'expected a pms_live_ or pms_test_ key') });
+const ApiKey = z.string().regex(/^pms_(live|test)_\w+$/, 'expected a pms_live_ or pms_test_ key');
+/**
+ * RecepAI keys are per hotel: `{"hotels": {"<slug>": "pms_live_..."}}`, optionally with an
+ * `apiKey` for hotels not listed (a single-hotel setup needs only `{"apiKey": ...}`). Adding a
+ * hotel is a change of the secret's value: no `cdk deploy`.
+ */
+const Credentials = z
+  .object({ apiKey: ApiKey.optional(), hotels: z.record(z.string(), z.union([ApiKey, z.object({ apiKey: ApiKey }).transform((h) => h.apiKey)])).optional() })
+  .refine((c) => c.apiKey !== undefined || c.hotels !== undefined, 'expected {"hotels": {"<slug>": "pms_live_..."}} or {"apiKey": "pms_live_..."}');
+const CREDENTIALS_SHAPE = '{"hotels":{"<slug>":"pms_live_..."}} or {"apiKey":"pms_live_..."}';
+
+/** The key for one hotel: its own, else the default one. */
+function keyFor(credentials: z.infer<typeof Credentials>, slug: string): string | undefined {
+  return own(credentials.hotels, slug) ?? credentials.apiKey;
+}
 const ErrorBody = z.object({
   code: z.string().optional(),
   message: z.string().optional(),
@@ -91,13 +105,28 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
   return {
     name: 'recepai',
 
+    /** Proves the key of every hotel a property routes to, each against its own hotel. */
     async checkCredentials(): Promise<string | void> {
-      const slug = firstRouted(deps.config, (property) => property.targets.recepai?.hotelSlug);
-      if (!slug) return 'no property routes to RecepAI, so there is no hotel to ask';
+      const slugs = [...new Set(Object.values(deps.config.connections).flatMap((c) => Object.values(c.properties).flatMap((p) => (p.targets.recepai ? [p.targets.recepai.hotelSlug] : []))))].sort();
+      if (slugs.length === 0) return 'no property routes to RecepAI, so there is no hotel to ask';
       const credentials = Credentials.safeParse(await deps.secrets.get(settings.credentials));
-      if (!credentials.success) throw invalidSecret('RecepAI', settings.credentials, '{"apiKey":"pms_live_..."}');
-      const response = await http.request({ method: 'GET', url: `${baseUrl}/${encodeURIComponent(slug)}/guests`, headers: { authorization: `Bearer ${credentials.data.apiKey}` } });
-      expectAccepted('RecepAI', settings.credentials, response, `listing the guests of hotel ${slug}`);
+      if (!credentials.success) throw invalidSecret('RecepAI', settings.credentials, CREDENTIALS_SHAPE);
+      const problems: string[] = [];
+      for (const slug of slugs) {
+        const key = keyFor(credentials.data, slug);
+        if (!key) {
+          problems.push(`hotel ${slug}: the secret has no key for it`);
+          continue;
+        }
+        const response = await http.request({ method: 'GET', url: `${baseUrl}/${encodeURIComponent(slug)}/guests`, headers: { authorization: `Bearer ${key}` } });
+        try {
+          expectAccepted('RecepAI', settings.credentials, response, `listing the guests of hotel ${slug}`);
+        } catch (error) {
+          problems.push(`hotel ${slug}: ${errorMessage(error)}`);
+        }
+      }
+      if (problems.length > 0) throw new Error(problems.join('; '));
+      return undefined;
     },
 
     desired(reservation: Reservation, property: PropertyConfig): RecepaiDesired | null {
@@ -235,7 +264,7 @@ class RecepaiApi {
   }
 
   async findActive(slug: string, pmsGuestId: string): Promise<Partial<RecepaiGuest> | undefined> {
-    const response = await this.call({ method: 'GET', url: `${this.baseUrl}/${encodeURIComponent(slug)}/guests` });
+    const response = await this.call(slug, { method: 'GET', url: `${this.baseUrl}/${encodeURIComponent(slug)}/guests` });
     const list = ActiveGuests.parse(this.expectOk(response, 'list active guests'));
     const found = list.guests.find((g) => g.pmsGuestId === pmsGuestId);
     if (!found) return undefined;
@@ -244,7 +273,7 @@ class RecepaiApi {
 
   private post(slug: string, operation: string, body: Record<string, unknown>): Promise<HttpResponse> {
     const key = `${operation}_${idempotencyHash(this.reservation, 'recepai', `${slug}/${operation}`, fingerprint(body)).slice(0, 48)}`;
-    return this.call({
+    return this.call(slug, {
       method: 'POST',
       url: `${this.baseUrl}/${encodeURIComponent(slug)}/guests/${operation}`,
       body,
@@ -254,10 +283,17 @@ class RecepaiApi {
     });
   }
 
-  private async call(request: Parameters<HttpClient['request']>[0]): Promise<HttpResponse> {
-    const credentials = Credentials.safeParse(await this.deps.secrets.get(this.deps.config.targets.recepai!.credentials));
-    if (!credentials.success) throw new PermanentError('the RecepAI credentials secret must be {"apiKey":"pms_live_..."}', 'invalid_credentials_secret');
-    return this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${credentials.data.apiKey}` } });
+  private async call(slug: string, request: Parameters<HttpClient['request']>[0]): Promise<HttpResponse> {
+    const ref = this.deps.config.targets.recepai!.credentials;
+    const credentials = Credentials.safeParse(await this.deps.secrets.get(ref));
+    if (!credentials.success) throw new PermanentError(`the RecepAI credentials secret must be ${CREDENTIALS_SHAPE}`, 'invalid_credentials_secret');
+    const key = keyFor(credentials.data, slug);
+    if (!key) {
+      // Ours to fix by adding the hotel's key to the secret: retried (then pending), so it heals once added.
+      count('TargetAuthFailure', { target: 'recepai' });
+      throw new RetryableError(`the RecepAI secret "${ref}" has no key for hotel ${slug}`, undefined, 'missing_hotel_key');
+    }
+    return this.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${key}` } });
   }
 
   private expectOk(response: HttpResponse, what: string): unknown {

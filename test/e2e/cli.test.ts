@@ -180,11 +180,18 @@ describe('guest-sync CLI against the local stack', () => {
       [envName(refs.hostelmate)]: JSON.stringify({ apiKey: 'hm_live_not-a-valid-key' }),
     });
     expect(wrongKeys.code).toBe(1);
-    expect(wrongKeys.stdout).toContain(`target recepai: credentials "${refs.recepai}" FAILED: RecepAI refused the credentials "${refs.recepai}" (401)`);
+    expect(wrongKeys.stdout).toContain(`target recepai: credentials "${refs.recepai}" FAILED: hotel city-hotel: RecepAI refused the credentials "${refs.recepai}" (401)`);
+    expect(wrongKeys.stdout).toContain(`; hotel seaside-hotel: RecepAI refused the credentials "${refs.recepai}" (401)`);
     expect(wrongKeys.stdout).toMatch(new RegExp(`target kasify: credentials "${refs.kasify}" FAILED: Kasify refused the credentials "${refs.kasify}" \\(40[13]\\)`));
     expect(wrongKeys.stdout).toMatch(new RegExp(`target hostelmate: credentials "${refs.hostelmate}" FAILED: HostelMate refused the credentials "${refs.hostelmate}" \\(40[13]\\)`));
     expect(wrongKeys.stdout).toContain('target minut: credentials "minut" ok');
     expect(wrongKeys.stdout).toContain('3 check(s) failed');
+
+    // RecepAI keys are per hotel: one hotel's key does not prove (or work for) another's.
+    const oneHotel = await runCli(stack, ['config', 'check'], { [envName(refs.recepai)]: JSON.stringify({ apiKey: 'pms_live_5eas1de0000000000000000000000000' }) });
+    expect(oneHotel.code).toBe(1);
+    expect(oneHotel.stdout).toContain(`target recepai: credentials "${refs.recepai}" FAILED: hotel city-hotel: RecepAI refused the credentials "${refs.recepai}" (401)`);
+    expect(oneHotel.stdout).not.toContain('hotel seaside-hotel:');
 
     const missing = await runCli(stack, ['config', 'check'], { GUEST_SYNC_SECRETS_FILES: '' });
     expect(missing.code).toBe(1);
