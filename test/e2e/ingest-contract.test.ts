@@ -121,6 +121,17 @@ describe('accepted and synced, with the bad optional field dropped or cut and re
     expect(Object.fromEntries(states.map((s) => [s.target, s.status]))).toEqual({ minut: 'synced', kasify: 'synced', hostelmate: 'synced', recepai: 'absent' });
   });
 
+  it('an in-house generic guest at city-flat reaches RecepAI\'s city-hotel, with that hotel\'s own key', async () => {
+    const body = JSON.stringify({
+      type: 'reservation.upserted',
+      reservation: { id: 'R-CITY-1', propertyId: 'city-flat', status: 'confirmed', checkInDate: '2026-07-10', checkOutDate: '2026-07-14', version: 1, guest: { firstName: 'City', lastName: 'Guest', email: 'city.guest@example.com' } },
+    });
+    expect((await postWebhook(stack, 'generic-demo', body, signStandardWebhook(GENERIC_SECRET, 'msg_city_1', Math.floor(Date.now() / 1000), body))).status).toBe(202);
+    await stack.drain();
+    expect(stack.sandbox.recepai.activeGuests('city-hotel')).toEqual([expect.objectContaining({ pmsGuestId: 'generic-demo:R-CITY-1', firstName: 'City', lastName: 'Guest' })]);
+    expect(await storeFor(stack).getTargetState({ connectionId: 'generic-demo', reservationId: 'R-CITY-1' }, 'recepai')).toMatchObject({ status: 'synced' });
+  });
+
   it('a generic event for a property not in the config with timeZone "Mars/Olympus": parked as unrouted, the zone dropped', async () => {
     const body = JSON.stringify({
       type: 'reservation.upserted',
