@@ -47,6 +47,8 @@ const Booking = z.object({ id: z.string(), channel: z.string().nullish(), channe
 const BookingPage = z.object({ bookings: z.array(Booking), total: z.number().nullish(), page: z.number().nullish(), size: z.number().nullish() });
 
 const PAGE_SIZE = 100;
+/** Every list is bounded: at most this many pages per look-up. */
+const MAX_LOOKUP_PAGES = 50;
 
 export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
   const settings = deps.config.targets.kasify;
@@ -186,7 +188,7 @@ class KasifyApi {
     const channelId = candidates[0]!.channel_id;
     const from = candidates.map((c) => c.from).sort()[0]!;
     const to = candidates.map((c) => c.to).sort().at(-1)!;
-    for (let page = 0; ; page++) {
+    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
       const query = new URLSearchParams({ channel: KASIFY_CHANNEL, from, to, page: String(page), size: String(PAGE_SIZE) });
       const response = await this.call({ method: 'GET', url: `${this.baseUrl}/properties/${enc(propertyId)}/bookings?${query}` });
       const list = BookingPage.parse(this.expectOk(response, 'list bookings'));
@@ -194,6 +196,8 @@ class KasifyApi {
       if (match) return match;
       if (list.bookings.length < PAGE_SIZE) return undefined;
     }
+    // Not found within the cap is not "absent": creating could duplicate. Say so instead.
+    throw new PermanentError(`Kasify lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} of our bookings around this stay; the look-up before a create stopped there`, 'lookup_incomplete');
   }
 
   async create(propertyId: string, booking: KasifyBooking): Promise<z.infer<typeof Booking>> {

@@ -10,6 +10,7 @@ import { count, logger } from '../core/powertools.ts';
 import { displayName, hasGuestStay, type Reservation } from '../core/reservation.ts';
 import { localToInstant } from '../core/time.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { comparableName } from './normalise.ts';
 
 /**
  * Minut (https://api.minut.com/v8): a guest per stay in a home.
@@ -47,6 +48,8 @@ const GuestPage = z.object({
 const ErrorBody = z.object({ error_key: z.string().optional(), message: z.string().optional() }).loose();
 
 const PAGE_SIZE = 100;
+/** Every list is bounded: at most this many pages per look-up. */
+const MAX_LOOKUP_PAGES = 50;
 
 
 export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
@@ -187,17 +190,19 @@ class MinutApi {
   }
 
   async findGuest(homeId: string, candidates: MinutGuestRecord[]): Promise<MinutGuest | undefined> {
-    const wanted = candidates.map((c) => ({ at: Date.parse(c.checkin_time), name: normaliseName(c.name) }));
-    for (let offset = 0; ; offset += PAGE_SIZE) {
+    const wanted = candidates.map((c) => ({ at: Date.parse(c.checkin_time), name: comparableName(c.name) }));
+    for (let offset = 0; offset < MAX_LOOKUP_PAGES * PAGE_SIZE; offset += PAGE_SIZE) {
       const response = await this.call({ method: 'GET', url: `${this.baseUrl}/homes/${enc(homeId)}/guests?limit=${PAGE_SIZE}&offset=${offset}` });
       const page = GuestPage.parse(this.expectOk(response, 'list guests'));
       const match = page.guests.find(
-        (g) => !!g.checkin_time && wanted.some((w) => w.at === Date.parse(g.checkin_time!) && w.name === normaliseName(g.name ?? '')),
+        (g) => !!g.checkin_time && wanted.some((w) => w.at === Date.parse(g.checkin_time!) && w.name === comparableName(g.name ?? '')),
       );
       if (match) return match;
       const total = page.paging?.total_count;
       if (page.guests.length < PAGE_SIZE || (total !== undefined && offset + page.guests.length >= total)) return undefined;
     }
+    // Not found within the cap is not "absent": creating could duplicate. Say so instead.
+    throw new PermanentError(`the Minut home lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} guests; the look-up before a create stopped there`, 'lookup_incomplete');
   }
 
   async createGuest(homeId: string, desired: MinutGuestRecord): Promise<MinutGuest> {
@@ -247,10 +252,6 @@ class MinutApi {
     }
     return TokenResponse.parse(response.json);
   }
-}
-
-function normaliseName(name: string): string {
-  return name.normalize('NFC').replace(/\s+/g, ' ').trim().toLocaleLowerCase();
 }
 
 function withoutNulls(record: MinutGuestRecord): Record<string, string> {
