@@ -105,6 +105,8 @@ export const MinutTargetConfig = z.strictObject({
   credentials: secretRef,
   /** Client-side pacing: Minut allows 5/s in bursts but 120/min sustained, i.e. 2/s. */
   requestsPerSecond: z.number().positive().default(2),
+  /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
+  timeoutSeconds: z.number().positive().max(30).default(10),
 });
 
 export const RecepaiTargetConfig = z.strictObject({
@@ -115,6 +117,8 @@ export const RecepaiTargetConfig = z.strictObject({
   /** RecepAI publishes no number; 2/s with a burst of 5 keeps well clear of any sane limit. */
   requestsPerSecond: z.number().positive().default(2),
   burst: z.number().int().min(1).default(5),
+  /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
+  timeoutSeconds: z.number().positive().max(30).default(10),
 });
 
 export const KasifyTargetConfig = z.strictObject({
@@ -125,6 +129,8 @@ export const KasifyTargetConfig = z.strictObject({
   /** Kasify allows 100 requests/min per token: 1.5/s plus a burst of 10 stays within any minute. */
   requestsPerSecond: z.number().positive().default(1.5),
   burst: z.number().int().min(1).default(10),
+  /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
+  timeoutSeconds: z.number().positive().max(30).default(10),
 });
 
 export const HostelmateTargetConfig = z.strictObject({
@@ -135,6 +141,8 @@ export const HostelmateTargetConfig = z.strictObject({
   /** HostelMate allows 120 requests/min per key and caller IP: 1.8/s plus a burst of 10 stays within any minute. */
   requestsPerSecond: z.number().positive().default(1.8),
   burst: z.number().int().min(1).default(10),
+  /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
+  timeoutSeconds: z.number().positive().max(30).default(10),
 });
 
 /** When a target that keeps failing is paused (see functions/sync/circuit-breaker.ts). */

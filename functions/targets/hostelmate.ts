@@ -49,6 +49,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
   const http = new HttpClient({
     name: 'hostelmate',
     requestsPerSecond: settings.requestsPerSecond,
+    timeoutMs: settings.timeoutSeconds * 1000,
     burst: settings.burst,
     userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
     ...(deps.now ? { now: deps.now } : {}),

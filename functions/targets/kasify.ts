@@ -57,6 +57,7 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
   const http = new HttpClient({
     name: 'kasify',
     requestsPerSecond: settings.requestsPerSecond,
+    timeoutMs: settings.timeoutSeconds * 1000,
     burst: settings.burst,
     userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
     now,

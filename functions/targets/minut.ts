@@ -60,6 +60,7 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
   const http = new HttpClient({
     name: 'minut',
     requestsPerSecond: settings.requestsPerSecond,
+    timeoutMs: settings.timeoutSeconds * 1000,
     userAgent: `guest-sync (${instanceId})`,
     now,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),

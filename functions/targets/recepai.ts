@@ -88,6 +88,7 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
   const http = new HttpClient({
     name: 'recepai',
     requestsPerSecond: settings.requestsPerSecond,
+    timeoutMs: settings.timeoutSeconds * 1000,
     burst: settings.burst,
     userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
     now,

@@ -16,6 +16,7 @@ import { HostelmateSandbox, type HostelmateSandboxOptions } from './hostelmate.t
 import { KasifySandbox, type KasifySandboxOptions } from './kasify.ts';
 import { RecepaiSandbox, type RecepaiSandboxOptions } from './recepai.ts';
 import type { PmsApiSandboxOptions } from './pms-api.ts';
+import { SlowAnswerOptions, SlowAnswers } from './slow-answers.ts';
 import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
 
 /**
@@ -49,6 +50,9 @@ export interface SandboxServer {
   guesty: GuestySandbox;
   /** Smily (BookingSync) API at `${url}/smily`. */
   smily: SmilySandbox;
+  /** Slow, hung or dropped answers for any vendor (also `POST /_sandbox/slow`); `clearSlow` forgets them. */
+  slow(options: SlowAnswerOptions): void;
+  clearSlow(): void;
   stop(): Promise<void>;
 }
 
@@ -65,8 +69,9 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   const smily = new SmilySandbox(options.smily);
   const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily];
 
+  const slow = new SlowAnswers();
   const server = createServer((req, res) => {
-    void serve(vendors, req, res);
+    void serve(vendors, slow, req, res);
   });
   // Keep-alive sockets must not keep stop() waiting.
   server.keepAliveTimeout = 5_000;
@@ -91,6 +96,8 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     hostelmate,
     guesty,
     smily,
+    slow: (options) => slow.add(options),
+    clearSlow: () => slow.clear(),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -99,7 +106,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   };
 }
 
-async function serve(vendors: readonly VendorSandbox[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(vendors: readonly VendorSandbox[], slow: SlowAnswers, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // A client hanging up mid-request must not crash the process.
   req.on('error', () => undefined);
   res.on('error', () => undefined);
@@ -111,6 +118,19 @@ async function serve(vendors: readonly VendorSandbox[], req: IncomingMessage, re
       writeResponse(res, errorReply(413, `Request body exceeds ${MAX_BODY_BYTES} bytes`, 'invalid_request'));
       return;
     }
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method === 'POST' && url.pathname === `${CONTROL_PREFIX}/slow`) {
+      const parsed = SlowAnswerOptions.safeParse(JSON.parse(body.toString('utf8') || '{}'));
+      writeResponse(res, parsed.success ? (slow.add(parsed.data), { status: 204 }) : errorReply(400, parsed.error.issues[0]!.message, 'invalid_request'));
+      return;
+    }
+    const fault = slow.take(method, url.pathname);
+    if (fault?.mode === 'hang') return; // never answered; the client times out
+    if (fault?.mode === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.mode === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     const reply = await dispatch(vendors, {
       method: (req.method ?? 'GET').toUpperCase(),
       path: url.pathname,
@@ -119,7 +139,7 @@ async function serve(vendors: readonly VendorSandbox[], req: IncomingMessage, re
       headers: req.headers,
       body,
     });
-    if (isDropConnection(reply)) {
+    if (isDropConnection(reply) || fault?.mode === 'lost') {
       req.socket.destroy();
       return;
     }
