@@ -1,10 +1,4 @@
-import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runtimeFromEnv } from '../../functions/core/runtime.ts';
-import { QUEUE_SCHEMA_VERSION, type QueueMessage } from '../../functions/core/queue.ts';
-import { hostaway } from '../../functions/sources/hostaway.ts';
-import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
-import { createTargets } from '../../functions/targets/registry.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { TestClock } from '../support/clock.ts';
@@ -157,34 +151,8 @@ describe('one reservation, four targets', () => {
 
   it('makes one record per target when the same message reaches two workers at once', async () => {
     const id = 800005;
-    const instance = (name: string) => {
-      const runtime = runtimeFromEnv({ ...process.env, ...stack.env });
-      return createSyncHandler({
-        config: runtime.config,
-        store: runtime.store,
-        queue: { send: async () => undefined, delay: async () => undefined, deadLetter: async () => undefined },
-        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: name, now: clock.now }),
-        now: clock.now,
-      });
-    };
-    const parsed = hostaway.parse(hostawayDelivery('reservation.created', { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` }), {
-      connectionId: 'hostaway-demo',
-      connection: stack.config.connections['hostaway-demo']!,
-      now: Date.now(),
-    });
-    if (parsed.kind !== 'reservations') throw new Error('fixture did not parse');
-    const body: QueueMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: 'hostaway-demo', deliveryId: `d-${id}`, receivedAt: Date.now(), reservation: parsed.reservations[0]! };
-    const record: SQSRecord = {
-      messageId: `m-${id}`,
-      receiptHandle: `r-${id}`,
-      body: JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: `hostaway-demo#${id}` },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:guest-sync-events.fifo',
-      awsRegion: 'us-east-1',
-    };
+    const instance = (name: string) => syncInstance(stack, name, { now: clock.now });
+    const record = hostawayRecord(stack, id, { guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` });
     const [a, b] = [instance('worker-a'), instance('worker-b')];
     await Promise.all([a({ Records: [record] }, localContext('a', 60_000)), b({ Records: [record] }, localContext('b', 60_000))]);
     // Whoever lost a state write retries; the retries find everything in place.
