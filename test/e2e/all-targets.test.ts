@@ -4,6 +4,7 @@ import type { LocalStack } from '../../infra/local/stack.ts';
 import { TestClock } from '../support/clock.ts';
 import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG } from '../support/hostaway.ts';
 import { sendHostaway, shuffled, resetTargetSandboxes, startTestStack, storeFor } from '../support/stack.ts';
+import { hostawayRecord, syncInstance } from '../support/sync.ts';
 
 /**
  * The real path (ingest → queue → sync → sandboxes) for a property routed to all four
