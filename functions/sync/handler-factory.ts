@@ -105,7 +105,10 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
   const backOff = async (record: SQSRecord, error: RetryableError): Promise<void> => {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
     const cap = deps.maxBackoffSeconds ?? MAX_BACKOFF_SECONDS;
-    const exponential = Math.min(cap, 2 ** Math.min(receiveCount, 10));
+    // Receives also count the times a message came back untried (its group blocked, no time
+    // left), so the exponent stops early: long waits are the targets' (parked) and the PMS
+    // fetch's (its own Retry-After), not the message's.
+    const exponential = Math.min(cap, 2 ** Math.min(receiveCount, 5));
     const seconds = Math.min(cap, Math.max(error.retryAfterSeconds ?? 0, exponential));
     try {
       await deps.queue.delay(record.receiptHandle, seconds);

@@ -12,12 +12,9 @@ import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
-import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
-import { fetcherLookup } from '../../functions/sources/fetcher.ts';
-import { fetcherFactories } from '../../functions/sources/registry.ts';
-import { createTargets } from '../../functions/targets/registry.ts';
 import { startHttpFront } from './http-front.ts';
-import { startPoller, type Poller } from './poller.ts';
+import type { Poller } from './poller.ts';
+import { startSyncWorkers } from './workers.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
 import type { SandboxServerOptions } from './sandboxes/server.ts';
@@ -72,6 +69,7 @@ export interface LocalStackOptions {
 export interface LocalStack {
   urls: { webhooks: string; sandbox: string; sqs: string; dynamodb: string };
   queueUrl: string;
+  queueArn: string;
   dlqUrl: string;
   tableName: string;
   config: Config;
@@ -162,26 +160,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ingestRuntime = runtimeFromEnv(handlerEnv);
     const ingest = createIngestHandler({ config: ingestRuntime.config, secrets: ingestRuntime.secrets, queue: ingestRuntime.queue, now: Date.now, liveConfig: liveConfig(ingestRuntime.configStore, () => ({})) });
     const now = options.now ?? Date.now;
-    const pollers: Poller[] = [];
-    for (let i = 0; i < (options.syncWorkers ?? 1); i++) {
-      // Each worker is its own "Lambda instance": its own clients, token memory and pacing.
-      const runtime = runtimeFromEnv(handlerEnv);
-      const handler = createSyncHandler({
-        config: runtime.config,
-        store: runtime.store,
-        queue: runtime.queue,
-        targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}`, now }),
-        fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
-        now,
-        // A pushed config (`guest-sync config push`) reaches the workers as it does on AWS.
-        liveDeps: liveConfig(runtime.configStore, (config) => ({
-          targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}`, now }),
-          fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store: runtime.store, instanceId: `local-sync-${i + 1}` }),
-        })),
-        ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
-      });
-      pollers.push(startPoller({ sqs, queueUrl, queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
-    }
+    const pollers: Poller[] = startSyncWorkers({
+      env: handlerEnv,
+      sqs,
+      queueUrl,
+      queueArn,
+      count: options.syncWorkers ?? 1,
+      now,
+      ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
     stops.push(async () => {
       await Promise.all(pollers.map((p) => p.stop()));
     });
@@ -214,6 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       urls: { webhooks: front.url, sandbox: sandbox.url, sqs: sqsUrl, dynamodb: dynamodbUrl },
       queueUrl,
+      queueArn,
       dlqUrl,
       tableName,
       config,

@@ -16,7 +16,7 @@ import { HostelmateSandbox, type HostelmateSandboxOptions } from './hostelmate.t
 import { KasifySandbox, type KasifySandboxOptions } from './kasify.ts';
 import { RecepaiSandbox, type RecepaiSandboxOptions } from './recepai.ts';
 import type { PmsApiSandboxOptions } from './pms-api.ts';
-import { SlowAnswerOptions, SlowAnswers } from './slow-answers.ts';
+import { SlowAnswerOptions, SlowAnswers, type RandomFaultRates } from './slow-answers.ts';
 import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
 
 /**
@@ -52,6 +52,8 @@ export interface SandboxServer {
   smily: SmilySandbox;
   /** Slow, hung or dropped answers for any vendor (also `POST /_sandbox/slow`); `clearSlow` forgets them. */
   slow(options: SlowAnswerOptions): void;
+  /** Random faults on every request to a vendor prefix; null stops them. */
+  randomFaults(vendor: string, rates: RandomFaultRates | null): void;
   clearSlow(): void;
   stop(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     guesty,
     smily,
     slow: (options) => slow.add(options),
+    randomFaults: (vendor, rates) => slow.setRandom(vendor, rates),
     clearSlow: () => slow.clear(),
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -124,7 +127,12 @@ async function serve(vendors: readonly VendorSandbox[], slow: SlowAnswers, req: 
       writeResponse(res, parsed.success ? (slow.add(parsed.data), { status: 204 }) : errorReply(400, parsed.error.issues[0]!.message, 'invalid_request'));
       return;
     }
-    const fault = slow.take(method, url.pathname);
+    const random = slow.roll(url.pathname);
+    if (random?.mode === 'status') {
+      writeResponse(res, random.retryAfter !== undefined ? jsonReply(random.status, { error: 'rate limited (chaos)' }, { 'Retry-After': String(random.retryAfter) }) : jsonReply(random.status, { error: 'unavailable (chaos)' }));
+      return;
+    }
+    const fault = random ?? slow.take(method, url.pathname);
     if (fault?.mode === 'hang') return; // never answered; the client times out
     if (fault?.mode === 'drop') {
       req.socket.destroy();

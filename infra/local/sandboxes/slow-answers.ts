@@ -20,8 +20,42 @@ export const SlowAnswerOptions = z.strictObject({
 export type SlowAnswerOptions = z.input<typeof SlowAnswerOptions>;
 type SlowAnswer = z.infer<typeof SlowAnswerOptions> & { remaining: number };
 
+/** Random faults on every request to a vendor (the chaos suite): each request rolls once. */
+export interface RandomFaultRates {
+  /** Share of requests answered 503. */
+  serverError: number;
+  /** Share answered 429, with a Retry-After drawn from `retryAfterSeconds`. */
+  rateLimited: number;
+  retryAfterSeconds: number[];
+  /** Share never answered (the client times out). */
+  hang: number;
+  /** Share processed, then the answer lost. */
+  lost: number;
+}
+
+export type RandomFault = { mode: 'status'; status: number; retryAfter?: number } | { mode: 'hang' } | { mode: 'lost' };
+
 export class SlowAnswers {
   private pending: SlowAnswer[] = [];
+  private readonly random = new Map<string, RandomFaultRates>();
+
+  /** Random faults for one vendor prefix (e.g. "/kasify"); null stops them. */
+  setRandom(vendor: string, rates: RandomFaultRates | null): void {
+    if (rates) this.random.set(vendor, rates);
+    else this.random.delete(vendor);
+  }
+
+  /** The random fault this request draws, if any. */
+  roll(path: string, draw: () => number = Math.random): RandomFault | undefined {
+    const rates = [...this.random.entries()].find(([vendor]) => path.startsWith(`${vendor}/`))?.[1];
+    if (!rates) return undefined;
+    let x = draw();
+    if ((x -= rates.serverError) < 0) return { mode: 'status', status: 503 };
+    if ((x -= rates.rateLimited) < 0) return { mode: 'status', status: 429, retryAfter: rates.retryAfterSeconds[Math.floor(draw() * rates.retryAfterSeconds.length)] ?? 1 };
+    if ((x -= rates.hang) < 0) return { mode: 'hang' };
+    if ((x -= rates.lost) < 0) return { mode: 'lost' };
+    return undefined;
+  }
 
   add(options: SlowAnswerOptions): void {
     const parsed = SlowAnswerOptions.parse(options);
@@ -41,5 +75,6 @@ export class SlowAnswers {
 
   clear(): void {
     this.pending = [];
+    this.random.clear();
   }
 }
