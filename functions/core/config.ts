@@ -37,6 +37,11 @@ export const KasifyRoute = z.strictObject({
 });
 
 export const HostelmateRoute = z.strictObject({
+  /**
+   * Which HostelMate property (hostel) this is, naming its key in the credentials secret:
+   * HostelMate issues one master key per property. Absent: the secret's default `apiKey`.
+   */
+  account: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a short name such as "seaside-hostel"').optional(),
   /** The room or room-type UUID bookings are made in. */
   roomId: z.string().min(1),
   rooms: roomsByUnit,

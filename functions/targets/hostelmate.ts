@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { own } from '../core/own.ts';
-import { PermanentError } from '../core/errors.ts';
+import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { fingerprint, sha256Hex } from '../core/hash.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { count, logger } from '../core/powertools.ts';
@@ -37,7 +37,19 @@ export type HostelmateDesired = {
   warnings: string[];
 };
 
-const Credentials = z.object({ apiKey: z.string().min(1) });
+/**
+ * HostelMate issues one master key per property: `{"properties": {"<account>": "hm_live_..."}}`
+ * (the route's `account`), optionally with an `apiKey` for routes that name none. Adding a
+ * hostel is a change of the secret's value: no `cdk deploy`.
+ */
+const Credentials = z
+  .object({ apiKey: z.string().min(1).optional(), properties: z.record(z.string(), z.string().min(1)).optional() })
+  .refine((c) => c.apiKey !== undefined || c.properties !== undefined, 'expected {"apiKey": ...} or {"properties": {...}}');
+const CREDENTIALS_SHAPE = '{"properties":{"<account>":"hm_live_..."}} or {"apiKey":"hm_live_..."}';
+
+function keyFor(credentials: z.infer<typeof Credentials>, account: string | undefined): string | undefined {
+  return (account !== undefined ? own(credentials.properties, account) : undefined) ?? credentials.apiKey;
+}
 const GuestSearch = z.object({
   guests: z.array(z.object({ guestId: z.string(), email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).loose()),
 }).loose();
@@ -60,13 +72,29 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
   return {
     name: 'hostelmate',
 
+    /** Proves the key of every HostelMate property a route names (the default key for routes that name none). */
     async checkCredentials(): Promise<void> {
       const credentials = Credentials.safeParse(await deps.secrets.get(settings.credentials));
-      if (!credentials.success) throw invalidSecret('HostelMate', settings.credentials, '{"apiKey":"hm_live_..."}');
-      // A guest search that finds nobody (200 with none, or 404) still proves the key.
-      const url = `${baseUrl}/guests?${new URLSearchParams({ email: 'credential-check@guest-sync.invalid', limit: '1' })}`;
-      const response = await http.request({ method: 'GET', url, headers: { 'x-api-key': credentials.data.apiKey } });
-      expectAccepted('HostelMate', settings.credentials, response, 'a guest search', [404]);
+      if (!credentials.success) throw invalidSecret('HostelMate', settings.credentials, CREDENTIALS_SHAPE);
+      const accounts = [...new Set(Object.values(deps.config.connections).flatMap((c) => Object.values(c.properties).flatMap((p) => (p.targets.hostelmate ? [p.targets.hostelmate.account] : []))))];
+      const problems: string[] = [];
+      for (const account of accounts) {
+        const label = account ?? 'default key';
+        const key = keyFor(credentials.data, account);
+        if (!key) {
+          problems.push(`${label}: the secret has no key for it`);
+          continue;
+        }
+        // A guest search that finds nobody (200 with none, or 404) still proves the key.
+        const url = `${baseUrl}/guests?${new URLSearchParams({ email: 'credential-check@guest-sync.invalid', limit: '1' })}`;
+        const response = await http.request({ method: 'GET', url, headers: { 'x-api-key': key } });
+        try {
+          expectAccepted('HostelMate', settings.credentials, response, 'a guest search', [404]);
+        } catch (error) {
+          problems.push(accounts.length > 1 || account !== undefined ? `${label}: ${errorMessage(error)}` : errorMessage(error));
+        }
+      }
+      if (problems.length > 0) throw new Error(problems.join('; '));
     },
 
     desired(reservation: Reservation, property: PropertyConfig): HostelmateDesired | null {
@@ -94,7 +122,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
 
     async apply(input: ApplyInput<HostelmateDesired>): Promise<ApplyResult> {
       const { desired, state, reservation } = input;
-      const api = new HostelmateApi(baseUrl, settings.credentials, http, deps, reservation);
+      const api = new HostelmateApi(baseUrl, settings.credentials, http, deps, reservation, input.property.targets.hostelmate?.account);
       const bookingId = state.targetIds.bookingId;
       const applied = state.applied as HostelmateDesired | null | undefined;
       const live = state.status !== 'absent';
@@ -167,6 +195,7 @@ class HostelmateApi {
     private readonly http: HttpClient,
     private readonly deps: TargetDeps,
     private readonly reservation: Reservation,
+    private readonly account: string | undefined,
   ) {}
 
   async createBooking(desired: HostelmateDesired): Promise<{ kind: 'created' | 'already_exists' | 'adopted_guest'; guestId?: string }> {
@@ -243,8 +272,14 @@ class HostelmateApi {
 
   private async call(request: HttpRequest): Promise<HttpResponse> {
     const credentials = Credentials.safeParse(await this.deps.secrets.get(this.credentialsRef));
-    if (!credentials.success) throw new PermanentError('the HostelMate credentials secret must be {"apiKey":"hm_live_..."}', 'invalid_credentials_secret');
-    return this.http.request({ ...request, headers: { ...request.headers, 'x-api-key': credentials.data.apiKey } });
+    if (!credentials.success) throw new PermanentError(`the HostelMate credentials secret must be ${CREDENTIALS_SHAPE}`, 'invalid_credentials_secret');
+    const key = keyFor(credentials.data, this.account);
+    if (!key) {
+      // Ours to fix by adding the property's key to the secret: retried (then pending), so it heals once added.
+      count('TargetAuthFailure', { target: 'hostelmate' });
+      throw new RetryableError(`the HostelMate secret "${this.credentialsRef}" has no key for property ${this.account ?? '(default)'}`, undefined, 'missing_property_key');
+    }
+    return this.http.request({ ...request, headers: { ...request.headers, 'x-api-key': key } });
   }
 
   private expectOk(response: HttpResponse, what: string): unknown {

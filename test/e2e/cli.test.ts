@@ -193,6 +193,11 @@ describe('guest-sync CLI against the local stack', () => {
     expect(oneHotel.stdout).toContain(`target recepai: credentials "${refs.recepai}" FAILED: hotel city-hotel: RecepAI refused the credentials "${refs.recepai}" (401)`);
     expect(oneHotel.stdout).not.toContain('hotel seaside-hotel:');
 
+    // HostelMate keys are per property: a secret with keys for other properties only does not serve ours.
+    const otherHostel = await runCli(stack, ['config', 'check'], { [envName(refs.hostelmate)]: JSON.stringify({ properties: { 'another-hostel': 'hm_live_demo000000000000000000000000' } }) });
+    expect(otherHostel.code).toBe(1);
+    expect(otherHostel.stdout).toContain(`target hostelmate: credentials "${refs.hostelmate}" FAILED: default key: the secret has no key for it`);
+
     const missing = await runCli(stack, ['config', 'check'], { GUEST_SYNC_SECRETS_FILES: '' });
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/connection hostaway-demo \(hostaway\): secret "hostaway-demo" FAILED: secret "hostaway-demo" is not set/);
