@@ -91,6 +91,22 @@ describe('a long Retry-After parks the target\'s work; the worker does not sleep
   });
 });
 
+describe('a time budget per invocation', () => {
+  it('a message is not started with too little time left: it comes back untouched, not counted as a failed attempt', async () => {
+    const handler = syncInstance(stack, 'late', { now: clock.now });
+    const record = hostawayRecord(stack, 870007, { guestName: 'Too Late' });
+    const calls = stack.sandbox.minut.requestLog().length;
+    // 10 s left: less than one bounded attempt (15 s) once the 5 s margin is kept.
+    const result = await handler({ Records: [record] }, localContext('sync', 10_000));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(stack.sandbox.minut.requestLog().length).toBe(calls);
+    expect(await storeFor(stack).listTargetStates(key(870007))).toEqual([]);
+    // With a full budget it syncs.
+    expect((await handler({ Records: [record] }, localContext('sync', 60_000))).batchItemFailures).toEqual([]);
+    expect(await statuses(870007)).toMatchObject({ minut: 'synced', kasify: 'synced' });
+  });
+});
+
 describe('never older after newer', () => {
   it('a snapshot older than the one a target last got is not applied, whichever group carries it', async () => {
     const handler = syncInstance(stack, 'ordering', { now: clock.now });
