@@ -8,3 +8,17 @@ it('measures webhook answer times with sync idle and while it drains a backlog',
   expect(figures.draining.samples).toBeGreaterThan(0);
   for (const value of [figures.idle.p50, figures.idle.p99, figures.draining.p50, figures.draining.p99]) expect(Number.isFinite(value)).toBe(true);
 }, 120_000);
+
+it('measures bundle bytes against SDK-only handlers built the same way', async () => {
+  const { measureBundles } = await import('../../bench/bundles.ts');
+  const figures = await measureBundles();
+  expect(figures.ingest.bytes).toBeGreaterThan(figures.ingest.baselineBytes);
+  expect(figures.sync.baselineBytes).toBeGreaterThan(0);
+}, 120_000);
+
+it('measures the ingest hot path of every source against HMAC + parse of the same body', async () => {
+  const { measureIngestHotPath } = await import('../../bench/ingest-hot-path.ts');
+  const figures = await measureIngestHotPath({ runs: 1, eventsPerRun: 5 });
+  expect(Object.keys(figures).sort()).toEqual(['generic', 'guesty', 'hostaway', 'smily']);
+  for (const f of Object.values(figures)) expect(f.eventsPerSecond).toBeGreaterThan(0);
+});

@@ -7,13 +7,12 @@ import { readQueueMessage, sqsEntry, sqsEntryProblem, type Queue, type QueueMess
 import { LocalSecretStore, type SecretStore } from '../../functions/core/secrets.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import type { Fetcher } from '../../functions/sources/fetcher.ts';
-import { signSmily } from '../../functions/sources/smily.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
 import { syncMessage, type SyncDeps } from '../../functions/sync/sync.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
 import type { Target } from '../../functions/targets/target.ts';
 import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
 import { startEmbeddedStore } from '../support/dynamo.ts';
+import { CONNECTION_OF, SIGNERS } from '../support/signers.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 
 /**
@@ -52,21 +51,6 @@ export const DOCUMENTED_4XX = new Set([
 ]);
 /** Why sync may ask for a retry of a message that parses, with in-memory targets: none of its own making. */
 const DOCUMENTED_TRANSIENT = new Set<string>();
-
-const CONNECTION_OF: Record<string, string> = { hostaway: 'hostaway-demo', generic: 'generic-demo', guesty: 'guesty-demo', smily: 'smily-demo' };
-const SECRETS = JSON.parse(readFileSync(new URL('../../config/secrets.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-
-/** How each PMS signs a body: the headers of a valid delivery. */
-const SIGNERS: Record<string, (body: string, nowMs: number, id: string) => Record<string, string>> = {
-  hostaway: () => {
-    const { username, password } = SECRETS['hostaway-demo'] as { username: string; password: string };
-    return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
-  },
-  generic: (body, nowMs, id) => signStandardWebhook(SECRETS['generic-demo'] as string, id, Math.floor(nowMs / 1000), body),
-  guesty: (body, nowMs, id) =>
-    Object.fromEntries(Object.entries(signStandardWebhook(SECRETS['guesty-demo'] as string, id, Math.floor(nowMs / 1000), body)).map(([k, v]) => [k.replace('webhook-', 'svix-'), v])),
-  smily: (body) => ({ 'x-content-signature': signSmily(SECRETS['smily-demo'] as string, body) }),
-};
 
 /**
  * Per fixture, the fields a reservation can do without. A delivery whose only changes are to
