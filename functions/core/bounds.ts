@@ -1,5 +1,5 @@
 import { WebhookError } from './errors.ts';
-import { LIMITS, nightsBetween, Reservation, ReservationId, Stay, TimeZone, type DroppedField, type Party } from './reservation.ts';
+import { LIMITS, nightsBetween, ReservationId, Stay, TimeZone, type DroppedField, type Party, type Reservation } from './reservation.ts';
 import { carriable, carriableDeep, truncate } from './text.ts';
 
 /**
@@ -10,7 +10,9 @@ import { carriable, carriableDeep, truncate } from './text.ts';
  * - optional ones (names, contact, unit, party counts, the PMS's zone and times): cut to their
  *   cap or dropped, and recorded in `dropped` (never the value);
  * - every string: U+FFFE, U+FFFF and unpaired surrogates become U+FFFD (text.ts).
- * The result parses against `Reservation`, the schema sync reads: what ingest accepts, sync can carry.
+ * The result parses against `Reservation`, the schema sync reads; the callers check that at
+ * their boundary (ingest with the whole queue message, the PMS fetch with `Reservation`), so
+ * what ingest accepts, sync can carry.
  */
 export interface BoundsOptions {
   /** Config `maxStayNights`. */
@@ -22,8 +24,8 @@ export function fitReservation(input: Reservation, options: BoundsOptions): Rese
   const dropped: DroppedField[] = [...r.dropped];
   const drop = (field: string, reason: string) => dropped.push({ field, reason });
 
-  requireId(r.reservationId, 'reservation id');
-  requireId(r.propertyId, 'property id');
+  fitRequiredId(r.reservationId, 'reservation id');
+  fitRequiredId(r.propertyId, 'property id');
   requireVersion(r.sourceVersion);
   const stay = fitStay(r.stay, options, drop);
 
@@ -52,7 +54,7 @@ export function fitReservation(input: Reservation, options: BoundsOptions): Rese
     drop('sourceStatus', 'truncated');
   }
 
-  const fitted: Reservation = {
+  return {
     ...r,
     unitId,
     sourceStatus,
@@ -62,19 +64,21 @@ export function fitReservation(input: Reservation, options: BoundsOptions): Rese
     partySize,
     dropped: dedupe(dropped).slice(0, LIMITS.droppedEntries),
   };
-  // By construction this passes; if a source ever produces something else, the sender hears
-  // which field (a 400) instead of sync failing on it later.
-  const checked = Reservation.safeParse(fitted);
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    throw new WebhookError(400, 'invalid_field', `The reservation's ${issue.path.map(String).join('.')} is invalid: ${issue.message.replace(/\.$/, '')}.`);
-  }
-  return checked.data;
 }
 
-function requireId(value: string, what: string): void {
+/** A required id (reservation, property, client), carriable; a 400 naming it when it is missing or too long. */
+export function fitRequiredId(value: string, what: string): string {
   if (typeof value !== 'string' || value.length === 0) throw new WebhookError(400, 'missing_field', `The ${what} is required.`);
-  if (value.length > LIMITS.idLength) throw new WebhookError(400, 'invalid_field', `The ${what} is ${value.length} characters long; the limit is ${LIMITS.idLength}.`);
+  const id = carriable(value);
+  if (id.length > LIMITS.idLength) throw new WebhookError(400, 'invalid_field', `The ${what} is ${id.length} characters long; the limit is ${LIMITS.idLength}.`);
+  return id;
+}
+
+/** An optional id, carriable, or undefined when it does not fit. */
+export function fitOptionalId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const id = carriable(value);
+  return ReservationId.safeParse(id).success ? id : undefined;
 }
 
 function requireVersion(version: number): void {

@@ -146,6 +146,11 @@ export const SQS_MAX_BODY_BYTES = 262_144;
  * hashed group ("<connection>#sha256:<hex>") never equals a plain one unless the PMS's own id
  * is that very hash.
  */
+/** An id SQS accepts as is (1–128 printable ASCII), or a stable hash of it. */
+export function sqsSafeId(id: string): string {
+  return SQS_ID.test(id) ? id : `sha256:${sha256Hex(id)}`;
+}
+
 export function messageGroupId(connectionId: string, reservationId: string): string {
   const id = `${connectionId}#${reservationId}`;
   return SQS_ID.test(id) && !reservationId.startsWith('sha256:') ? id : `${connectionId}#sha256:${sha256Hex(reservationId)}`;
@@ -230,7 +235,7 @@ export class SqsQueue implements Queue {
       new SendMessageCommand({
         QueueUrl: this.deadLetterUrl,
         MessageBody: body,
-        MessageGroupId: SQS_ID.test(groupId) ? groupId : `sha256:${sha256Hex(groupId)}`,
+        MessageGroupId: sqsSafeId(groupId),
         // Fresh: the DLQ must not drop it as a duplicate of an earlier copy.
         MessageDeduplicationId: sha256Hex(`unreadable\n${Date.now()}\n${Math.random()}\n${body}`),
         MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unreadable' } },

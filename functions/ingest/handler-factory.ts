@@ -3,14 +3,14 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { fitHint, fitReservation } from '../core/bounds.ts';
+import { fitHint, fitOptionalId, fitRequiredId, fitReservation } from '../core/bounds.ts';
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { own } from '../core/own.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
-import { QUEUE_SCHEMA_VERSION, QueueMessage, type FetchHints, type Queue } from '../core/queue.ts';
-import { ReservationId, type Reservation } from '../core/reservation.ts';
+import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
+import { LIMITS, type Reservation } from '../core/reservation.ts';
 import { carriable, truncate } from '../core/text.ts';
 import type { SecretStore } from '../core/secrets.ts';
 import { sources } from '../sources/registry.ts';
@@ -104,7 +104,8 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
     throw new WebhookError(503, 'secret_unavailable', 'The connection cannot verify deliveries right now; please retry.');
   }
   const verified = source.verify(delivery, secret, context); // before any parsing
-  const deliveryId = verified.deliveryId !== undefined ? fitDeliveryId(verified.deliveryId) : `sha256:${sha256Hex(bodyBytes)}`;
+  // The PMS's delivery id as sent when SQS could carry it as an id; otherwise its hash (stable across retries).
+  const deliveryId = verified.deliveryId !== undefined ? sqsSafeId(verified.deliveryId) : `sha256:${sha256Hex(bodyBytes)}`;
   logger.appendKeys({ deliveryId });
 
   let body: unknown;
@@ -174,30 +175,24 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
 
 /** Every reservation in the canonical model's bounds (bounds.ts), thin events' ids and hints too. */
 function fitParsed(parsed: ParsedDelivery, maxStayNights: number): ParsedDelivery {
-  if (parsed.kind === 'ignored') return { kind: 'ignored', reason: truncate(carriable(parsed.reason), 100) };
+  if (parsed.kind === 'ignored') return { kind: 'ignored', reason: truncate(carriable(parsed.reason), LIMITS.textLength) };
   const fit = (r: Reservation) => fitReservation(r, { maxStayNights });
   if (parsed.kind === 'reservations') return { kind: 'reservations', reservations: parsed.reservations.map(fit) };
   return {
     kind: 'thin',
     events: parsed.events.map((event): ThinEvent => {
       const hints = fitHints(event.hints);
-      if (event.kind === 'client_ref') return { kind: 'client_ref', clientId: requiredId(event.clientId, 'client id'), hints };
-      const propertyId = event.propertyId !== undefined && ReservationId.safeParse(carriable(event.propertyId)).success ? carriable(event.propertyId) : undefined;
+      if (event.kind === 'client_ref') return { kind: 'client_ref', clientId: fitRequiredId(event.clientId, 'client id'), hints };
+      const propertyId = fitOptionalId(event.propertyId);
       return {
         kind: 'reservation_ref',
-        reservationId: requiredId(event.reservationId, 'reservation id'),
+        reservationId: fitRequiredId(event.reservationId, 'reservation id'),
         ...(propertyId !== undefined ? { propertyId } : {}),
         ...(event.partial ? { partial: fit(event.partial) } : {}),
         hints,
       };
     }),
   };
-}
-
-function requiredId(id: string, what: string): string {
-  const fitted = carriable(id);
-  if (ReservationId.safeParse(fitted).success) return fitted;
-  throw new WebhookError(400, id === '' ? 'missing_field' : 'invalid_field', id === '' ? `The ${what} is required.` : `The ${what} is ${id.length} characters long; the limit is 200.`);
 }
 
 /** Hints are for the fetch only: one that does not fit is left out. */
@@ -209,11 +204,6 @@ function fitHints(hints: FetchHints): FetchHints {
     if (fitted !== undefined) Object.defineProperty(out, key, { value: fitted, enumerable: true, writable: true, configurable: true });
   }
   return out;
-}
-
-/** The PMS's delivery id as sent when it is short printable ASCII; otherwise its hash (stable across retries). */
-function fitDeliveryId(id: string): string {
-  return /^[\x21-\x7E]{1,128}$/.test(id) ? id : `sha256:${sha256Hex(id)}`;
 }
 
 function lowerCaseHeaders(headers: Record<string, string | undefined>): Record<string, string> {

@@ -4,7 +4,7 @@ import { classify } from '../core/failure.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, reservationIdOf, type ClientRefMessage, type ReservationMessage, type ReservationRefMessage } from '../core/queue.ts';
-import type { Reservation } from '../core/reservation.ts';
+import { Reservation } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
@@ -49,7 +49,7 @@ export async function fetchThenSync(
       fetched = one ? [one] : [];
     }
     // What the PMS API returns meets the same bounds as a webhook (a 400 here is a fetch error).
-    fetched = fetched.map((reservation) => fitReservation(reservation, { maxStayNights: deps.config.maxStayNights }));
+    fetched = fetched.map((reservation) => Reservation.parse(fitReservation(reservation, { maxStayNights: deps.config.maxStayNights })));
   } catch (error) {
     // Every fetch failure is retried (a PMS API that answers 404 just after a create, a 5xx, our
     // own misconfiguration); the FETCH_ERROR record and the DLQ say why when it never recovers.

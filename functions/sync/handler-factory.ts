@@ -10,6 +10,7 @@ import { BUDGET_MARGIN_MS, BudgetExceededError, remainingMs, withDeadline } from
 import { RetryableError, errorMessage } from '../core/errors.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
+import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
 import { syncMessage, type SyncDeps } from './sync.ts';
 import { withLatencyMetric } from './target-latency.ts';
@@ -40,7 +41,7 @@ function reservationNamedIn(body: string): ReservationKey | undefined {
   if (typeof json !== 'object' || json === null) return undefined;
   const m = json as { connectionId?: unknown; reservationId?: unknown; reservation?: { reservationId?: unknown } };
   const reservationId = typeof m.reservationId === 'string' ? m.reservationId : m.reservation?.reservationId;
-  const short = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
+  const short = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= LIMITS.idLength;
   return short(m.connectionId) && short(reservationId) ? { connectionId: m.connectionId, reservationId } : undefined;
 }
 
