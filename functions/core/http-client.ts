@@ -33,7 +33,7 @@ export interface HttpClientOptions {
   requestsPerSecond?: number;
   /** Requests that may start back to back before the pacing applies (a token bucket); default 1. */
   burst?: number;
-  /** Retry-After waits up to this long are taken in the function. */
+  /** Retry-After waits up to this long are taken in the function (default MAX_INLINE_WAIT_MS). */
   maxInlineWaitMs?: number;
   maxAttempts?: number;
   timeoutMs?: number;
@@ -66,6 +66,9 @@ export class HttpClient {
   }
   get maxAttempts(): number {
     return this.options.maxAttempts ?? 3;
+  }
+  private get maxInlineWaitMs(): number {
+    return this.options.maxInlineWaitMs ?? MAX_INLINE_WAIT_MS;
   }
 
   async request(request: HttpRequest): Promise<HttpResponse> {
@@ -109,7 +112,7 @@ export class HttpClient {
         if (retryAfter !== undefined) this.blockedUntil = Math.max(this.blockedUntil, this.now() + retryAfter * 1000);
         const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffMs(attempt);
         const canRepeat = response.status === 429 || idempotent || response.status === 503;
-        if (canRepeat && attempt < maxAttempts && waitMs <= (this.options.maxInlineWaitMs ?? 3_000) && waitMs < remainingMs() - MIN_REQUEST_MS) {
+        if (canRepeat && attempt < maxAttempts && waitMs <= this.maxInlineWaitMs && waitMs < remainingMs() - MIN_REQUEST_MS) {
           if (retryAfter === undefined) await this.sleep(waitMs);
           continue; // waitForTurn honours blockedUntil
         }
@@ -142,7 +145,7 @@ export class HttpClient {
       const now = this.now();
       // A Retry-After longer than a short inline wait is not slept through: the caller parks the work.
       const blockedFor = this.blockedUntil - now;
-      if (blockedFor > (this.options.maxInlineWaitMs ?? 3_000)) {
+      if (blockedFor > this.maxInlineWaitMs) {
         throw new RetryableError(`${this.options.name}: rate limited for ${Math.ceil(blockedFor / 1000)} s more (${request.method})`, Math.ceil(blockedFor / 1000), 'rate_limited');
       }
       const start = Math.max(now, this.nextSlot - toleranceMs, this.blockedUntil);
@@ -150,7 +153,9 @@ export class HttpClient {
         this.nextSlot = Math.max(now, this.nextSlot) + this.minIntervalMs;
         return;
       }
-      await sleepWithinBudget(start - now + MIN_REQUEST_MS, async () => this.sleep(start - now), `wait for a turn at ${this.options.name}`);
+      // The turn must still leave time for the request itself.
+      if (start - now + MIN_REQUEST_MS > remainingMs()) throw new BudgetExceededError(`wait for a turn at ${this.options.name}`, Math.ceil((start - now) / 1000));
+      await this.sleep(start - now);
     }
   }
 }
@@ -162,6 +167,9 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - nowMs) / 1000);
 }
+
+/** A Retry-After up to this long is waited out in the function; a longer one is handed back (sync parks the work). */
+export const MAX_INLINE_WAIT_MS = 3_000;
 
 /** A request is not started with less than this left in the budget. */
 const MIN_REQUEST_MS = 1_000;

@@ -2,6 +2,7 @@ import { findProperty, type Config, type PropertyConfig, type TargetName } from 
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { classify } from '../core/failure.ts';
 import { fingerprint } from '../core/hash.ts';
+import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
@@ -44,11 +45,6 @@ export interface SyncOutcome {
   retry?: RetryableError;
 }
 
-/**
- * A `Retry-After` up to this long was already waited out by the HTTP client; a longer one parks
- * the target's work as pending, so neither the worker nor the reservation's group waits on it.
- */
-const INLINE_RETRY_AFTER_SECONDS = 3;
 
 export async function syncMessage(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
@@ -211,7 +207,8 @@ async function reconcileTarget(
     // A target that stays down, or asks for a long wait, must hold neither this worker nor the reservation's group.
     const pausedUntil = failure.outage ? await breaker.recordFailure(target.name) : undefined;
     if (pausedUntil !== undefined) return park(pausedUntil, code, lastError.message);
-    if ((failure.retryAfterSeconds ?? 0) > INLINE_RETRY_AFTER_SECONDS) return park(deps.now() + failure.retryAfterSeconds! * 1000, code, lastError.message);
+    // A Retry-After longer than the HTTP client waits out inline parks the work as pending.
+    if ((failure.retryAfterSeconds ?? 0) * 1000 > MAX_INLINE_WAIT_MS) return park(deps.now() + failure.retryAfterSeconds! * 1000, code, lastError.message);
     // Only this target's own failed attempts count toward "pending", never how often SQS delivered the message.
     const failures = (state.failures ?? 0) + 1;
     if (failures >= deps.config.circuitBreaker.attemptsBeforePending) {
