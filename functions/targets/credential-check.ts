@@ -7,6 +7,18 @@ import type { HttpResponse } from '../core/http-client.ts';
  * read-only request per target, and a failure that names the credentials secret.
  */
 
+/** Every distinct value `pick` finds among the configured properties' routes (e.g. each RecepAI hotel slug); `pick` returns null to skip a property. */
+export function allRouted<T>(config: Config, pick: (property: PropertyConfig) => T | null): T[] {
+  const found = new Set<T>();
+  for (const connection of Object.values(config.connections)) {
+    for (const property of Object.values(connection.properties)) {
+      const value = pick(property);
+      if (value !== null) found.add(value);
+    }
+  }
+  return [...found];
+}
+
 /** The first value `pick` finds among the configured properties (e.g. a RecepAI hotel slug). */
 export function firstRouted<T>(config: Config, pick: (property: PropertyConfig) => T | undefined): T | undefined {
   for (const connection of Object.values(config.connections)) {

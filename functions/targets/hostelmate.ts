@@ -9,7 +9,7 @@ import { count, logger } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, sameGuestName, splitName, uuidV4FromHash } from './normalise.ts';
-import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
+import { allRouted, expectAccepted, invalidSecret } from './credential-check.ts';
 import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
 
 /**
@@ -76,7 +76,8 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
     async checkCredentials(): Promise<void> {
       const credentials = Credentials.safeParse(await deps.secrets.get(settings.credentials));
       if (!credentials.success) throw invalidSecret('HostelMate', settings.credentials, CREDENTIALS_SHAPE);
-      const accounts = [...new Set(Object.values(deps.config.connections).flatMap((c) => Object.values(c.properties).flatMap((p) => (p.targets.hostelmate ? [p.targets.hostelmate.account] : []))))];
+      // A route without an account uses the default key: `undefined` stands for it.
+      const accounts = allRouted(deps.config, (property) => (property.targets.hostelmate ? property.targets.hostelmate.account : null));
       const problems: string[] = [];
       for (const account of accounts) {
         const label = account ?? 'default key';

@@ -9,7 +9,7 @@ import { count } from '../core/powertools.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, partyOf, phoneE164, splitName, stayInstants } from './normalise.ts';
-import { expectAccepted, invalidSecret } from './credential-check.ts';
+import { allRouted, expectAccepted, invalidSecret } from './credential-check.ts';
 
 /**
  * RecepAI PMS API (`https://app.recepai.ai/api/pms/v1/{slug}`): RecepAI holds *in-house*
@@ -108,7 +108,7 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
 
     /** Proves the key of every hotel a property routes to, each against its own hotel. */
     async checkCredentials(): Promise<string | void> {
-      const slugs = [...new Set(Object.values(deps.config.connections).flatMap((c) => Object.values(c.properties).flatMap((p) => (p.targets.recepai ? [p.targets.recepai.hotelSlug] : []))))].sort();
+      const slugs = allRouted(deps.config, (property) => property.targets.recepai?.hotelSlug ?? null).sort();
       if (slugs.length === 0) return 'no property routes to RecepAI, so there is no hotel to ask';
       const credentials = Credentials.safeParse(await deps.secrets.get(settings.credentials));
       if (!credentials.success) throw invalidSecret('RecepAI', settings.credentials, CREDENTIALS_SHAPE);
