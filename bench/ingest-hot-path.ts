@@ -7,6 +7,7 @@ import { createIngestHandler } from '../functions/ingest/handler-factory.ts';
 import { toApiGatewayEvent } from '../infra/local/http-front.ts';
 import { localContext } from '../infra/local/lambda-context.ts';
 import { CONNECTION_OF, SIGNERS } from '../test/support/signers.ts';
+import { quietly } from './quiet.ts';
 
 /**
  * The ingest hot path per source: the real handler in process (verify, parse, normalise, fit,
@@ -54,16 +55,12 @@ export async function measureIngestHotPath(options: { runs: number; eventsPerRun
   return out;
 }
 
-async function rate(events: number, one: () => Promise<void>): Promise<number> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
+function rate(events: number, one: () => Promise<void>): Promise<number> {
+  return quietly(async () => {
     const started = performance.now();
     for (let i = 0; i < events; i++) await one();
     return events / ((performance.now() - started) / 1000);
-  } finally {
-    process.stdout.write = write;
-  }
+  });
 }
 
 function median(values: number[]): number {

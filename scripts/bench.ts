@@ -13,6 +13,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const { measureWebhookLatency } = await import('../bench/webhook-latency.ts');
 const { measureBundles } = await import('../bench/bundles.ts');
 const { measureIngestHotPath } = await import('../bench/ingest-hot-path.ts');
+const { quietly } = await import('../bench/quiet.ts');
 
 const size = values.quick ? { rounds: 1, backlog: 20 } : { rounds: 3, backlog: 300 };
 const started = Date.now();
@@ -38,14 +39,3 @@ writeFileSync(`bench/results${suffix}.json`, `${JSON.stringify(results, null, 2)
 writeFileSync(`bench/results${suffix}.md`, markdown);
 console.log(markdown);
 console.log(`written to bench/results${suffix}.json and bench/results${suffix}.md`);
-
-/** Runs `measure` with stdout swallowed (EMF metric lines), restoring it after. */
-async function quietly<T>(measure: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return await measure();
-  } finally {
-    process.stdout.write = write;
-  }
-}

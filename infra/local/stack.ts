@@ -78,6 +78,8 @@ export interface LocalStack {
   sandbox: SandboxServer;
   sqs: SQSClient;
   dynamodb: DynamoDBClient;
+  /** Messages in a queue (waiting, in flight or delayed); the main queue by default. */
+  queueDepth(url?: string): Promise<number>;
   /** Resolves once the queue is empty and no batch is in flight (or rejects after timeoutMs). */
   drain(timeoutMs?: number): Promise<void>;
   /** Runs the sweep once now (the same code as the sweep Lambda). */
@@ -223,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           await new Promise((r) => setTimeout(r, 100));
         }
       },
+      queueDepth: (url = queueUrl) => queueDepth(url),
       sweep,
       stop: stopAll,
     };

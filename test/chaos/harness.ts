@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CREATE_INTENT_LEASE_MS } from '../../functions/core/budget.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
 import { localToInstant } from '../../functions/core/time.ts';
@@ -313,7 +312,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let targets = check(stack, planned);
     while (Date.now() - stoppedAt < (convergeBoundSeconds + 60) * 1000) {
       targets = check(stack, planned);
-      const queued = await depth(stack, stack.queueUrl);
+      const queued = await stack.queueDepth();
       if (converged(targets) && queued === 0) {
         convergeSeconds = Math.round((Date.now() - stoppedAt) / 1000);
         break;
@@ -330,7 +329,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       converged: convergeSeconds !== null,
       convergeSeconds,
       convergeBoundSeconds,
-      dlqDepth: await depth(stack, stack.dlqUrl),
+      dlqDepth: await stack.queueDepth(stack.dlqUrl),
       targets,
     };
   } finally {
@@ -338,12 +337,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     child?.kill('SIGKILL');
     await stack.stop();
   }
-}
-
-async function depth(stack: LocalStack, url: string): Promise<number> {
-  const out = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }));
-  const a = out.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
 }
 
 export function chaosSummary(report: ChaosReport): string {

@@ -4,6 +4,8 @@ import {
   errorReply,
   isDropConnection,
   jsonReply,
+  noContent,
+  parseJsonWithSchema,
   type SandboxHandler,
   type SandboxReply,
   type SandboxRequest,
@@ -122,9 +124,11 @@ async function serve(vendors: readonly VendorSandbox[], slow: SlowAnswers, req: 
       return;
     }
     const method = (req.method ?? 'GET').toUpperCase();
+    const sandboxRequest: SandboxRequest = { method, path: url.pathname, fullPath: url.pathname, query: url.searchParams, headers: req.headers, body };
     if (method === 'POST' && url.pathname === `${CONTROL_PREFIX}/slow`) {
-      const parsed = SlowAnswerOptions.safeParse(JSON.parse(body.toString('utf8') || '{}'));
-      writeResponse(res, parsed.success ? (slow.add(parsed.data), { status: 204 }) : errorReply(400, parsed.error.issues[0]!.message, 'invalid_request'));
+      const parsed = parseJsonWithSchema(sandboxRequest, SlowAnswerOptions);
+      if (parsed.ok) slow.add(parsed.value);
+      writeResponse(res, parsed.ok ? noContent() : parsed.reply);
       return;
     }
     const random = slow.roll(url.pathname);
@@ -139,14 +143,7 @@ async function serve(vendors: readonly VendorSandbox[], slow: SlowAnswers, req: 
       return;
     }
     if (fault?.mode === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-    const reply = await dispatch(vendors, {
-      method: (req.method ?? 'GET').toUpperCase(),
-      path: url.pathname,
-      fullPath: url.pathname,
-      query: url.searchParams,
-      headers: req.headers,
-      body,
-    });
+    const reply = await dispatch(vendors, sandboxRequest);
     if (isDropConnection(reply) || fault?.mode === 'lost') {
       req.socket.destroy();
       return;
