@@ -120,6 +120,12 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
           return { action: 'cancelled', patch: { status: 'absent', targetIds: { propertyId: bookedOn, bookingId }, appliedFingerprint: input.fingerprint, intent: null, warnings: [] } };
         }
       }
+      // Another attempt may be creating this booking right now: creating too could duplicate it,
+      // and cancelling now could miss it.
+      if (state.intent && state.intent.inFlightUntil > now()) {
+        const seconds = Math.ceil((state.intent.inFlightUntil - now()) / 1000);
+        throw new RetryableError(`kasify: a create for this reservation may still be in flight; retrying in ${seconds}s`, seconds, 'create_in_progress');
+      }
       if (desired === null) {
         if (state.intent) {
           // A create may have happened without its answer reaching us: find it and cancel it.
@@ -141,10 +147,6 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
         // Deleted in Kasify behind our back: create it again.
       }
 
-      if (state.intent && state.intent.inFlightUntil > now()) {
-        const seconds = Math.ceil((state.intent.inFlightUntil - now()) / 1000);
-        throw new RetryableError(`kasify: a create for this reservation may still be in flight; retrying in ${seconds}s`, seconds, 'create_in_progress');
-      }
       const candidates = [desired.booking, ...(state.intent ? [(state.intent.desired as KasifyDesired).booking] : [])];
       const existing = await api.findOurs(desired.propertyId, candidates);
       if (existing) {

@@ -115,14 +115,20 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
         await api.deleteGuest(state.targetIds.homeId!, guestId);
       }
 
-      if (desired === null) {
-        return { action: 'unchanged', patch: { status: 'absent', targetIds: { homeId }, appliedFingerprint: input.fingerprint, intent: null } };
-      }
-
+      // Another attempt may be creating this guest right now: creating too could duplicate it,
+      // and removing now could miss it.
       if (state.intent && state.intent.inFlightUntil > now()) {
-        // Another attempt may be creating this guest right now: creating too could duplicate it.
         const seconds = Math.ceil((state.intent.inFlightUntil - now()) / 1000);
         throw new RetryableError(`minut: a create for this reservation may still be in flight; retrying in ${seconds}s`, seconds, 'create_in_progress');
+      }
+
+      if (desired === null) {
+        if (state.intent) {
+          // A create may have happened without its answer reaching us: find it and delete it.
+          const found = await api.findGuest(homeId, [state.intent.desired as MinutGuestRecord]);
+          if (found && !found.readonly) await api.deleteGuest(homeId, found.guest_id);
+        }
+        return { action: 'unchanged', patch: { status: 'absent', targetIds: { homeId }, appliedFingerprint: input.fingerprint, intent: null } };
       }
       const candidates = [desired, ...(state.intent ? [state.intent.desired as MinutGuestRecord] : [])];
       const existing = await api.findGuest(homeId, candidates);

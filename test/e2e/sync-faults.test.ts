@@ -107,6 +107,24 @@ describe('a time budget per invocation', () => {
   });
 });
 
+describe('a cancel after a create whose answer was lost', () => {
+  it('finds the guest that create made in Minut and removes it, instead of leaving it behind', async () => {
+    const key870008 = key(870008);
+    const desired = { name: 'Lost Then Cancelled', email: null, phone_number: null, checkin_time: '2026-07-10T13:00:00Z', checkout_time: '2026-07-14T09:00:00Z' };
+    // The create reached Minut, its answer did not, and its lease has run out.
+    stack.sandbox.minut.seedGuest(SEASIDE_HOME, { name: desired.name, checkin_time: desired.checkin_time, checkout_time: desired.checkout_time });
+    await storeFor(stack).putTargetState(key870008, {
+      target: 'minut', status: 'retrying', targetIds: { homeId: SEASIDE_HOME }, appliedFingerprint: null, lastError: null, warnings: [], ttl: 2_000_000_000, updatedAt: Date.now(), version: 1,
+      intent: { fingerprint: 'x', startedAt: clock.now() - 120_000, inFlightUntil: 0, desired },
+    });
+    const handler = syncInstance(stack, 'cancel-after-lost', { now: clock.now });
+    const result = await handler({ Records: [hostawayRecord(stack, 870008, { guestName: desired.name, status: 'cancelled' })] }, localContext('sync', 60_000));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === desired.name)).toEqual([]);
+    expect(await storeFor(stack).getTargetState(key870008, 'minut')).toMatchObject({ status: 'absent', intent: null });
+  });
+});
+
 describe('never older after newer', () => {
   it('a snapshot older than the one a target last got is not applied, whichever group carries it', async () => {
     const handler = syncInstance(stack, 'ordering', { now: clock.now });
