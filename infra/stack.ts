@@ -89,6 +89,8 @@ export const SWEEP_TIMEOUT = Duration.seconds(60);
 export const SWEEP_INTERVAL = Duration.minutes(5);
 export const DEFAULT_MAX_CONCURRENCY = 5;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
+/** URL-token connections (Smoobu...) may put their token here instead of `?token=`: never logged (see the access log format). */
+export const WEBHOOK_TOKEN_ROUTE_PATH = '/webhooks/{connectionId}/{token}';
 export const API_RATE_LIMIT = 50;
 export const API_BURST_LIMIT = 100;
 /** How long functions trust the config item they read (config without redeploy). */
@@ -387,14 +389,14 @@ export class GuestSyncStack extends Stack {
       throttle: { rateLimit: API_RATE_LIMIT, burstLimit: API_BURST_LIMIT },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        // Request metadata only: no headers, no body, no query string (they may carry personal data).
+        // Request metadata only: no headers, no body, no path and no query string (they may carry
+        // personal data or a connection's URL token); the route key is the template, not the path.
         format: AccessLogFormat.custom(
           JSON.stringify({
             requestId: '$context.requestId',
             requestTime: '$context.requestTime',
             sourceIp: '$context.identity.sourceIp',
             routeKey: '$context.routeKey',
-            path: '$context.path',
             status: '$context.status',
             responseLength: '$context.responseLength',
             integrationStatus: '$context.integrationStatus',
@@ -405,13 +407,12 @@ export class GuestSyncStack extends Stack {
         ),
       },
     });
-    this.webhookRoutes = this.httpApi.addRoutes({
-      path: WEBHOOK_ROUTE_PATH,
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
+    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
+      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
     });
+    this.webhookRoutes = [WEBHOOK_ROUTE_PATH, WEBHOOK_TOKEN_ROUTE_PATH].flatMap((path) =>
+      this.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration: ingestIntegration }),
+    );
 
     // ---- Alarms (to the SNS topic) and dashboard: see infra/monitoring.ts.
     const oneMinute = Duration.minutes(1);

@@ -7,6 +7,7 @@ import { fitHint, fitOptionalId, fitRequiredId, fitReservation } from '../core/b
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
+import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
 import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
@@ -30,11 +31,14 @@ const HttpEvent = z.object({
   body: z.string().optional(),
   isBase64Encoded: z.boolean().default(false),
   headers: z.record(z.string(), z.string().optional()).default({}),
-  pathParameters: z.object({ connectionId: z.string() }).partial().optional(),
+  rawQueryString: z.string().default(''),
+  pathParameters: z.object({ connectionId: z.string(), token: z.string() }).partial().optional(),
+  requestContext: z.object({ http: z.object({ sourceIp: z.string() }).partial().optional() }).partial().optional(),
 });
 
 /**
- * The webhook receiver, `POST /webhooks/{connectionId}`: verify on the raw body, parse,
+ * The webhook receiver, `POST /webhooks/{connectionId}` (or `/webhooks/{connectionId}/{token}`
+ * for URL-token connections): check the source address, verify on the raw body, parse,
  * normalise, queue, answer 202, well within the PMS's timeout. Bad input gets a 4xx with
  * a stable code and one sentence, and nothing is queued; only a failed enqueue is a 5xx,
  * so the PMS retries.
@@ -90,7 +94,17 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
   if (bodyBytes.length > deps.config.maxBodyBytes) {
     throw new WebhookError(413, 'payload_too_large', `The body is ${bodyBytes.length} bytes; the limit is ${deps.config.maxBodyBytes}.`);
   }
-  const delivery: Delivery = { rawBody: bodyBytes.toString('utf8'), headers: lowerCaseHeaders(event.headers) };
+  const sourceIp = event.requestContext?.http?.sourceIp;
+  if (connection.allowedSourceIps && !allowListOf(connection.allowedSourceIps).allows(sourceIp)) {
+    throw new WebhookError(401, 'source_ip_not_allowed', 'Deliveries for this connection are accepted only from its PMS\'s addresses.');
+  }
+  const urlToken = event.pathParameters?.token ?? new URLSearchParams(event.rawQueryString).get('token') ?? undefined;
+  const delivery: Delivery = {
+    rawBody: bodyBytes.toString('utf8'),
+    headers: lowerCaseHeaders(event.headers),
+    ...(urlToken !== undefined ? { urlToken } : {}),
+    ...(sourceIp !== undefined ? { sourceIp } : {}),
+  };
   const source = own(sources, connection.pms);
   if (!source) throw new Error(`no source adapter for PMS "${connection.pms}"`);
   const context: SourceContext = { connectionId, connection, now: deps.now() };
@@ -204,6 +218,15 @@ function fitHints(hints: FetchHints): FetchHints {
     if (fitted !== undefined) Object.defineProperty(out, key, { value: fitted, enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+const allowLists = new WeakMap<readonly string[], SourceIpAllowList>();
+
+/** One parsed allow-list per config object (the config is re-read, not mutated). */
+function allowListOf(cidrs: readonly string[]): SourceIpAllowList {
+  let list = allowLists.get(cidrs);
+  if (!list) allowLists.set(cidrs, (list = new SourceIpAllowList(cidrs)));
+  return list;
 }
 
 function lowerCaseHeaders(headers: Record<string, string | undefined>): Record<string, string> {

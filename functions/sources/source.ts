@@ -8,6 +8,10 @@ export interface Delivery {
   rawBody: string;
   /** Header names lower-cased. */
   headers: Record<string, string>;
+  /** A token from the webhook URL (its last path segment or `?token=`), for URL-token connections (url-token.ts). */
+  urlToken?: string;
+  /** The address the delivery came from (API Gateway's source IP). */
+  sourceIp?: string;
 }
 
 export interface SourceContext {

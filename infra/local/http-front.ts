@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { localContext } from './lambda-context.ts';
 
 /**
- * The local stand-in for the HTTP API: turns `POST /webhooks/{connectionId}` into the
+ * The local stand-in for the HTTP API: turns `POST /webhooks/{connectionId}[/{token}]` into the
  * payload-v2 event API Gateway would send (raw body untouched, base64 for non-text
  * content types, as API Gateway does) and answers `GET /health`.
  */
@@ -41,7 +41,8 @@ async function route(req: IncomingMessage, res: ServerResponse, options: { inges
     return send(res, 400, { error: { code: 'invalid_request', message: 'The request URL cannot be read.' } });
   }
   if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { status: 'ok', ...options.health() });
-  const match = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
+  // `/webhooks/{connectionId}` or, for URL-token connections, `/webhooks/{connectionId}/{token}`.
+  const match = /^\/webhooks\/([^/]+)(?:\/([^/]+))?\/?$/.exec(url.pathname);
   if (!match || req.method !== 'POST') return send(res, 404, { message: 'Not Found' });
 
   const chunks: Buffer[] = [];
@@ -52,10 +53,12 @@ async function route(req: IncomingMessage, res: ServerResponse, options: { inges
     chunks.push(chunk as Buffer);
   }
   let connectionId: string;
+  let token: string | undefined;
   try {
     connectionId = decodeURIComponent(match[1]!);
+    token = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
   } catch {
-    return send(res, 400, { error: { code: 'invalid_request', message: 'The connection id in the path is not valid percent-encoding.' } });
+    return send(res, 400, { error: { code: 'invalid_request', message: 'The path is not valid percent-encoding.' } });
   }
   const body = Buffer.concat(chunks);
   // No prototype: a header named "__proto__" stays a header.
@@ -67,6 +70,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: { inges
     path: url.pathname,
     query: url.search.slice(1),
     connectionId,
+    ...(token !== undefined ? { token } : {}),
     headers,
     body,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
@@ -82,17 +86,18 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The HTTP API (payload v2) event for a webhook: the raw body as text, or base64 for non-text types. */
-export function toApiGatewayEvent(input: { path: string; query?: string; connectionId: string; headers: Record<string, string>; body: Buffer; sourceIp?: string }): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(input: { path: string; query?: string; connectionId: string; token?: string; headers: Record<string, string>; body: Buffer; sourceIp?: string }): APIGatewayProxyEventV2 {
   const contentType = input.headers['content-type'] ?? '';
   const isText = /^(text\/|application\/(json|[\w.+-]*\+json|x-www-form-urlencoded|xml))/i.test(contentType);
   const now = new Date();
+  const routeKey = input.token === undefined ? 'POST /webhooks/{connectionId}' : 'POST /webhooks/{connectionId}/{token}';
   return {
     version: '2.0',
-    routeKey: 'POST /webhooks/{connectionId}',
+    routeKey,
     rawPath: input.path,
     rawQueryString: input.query ?? '',
     headers: input.headers,
-    pathParameters: { connectionId: input.connectionId },
+    pathParameters: { connectionId: input.connectionId, ...(input.token !== undefined ? { token: input.token } : {}) },
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -100,7 +105,7 @@ export function toApiGatewayEvent(input: { path: string; query?: string; connect
       domainPrefix: 'local',
       http: { method: 'POST', path: input.path, protocol: 'HTTP/1.1', sourceIp: input.sourceIp ?? '127.0.0.1', userAgent: input.headers['user-agent'] ?? '' },
       requestId: randomUUID(),
-      routeKey: 'POST /webhooks/{connectionId}',
+      routeKey,
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),

@@ -248,10 +248,12 @@ describe('GuestSyncStack', () => {
     }
   });
 
-  it('routes POST /webhooks/{connectionId} to the ingest function (payload format 2.0)', () => {
+  it('routes POST /webhooks/{connectionId} (and its URL-token form) to the ingest function (payload format 2.0)', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{connectionId}' });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{connectionId}/{token}' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -262,6 +264,13 @@ describe('GuestSyncStack', () => {
       AutoDeploy: true,
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it('logs no path or query string in the access log, where a URL token or personal data could be', () => {
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage');
+    const format = String((stage!.Properties.AccessLogSettings as Json).Format);
+    expect(format).toContain('$context.routeKey');
+    for (const leak of ['$context.path', '$context.resourcePath', 'querystring', '$context.domainName$']) expect(format.toLowerCase()).not.toContain(leak.toLowerCase());
   });
 
   it('grants least privilege: no wildcard actions or resources, no managed policies', () => {
