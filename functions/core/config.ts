@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { GuestSyncError } from './errors.ts';
 import { z } from 'zod';
 import { own } from './own.ts';
+import { parseCidr } from './source-ip.ts';
 import { isTimeZone } from './time.ts';
 
 /**
@@ -15,6 +16,9 @@ const secretRef = z
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, 'expected a secret name of letters, digits, "-" or "_"');
 
 const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
+
+/** An IPv4 or IPv6 CIDR (a bare address is a /32 or /128). */
+const cidr = z.string().refine((value) => parseCidr(value) !== undefined, 'expected an IP range in CIDR notation such as "38.80.170.0/24"');
 
 const timeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"');
 
@@ -71,20 +75,27 @@ export const PropertyConfig = z.strictObject({
 });
 export type PropertyConfig = z.infer<typeof PropertyConfig>;
 
-export const pmsTypes = ['hostaway', 'generic', 'guesty', 'smily'] as const;
+export const pmsTypes = ['hostaway', 'generic', 'guesty', 'smily', 'lodgify', 'hospitable', 'smoobu'] as const;
 export const PmsType = z.enum(pmsTypes);
 export type PmsType = z.infer<typeof PmsType>;
 
 /** PMSs whose webhooks lack data guest-sync needs, so the sync worker reads it from their API. */
-export const pmsTypesThatFetch: ReadonlySet<PmsType> = new Set<PmsType>(['guesty', 'smily']);
+export const pmsTypesThatFetch: ReadonlySet<PmsType> = new Set<PmsType>(['guesty', 'smily', 'lodgify', 'hospitable', 'smoobu']);
 
 /** How the sync worker reads a PMS's API (notify-then-fetch). */
 export const PmsApiConfig = z.strictObject({
-  /** Guesty `https://open-api.guesty.com`, Smily `https://www.bookingsync.com`; the sandbox's `/guesty` or `/smily` locally. */
+  /**
+   * Guesty `https://open-api.guesty.com`, Smily `https://www.bookingsync.com`, Lodgify
+   * `https://api.lodgify.com`, Hospitable `https://public.api.hospitable.com/v2`, Smoobu
+   * `https://login.smoobu.com`; the sandbox's `/<pms>` locally.
+   */
   baseUrl: z.url(),
-  /** Secret holding the API credentials, e.g. `{"clientId","clientSecret"}` (read by the sync function only). */
+  /**
+   * Secret holding the API credentials (read by the sync function only): Guesty and Smily
+   * `{"clientId","clientSecret"}`, Lodgify and Smoobu `{"apiKey"}`, Hospitable `{"accessToken"}`.
+   */
   credentials: secretRef,
-  /** Client-side pacing per connection and worker; defaults per PMS (Guesty 2/s, Smily 2/s). */
+  /** Client-side pacing per connection and worker; defaults per PMS (Guesty 2/s, Smily 2/s, Lodgify 5/s, Hospitable 2/s, Smoobu 5/s). */
   requestsPerSecond: z.number().positive().optional(),
 });
 export type PmsApiConfig = z.infer<typeof PmsApiConfig>;
@@ -93,12 +104,19 @@ export const ConnectionConfig = z.strictObject({
   pms: PmsType,
   /**
    * Where the delivery-verification secret lives. Its shape depends on the PMS:
-   * Hostaway `{"username","password"}` (HTTP Basic), generic `"whsec_..."` (Standard Webhooks).
-   * Either may be wrapped as `{"current": ..., "previous": ...}` during a rotation.
+   * Hostaway `{"username","password"}` (HTTP Basic), generic `"whsec_..."` (Standard Webhooks),
+   * Guesty `"whsec_..."`, Smily the application secret, Lodgify the subscriptions' signing
+   * secrets (a string or a list), Hospitable the webhook secret, Smoobu `{"urlToken"}`.
+   * Each may be wrapped as `{"current": ..., "previous": ...}` during a rotation.
    */
   secret: secretRef,
-  /** Required for PMSs that send only ids or no guest data (guesty, smily): see `pmsTypesThatFetch`. */
+  /** Required for PMSs whose events are completed or re-read from their API: see `pmsTypesThatFetch`. */
   api: PmsApiConfig.optional(),
+  /**
+   * Source addresses allowed to deliver, as CIDRs (e.g. Hospitable's `38.80.170.0/24`);
+   * absent: any. A delivery from elsewhere is answered 401 before its secret is read.
+   */
+  allowedSourceIps: z.array(cidr).min(1).max(100).optional(),
   properties: z.record(z.string().min(1), PropertyConfig),
 });
 export type ConnectionConfig = z.infer<typeof ConnectionConfig>;

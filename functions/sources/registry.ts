@@ -3,9 +3,15 @@ import type { FetcherFactory } from './fetcher.ts';
 import { generic } from './generic.ts';
 import { guesty } from './guesty.ts';
 import { createGuestyFetcher } from './guesty-api.ts';
+import { hospitable } from './hospitable.ts';
+import { createHospitableFetcher } from './hospitable-api.ts';
 import { hostaway } from './hostaway.ts';
+import { lodgify } from './lodgify.ts';
+import { createLodgifyFetcher } from './lodgify-api.ts';
 import { smily } from './smily.ts';
 import { createSmilyFetcher } from './smily-api.ts';
+import { smoobu } from './smoobu.ts';
+import { createSmoobuFetcher } from './smoobu-api.ts';
 import type { Source } from './source.ts';
 
 /** One line per PMS. */
@@ -14,10 +20,16 @@ export const sources: Record<PmsType, Source> = {
   generic,
   guesty,
   smily,
+  lodgify,
+  hospitable,
+  smoobu,
 };
 
-/** One line per PMS whose thin events the sync worker completes from its API (see fetcher.ts). */
+/** One line per PMS whose thin events the sync worker completes or re-reads from its API (see fetcher.ts). */
 export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
   guesty: createGuestyFetcher,
   smily: createSmilyFetcher,
+  lodgify: createLodgifyFetcher,
+  hospitable: createHospitableFetcher,
+  smoobu: createSmoobuFetcher,
 };

@@ -46,6 +46,8 @@ export async function fetchThenSync(
     } else {
       const stored = await deps.store.getSnapshot(key);
       const one = await fetcher.fetchReservation(message, stored?.reservation);
+      // Never apply another booking's data under this one's key (a PMS or proxy answering for the wrong id).
+      if (one && one.reservationId !== message.reservationId) throw new RetryableError(`${source}: the API answered another reservation than the one asked for`, undefined, 'invalid_response');
       fetched = one ? [one] : [];
     }
     // What the PMS API returns meets the same bounds as a webhook (a 400 here is a fetch error).

@@ -15,4 +15,9 @@ export class TestClock {
     if (target < this.now()) throw new Error(`the test clock only moves forward (to ${instant})`);
     this.offsetMs = target - Date.now();
   }
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    if (ms < 0) throw new Error('the test clock only moves forward');
+    this.offsetMs += ms;
+  }
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { signHospitable } from '../../functions/sources/hospitable.ts';
+import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
@@ -57,4 +59,42 @@ export function smilyEnvelope(event: string, booking: Record<string, unknown>): 
 
 export function smilyClient(id: number, fields: Record<string, unknown>): Record<string, unknown> {
   return { links: { account: 1059638630 }, id, addresses: [], emails: [], phones: [], created_at: '2026-05-02T09:14:24Z', updated_at: '2026-05-02T09:14:24Z', notes: null, preferred_locale: 'en', ...fields };
+}
+
+// ---- Lodgify, Hospitable, Smoobu (demo connections routed to all four targets).
+export const LODGIFY_SECRETS = ['demo-lodgify-booking-new-secret', 'demo-lodgify-booking-change-secret'] as const;
+export const HOSPITABLE_SECRET = 'demo-hospitable-webhook-secret';
+export const SMOOBU_TOKEN = 'demo-smoobu-url-token-7Qm2xW9aLr4Kp8Vz';
+export const LODGIFY_PROPERTY = 331207;
+export const HOSPITABLE_PROPERTY = '550e8400-e29b-41d4-a716-446655440000';
+export const SMOOBU_APARTMENT = 505200;
+
+export function sendLodgify(stack: LocalStack, delivery: unknown, secret: string = LODGIFY_SECRETS[0]): Promise<WebhookReply> {
+  const body = typeof delivery === 'string' ? delivery : JSON.stringify(delivery);
+  return postWebhook(stack, 'lodgify-demo', body, { 'ms-signature': signLodgify(secret, body) });
+}
+
+export function sendHospitable(stack: LocalStack, delivery: unknown, secret = HOSPITABLE_SECRET): Promise<WebhookReply> {
+  const body = typeof delivery === 'string' ? delivery : JSON.stringify(delivery);
+  return postWebhook(stack, 'hospitable-demo', body, { signature: signHospitable(secret, body) });
+}
+
+/** Smoobu signs nothing: the token rides in the URL, as `?token=` or as the last path segment. */
+export function sendSmoobu(stack: LocalStack, delivery: unknown, options: { token?: string | null; via?: 'query' | 'path' } = {}): Promise<WebhookReply> {
+  const body = typeof delivery === 'string' ? delivery : JSON.stringify(delivery);
+  const token = options.token === undefined ? SMOOBU_TOKEN : options.token;
+  const path = token === null ? 'smoobu-demo' : options.via === 'path' ? `smoobu-demo/${encodeURIComponent(token)}` : `smoobu-demo?token=${encodeURIComponent(token)}`;
+  return postWebhook(stack, path, body, {});
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+let ulidCounter = 0;
+
+/** A ULID for a time (Hospitable's event ids): 10 characters of milliseconds, 16 of a counter. */
+export function ulidAt(ms: number): string {
+  let time = '';
+  for (let rest = ms, i = 0; i < 10; i++, rest = Math.floor(rest / 32)) time = CROCKFORD[rest % 32] + time;
+  let tail = '';
+  for (let rest = ++ulidCounter, i = 0; i < 16; i++, rest = Math.floor(rest / 32)) tail = CROCKFORD[rest % 32] + tail;
+  return time + tail;
 }

@@ -15,7 +15,10 @@ const valid = {
 describe('config', () => {
   it('loads the shipped example and lists the secrets it needs', () => {
     const config = loadConfigFile('config/guest-sync.example.json');
-    expect(secretRefs(config)).toEqual(['generic-demo', 'guesty-demo', 'guesty-demo-api', 'hostaway-demo', 'hostelmate', 'kasify', 'minut', 'recepai', 'smily-demo', 'smily-demo-api']);
+    expect(secretRefs(config)).toEqual([
+      'generic-demo', 'guesty-demo', 'guesty-demo-api', 'hospitable-demo', 'hospitable-demo-api', 'hostaway-demo', 'hostelmate', 'kasify',
+      'lodgify-demo', 'lodgify-demo-api', 'minut', 'recepai', 'smily-demo', 'smily-demo-api', 'smoobu-demo', 'smoobu-demo-api',
+    ]);
   });
 
   it('requires the PMS API for PMSs whose events are completed by a fetch, naming the field', () => {

@@ -32,7 +32,7 @@ export class GuestySandbox extends PmsApiSandbox {
   private guests = new Map<string, Record<string, unknown>>();
 
   constructor(options: PmsApiSandboxOptions = {}) {
-    super('/guesty', '/oauth2/token', DEFAULT_GUESTY_CLIENTS, options);
+    super('/guesty', { kind: 'oauth', tokenPath: '/oauth2/token', clients: DEFAULT_GUESTY_CLIENTS }, options);
     this.resetData();
     this.api
       .add('GET', '/v1/reservations/:id', ({ params }) => this.found(this.reservations.get(params.id!), 'reservation'))

@@ -15,8 +15,9 @@ import {
 import { TrafficRecorder, type RequestLogEntry } from './traffic.ts';
 
 /**
- * What the PMS API sandboxes (Guesty, Smily) share: an OAuth client_credentials token
- * endpoint, bearer checks, injected faults (like the Minut sandbox's: "fail the next N",
+ * What the PMS API sandboxes share: their auth (an OAuth client_credentials token endpoint
+ * with bearer checks for Guesty and Smily; a static key in a header for Lodgify `X-ApiKey`,
+ * Smoobu `Api-Key` and Hospitable's bearer personal access token), injected faults (like the Minut sandbox's: "fail the next N",
  * plus "fail until cleared"), a request log without bodies, and HTTP controls under
  * `/_sandbox/<vendor>/...`:
  *   POST   /fail-next    {status, count?, retryAfter?, method?, pathIncludes?}
@@ -31,8 +32,16 @@ export interface PmsApiClient {
   clientSecret: string;
 }
 
+/** How the API authenticates its callers. */
+export type PmsApiAuth =
+  | { kind: 'oauth'; /** e.g. `/oauth2/token`, relative to the prefix. */ tokenPath: string; clients: readonly PmsApiClient[] }
+  | { kind: 'key'; /** Lower-case header name. */ header: string; keys: readonly string[]; /** `Authorization: Bearer <key>`. */ bearer?: boolean };
+
 export interface PmsApiSandboxOptions {
+  /** OAuth clients (Guesty, Smily). */
   clients?: PmsApiClient[];
+  /** Accepted static keys (Lodgify, Hospitable, Smoobu). */
+  keys?: string[];
   tokenTtlSeconds?: number;
   now?: () => number;
 }
@@ -49,17 +58,19 @@ export abstract class PmsApiSandbox implements VendorSandbox {
   private readonly traffic = new TrafficRecorder();
   private readonly tokens = new Map<string, number>();
   private readonly apiClients: PmsApiClient[];
+  private readonly apiKeys: ReadonlySet<string>;
+  private readonly tokenPath: string | undefined;
   private readonly tokenTtlSeconds: number;
   private tokenGrants = 0;
 
   constructor(
     readonly prefix: string,
-    /** e.g. `/oauth2/token`, relative to the prefix. */
-    private readonly tokenPath: string,
-    defaultClients: readonly PmsApiClient[],
+    private readonly auth: PmsApiAuth,
     options: PmsApiSandboxOptions,
   ) {
-    this.apiClients = [...(options.clients ?? defaultClients)];
+    this.tokenPath = auth.kind === 'oauth' ? auth.tokenPath : undefined;
+    this.apiClients = [...(options.clients ?? (auth.kind === 'oauth' ? auth.clients : []))];
+    this.apiKeys = new Set(options.keys ?? (auth.kind === 'key' ? auth.keys : []));
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 86_400;
     this.now = options.now ?? Date.now;
     this.control
@@ -122,7 +133,7 @@ export abstract class PmsApiSandbox implements VendorSandbox {
   async handle(req: SandboxRequest): Promise<SandboxReply> {
     const at = this.now();
     const match = this.api.match(req.method, req.path);
-    const isToken = req.path === this.tokenPath;
+    const isToken = this.tokenPath !== undefined && req.path === this.tokenPath;
     const route = isToken ? `${req.method} ${this.tokenPath}` : match.kind === 'not-found' ? `${req.method} <unmatched>` : match.key;
     const reply = await this.process(req, match, isToken);
     const userAgent = headerValue(req.headers, 'user-agent');
@@ -146,14 +157,31 @@ export abstract class PmsApiSandbox implements VendorSandbox {
       return errorReply(fault.status, 'Injected failure', undefined, headers);
     }
     if (isToken) return req.method === 'POST' ? this.grant(req) : errorReply(405, 'Method not allowed');
+    const refused = this.refusal(req);
+    if (refused) return refused;
+    if (match.kind === 'not-found') return errorReply(404, 'Not found');
+    if (match.kind === 'method-not-allowed') return errorReply(405, 'Method not allowed', undefined, { Allow: match.allowed.join(', ') });
+    return match.handler({ req, params: match.params });
+  }
+
+  /** The vendor's 401 for a caller without valid credentials; undefined when they are valid. */
+  private refusal(req: SandboxRequest): SandboxResponse | undefined {
+    if (this.auth.kind === 'key') {
+      const raw = headerValue(req.headers, this.auth.header) ?? '';
+      const key = this.auth.bearer ? /^Bearer\s+(\S+)$/i.exec(raw)?.[1] : raw;
+      return key && this.apiKeys.has(key) ? undefined : this.unauthorized();
+    }
     const token = /^Bearer\s+(\S+)$/i.exec(headerValue(req.headers, 'authorization') ?? '')?.[1];
     const expiresAt = token ? this.tokens.get(token) : undefined;
     if (!token || expiresAt === undefined || expiresAt <= this.now()) {
       return errorReply(401, 'Missing, invalid or expired access token', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
     }
-    if (match.kind === 'not-found') return errorReply(404, 'Not found');
-    if (match.kind === 'method-not-allowed') return errorReply(405, 'Method not allowed', undefined, { Allow: match.allowed.join(', ') });
-    return match.handler({ req, params: match.params });
+    return undefined;
+  }
+
+  /** A key-auth vendor's own 401 body (each documents its own shape). */
+  protected unauthorized(): SandboxResponse {
+    return errorReply(401, 'Missing or invalid API key');
   }
 
   /** client_credentials with the client in the form body (Guesty, Doorkeeper) or in HTTP Basic. */
@@ -176,3 +204,54 @@ export abstract class PmsApiSandbox implements VendorSandbox {
 
 /** A JSON object body for the data controls. */
 export const JsonObject = z.record(z.string(), z.unknown());
+
+/** A vendor's records by id (bookings, reservations), restored from its seed on reset. */
+export class RecordBook {
+  private records = new Map<string, Record<string, unknown>>();
+
+  constructor(
+    private readonly seed: () => Record<string, unknown>[],
+    private readonly idField = 'id',
+  ) {
+    this.reset();
+  }
+
+  /** Adds or replaces a record (keyed by its id field); returns what the API will serve. */
+  put(record: Record<string, unknown>): Record<string, unknown> {
+    const copy = structuredClone(record);
+    this.records.set(String(copy[this.idField]), copy);
+    return structuredClone(copy);
+  }
+
+  get(id: string): Record<string, unknown> | undefined {
+    const record = this.records.get(id);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  /** Deleted: the API answers 404 for it from now on. */
+  delete(id: string | number): void {
+    this.records.delete(String(id));
+  }
+
+  all(): Record<string, unknown>[] {
+    return [...this.records.values()].map((record) => structuredClone(record));
+  }
+
+  reset(): void {
+    this.records = new Map(this.seed().map((record) => [String(record[this.idField]), structuredClone(record)]));
+  }
+
+  /** `PUT|DELETE /_sandbox/<vendor><path>/{id}` on a control router; `toId` types the id as the vendor does. */
+  addControls(control: Router, path: string, toId: (id: string) => unknown = (id) => id): void {
+    control
+      .add('PUT', `${path}/:id`, ({ req, params }) => {
+        const body = parseJsonWithSchema(req, JsonObject);
+        if (!body.ok) return body.reply;
+        return jsonReply(200, this.put({ ...body.value, [this.idField]: toId(params.id!) }));
+      })
+      .add('DELETE', `${path}/:id`, ({ params }) => {
+        this.delete(params.id!);
+        return { status: 204 };
+      });
+  }
+}

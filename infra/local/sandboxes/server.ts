@@ -20,6 +20,9 @@ import { RecepaiSandbox, type RecepaiSandboxOptions } from './recepai.ts';
 import type { PmsApiSandboxOptions } from './pms-api.ts';
 import { SlowAnswerOptions, SlowAnswers, type RandomFaultRates } from './slow-answers.ts';
 import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
+import { HospitableSandbox } from './hospitable.ts';
+import { LodgifySandbox } from './lodgify.ts';
+import { SmoobuSandbox } from './smoobu.ts';
 
 /**
  * One plain `node:http` server hosting every vendor sandbox under its own path prefix
@@ -38,6 +41,9 @@ export interface SandboxServerOptions {
   hostelmate?: HostelmateSandboxOptions;
   guesty?: PmsApiSandboxOptions;
   smily?: SmilySandboxOptions;
+  lodgify?: PmsApiSandboxOptions;
+  hospitable?: PmsApiSandboxOptions;
+  smoobu?: PmsApiSandboxOptions;
 }
 
 export interface SandboxServer {
@@ -52,6 +58,12 @@ export interface SandboxServer {
   guesty: GuestySandbox;
   /** Smily (BookingSync) API at `${url}/smily`. */
   smily: SmilySandbox;
+  /** Lodgify Public API at `${url}/lodgify`. */
+  lodgify: LodgifySandbox;
+  /** Hospitable Public API at `${url}/hospitable/v2`. */
+  hospitable: HospitableSandbox;
+  /** Smoobu API at `${url}/smoobu`. */
+  smoobu: SmoobuSandbox;
   /** Slow, hung or dropped answers for any vendor (also `POST /_sandbox/slow`); `clearSlow` forgets them. */
   slow(options: SlowAnswerOptions): void;
   /** Random faults on every request to a vendor prefix; null stops them. */
@@ -71,7 +83,10 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   const hostelmate = new HostelmateSandbox(options.hostelmate);
   const guesty = new GuestySandbox(options.guesty);
   const smily = new SmilySandbox(options.smily);
-  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily];
+  const lodgify = new LodgifySandbox(options.lodgify);
+  const hospitable = new HospitableSandbox(options.hospitable);
+  const smoobu = new SmoobuSandbox(options.smoobu);
+  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily, lodgify, hospitable, smoobu];
 
   const slow = new SlowAnswers();
   const server = createServer((req, res) => {
@@ -100,6 +115,9 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     hostelmate,
     guesty,
     smily,
+    lodgify,
+    hospitable,
+    smoobu,
     slow: (options) => slow.add(options),
     randomFaults: (vendor, rates) => slow.setRandom(vendor, rates),
     clearSlow: () => slow.clear(),

@@ -33,7 +33,7 @@ export class SmilySandbox extends PmsApiSandbox {
   private readonly defaultPerPage: number;
 
   constructor(options: SmilySandboxOptions = {}) {
-    super('/smily', '/oauth/token', DEFAULT_SMILY_CLIENTS, options);
+    super('/smily', { kind: 'oauth', tokenPath: '/oauth/token', clients: DEFAULT_SMILY_CLIENTS }, options);
     this.defaultPerPage = options.defaultPerPage ?? DEFAULT_PER_PAGE;
     this.resetData();
     this.api

@@ -1,0 +1,34 @@
+import type { ConnectionConfig } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
+import type { ReservationRefMessage } from '../core/queue.ts';
+import type { Reservation } from '../core/reservation.ts';
+import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { expectOk } from './pms-oauth.ts';
+import { apiKeyReader, goneReservation, normaliseRead, readVersion } from './reread.ts';
+import { normaliseSmoobuReservation } from './smoobu.ts';
+
+/**
+ * Reads reservations from Smoobu's API (`https://login.smoobu.com`):
+ * `GET /api/reservations/{id}` with the account's key in `Api-Key` (docs.smoobu.com
+ * "Authentication"). The answer has the webhook's `data` shape. A 404 cancels what was synced.
+ * Smoobu's limit (1000/min) is third-party knowledge only; the default 5/s per connection and
+ * worker stays far inside it. Smoobu announced HMAC-signed API requests from 2026-09-25 without
+ * publishing the scheme where we could read it: see docs/pms-sources.md.
+ */
+
+const DEFAULT_REQUESTS_PER_SECOND = 5;
+
+export function createSmoobuFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
+  const now = deps.now ?? Date.now;
+  const api = apiKeyReader({ name: 'smoobu', connectionId, connection, deps, defaultRequestsPerSecond: DEFAULT_REQUESTS_PER_SECOND, header: 'api-key' });
+  return {
+    async fetchReservation(ref: ReservationRefMessage, stored: Reservation | undefined): Promise<Reservation | null> {
+      const response = await api.get(`/api/reservations/${encodeURIComponent(ref.reservationId)}`);
+      const version = readVersion(now(), stored);
+      if (response.status === 404) return goneReservation(ref, stored, version);
+      const raw = expectOk('smoobu', 'GET reservation', response);
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('smoobu: GET reservation did not answer a JSON object', undefined, 'invalid_response');
+      return normaliseRead('smoobu', () => normaliseSmoobuReservation(raw, connectionId, connection, version, 'reservation'));
+    },
+  };
+}
