@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pmsTypes } from '../../functions/core/config.ts';
+import { signHospitable } from '../../functions/sources/hospitable.ts';
+import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
 import { projectRoot } from '../../infra/bundling.ts';
@@ -10,7 +12,8 @@ import type { LocalStack } from '../../infra/local/stack.ts';
 import { logger } from '../../functions/core/powertools.ts';
 import { HOSTAWAY_AUTH } from '../support/hostaway.ts';
 import { GUESTY_EXAMPLE_GUEST } from '../../infra/local/sandboxes/guesty.ts';
-import { guestyHeaders } from '../support/pms.ts';
+import { LODGIFY_EXAMPLE_BOOKING } from '../../infra/local/sandboxes/lodgify.ts';
+import { guestyHeaders, HOSPITABLE_SECRET, LODGIFY_SECRETS, SMOOBU_TOKEN } from '../support/pms.ts';
 import { startTestStack } from '../support/stack.ts';
 
 // Everything the handlers can say: DEBUG logs and the EMF metric lines. Hoisted above the
@@ -56,6 +59,8 @@ interface PiiFixture {
   pms: string;
   file: string;
   connectionId: string;
+  /** The path after /webhooks/ when it is more than the connection id (a URL token). */
+  path?: string;
   /** Headers that authenticate `body` for the connection's demo secret. */
   headers(body: string): Record<string, string>;
   /** Extra deliveries made from the fixture that take other code paths. */
@@ -106,6 +111,54 @@ const PII_FIXTURES: PiiFixture[] = [
   // Smily: the booking (no guest data; the client is fetched from the API sandbox) and the client event.
   { pms: 'smily', file: 'smily-booking_created.json', connectionId: 'smily-demo', headers: (body) => ({ 'x-content-signature': signSmily(SMILY_DEMO_SECRET, body) }) },
   { pms: 'smily', file: 'smily-client_created.json', connectionId: 'smily-demo', headers: (body) => ({ 'x-content-signature': signSmily(SMILY_DEMO_SECRET, body) }) },
+  // Lodgify: the full booking is a hint; the worker re-reads it from the API sandbox.
+  {
+    pms: 'lodgify',
+    file: 'lodgify-booking_new_status_booked.json',
+    connectionId: 'lodgify-demo',
+    headers: (body) => ({ 'ms-signature': signLodgify(LODGIFY_SECRETS[1], body) }),
+    served: LODGIFY_EXAMPLE_BOOKING,
+    variants: (fixture) => {
+      const booking = fixture.booking as Record<string, unknown>;
+      return [
+        // A delivery of two events (an array), one a booking whose dates cannot be read: a 400 that must not echo them.
+        [{ ...fixture, action: 'booking_change' }, { ...fixture, booking: { ...booking, id: 5512035, date_arrival: 'Maria Lindqvist' } }],
+        { ...fixture, action: 'booking_status_change_declined', booking: { ...booking, status: 'Declined' } },
+      ];
+    },
+  },
+  // Hospitable: the full reservation, and a partial `changed` completed from the API sandbox.
+  {
+    pms: 'hospitable',
+    file: 'hospitable-reservation.created.json',
+    connectionId: 'hospitable-demo',
+    headers: (body) => ({ signature: signHospitable(HOSPITABLE_SECRET, body) }),
+    variants: (fixture) => {
+      const data = fixture.data as Record<string, unknown>;
+      const guest = data.guest as Record<string, unknown>;
+      return [
+        { ...fixture, id: '01J0Z8K3M6N7P9Q1R3S5T7V9X2', action: 'reservation.changed', created: '2026-05-03T09:14:28Z', data: { ...data, guest: { ...guest, email: 'maria.lindqvist at example', phone_numbers: ['call Maria'] } } },
+        { ...fixture, id: '01J0Z8K3M7N7P9Q1R3S5T7V9X3', action: 'reservation.changed', created: '2026-05-04T09:14:28Z', data: { id: data.id, check_in: data.check_in } },
+        { ...fixture, id: '01J0Z8K3M8N7P9Q1R3S5T7V9X4', action: 'reservation.changed', created: '2026-05-05T09:14:28Z', data: { ...data, arrival_date: 'Maria Lindqvist' } },
+      ];
+    },
+  },
+  // Smoobu: no signature; the token is in the URL (and must not reach the logs either).
+  {
+    pms: 'smoobu',
+    file: 'smoobu-newReservation.json',
+    connectionId: 'smoobu-demo',
+    path: `smoobu-demo/${SMOOBU_TOKEN}`,
+    headers: () => ({}),
+    variants: (fixture) => {
+      const data = fixture.data as Record<string, unknown>;
+      return [
+        { ...fixture, action: 'updateReservation', data: { ...data, phone: 'ring Maria', email: 'maria at example' } },
+        { ...fixture, action: 'updateReservation', data: { ...data, id: 119719487, arrival: 'Maria Lindqvist' } },
+        { ...fixture, action: 'cancelReservation', data: { ...data, type: 'cancellation' } },
+      ];
+    },
+  },
 ];
 
 /** Keys whose values are personal data in PMS payloads (guest names, emails, phones). */
@@ -189,7 +242,7 @@ describe('no guest names, emails or phone numbers in the logs', () => {
       stack.sandbox.minut.failNext({ status: 503, count: 2, method: 'POST', pathIncludes: '/guests' });
       for (const delivery of deliveries) {
         const body = JSON.stringify(delivery);
-        statuses.push(await post(entry.connectionId, body, entry.headers(body)));
+        statuses.push(await post(entry.path ?? entry.connectionId, body, entry.headers(body)));
         await stack.drain(60_000);
         reachedMinut ||= stack.sandbox.minut.guests().length > 0;
       }
@@ -228,5 +281,8 @@ describe('no guest names, emails or phone numbers in the logs', () => {
     const haystack = captured.toLowerCase();
     const leaks = allNeedles.filter((needle) => haystack.includes(needle.toLowerCase()));
     expect(leaks, `personal data in the logs: ${leaks.join(', ')}`).toEqual([]);
+    // The URL token of a token connection is a credential: not in any log line either.
+    expect(captured).toContain('"connectionId":"smoobu-demo"');
+    expect(haystack).not.toContain(SMOOBU_TOKEN.toLowerCase());
   });
 });

@@ -80,10 +80,11 @@ export function sendHospitable(stack: LocalStack, delivery: unknown, secret = HO
 }
 
 /** Smoobu signs nothing: the token rides in the URL, as `?token=` or as the last path segment. */
-export function sendSmoobu(stack: LocalStack, delivery: unknown, options: { token?: string | null; via?: 'query' | 'path' } = {}): Promise<WebhookReply> {
+export function sendSmoobu(stack: LocalStack, delivery: unknown, options: { token?: string | null; via?: 'query' | 'path'; connectionId?: string } = {}): Promise<WebhookReply> {
   const body = typeof delivery === 'string' ? delivery : JSON.stringify(delivery);
   const token = options.token === undefined ? SMOOBU_TOKEN : options.token;
-  const path = token === null ? 'smoobu-demo' : options.via === 'path' ? `smoobu-demo/${encodeURIComponent(token)}` : `smoobu-demo?token=${encodeURIComponent(token)}`;
+  const id = options.connectionId ?? 'smoobu-demo';
+  const path = token === null ? id : options.via === 'path' ? `${id}/${encodeURIComponent(token)}` : `${id}?token=${encodeURIComponent(token)}`;
   return postWebhook(stack, path, body, {});
 }
 
