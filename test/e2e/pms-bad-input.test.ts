@@ -1,7 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signHospitable } from '../../functions/sources/hospitable.ts';
+import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { example, guestyHeaders, SMILY_SECRET, sendGuesty, sendSmily, smilyBooking, smilyEnvelope } from '../support/pms.ts';
+import {
+  example,
+  guestyHeaders,
+  HOSPITABLE_SECRET,
+  LODGIFY_SECRETS,
+  SMILY_SECRET,
+  sendGuesty,
+  sendHospitable,
+  sendLodgify,
+  sendSmily,
+  sendSmoobu,
+  smilyBooking,
+  smilyEnvelope,
+} from '../support/pms.ts';
 import { postWebhook, queueDepth, startTestStack, tableItemCount, type WebhookReply } from '../support/stack.ts';
 
 /** No sync worker runs here, so anything ingest queued would still be in the queue. */
@@ -18,6 +33,11 @@ const now = () => Math.floor(Date.now() / 1000);
 const guestyRaw = (body: string, headers: Record<string, string>) => postWebhook(stack, 'guesty-demo', body, headers);
 const smilyRaw = (body: string, headers: Record<string, string>) => postWebhook(stack, 'smily-demo', body, headers);
 const booking = JSON.stringify(example('smily-booking_created.json'));
+const lodgifyEvent = example<{ booking: Record<string, unknown>; guest: object }>('lodgify-booking_new_status_booked.json');
+const lodgifyBody = JSON.stringify(lodgifyEvent);
+const hospitableEvent = example<{ data: Record<string, unknown> }>('hospitable-reservation.created.json');
+const hospitableBody = JSON.stringify(hospitableEvent);
+const smoobuEvent = example<{ data: Record<string, unknown> }>('smoobu-newReservation.json');
 
 type Case = { name: string; send: () => Promise<WebhookReply>; status: number; code: string };
 
@@ -54,7 +74,32 @@ const cases: Case[] = [
 /** What Smily would send for `body`: valid only for those bytes. */
 const signedSmily = (body: string) => signSmily(SMILY_SECRET, body);
 
-describe('Guesty and Smily: bad input gets a clear answer, and nothing is queued', () => {
+cases.push(
+  // Lodgify: ms-signature over the raw body.
+  { name: 'Lodgify without ms-signature', send: () => postWebhook(stack, 'lodgify-demo', lodgifyBody, {}), status: 401, code: 'missing_signature' },
+  { name: 'Lodgify with a signature over another body', send: () => postWebhook(stack, 'lodgify-demo', lodgifyBody.replace('5512034', '5512035'), { 'ms-signature': signLodgify(LODGIFY_SECRETS[0], lodgifyBody) }), status: 401, code: 'invalid_signature' },
+  { name: 'Lodgify signed with another secret', send: () => sendLodgify(stack, lodgifyBody, 'not-a-subscription-secret'), status: 401, code: 'invalid_signature' },
+  { name: 'Lodgify signed but not JSON', send: () => sendLodgify(stack, 'action=booking_change'), status: 400, code: 'invalid_json' },
+  { name: 'Lodgify booking event without a booking', send: () => sendLodgify(stack, { action: 'booking_change' }), status: 400, code: 'missing_field' },
+  { name: 'Lodgify booking without an id', send: () => sendLodgify(stack, { ...lodgifyEvent, booking: { ...lodgifyEvent.booking, id: undefined } }), status: 400, code: 'missing_field' },
+  { name: 'Lodgify booking with a malformed arrival', send: () => sendLodgify(stack, { ...lodgifyEvent, booking: { ...lodgifyEvent.booking, date_arrival: '10.07.2026' } }), status: 400, code: 'invalid_field' },
+  { name: 'Lodgify batch with a non-object event', send: () => sendLodgify(stack, [lodgifyEvent, 42]), status: 400, code: 'invalid_payload' },
+  // Hospitable: Signature over the raw body.
+  { name: 'Hospitable without Signature', send: () => postWebhook(stack, 'hospitable-demo', hospitableBody, {}), status: 401, code: 'missing_signature' },
+  { name: 'Hospitable with a tampered body', send: () => postWebhook(stack, 'hospitable-demo', hospitableBody.replace('Maria', 'Marie'), { signature: signHospitable(HOSPITABLE_SECRET, hospitableBody) }), status: 401, code: 'invalid_signature' },
+  { name: 'Hospitable changed event naming no reservation', send: () => sendHospitable(stack, { ...hospitableEvent, action: 'reservation.changed', data: { check_in: '2026-07-10T15:00:00+02:00' } }), status: 400, code: 'missing_field' },
+  { name: 'Hospitable without the event time', send: () => sendHospitable(stack, { ...hospitableEvent, created: undefined }), status: 400, code: 'missing_field' },
+  { name: 'Hospitable with a date without offset', send: () => sendHospitable(stack, { ...hospitableEvent, data: { ...hospitableEvent.data, arrival_date: '2026-07-10' } }), status: 400, code: 'invalid_field' },
+  // Smoobu: a token in the URL.
+  { name: 'Smoobu without its URL token', send: () => sendSmoobu(stack, smoobuEvent, { token: null }), status: 401, code: 'missing_token' },
+  { name: 'Smoobu with a wrong URL token', send: () => sendSmoobu(stack, smoobuEvent, { token: 'x'.repeat(40), via: 'path' }), status: 401, code: 'invalid_token' },
+  { name: 'Smoobu with its token but not JSON', send: () => sendSmoobu(stack, 'action=newReservation'), status: 400, code: 'invalid_json' },
+  { name: 'Smoobu reservation event without data', send: () => sendSmoobu(stack, { action: 'newReservation' }), status: 400, code: 'missing_field' },
+  { name: 'Smoobu reservation without an apartment', send: () => sendSmoobu(stack, { ...smoobuEvent, data: { ...smoobuEvent.data, apartment: undefined } }), status: 400, code: 'missing_field' },
+  { name: 'Smoobu reservation leaving before it arrives', send: () => sendSmoobu(stack, { ...smoobuEvent, data: { ...smoobuEvent.data, departure: '2026-07-01' } }), status: 400, code: 'invalid_field' },
+);
+
+describe('PMS sources: bad input gets a clear answer, and nothing is queued', () => {
   for (const testCase of cases) {
     it(`${testCase.name} → ${testCase.status} ${testCase.code}`, async () => {
       const reply = await testCase.send();
@@ -69,6 +114,9 @@ describe('Guesty and Smily: bad input gets a clear answer, and nothing is queued
   it('acknowledges events that are not about reservations with 200, queuing nothing', async () => {
     expect(await sendGuesty(stack, { event: 'guest.updated', guest: { _id: 'g1' } })).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'not_a_reservation_event:guest.updated' } });
     expect(await sendSmily(stack, { account_id: 1, event: 'rental_updated', resource: { rental: { id: 1 } } })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await sendLodgify(stack, { action: 'rate_change' })).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'not_a_booking_event:rate_change' } });
+    expect(await sendHospitable(stack, { ...hospitableEvent, action: 'message.created' })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await sendSmoobu(stack, { action: 'newMessage', user: 1, data: {} })).toMatchObject({ status: 200, body: { status: 'ignored' } });
     expect(await queueDepth(stack)).toBe(0);
   });
 
@@ -76,6 +124,9 @@ describe('Guesty and Smily: bad input gets a clear answer, and nothing is queued
     expect((await sendGuesty(stack, legacy)).status).toBe(202);
     expect((await sendGuesty(stack, example('guesty-reservation.created.v2.json'), { prefix: 'webhook' })).status).toBe(202);
     expect((await sendSmily(stack, booking)).status).toBe(202);
-    expect(await queueDepth(stack)).toBe(3);
+    expect((await sendLodgify(stack, lodgifyBody, LODGIFY_SECRETS[1])).status).toBe(202);
+    expect((await sendHospitable(stack, hospitableBody)).status).toBe(202);
+    expect((await sendSmoobu(stack, smoobuEvent, { via: 'path' })).status).toBe(202);
+    expect(await queueDepth(stack)).toBe(6);
   });
 });

@@ -12,7 +12,7 @@ import { createTargets } from '../../functions/targets/registry.ts';
 import type { Target } from '../../functions/targets/target.ts';
 import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
 import { startEmbeddedStore } from '../support/dynamo.ts';
-import { CONNECTION_OF, SIGNERS } from '../support/signers.ts';
+import { CONNECTION_OF, SIGNERS, URL_TOKEN_OF } from '../support/signers.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 
 /**
@@ -28,7 +28,8 @@ import { localContext } from '../../infra/local/lambda-context.ts';
  * handles it without throwing (synced, a permanent failure with a code, unrouted, nothing to
  * do, or retrying for a documented transient reason).
  *
- * A new source joins by adding its fixture to `examples/` and its signer to `SIGNERS`.
+ * A new source joins by adding its fixture to `examples/` and its signer to `SIGNERS` (and its
+ * token to `URL_TOKEN_OF` if it signs nothing).
  */
 
 /** Every 4xx code the README's "Webhook answers" table documents. */
@@ -44,6 +45,9 @@ export const DOCUMENTED_4XX = new Set([
   'missing_signature',
   'invalid_signature_headers',
   'invalid_signature',
+  'missing_token',
+  'invalid_token',
+  'source_ip_not_allowed',
   'stale_timestamp',
   'future_timestamp',
   'unknown_connection',
@@ -66,6 +70,21 @@ const OPTIONAL_FIELDS: Record<string, string[][]> = {
   'guesty-reservation.new.json': ['guestsCount', 'guestId', 'guest', 'checkIn', 'checkOut', 'confirmationCode', 'source', 'money', 'nightsCount', 'customFields'].map((f) => ['reservation', f]),
   'guesty-reservation.created.v2.json': [['publishedAt'], ['subType'], ['data', 'status'], ['data', 'listingId'], ['data', 'checkInDateLocalized'], ['data', 'checkOutDateLocalized']],
   'smily-booking_created.json': ['adults', 'children', 'reference', 'notes', 'expected_checkin_time', 'expected_checkout_time', 'final_price', 'external_reference'].map((f) => ['resource', 'booking', f]),
+  'lodgify-booking_new_status_booked.json': [
+    ...['room_types', 'language', 'notes', 'source', 'source_text', 'nights', 'type', 'date_created'].map((f) => ['booking', f]),
+    ...['name', 'email', 'phone_number', 'country', 'country_code'].map((f) => ['guest', f]),
+    ['guest'], ['current_order'], ['subowner'],
+  ],
+  'hospitable-reservation.created.json': [
+    ...['guest', 'guests', 'check_in', 'check_out', 'platform', 'platform_id', 'nights', 'listings', 'status', 'reservation_status', 'conversation_id'].map((f) => ['data', f]),
+    ...['first_name', 'last_name', 'email', 'phone_numbers', 'location'].map((f) => ['data', 'guest', f]),
+    ...['total', 'adult_count', 'child_count', 'infant_count'].map((f) => ['data', 'guests', f]),
+    ['triggers'], ['version'],
+  ],
+  'smoobu-newReservation.json': [
+    ...['guest-name', 'firstname', 'lastname', 'email', 'phone', 'adults', 'children', 'check-in', 'check-out', 'language', 'channel', 'price', 'type', 'is-blocked-booking', 'modifiedAt', 'reference-id'].map((f) => ['data', f]),
+    ['user'],
+  ],
 };
 
 /** The fixtures of every source: `examples/<pms>-*.json`. */
@@ -98,7 +117,7 @@ const hostileString = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom('\uFFFE', '\uFFFF', '\uD800', '\uDC00x', '😀', '\u202Eabc', '\u200B', '', ' ', '__proto__', 'constructor', 'toString', 'Mars/Olympus', 'UTC', 'Europe/Stockholm') },
   { weight: 2, arbitrary: fc.constantFrom('2026-99-99', '2026-02-30', '0001-01-01', '9999-12-31', '2026-12-24', '2027-01-02', '2026-07-10T13:00:00Z', '0000-01-01T00:00:00Z', '2026-99-99 99:99:99', '2026-12-01 10:00:00', '24:00', '15:00') },
   { weight: 1, arbitrary: fc.record({ char: fc.constantFrom('x', 'é', '😀', '\u0000', '"'), n: fc.constantFrom(129, 201, 255, 1_000, 70_000) }).map(({ char, n }) => char.repeat(n)) },
-  { weight: 1, arbitrary: fc.constantFrom('cancelled', 'canceled', 'Canceled', 'new', 'modified', 'confirmed', 'inquiry', 'ownerStay', 'Unavailable', 'booking_destroyed', 'client_updated', 'reservation.updated', 'reservation.created.v2', 'ping') },
+  { weight: 1, arbitrary: fc.constantFrom('cancelled', 'canceled', 'Canceled', 'new', 'modified', 'confirmed', 'inquiry', 'ownerStay', 'Unavailable', 'booking_destroyed', 'client_updated', 'reservation.updated', 'reservation.created.v2', 'ping', 'Declined', 'booking_change', 'booking_status_change_declined', 'cancelReservation', 'cancellation', 'reservation.changed', 'not accepted') },
 );
 const hostileNumber = fc.oneof(
   fc.integer(),
@@ -274,15 +293,18 @@ export async function runIngestFuzz(options: FuzzOptions): Promise<FuzzReport> {
       let connectionId: string;
       let headers: Record<string, string>;
       let body: string;
+      let token: string | undefined;
       if (fuzzCase.kind === 'signed') {
         const fixture = all[fuzzCase.fixture]!;
         connectionId = CONNECTION_OF[fixture.source]!;
+        token = URL_TOKEN_OF[fixture.source];
         body = JSON.stringify(mutate(fixture.body, fuzzCase.mutations)) ?? 'null';
         headers = { 'content-type': 'application/json', ...SIGNERS[fixture.source]!(body, Date.now(), fuzzCase.id) };
       } else if (fuzzCase.kind === 'optional') {
         const fixture = all[fuzzCase.fixture]!;
         const fields = OPTIONAL_FIELDS[fixture.name]!;
         connectionId = CONNECTION_OF[fixture.source]!;
+        token = URL_TOKEN_OF[fixture.source];
         body = JSON.stringify(fuzzCase.changes.reduce((b, change) => setAt(b, fields[change.field % fields.length]!, change.value), fixture.body));
         headers = { 'content-type': 'application/json', ...SIGNERS[fixture.source]!(body, Date.now(), fuzzCase.id) };
       } else {
@@ -292,7 +314,7 @@ export async function runIngestFuzz(options: FuzzOptions): Promise<FuzzReport> {
       queue.failing = injected === 'queue';
       secrets.failing = injected === 'secrets';
       queue.sent = [];
-      const event = toApiGatewayEvent({ path: `/webhooks/${connectionId}`, connectionId, headers, body: Buffer.from(body, 'utf8') });
+      const event = toApiGatewayEvent({ path: `/webhooks/${connectionId}`, connectionId, ...(token !== undefined ? { token } : {}), headers, body: Buffer.from(body, 'utf8') });
       const answer = (await ingest(event, localContext('fuzz-ingest', 10_000))) as APIGatewayProxyStructuredResultV2;
       const status = answer.statusCode ?? 0;
       const code = (JSON.parse(answer.body ?? '{}') as { error?: { code?: string } }).error?.code ?? '-';
@@ -329,7 +351,8 @@ export async function runIngestFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const fixture = all[index]!;
       const body = JSON.stringify(fixture.body);
       const headers = { 'content-type': 'application/json', ...SIGNERS[fixture.source]!(body, Date.now(), `baseline-${index}`) };
-      const event = toApiGatewayEvent({ path: '/webhooks/x', connectionId: CONNECTION_OF[fixture.source]!, headers, body: Buffer.from(body) });
+      const token = URL_TOKEN_OF[fixture.source];
+      const event = toApiGatewayEvent({ path: '/webhooks/x', connectionId: CONNECTION_OF[fixture.source]!, ...(token !== undefined ? { token } : {}), headers, body: Buffer.from(body) });
       const answer = (await ingest(event, localContext('fuzz-ingest', 10_000))) as APIGatewayProxyStructuredResultV2;
       baseline.set(index, answer.statusCode ?? 0);
       return answer.statusCode ?? 0;

@@ -1,9 +1,19 @@
 import { readFileSync } from 'node:fs';
+import { signHospitable } from '../../functions/sources/hospitable.ts';
+import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
 
 /** The demo connection of each PMS in config/guest-sync.example.json. */
-export const CONNECTION_OF: Record<string, string> = { hostaway: 'hostaway-demo', generic: 'generic-demo', guesty: 'guesty-demo', smily: 'smily-demo' };
+export const CONNECTION_OF: Record<string, string> = {
+  hostaway: 'hostaway-demo',
+  generic: 'generic-demo',
+  guesty: 'guesty-demo',
+  smily: 'smily-demo',
+  lodgify: 'lodgify-demo',
+  hospitable: 'hospitable-demo',
+  smoobu: 'smoobu-demo',
+};
 const SECRETS = JSON.parse(readFileSync(new URL('../../config/secrets.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 /** How each PMS signs a body: the headers of a valid delivery. */
@@ -16,5 +26,11 @@ export const SIGNERS: Record<string, (body: string, nowMs: number, id: string) =
   guesty: (body, nowMs, id) =>
     Object.fromEntries(Object.entries(signStandardWebhook(SECRETS['guesty-demo'] as string, id, Math.floor(nowMs / 1000), body)).map(([k, v]) => [k.replace('webhook-', 'svix-'), v])),
   smily: (body) => ({ 'x-content-signature': signSmily(SECRETS['smily-demo'] as string, body) }),
+  lodgify: (body) => ({ 'ms-signature': signLodgify((SECRETS['lodgify-demo'] as string[])[0]!, body) }),
+  hospitable: (body) => ({ signature: signHospitable(SECRETS['hospitable-demo'] as string, body) }),
+  smoobu: () => ({}), // signs nothing: its token is in the URL (URL_TOKEN_OF)
 };
+
+/** The URL token of each PMS whose deliveries carry one (the path's last segment or `?token=`). */
+export const URL_TOKEN_OF: Record<string, string> = { smoobu: (SECRETS['smoobu-demo'] as { urlToken: string }).urlToken };
 
