@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { LocalSecretStore } from '../../functions/core/secrets.ts';
+import { signHospitable } from '../../functions/sources/hospitable.ts';
+import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
+import { urlTokensOf } from '../../functions/sources/url-token.ts';
 import type { LocalStack } from './stack.ts';
 
 /**
- * The signed sample requests `npm start` prints for the Guesty and Smily demo connections.
+ * The signed sample requests `npm start` prints for the Guesty, Smily, Lodgify, Hospitable and
+ * Smoobu demo connections (sandbox-only secrets).
  * Svix signatures cover a timestamp and expire after 5 minutes, so the Guesty line signs at
  * the moment it is run (with openssl); Smily signs only the body, so its signature is printed.
  */
@@ -31,6 +35,37 @@ export async function pmsSampleRequests(stack: LocalStack): Promise<string> {
       '',
       'Smily (X-Content-Signature over the exact file bytes; the worker reads the booking and client from the Smily sandbox):',
       `  curl -i -X POST ${base}/smily-demo -H 'content-type: application/json' -H 'x-content-signature: ${signSmily(secret, readFileSync(file, 'utf8'))}' --data-binary @${file}`,
+    );
+  }
+  const lodgify = stack.config.connections['lodgify-demo'];
+  if (lodgify?.pms === 'lodgify') {
+    const secret = await secrets.get(lodgify.secret).catch(() => []);
+    const first = String(Array.isArray(secret) ? secret[0] : secret);
+    const file = 'examples/lodgify-booking_new_status_booked.json';
+    lines.push(
+      '',
+      'Lodgify (ms-signature over the exact file bytes, with one subscription\'s secret; the worker re-reads the booking from the Lodgify sandbox):',
+      `  curl -i -X POST ${base}/lodgify-demo -H 'content-type: application/json' -H 'ms-signature: ${signLodgify(first, readFileSync(file, 'utf8'))}' --data-binary @${file}`,
+    );
+  }
+  const hospitable = stack.config.connections['hospitable-demo'];
+  if (hospitable?.pms === 'hospitable') {
+    const secret = String(await secrets.get(hospitable.secret).catch(() => ''));
+    const file = 'examples/hospitable-reservation.created.json';
+    lines.push(
+      '',
+      'Hospitable (Signature over the exact file bytes; the full reservation is in the webhook):',
+      `  curl -i -X POST ${base}/hospitable-demo -H 'content-type: application/json' -H 'signature: ${signHospitable(secret, readFileSync(file, 'utf8'))}' --data-binary @${file}`,
+    );
+  }
+  const smoobu = stack.config.connections['smoobu-demo'];
+  if (smoobu?.pms === 'smoobu') {
+    const token = await secrets.get(smoobu.secret).then((secret) => urlTokensOf(secret)[0]).catch(() => '<token>');
+    const file = 'examples/smoobu-newReservation.json';
+    lines.push(
+      '',
+      'Smoobu (no signature: the token is the last path segment; the worker re-reads the reservation from the Smoobu sandbox):',
+      `  curl -i -X POST ${base}/smoobu-demo/${token} -H 'content-type: application/json' --data-binary @${file}`,
     );
   }
   return lines.join('\n');

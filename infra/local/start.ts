@@ -55,6 +55,12 @@ Demo connections (sandbox-only credentials, from config/secrets.example.json):
                   Open API sandbox ${stack.urls.sandbox}/guesty, client demo-guesty-client / demo-guesty-secret
   smily-demo      app secret demo-smily-application-secret   rental 7731 -> Minut home_demo_seaside
                   API sandbox ${stack.urls.sandbox}/smily, client demo-smily-client / demo-smily-secret
+  lodgify-demo    subscription secrets demo-lodgify-booking-new-secret, demo-lodgify-booking-change-secret   property 331207 -> all four
+                  API sandbox ${stack.urls.sandbox}/lodgify, X-ApiKey demo-lodgify-api-key
+  hospitable-demo webhook secret demo-hospitable-webhook-secret   property 550e8400-e29b-41d4-a716-446655440000 -> all four
+                  API sandbox ${stack.urls.sandbox}/hospitable/v2, token demo-hospitable-personal-access-token
+  smoobu-demo     URL token (below)   apartment 505200 -> all four
+                  API sandbox ${stack.urls.sandbox}/smoobu, Api-Key demo-smoobu-api-key
   Minut sandbox   client demo-minut-client / demo-minut-secret
   RecepAI sandbox hotel seaside-hotel, key pms_live_5eas1de0000000000000000000000000 (guests are in house only during their stay)
   Kasify sandbox  token kas_pat_demo_0000000000000000000000000000
@@ -67,7 +73,8 @@ Then see the guest in the Minut sandbox:
   curl -s ${stack.urls.sandbox}/_sandbox/minut/guests
 ${await pmsSampleRequests(stack)}
 
-Send a signed generic webhook:  npm run send -- generic-demo examples/generic-reservation.json
+Send a signed generic webhook (or any example, for any demo connection):
+  npm run send -- generic-demo examples/generic-reservation.json ${stack.urls.webhooks}
 
 Operator CLI (npx guest-sync --help): in another shell, first
 ${operatorEnv(stack.env)}

@@ -77,8 +77,39 @@ describe('npm start', () => {
     expect(city).toEqual([expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })]);
     expect(seaside).toContainEqual(expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T14:00:00.000Z' }));
 
+    // Lodgify, Hospitable and Smoobu samples as printed: each a 202, and the guest reaches every target.
+    for (const connection of ['lodgify-demo', 'hospitable-demo', 'smoobu-demo']) {
+      const line = lines.find((l) => l.startsWith('curl -i -X POST') && l.includes(`/webhooks/${connection}`));
+      expect(line, connection).toBeDefined();
+      expect(spawnSync('bash', ['-c', line!], { encoding: 'utf8' }).stdout).toMatch(/^HTTP\/1\.1 202/);
+    }
+    type Booking = { channel_id: string; from: string; to: string };
+    let kasify: Booking[] = [];
+    let demoHomes: (typeof guests)[] = [];
+    for (let i = 0; i < 150 && (kasify.length < 4 || demoHomes.some((home) => home.length === 0)); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      kasify = ((await (await fetch(`http://127.0.0.1:${sandbox}/_sandbox/kasify/bookings`)).json()) as { bookings: Booking[] }).bookings;
+      demoHomes = await Promise.all(['home_demo_lodgify', 'home_demo_hospitable', 'home_demo_smoobu'].map(homeGuests));
+    }
+    for (const key of ['lodgify-demo:5512034', 'hospitable-demo:4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f', 'smoobu-demo:119719486']) {
+      expect(kasify).toContainEqual(expect.objectContaining({ channel_id: key, from: '2026-07-10', to: '2026-07-14' }));
+    }
+    for (const home of demoHomes) expect(home).toEqual([expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })]);
+
+    // The `npm run send` line it prints works as printed, from a new shell, with these ports.
+    const send = lines.find((l) => l.startsWith('npm run send --'));
+    expect(send).toContain(`http://127.0.0.1:${http}`);
+    const printed = spawnSync('bash', ['-c', send!], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    expect(printed.stdout, printed.stderr).toMatch(/202 /);
+
     // `npm run send` signs for Guesty (svix-*) and Smily too.
-    for (const [connection, file] of [['guesty-demo', 'examples/guesty-reservation.new.json'], ['smily-demo', 'examples/smily-booking_created.json']]) {
+    for (const [connection, file] of [
+      ['guesty-demo', 'examples/guesty-reservation.new.json'],
+      ['smily-demo', 'examples/smily-booking_created.json'],
+      ['lodgify-demo', 'examples/lodgify-booking_new_status_booked.json'],
+      ['hospitable-demo', 'examples/hospitable-reservation.created.json'],
+      ['smoobu-demo', 'examples/smoobu-newReservation.json'],
+    ]) {
       const sent = spawnSync('npm', ['run', '--silent', 'send', '--', connection!, file!, `http://127.0.0.1:${http}`], { encoding: 'utf8' });
       expect(sent.stdout, sent.stderr).toMatch(/^202 /);
     }

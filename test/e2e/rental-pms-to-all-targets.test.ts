@@ -3,7 +3,7 @@ import { signHospitable } from '../../functions/sources/hospitable.ts';
 import { signLodgify } from '../../functions/sources/lodgify.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { TestClock } from '../support/clock.ts';
-import { SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG } from '../support/hostaway.ts';
+import { SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG } from '../support/hostaway.ts';
 import { RENTAL_PMSS, type Booking, type RentalPms } from '../support/rental-pms.ts';
 import { HOSPITABLE_SECRET, LODGIFY_SECRETS, sendSmoobu } from '../support/pms.ts';
 import { postWebhook, queueDepth, resetTargetSandboxes, shuffled, startTestStack, storeFor } from '../support/stack.ts';
@@ -36,7 +36,7 @@ function held(pms: RentalPms, b: Booking) {
   const key = `${pms.connectionId}:${pms.reservationId(b)}`;
   const hmGuests = stack.sandbox.hostelmate.guests().filter((g) => g.email === b.email);
   return {
-    minut: stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === `Ana ${b.lastName}`),
+    minut: stack.sandbox.minut.guests(pms.minutHome).filter((g) => g.name === `Ana ${b.lastName}`),
     recepai: stack.sandbox.recepai.guests(SEASIDE_SLUG).filter((g) => g.pmsGuestId === key && g.checkedOutAt === null),
     kasify: stack.sandbox.kasify.allBookings(SEASIDE_KASIFY_PROPERTY).filter((b) => b.channel_id === key),
     hostelmate: stack.sandbox.hostelmate.bookings().filter((booking) => booking.guest && hmGuests.some((g) => g.guestId === booking.guest.guestId)),

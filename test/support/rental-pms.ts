@@ -27,6 +27,8 @@ export type Event = 'created' | 'changed' | 'cancelled';
 export interface RentalPms {
   name: 'lodgify' | 'hospitable' | 'smoobu';
   connectionId: string;
+  /** The Minut home its demo property syncs to. */
+  minutHome: string;
   /** The reservation id guest-sync keys the booking by. */
   reservationId(booking: Booking): string;
   /** Whether the PMS has owner blocks as bookings (Hospitable keeps them in its calendar). */
@@ -43,6 +45,7 @@ export const RENTAL_PMSS: RentalPms[] = [
   {
     name: 'lodgify',
     connectionId: 'lodgify-demo',
+    minutHome: 'home_demo_lodgify',
     reservationId: (b) => String(b.id),
     hasOwnerBlocks: true,
     publish(stack, b) {
@@ -85,6 +88,7 @@ export const RENTAL_PMSS: RentalPms[] = [
   {
     name: 'hospitable',
     connectionId: 'hospitable-demo',
+    minutHome: 'home_demo_hospitable',
     reservationId: (b) => hospitableId(b.id),
     hasOwnerBlocks: false,
     publish(stack, b) {
@@ -98,6 +102,7 @@ export const RENTAL_PMSS: RentalPms[] = [
   {
     name: 'smoobu',
     connectionId: 'smoobu-demo',
+    minutHome: 'home_demo_smoobu',
     reservationId: (b) => String(b.id),
     hasOwnerBlocks: true,
     publish(stack, b) {

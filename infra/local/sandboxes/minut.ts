@@ -103,6 +103,11 @@ export const DEFAULT_MINUT_CLIENTS: readonly MinutClientCredentials[] = [
 export const DEFAULT_MINUT_HOMES: readonly MinutHome[] = [
   { home_id: 'home_demo_seaside', name: 'Seaside Loft', timezone: 'Europe/Stockholm' },
   { home_id: 'home_demo_city', name: 'City Flat', timezone: 'Europe/Berlin' },
+  // One home per further demo PMS: Minut matches a guest by home, name and check-in, so the same
+  // example stay booked through two PMSs into one home would be one guest.
+  { home_id: 'home_demo_lodgify', name: 'Lodgify demo property', timezone: 'Europe/Stockholm' },
+  { home_id: 'home_demo_hospitable', name: 'Hospitable demo property', timezone: 'Europe/Stockholm' },
+  { home_id: 'home_demo_smoobu', name: 'Smoobu demo apartment', timezone: 'Europe/Stockholm' },
 ];
 
 // ---------------------------------------------------------------------------------------------
