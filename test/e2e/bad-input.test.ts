@@ -50,13 +50,21 @@ const cases: Case[] = [
   { name: 'a generic delivery with a timestamp that is not Unix seconds', send: () => sendGeneric(genericBody, { ...signStandardWebhook(GENERIC_SECRET, 'msg_6', now(), genericBody), 'webhook-timestamp': 'yesterday' }), status: 401, code: 'invalid_signature_headers' },
   { name: 'a stay longer than maxStayNights', send: () => sendHostaway(stack, hostawayDelivery('reservation.created', { arrivalDate: '2026-07-10', departureDate: '2028-01-10' })), status: 400, code: 'stay_too_long' },
   { name: 'a path that is not valid percent-encoding', send: async () => { const r = await fetch(`${stack.urls.webhooks}/webhooks/%E0%A4%A`, { method: 'POST', body: '{}' }); return { status: r.status, body: (await r.json()) as { error?: { code: string; message: string } } }; }, status: 400, code: 'invalid_request' },
+  { name: 'a URL-token connection without its token', send: () => postWebhook(stack, 'smoobu-demo', '{}', {}), status: 401, code: 'missing_token' },
+  { name: 'a URL-token connection with a wrong token', send: () => postWebhook(stack, `smoobu-demo/${'x'.repeat(36)}`, '{}', {}), status: 401, code: 'invalid_token' },
+  { name: 'a delivery from outside the connection\'s allowed addresses', send: () => inProcess({ sourceIp: '203.0.113.9' }), status: 401, code: 'source_ip_not_allowed' },
   { name: 'the queue refusing the message (injected)', send: () => inProcess({ queueFails: true }), status: 503, code: 'enqueue_failed' },
   { name: 'the secret store failing (injected)', send: () => inProcess({ secretsFail: true }), status: 503, code: 'secret_unavailable' },
 ];
 
-/** The real ingest handler in process, with its queue or its secret store failing: the two 5xx of the table. */
-async function inProcess(fault: { queueFails?: boolean; secretsFail?: boolean }) {
+/**
+ * The real ingest handler in process, with its queue or its secret store failing (the two 5xx
+ * of the table), or the Hostaway connection limited to Hostaway's addresses and the delivery
+ * coming from `sourceIp`.
+ */
+async function inProcess(fault: { queueFails?: boolean; secretsFail?: boolean; sourceIp?: string }) {
   const config = loadConfigFile('config/guest-sync.example.json');
+  if (fault.sourceIp) config.connections['hostaway-demo']!.allowedSourceIps = ['192.0.2.0/24'];
   const secrets = new LocalSecretStore({}, ['config/secrets.example.json']);
   const handler = createIngestHandler({
     config,
@@ -65,7 +73,7 @@ async function inProcess(fault: { queueFails?: boolean; secretsFail?: boolean })
     queue: { send: async () => { if (fault.queueFails) throw new Error('SQS down'); }, delay: async () => undefined, deadLetter: async () => undefined },
   });
   const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created')));
-  const event = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body });
+  const event = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body, ...(fault.sourceIp ? { sourceIp: fault.sourceIp } : {}) });
   const reply = await handler(event, localContext('ingest', 10_000));
   return { status: reply.statusCode ?? 0, body: JSON.parse(reply.body ?? '{}') as { error?: { code: string; message: string } } };
 }
