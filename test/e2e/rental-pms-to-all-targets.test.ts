@@ -136,3 +136,52 @@ function postForged(pms: RentalPms, tampered: string, original: string) {
   const headers: Record<string, string> = pms.name === 'lodgify' ? { 'ms-signature': signLodgify(LODGIFY_SECRETS[0], original) } : { signature: signHospitable(HOSPITABLE_SECRET, original) };
   return postWebhook(stack, pms.connectionId, tampered, headers);
 }
+
+describe('re-read and partial events', () => {
+  const [lodgifyPms, hospitablePms, smoobuPms] = RENTAL_PMSS as [RentalPms, RentalPms, RentalPms];
+
+  it.each([lodgifyPms, smoobuPms])('$name: the API, not the webhook, decides what is applied', async (pms) => {
+    const b = booking(pms);
+    // The webhook says one departure, the PMS (re-read) another: the PMS wins.
+    pms.publish(stack, { ...b, departure: '2026-07-15' });
+    expect((await pms.send(stack, JSON.stringify(pms.webhook(b, 'created', clock.now())))).status).toBe(202);
+    await stack.drain();
+    expect(held(pms, b).kasify).toEqual([expect.objectContaining({ to: '2026-07-15' })]);
+    expect(held(pms, b).minut).toEqual([expect.objectContaining({ checkout_time: '2026-07-15T09:00:00.000Z' })]);
+  });
+
+  it.each([lodgifyPms, smoobuPms])('$name: a booking the API no longer has is removed everywhere', async (pms) => {
+    const b = booking(pms);
+    await deliver(pms, b, 'created');
+    expect(held(pms, b).minut).toHaveLength(1);
+    clock.advance(60_000);
+    // Deleted in the PMS: the sandbox answers 404 to the re-read of the next webhook.
+    if (pms.name === 'lodgify') stack.sandbox.lodgify.bookings.delete(b.id);
+    else stack.sandbox.smoobu.reservations.delete(b.id);
+    expect((await pms.send(stack, JSON.stringify(pms.webhook(b, 'changed', clock.now())))).status).toBe(202);
+    await stack.drain();
+    expect(held(pms, b)).toMatchObject({ minut: [], recepai: [], kasify: [expect.objectContaining({ status: 'cancelled' })], hostelmate: [expect.objectContaining({ status: 'cancelled' })] });
+  });
+
+  it('Hospitable: a changed event with partial data is completed from the API, in order with full events', async () => {
+    const b = booking(hospitablePms);
+    await deliver(hospitablePms, b, 'created');
+    // The PMS now has a later departure; the event carries only the id and the new check-out.
+    clock.advance(60_000);
+    const moved: Booking = { ...b, departure: '2026-07-16' };
+    hospitablePms.publish(stack, moved);
+    const full = hospitablePms.webhook(moved, 'changed', clock.now()) as { data: Record<string, unknown> };
+    const partial = { ...full, data: { id: full.data.id, check_out: full.data.check_out } };
+    const reply = await hospitablePms.send(stack, JSON.stringify(partial));
+    expect(reply).toMatchObject({ status: 202, body: { reservations: [{ status: 'fetch_pending' }] } });
+    await stack.drain();
+    expect(held(hospitablePms, b).kasify).toEqual([expect.objectContaining({ to: '2026-07-16' })]);
+    expect(stack.sandbox.hospitable.requestLog().filter((e) => e.route === 'GET /v2/reservations/:id')).toHaveLength(1);
+
+    // An older full event arriving late changes nothing.
+    const stale = hospitablePms.webhook(b, 'changed', clock.now() - 120_000);
+    expect((await hospitablePms.send(stack, JSON.stringify(stale))).status).toBe(202);
+    await stack.drain();
+    expect(held(hospitablePms, b).kasify).toEqual([expect.objectContaining({ to: '2026-07-16' })]);
+  });
+});

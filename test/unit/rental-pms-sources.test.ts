@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.ts';
+import type { SecretStore } from '../../functions/core/secrets.ts';
+import type { Store } from '../../functions/core/store.ts';
 import { localToInstant } from '../../functions/core/time.ts';
+import { createTargets } from '../../functions/targets/registry.ts';
 import { hospitable, normaliseHospitableReservation, signHospitable, ulidTime } from '../../functions/sources/hospitable.ts';
 import { lodgify, normaliseLodgifyBooking, signLodgify } from '../../functions/sources/lodgify.ts';
 import { normaliseSmoobuReservation, smoobu } from '../../functions/sources/smoobu.ts';
@@ -16,14 +19,26 @@ import { verifyUrlToken } from '../../functions/sources/url-token.ts';
 
 const vectors = (JSON.parse(readFileSync(new URL('../fixtures/signature-vectors.json', import.meta.url), 'utf8')) as { vectors: { name: string; secret: string; headers: Record<string, string>; body: string; expected_valid: boolean }[] }).vectors;
 
-const property = (timeZone: string) => ({ timeZone, country: 'SE', targets: {} });
+/** Every property routed to all four targets, so their records can be checked too. */
+const allTargets = {
+  minut: { homeId: 'h' },
+  recepai: { hotelSlug: 'hotel', roomNumber: '1' },
+  kasify: { propertyId: 'k' },
+  hostelmate: { roomId: 'r' },
+};
+const property = (timeZone: string) => ({ timeZone, country: 'SE', targets: allTargets });
 const config = parseConfig({
   connections: {
     l: { pms: 'lodgify', secret: 'l', api: { baseUrl: 'http://127.0.0.1:1/lodgify', credentials: 'l-api' }, properties: { '1': property('Europe/Stockholm'), '2': property('America/New_York'), '3': property('Australia/Sydney') } },
     h: { pms: 'hospitable', secret: 'h', api: { baseUrl: 'http://127.0.0.1:1/hospitable/v2', credentials: 'h-api' }, properties: { a: property('Europe/Stockholm'), b: property('America/New_York'), c: property('Australia/Sydney') } },
     s: { pms: 'smoobu', secret: 's', api: { baseUrl: 'http://127.0.0.1:1/smoobu', credentials: 's-api' }, properties: { '1': property('Europe/Stockholm'), '2': property('America/New_York'), '3': property('Australia/Sydney') } },
   },
-  targets: {},
+  targets: {
+    minut: { baseUrl: 'http://127.0.0.1:1/minut/v8', credentials: 'm' },
+    recepai: { baseUrl: 'http://127.0.0.1:1/recepai', credentials: 'r' },
+    kasify: { baseUrl: 'http://127.0.0.1:1/kasify', credentials: 'k' },
+    hostelmate: { baseUrl: 'http://127.0.0.1:1/hostelmate', credentials: 'h' },
+  },
 });
 const context = (id: 'l' | 'h' | 's'): SourceContext => ({ connectionId: id, connection: config.connections[id]!, now: Date.parse('2026-03-01T00:00:00Z') });
 const delivery = (rawBody: string, headers: Record<string, string> = {}, extra: Partial<Delivery> = {}): Delivery => ({ rawBody, headers, ...extra });
@@ -199,15 +214,15 @@ describe('dates and times across zones and DST changes', () => {
 
   it.each(cases)('$zone, $arrival to $departure', (c) => {
     const lodgifyApi = normaliseLodgifyBooking(
-      { id: 1, property_id: Number(c.keys.l), status: 'Booked', arrival: c.arrival, departure: c.departure, check_in: { time: `${c.in}:00` }, check_out: { time: `${c.out}:00` } },
+      { id: 1, property_id: Number(c.keys.l), status: 'Booked', arrival: c.arrival, departure: c.departure, check_in: { time: `${c.in}:00` }, check_out: { time: `${c.out}:00` }, guest: { name: 'Ana Lopez', email: 'ana@example.com' } },
       undefined, 'l', config.connections.l!, 1, 'booking',
     );
     const lodgifyHook = normaliseLodgifyBooking({ id: 1, property_id: Number(c.keys.l), status: 'Booked', date_arrival: `${c.arrival}T00:00:00`, date_departure: `${c.departure}T00:00:00` }, {}, 'l', config.connections.l!, 1, 'booking');
     const hosp = normaliseHospitableReservation(
-      { id: 'r', arrival_date: `${c.arrival}T00:00:00${c.offsetIn}`, departure_date: `${c.departure}T00:00:00${c.offsetOut}`, check_in: `${c.arrival}T${c.in}:00${c.offsetIn}`, check_out: `${c.departure}T${c.out}:00${c.offsetOut}`, properties: [{ id: c.keys.h }] },
+      { id: 'r', arrival_date: `${c.arrival}T00:00:00${c.offsetIn}`, departure_date: `${c.departure}T00:00:00${c.offsetOut}`, check_in: `${c.arrival}T${c.in}:00${c.offsetIn}`, check_out: `${c.departure}T${c.out}:00${c.offsetOut}`, properties: [{ id: c.keys.h }], reservation_status: { current: { category: 'accepted' } }, guest: { first_name: 'Ana', last_name: 'Lopez', email: 'ana@example.com' } },
       'h', config.connections.h!, 1, 'data',
     );
-    const smoo = normaliseSmoobuReservation({ id: 1, apartment: { id: Number(c.keys.s) }, arrival: c.arrival, departure: c.departure, 'check-in': c.in, 'check-out': c.out }, 's', config.connections.s!, 1, 'data');
+    const smoo = normaliseSmoobuReservation({ id: 1, apartment: { id: Number(c.keys.s) }, arrival: c.arrival, departure: c.departure, 'check-in': c.in, 'check-out': c.out, firstname: 'Ana', lastname: 'Lopez', email: 'ana@example.com' }, 's', config.connections.s!, 1, 'data');
 
     for (const r of [lodgifyApi, hosp, smoo]) {
       expect(r.stay).toEqual({ checkInDate: c.arrival, checkOutDate: c.departure, checkInTime: c.in, checkOutTime: c.out, timeZone: c.zone });
@@ -216,6 +231,16 @@ describe('dates and times across zones and DST changes', () => {
     }
     // The webhook has dates only: the property's default hours apply downstream.
     expect(lodgifyHook.stay).toEqual({ checkInDate: c.arrival, checkOutDate: c.departure, checkInTime: null, checkOutTime: null, timeZone: c.zone });
+
+    // What each of the four targets would be sent, with the clock inside the stay (RecepAI holds in-house guests only).
+    const targets = createTargets({ config, secrets: {} as SecretStore, store: {} as Store, now: () => Date.parse(c.utcIn) + 3_600_000 });
+    for (const [r, connectionId, key] of [[lodgifyApi, 'l', c.keys.l], [hosp, 'h', c.keys.h], [smoo, 's', c.keys.s]] as const) {
+      const prop = config.connections[connectionId]!.properties[key]!;
+      expect(targets.minut!.desired(r, prop)).toMatchObject({ checkin_time: c.utcIn.replace('.000Z', 'Z'), checkout_time: c.utcOut.replace('.000Z', 'Z') });
+      expect(targets.kasify!.desired(r, prop)).toMatchObject({ booking: { from: c.arrival, to: c.departure, checkin_time: c.in, checkout_time: c.out } });
+      expect(targets.recepai!.desired(r, prop)).toMatchObject({ guest: { checkInDate: c.arrival, checkOutDate: c.departure } });
+      expect(targets.hostelmate!.desired(r, prop)).toMatchObject({ dates: [{ date: c.arrival }, { date: nextDay(c.arrival) }] });
+    }
   });
 
   it('Hospitable: an instant written with another offset still lands at the property\'s local time', () => {
@@ -224,3 +249,7 @@ describe('dates and times across zones and DST changes', () => {
     expect(r.stay.checkInTime).toBe('15:00');
   });
 });
+
+function nextDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
