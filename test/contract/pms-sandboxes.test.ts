@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandboxServer, type SandboxServer } from '../../infra/local/sandboxes/server.ts';
 
-/** The Guesty and Smily API sandboxes over HTTP, as the fetchers and a developer use them. */
+/** The PMS API sandboxes over HTTP, as the fetchers and a developer use them. */
 let server: SandboxServer;
 beforeAll(async () => {
   server = await startSandboxServer({ port: 0, smily: { defaultPerPage: 2, now: () => Date.parse('2026-06-01T00:00:00Z') } });
@@ -10,8 +10,7 @@ afterAll(async () => {
   await server?.stop();
 });
 beforeEach(() => {
-  server.guesty.reset();
-  server.smily.reset();
+  for (const sandbox of [server.guesty, server.smily, server.lodgify, server.hospitable, server.smoobu]) sandbox.reset();
 });
 
 async function call(method: string, path: string, options: { token?: string; body?: string; contentType?: string } = {}) {
@@ -107,5 +106,49 @@ describe('Smily API sandbox', () => {
     const bearer = await token('/smily/oauth/token', 'demo-smily-client', 'demo-smily-secret');
     expect((await call('DELETE', '/_sandbox/smily/bookings/81234567')).status).toBe(204);
     expect((await call('GET', '/smily/api/v3/bookings/81234567', { token: bearer })).status).toBe(404);
+  });
+});
+
+/** Lodgify, Hospitable and Smoobu: a static key each, answered the way each vendor documents. */
+describe('key-authenticated PMS API sandboxes', () => {
+  const get = async (path: string, headers: Record<string, string>) => {
+    const response = await fetch(`${server.url}${path}`, { headers });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('Lodgify: X-ApiKey; the API v2 booking shape; errors as {message, code}', async () => {
+    expect(await get('/lodgify/v2/reservations/bookings/5512034', { 'x-apikey': 'wrong' })).toMatchObject({ status: 401, body: { code: 'NotAuthorized' } });
+    const ok = await get('/lodgify/v2/reservations/bookings/5512034', { 'x-apikey': 'demo-lodgify-api-key' });
+    expect(ok).toMatchObject({ status: 200, body: { id: 5512034, property_id: 331207, arrival: '2026-07-10', check_in: { time: '15:00:00' }, guest: { name: 'Maria Lindqvist' }, rooms: [{ guest_breakdown: { adults: 2, children: 1 } }] } });
+    expect(ok.body).not.toHaveProperty('date_arrival'); // the webhook's name, not the API's
+    expect(await get('/lodgify/v2/reservations/bookings/1', { 'x-apikey': 'demo-lodgify-api-key' })).toMatchObject({ status: 404, body: { code: 'NotFound' } });
+  });
+
+  it('Hospitable: a Bearer token; guest and properties only when included', async () => {
+    const path = '/hospitable/v2/reservations/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+    expect(await get(path, { authorization: 'Bearer wrong' })).toMatchObject({ status: 401, body: { reason_phrase: 'Unauthenticated' } });
+    const auth = { authorization: 'Bearer demo-hospitable-personal-access-token' };
+    const bare = await get(path, auth);
+    expect(bare.status).toBe(200);
+    expect(bare.body.data).not.toHaveProperty('guest');
+    expect(bare.body.data).not.toHaveProperty('properties');
+    expect(await get(`${path}?include=guest,properties`, auth)).toMatchObject({ body: { data: { guest: { first_name: 'Maria' }, properties: [{ id: '550e8400-e29b-41d4-a716-446655440000' }] } } });
+    expect(await get(`${path}?include[]=guest`, auth)).toMatchObject({ body: { data: { guest: { first_name: 'Maria' } } } });
+    expect(await get('/hospitable/v2/reservations/nope', auth)).toMatchObject({ status: 404, body: { status_code: 404 } });
+  });
+
+  it('Smoobu: Api-Key; the webhook data shape; its documented auth-failure body', async () => {
+    expect(await get('/smoobu/api/reservations/119719486', {})).toMatchObject({ status: 401, body: { title: 'Error occurred', detail: 'verification error' } });
+    expect(await get('/smoobu/api/reservations/119719486', { 'api-key': 'demo-smoobu-api-key' })).toMatchObject({ status: 200, body: { id: 119719486, apartment: { id: 505200 }, 'check-in': '15:00' } });
+  });
+
+  it('share the fault and data controls', async () => {
+    await fetch(`${server.url}/_sandbox/smoobu/fail-next`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 503, count: 1 }) });
+    expect((await get('/smoobu/api/reservations/119719486', { 'api-key': 'demo-smoobu-api-key' })).status).toBe(503);
+    await fetch(`${server.url}/_sandbox/lodgify/bookings/77`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ property_id: 1, status: 'Booked' }) });
+    expect(await get('/lodgify/v2/reservations/bookings/77', { 'x-apikey': 'demo-lodgify-api-key' })).toMatchObject({ status: 200, body: { id: 77 } });
+    expect((await fetch(`${server.url}/_sandbox/lodgify/bookings/77`, { method: 'DELETE' })).status).toBe(204);
+    expect((await get('/lodgify/v2/reservations/bookings/77', { 'x-apikey': 'demo-lodgify-api-key' })).status).toBe(404);
+    expect(server.lodgify.counters().byRoute['GET /v2/reservations/bookings/:id']).toBe(2);
   });
 });
