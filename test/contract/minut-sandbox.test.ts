@@ -184,11 +184,14 @@ describe('Minut sandbox over HTTP', () => {
         homes: [
           { home_id: SEASIDE, name: 'Seaside Loft', timezone: 'Europe/Stockholm' },
           { home_id: CITY, name: 'City Flat', timezone: 'Europe/Berlin' },
+          { home_id: 'home_demo_lodgify', name: 'Lodgify demo property', timezone: 'Europe/Stockholm' },
+          { home_id: 'home_demo_hospitable', name: 'Hospitable demo property', timezone: 'Europe/Stockholm' },
+          { home_id: 'home_demo_smoobu', name: 'Smoobu demo apartment', timezone: 'Europe/Stockholm' },
         ],
-        paging: { total_count: 2, limit: 30, offset: 0 },
+        paging: { total_count: 5, limit: 30, offset: 0 },
       });
       const second = await h.call(token, 'GET', '/homes?limit=1&offset=1');
-      expect(second.body).toMatchObject({ homes: [{ home_id: CITY }], paging: { total_count: 2, limit: 1, offset: 1 } });
+      expect(second.body).toMatchObject({ homes: [{ home_id: CITY }], paging: { total_count: 5, limit: 1, offset: 1 } });
     });
   });
 
