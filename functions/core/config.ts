@@ -75,24 +75,29 @@ export const PropertyConfig = z.strictObject({
 });
 export type PropertyConfig = z.infer<typeof PropertyConfig>;
 
-export const pmsTypes = ['hostaway', 'generic', 'guesty', 'smily', 'lodgify', 'hospitable', 'smoobu'] as const;
+export const pmsTypes = ['hostaway', 'generic', 'guesty', 'smily', 'lodgify', 'hospitable', 'smoobu', 'apaleo', 'mews', 'cloudbeds'] as const;
 export const PmsType = z.enum(pmsTypes);
 export type PmsType = z.infer<typeof PmsType>;
 
 /** PMSs whose webhooks lack data guest-sync needs, so the sync worker reads it from their API. */
-export const pmsTypesThatFetch: ReadonlySet<PmsType> = new Set<PmsType>(['guesty', 'smily', 'lodgify', 'hospitable', 'smoobu']);
+export const pmsTypesThatFetch: ReadonlySet<PmsType> = new Set<PmsType>(['guesty', 'smily', 'lodgify', 'hospitable', 'smoobu', 'apaleo', 'mews', 'cloudbeds']);
 
 /** How the sync worker reads a PMS's API (notify-then-fetch). */
 export const PmsApiConfig = z.strictObject({
   /**
    * Guesty `https://open-api.guesty.com`, Smily `https://www.bookingsync.com`, Lodgify
    * `https://api.lodgify.com`, Hospitable `https://public.api.hospitable.com/v2`, Smoobu
-   * `https://login.smoobu.com`; the sandbox's `/<pms>` locally.
+   * `https://login.smoobu.com`, apaleo `https://api.apaleo.com`, Mews `https://api.mews.com`,
+   * Cloudbeds `https://api.cloudbeds.com/api/v1.3`; the sandbox's `/<pms>` locally.
    */
   baseUrl: z.url(),
+  /** Where an OAuth token is granted when not under `baseUrl` (apaleo: `https://identity.apaleo.com/connect/token`). */
+  tokenUrl: z.url().optional(),
   /**
    * Secret holding the API credentials (read by the sync function only): Guesty and Smily
-   * `{"clientId","clientSecret"}`, Lodgify and Smoobu `{"apiKey"}`, Hospitable `{"accessToken"}`.
+   * `{"clientId","clientSecret"}`, Lodgify and Smoobu `{"apiKey"}`, Hospitable `{"accessToken"}`,
+   * apaleo `{"clientId","clientSecret"}`, Mews `{"clientToken","accessTokens":{"<EnterpriseId>":"..."}}`,
+   * Cloudbeds `{"apiKey"}`.
    */
   credentials: secretRef,
   /** Client-side pacing per connection and worker; defaults per PMS (Guesty 2/s, Smily 2/s, Lodgify 5/s, Hospitable 2/s, Smoobu 5/s). */
@@ -106,7 +111,8 @@ export const ConnectionConfig = z.strictObject({
    * Where the delivery-verification secret lives. Its shape depends on the PMS:
    * Hostaway `{"username","password"}` (HTTP Basic), generic `"whsec_..."` (Standard Webhooks),
    * Guesty `"whsec_..."`, Smily the application secret, Lodgify the subscriptions' signing
-   * secrets (a string or a list), Hospitable the webhook secret, Smoobu `{"urlToken"}`.
+   * secrets (a string or a list), Hospitable the webhook secret, Smoobu, apaleo, Mews and
+   * Cloudbeds `{"urlToken"}`.
    * Each may be wrapped as `{"current": ..., "previous": ...}` during a rotation.
    */
   secret: secretRef,

@@ -7,7 +7,7 @@ import { own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { optionalNumber, parsePayload } from './payload.ts';
-import type { Delivery, ParsedDelivery, Source, SourceContext, ThinEvent } from './source.ts';
+import { receiptDeliveryId, type Delivery, type ParsedDelivery, type Source, type SourceContext, type ThinEvent } from './source.ts';
 
 /**
  * Lodgify webhooks (`POST /webhooks/v1/subscribe`, one event per subscription).
@@ -74,7 +74,7 @@ export const lodgify: Source = {
     const offered = Buffer.from(header.toLowerCase());
     for (const value of lodgifySecrets(secret)) {
       const expected = Buffer.from(signLodgify(value, delivery.rawBody));
-      if (expected.length === offered.length && timingSafeEqual(expected, offered)) return {};
+      if (expected.length === offered.length && timingSafeEqual(expected, offered)) return { deliveryId: receiptDeliveryId() };
     }
     throw new WebhookError(401, 'invalid_signature', 'The ms-signature does not match the body and the subscriptions\' secrets.');
   },

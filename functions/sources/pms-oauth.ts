@@ -27,6 +27,8 @@ export interface PmsOAuthOptions {
   credentialsRef: string;
   /** Scope sent with the grant when the secret names none (Guesty: `open-api`). */
   defaultScope?: string;
+  /** How the client authenticates to the token endpoint: in the form body (default) or HTTP Basic (apaleo). */
+  clientAuth?: 'body' | 'basic';
   http: HttpClient;
   deps: FetcherDeps;
   owner: string;
@@ -77,13 +79,15 @@ export class PmsOAuth {
   private async grant(): Promise<TokenGrant> {
     const credentials = await this.credentials();
     if ('accessToken' in credentials) return { accessToken: credentials.accessToken, expiresInSeconds: 3600 };
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret });
+    const basic = this.options.clientAuth === 'basic';
+    const form = new URLSearchParams(basic ? { grant_type: 'client_credentials' } : { grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret });
     const scope = credentials.scope ?? this.options.defaultScope;
     if (scope) form.set('scope', scope);
+    const authorization: Record<string, string> = basic ? { authorization: `Basic ${Buffer.from(`${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`).toString('base64')}` } : {};
     const response = await this.options.http.request({
       method: 'POST',
       url: this.options.tokenUrl,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...authorization },
       body: form.toString(),
       idempotent: true,
     });

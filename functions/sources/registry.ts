@@ -1,5 +1,9 @@
 import type { PmsType } from '../core/config.ts';
 import type { FetcherFactory } from './fetcher.ts';
+import { apaleo } from './apaleo.ts';
+import { createApaleoFetcher } from './apaleo-api.ts';
+import { cloudbeds } from './cloudbeds.ts';
+import { createCloudbedsFetcher } from './cloudbeds-api.ts';
 import { generic } from './generic.ts';
 import { guesty } from './guesty.ts';
 import { createGuestyFetcher } from './guesty-api.ts';
@@ -8,6 +12,8 @@ import { createHospitableFetcher } from './hospitable-api.ts';
 import { hostaway } from './hostaway.ts';
 import { lodgify } from './lodgify.ts';
 import { createLodgifyFetcher } from './lodgify-api.ts';
+import { mews } from './mews.ts';
+import { createMewsFetcher } from './mews-api.ts';
 import { smily } from './smily.ts';
 import { createSmilyFetcher } from './smily-api.ts';
 import { smoobu } from './smoobu.ts';
@@ -23,6 +29,9 @@ export const sources: Record<PmsType, Source> = {
   lodgify,
   hospitable,
   smoobu,
+  apaleo,
+  mews,
+  cloudbeds,
 };
 
 /** One line per PMS whose thin events the sync worker completes or re-reads from its API (see fetcher.ts). */
@@ -32,4 +41,7 @@ export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
   lodgify: createLodgifyFetcher,
   hospitable: createHospitableFetcher,
   smoobu: createSmoobuFetcher,
+  apaleo: createApaleoFetcher,
+  mews: createMewsFetcher,
+  cloudbeds: createCloudbedsFetcher,
 };

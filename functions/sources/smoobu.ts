@@ -5,7 +5,7 @@ import { WebhookError } from '../core/errors.ts';
 import { own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { optionalNumber, parsePayload } from './payload.ts';
-import type { Delivery, ParsedDelivery, Source, SourceContext } from './source.ts';
+import { receiptDeliveryId, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
 import { verifyUrlToken } from './url-token.ts';
 
 /**
@@ -37,7 +37,8 @@ const SmoobuReservation = z.object({
 
 export const smoobu: Source = {
   verify(delivery: Delivery, secret: unknown) {
-    return verifyUrlToken(delivery, secret);
+    verifyUrlToken(delivery, secret);
+    return { deliveryId: receiptDeliveryId() };
   },
 
   parse(body: unknown, context: SourceContext): ParsedDelivery {

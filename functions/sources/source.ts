@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, PropertyConfig } from '../core/config.ts';
 import type { FetchHints } from '../core/queue.ts';
 import { own } from '../core/own.ts';
@@ -46,6 +47,17 @@ export type ParsedDelivery =
 export interface Source {
   verify(delivery: Delivery, secret: unknown, context: SourceContext): Verified;
   parse(body: unknown, context: SourceContext): ParsedDelivery;
+}
+
+/**
+ * A delivery id unique to this receipt, for PMSs whose webhook is only a hint to re-read the
+ * API (Lodgify, Smoobu, Mews). Their bodies can repeat byte for byte while the reservation
+ * changes (Mews sends ids only), and SQS FIFO drops a message whose deduplication id it saw in
+ * the last 5 minutes: a body hash would lose the later update. A repeated receipt costs one
+ * more read, never a wrong write.
+ */
+export function receiptDeliveryId(): string {
+  return `receipt-${randomUUID()}`;
 }
 
 export function propertyOf(context: SourceContext, propertyId: string): PropertyConfig | undefined {

@@ -81,6 +81,9 @@ const ActiveGuests = z.object({
   ),
 });
 
+/** How long past the scheduled departure a guest the PMS checked in (and never out) stays in house. */
+export const LATE_CHECKOUT_GRACE_MS = 24 * 3_600_000;
+
 export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
   const settings = deps.config.targets.recepai;
   if (!settings) throw new Error('targets.recepai is not configured');
@@ -98,8 +101,11 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
 
   const inHouseWindow = (reservation: Reservation, property: PropertyConfig) => {
     const { startsAt, endsAt } = stayInstants(reservation, property);
-    // A PMS that says the guest has arrived early is believed; one that says they left, too.
-    return { startsAt: reservation.status === 'checked_in' ? Math.min(startsAt, now()) : startsAt, endsAt };
+    if (reservation.status !== 'checked_in') return { startsAt, endsAt };
+    // The front desk's own check-in is followed rather than the scheduled times: in house from
+    // now, until the PMS says checked out (a status without a stay), a late check-out included.
+    // A check-out the PMS never reports ends it a day after the scheduled departure.
+    return { startsAt: Math.min(startsAt, now()), endsAt: endsAt + LATE_CHECKOUT_GRACE_MS };
   };
   const stays = (reservation: Reservation) => reservation.status === 'confirmed' || reservation.status === 'checked_in';
 

@@ -246,7 +246,10 @@ function withSandboxOrigin(config: Config, sandboxUrl: string): Config {
   const connections = { ...config.connections };
   for (const [id, connection] of Object.entries(connections)) {
     const origin = connection.api && EXAMPLE_SANDBOX_ORIGINS.find((o) => connection.api!.baseUrl.startsWith(o));
-    if (connection.api && origin) connections[id] = { ...connection, api: { ...connection.api, baseUrl: sandboxUrl + connection.api.baseUrl.slice(origin.length) } };
+    if (!connection.api || !origin) continue;
+    const tokenOrigin = connection.api.tokenUrl && EXAMPLE_SANDBOX_ORIGINS.find((o) => connection.api!.tokenUrl!.startsWith(o));
+    const tokenUrl = connection.api.tokenUrl && tokenOrigin ? { tokenUrl: sandboxUrl + connection.api.tokenUrl.slice(tokenOrigin.length) } : {};
+    connections[id] = { ...connection, api: { ...connection.api, baseUrl: sandboxUrl + connection.api.baseUrl.slice(origin.length), ...tokenUrl } };
   }
   return { ...config, targets, connections };
 }

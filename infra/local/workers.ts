@@ -33,12 +33,12 @@ export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
       store: runtime.store,
       queue: runtime.queue,
       targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
-      fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId }),
+      fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
       now,
       // A pushed config (`guest-sync config push`) reaches the workers as it does on AWS.
       liveDeps: liveConfig(runtime.configStore, (config) => ({
         targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
-        fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store: runtime.store, instanceId }),
+        fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
       })),
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
     });

@@ -108,6 +108,9 @@ export const DEFAULT_MINUT_HOMES: readonly MinutHome[] = [
   { home_id: 'home_demo_lodgify', name: 'Lodgify demo property', timezone: 'Europe/Stockholm' },
   { home_id: 'home_demo_hospitable', name: 'Hospitable demo property', timezone: 'Europe/Stockholm' },
   { home_id: 'home_demo_smoobu', name: 'Smoobu demo apartment', timezone: 'Europe/Stockholm' },
+  { home_id: 'home_demo_apaleo', name: 'apaleo demo hotel', timezone: 'Europe/Berlin' },
+  { home_id: 'home_demo_mews', name: 'Mews demo hotel', timezone: 'Europe/Stockholm' },
+  { home_id: 'home_demo_cloudbeds', name: 'Cloudbeds demo hotel', timezone: 'America/New_York' },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -35,7 +35,9 @@ export interface PmsApiClient {
 /** How the API authenticates its callers. */
 export type PmsApiAuth =
   | { kind: 'oauth'; /** e.g. `/oauth2/token`, relative to the prefix. */ tokenPath: string; clients: readonly PmsApiClient[] }
-  | { kind: 'key'; /** Lower-case header name. */ header: string; keys: readonly string[]; /** `Authorization: Bearer <key>`. */ bearer?: boolean };
+  | { kind: 'key'; /** Lower-case header name. */ header: string; keys: readonly string[]; /** `Authorization: Bearer <key>`. */ bearer?: boolean }
+  /** Credentials inside the JSON body (Mews: `ClientToken` + `AccessToken`); true when they are valid. */
+  | { kind: 'body'; accepts: (body: Record<string, unknown>) => boolean };
 
 export interface PmsApiSandboxOptions {
   /** OAuth clients (Guesty, Smily). */
@@ -166,6 +168,15 @@ export abstract class PmsApiSandbox implements VendorSandbox {
 
   /** The vendor's 401 for a caller without valid credentials; undefined when they are valid. */
   private refusal(req: SandboxRequest): SandboxResponse | undefined {
+    if (this.auth.kind === 'body') {
+      let body: unknown;
+      try {
+        body = JSON.parse(req.body.toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      return body && typeof body === 'object' && !Array.isArray(body) && this.auth.accepts(body as Record<string, unknown>) ? undefined : this.unauthorized();
+    }
     if (this.auth.kind === 'key') {
       const raw = headerValue(req.headers, this.auth.header) ?? '';
       const key = this.auth.bearer ? /^Bearer\s+(\S+)$/i.exec(raw)?.[1] : raw;

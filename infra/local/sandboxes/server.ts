@@ -20,8 +20,11 @@ import { RecepaiSandbox, type RecepaiSandboxOptions } from './recepai.ts';
 import type { PmsApiSandboxOptions } from './pms-api.ts';
 import { SlowAnswerOptions, SlowAnswers, type RandomFaultRates } from './slow-answers.ts';
 import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
+import { ApaleoSandbox } from './apaleo.ts';
+import { CloudbedsSandbox } from './cloudbeds.ts';
 import { HospitableSandbox } from './hospitable.ts';
 import { LodgifySandbox } from './lodgify.ts';
+import { MewsSandbox } from './mews.ts';
 import { SmoobuSandbox } from './smoobu.ts';
 
 /**
@@ -44,6 +47,9 @@ export interface SandboxServerOptions {
   lodgify?: PmsApiSandboxOptions;
   hospitable?: PmsApiSandboxOptions;
   smoobu?: PmsApiSandboxOptions;
+  apaleo?: PmsApiSandboxOptions;
+  mews?: PmsApiSandboxOptions;
+  cloudbeds?: PmsApiSandboxOptions;
 }
 
 export interface SandboxServer {
@@ -64,6 +70,12 @@ export interface SandboxServer {
   hospitable: HospitableSandbox;
   /** Smoobu API at `${url}/smoobu`. */
   smoobu: SmoobuSandbox;
+  /** apaleo (identity and Booking API) at `${url}/apaleo`. */
+  apaleo: ApaleoSandbox;
+  /** Mews Connector API at `${url}/mews`. */
+  mews: MewsSandbox;
+  /** Cloudbeds PMS API at `${url}/cloudbeds/api/v1.3`. */
+  cloudbeds: CloudbedsSandbox;
   /** Slow, hung or dropped answers for any vendor (also `POST /_sandbox/slow`); `clearSlow` forgets them. */
   slow(options: SlowAnswerOptions): void;
   /** Random faults on every request to a vendor prefix; null stops them. */
@@ -86,7 +98,10 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   const lodgify = new LodgifySandbox(options.lodgify);
   const hospitable = new HospitableSandbox(options.hospitable);
   const smoobu = new SmoobuSandbox(options.smoobu);
-  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily, lodgify, hospitable, smoobu];
+  const apaleo = new ApaleoSandbox(options.apaleo);
+  const mews = new MewsSandbox(options.mews);
+  const cloudbeds = new CloudbedsSandbox(options.cloudbeds);
+  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily, lodgify, hospitable, smoobu, apaleo, mews, cloudbeds];
 
   const slow = new SlowAnswers();
   const server = createServer((req, res) => {
@@ -118,6 +133,9 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     lodgify,
     hospitable,
     smoobu,
+    apaleo,
+    mews,
+    cloudbeds,
     slow: (options) => slow.add(options),
     randomFaults: (vendor, rates) => slow.setRandom(vendor, rates),
     clearSlow: () => slow.clear(),

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { ConnectionConfig } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
+import { HttpClient } from '../core/http-client.ts';
+import type { ReservationRefMessage } from '../core/queue.ts';
+import type { Reservation } from '../core/reservation.ts';
+import { normaliseApaleoReservation } from './apaleo.ts';
+import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { expectOk, PmsOAuth } from './pms-oauth.ts';
+import { goneReservation, normaliseRead, readVersion } from './reread.ts';
+
+/**
+ * Reads reservations from apaleo's Booking API (`https://api.apaleo.com`):
+ * `GET /booking/v1/reservations/{id}` with a bearer token from
+ * `POST https://identity.apaleo.com/connect/token` (client_credentials, the client in HTTP
+ * Basic, scope `reservations.read`), cached in DynamoDB for every worker. The guest is inline
+ * (`primaryGuest`). Live accounts allow 100 requests/s on average, dev accounts 5/s: the
+ * default 5/s per connection and worker suits both. A 404 cancels what was synced.
+ */
+
+const DEFAULT_REQUESTS_PER_SECOND = 5;
+const DEFAULT_TOKEN_URL = 'https://identity.apaleo.com/connect/token';
+
+export function createApaleoFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
+  const api = connection.api;
+  if (!api) throw new Error(`connections.${connectionId}.api is required for apaleo`);
+  const baseUrl = api.baseUrl.replace(/\/+$/, '');
+  const now = deps.now ?? Date.now;
+  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
+  const http = new HttpClient({
+    name: 'apaleo',
+    requestsPerSecond: api.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
+    userAgent: `guest-sync (${instanceId})`,
+    now,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  const oauth = new PmsOAuth({ name: 'apaleo', tokenUrl: api.tokenUrl ?? DEFAULT_TOKEN_URL, credentialsRef: api.credentials, defaultScope: 'reservations.read', clientAuth: 'basic', http, deps, owner: instanceId });
+
+  return {
+    async fetchReservation(ref: ReservationRefMessage, stored: Reservation | undefined): Promise<Reservation | null> {
+      const response = await oauth.call({ method: 'GET', url: `${baseUrl}/booking/v1/reservations/${encodeURIComponent(ref.reservationId)}` });
+      const eventVersion = typeof ref.hints.version === 'number' ? ref.hints.version : readVersion(now(), stored);
+      if (response.status === 404) return goneReservation(ref, stored, eventVersion);
+      const raw = expectOk('apaleo', 'GET reservation', response);
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('apaleo: GET reservation did not answer a JSON object', undefined, 'invalid_response');
+      return normaliseRead('apaleo', () => normaliseApaleoReservation(raw, connectionId, connection, eventVersion, 'reservation'));
+    },
+  };
+}

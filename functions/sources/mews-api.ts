@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { ConnectionConfig } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
+import { HttpClient, type HttpResponse } from '../core/http-client.ts';
+import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
+import type { Reservation } from '../core/reservation.ts';
+import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { normaliseMewsReservation, type AgeClassifications } from './mews.ts';
+import { expectOk } from './pms-oauth.ts';
+import { goneReservation, normaliseRead } from './reread.ts';
+
+/**
+ * Reads from the Mews Connector API (`https://api.mews.com`): every call is
+ * `POST /api/connector/v1/<resource>/<action>` with `ClientToken` (the integration's),
+ * `AccessToken` (the enterprise's: credentials per property) and `Client` in the JSON body.
+ * - `reservations/getAll/2023-06-06` with `ReservationIds` (there is no get-by-id; an unknown
+ *   id is an empty list, which cancels what was synced);
+ * - `customers/getAll` for the guest (`AccountId` when `AccountType` is `Customer`);
+ * - `ageCategories/getAll` once per enterprise (cached an hour) to split `PersonCounts` into
+ *   adults and children.
+ * Mews allows 200 requests per AccessToken per 30 s; the default 2/s per connection and worker
+ * stays under it. 429s carry `Retry-After`, honoured by the HTTP client.
+ */
+
+const DEFAULT_REQUESTS_PER_SECOND = 2;
+const CLIENT = 'guest-sync 1.0.0';
+const AGE_CATEGORY_TTL_MS = 3_600_000;
+/** A customer's upcoming reservations: those ending in the next 3 months (Mews' longest interval). */
+const CUSTOMER_WINDOW_MS = 90 * 86_400_000;
+
+const MewsCredentials = z.union([
+  z.object({ clientToken: z.string().min(1), accessTokens: z.record(z.string(), z.string().min(1)) }),
+  z.object({ clientToken: z.string().min(1), accessToken: z.string().min(1) }),
+]);
+
+export function createMewsFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
+  const api = connection.api;
+  if (!api) throw new Error(`connections.${connectionId}.api is required for mews`);
+  const baseUrl = api.baseUrl.replace(/\/+$/, '');
+  const now = deps.now ?? Date.now;
+  const http = new HttpClient({
+    name: 'mews',
+    requestsPerSecond: api.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
+    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
+    now,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  const ageCache = new Map<string, { at: number; ages: AgeClassifications }>();
+
+  /** A read-only operation for one enterprise (its AccessToken). */
+  const call = async (operation: string, enterpriseId: string, body: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const secret = MewsCredentials.safeParse(await deps.secrets.get(api.credentials));
+    if (!secret.success) throw new RetryableError(`mews: secret "${api.credentials}" must hold {"clientToken","accessTokens":{"<EnterpriseId>":"..."}}`, undefined, 'invalid_credentials_secret');
+    const accessToken = 'accessToken' in secret.data ? secret.data.accessToken : Object.hasOwn(secret.data.accessTokens, enterpriseId) ? secret.data.accessTokens[enterpriseId] : undefined;
+    if (!accessToken) throw new RetryableError(`mews: secret "${api.credentials}" has no access token for enterprise ${enterpriseId}`, undefined, 'no_access_token');
+    let response: HttpResponse;
+    try {
+      response = await http.request({
+        method: 'POST',
+        url: `${baseUrl}/api/connector/v1/${operation}`,
+        body: { ClientToken: secret.data.clientToken, AccessToken: accessToken, Client: CLIENT, ...body },
+        idempotent: true, // reads
+      });
+    } catch (error) {
+      if (error instanceof RetryableError) throw new RetryableError(`${error.message} (${operation})`, error.retryAfterSeconds, error.code, { cause: error });
+      throw error;
+    }
+    const json = expectOk('mews', operation, response);
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new RetryableError(`mews: ${operation} did not answer a JSON object`, undefined, 'invalid_response');
+    return json as Record<string, unknown>;
+  };
+
+  const ageCategories = async (enterpriseId: string): Promise<AgeClassifications> => {
+    const cached = ageCache.get(enterpriseId);
+    if (cached && now() - cached.at < AGE_CATEGORY_TTL_MS) return cached.ages;
+    const json = await call('ageCategories/getAll', enterpriseId, { EnterpriseIds: [enterpriseId], ActivityStates: ['Active', 'Deleted'], Limitation: { Count: 1000 } });
+    const ages = new Map<string, string>();
+    for (const category of Array.isArray(json.AgeCategories) ? json.AgeCategories : []) {
+      if (isObject(category) && typeof category.Id === 'string' && typeof category.Classification === 'string') ages.set(category.Id, category.Classification);
+    }
+    ageCache.set(enterpriseId, { at: now(), ages });
+    return ages;
+  };
+
+  const customer = async (raw: Record<string, unknown>, enterpriseId: string): Promise<Record<string, unknown> | null> => {
+    if (raw.AccountType !== undefined && raw.AccountType !== 'Customer') return null; // a company holds no guest data
+    if (typeof raw.AccountId !== 'string' || raw.AccountId === '') return null;
+    const json = await call('customers/getAll', enterpriseId, { CustomerIds: [raw.AccountId], Extent: { Customers: true, Addresses: false }, Limitation: { Count: 1 } });
+    const found = Array.isArray(json.Customers) ? json.Customers.find((c) => isObject(c) && c.Id === raw.AccountId) : undefined;
+    return isObject(found) ? found : null;
+  };
+
+  const normalise = (raw: Record<string, unknown>, guest: Record<string, unknown> | null, ages: AgeClassifications, enterpriseId: string) =>
+    normaliseRead('mews', () => normaliseMewsReservation(raw, guest, ages, enterpriseId, connectionId, connection, 'reservation'));
+
+  const enterpriseOf = (message: ReservationRefMessage | ClientRefMessage): string => {
+    const hinted = typeof message.hints.enterpriseId === 'string' ? message.hints.enterpriseId : undefined;
+    const id = ('propertyId' in message ? message.propertyId : undefined) ?? hinted;
+    if (!id) throw new RetryableError('mews: the event names no enterprise', undefined, 'no_enterprise');
+    return id;
+  };
+
+  return {
+    async fetchReservation(ref: ReservationRefMessage, stored: Reservation | undefined): Promise<Reservation | null> {
+      const enterpriseId = enterpriseOf(ref);
+      const json = await call('reservations/getAll/2023-06-06', enterpriseId, { ReservationIds: [ref.reservationId], EnterpriseIds: [enterpriseId], Limitation: { Count: 10 } });
+      const raw = Array.isArray(json.Reservations) ? json.Reservations.find((r) => isObject(r) && r.Id === ref.reservationId) : undefined;
+      if (!isObject(raw)) return goneReservation(ref, stored, now()); // Mews answers an unknown id with an empty list
+      const [ages, guest] = await Promise.all([ageCategories(enterpriseId), customer(raw, enterpriseId)]);
+      return normalise(raw, guest, ages, enterpriseId);
+    },
+
+    async fetchClientReservations(ref: ClientRefMessage): Promise<Reservation[]> {
+      const enterpriseId = enterpriseOf(ref);
+      const json = await call('reservations/getAll/2023-06-06', enterpriseId, {
+        AccountIds: [ref.clientId],
+        EnterpriseIds: [enterpriseId],
+        ScheduledEndUtc: { StartUtc: new Date(now()).toISOString(), EndUtc: new Date(now() + CUSTOMER_WINDOW_MS).toISOString() },
+        Limitation: { Count: 1000 },
+      });
+      const list = (Array.isArray(json.Reservations) ? json.Reservations : []).filter(isObject);
+      if (list.length === 0) return [];
+      const [ages, guest] = await Promise.all([ageCategories(enterpriseId), customer(list[0]!, enterpriseId)]);
+      return list.map((raw) => normalise(raw, raw.AccountId === ref.clientId ? guest : null, ages, enterpriseId));
+    },
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

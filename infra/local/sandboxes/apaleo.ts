@@ -1,0 +1,54 @@
+import { jsonReply, type SandboxResponse } from './http.ts';
+import { PmsApiSandbox, RecordBook, type PmsApiClient, type PmsApiSandboxOptions } from './pms-api.ts';
+
+/**
+ * Offline stand-in for apaleo, mounted at `/apaleo` (client base URL
+ * `http://127.0.0.1:4010/apaleo`, token URL `http://127.0.0.1:4010/apaleo/connect/token`):
+ * `POST /connect/token` (client_credentials, the client in HTTP Basic as apaleo's identity
+ * server takes it), `GET /booking/v1/reservations/{id}` with the bearer token, answering the
+ * reservation with `property`, `unit`, `primaryGuest`, `adults`, `childrenAges`, `arrival` /
+ * `departure` with the property's offset, `status` and `modified`; errors as
+ * `{"messages": [...]}`. Seeded with the reservation examples/apaleo-reservation_created.json
+ * names. Data controls: `PUT|DELETE /_sandbox/apaleo/reservations/{id}`, plus the shared faults
+ * (a 429 with `Retry-After` included).
+ */
+
+/** Sandbox-only demo client; it grants nothing anywhere else. */
+export const DEFAULT_APALEO_CLIENTS: readonly PmsApiClient[] = [{ clientId: 'demo-apaleo-client', clientSecret: 'demo-apaleo-secret' }];
+
+export const APALEO_EXAMPLE_RESERVATION: Record<string, unknown> = {
+  id: 'XPGMSXGF-1',
+  bookingId: 'XPGMSXGF',
+  property: { id: 'HFTF-AADS', code: 'AADS', name: 'Demo hotel' },
+  unit: { id: 'HFTF-AADS-101', name: '101', unitGroupId: 'HFTF-AADS-DBL' },
+  status: 'Confirmed',
+  arrival: '2026-07-10T15:00:00+02:00',
+  departure: '2026-07-14T11:00:00+02:00',
+  adults: 2,
+  childrenAges: [7],
+  primaryGuest: { firstName: 'Maria', lastName: 'Lindqvist', email: 'maria.lindqvist@example.com', phone: '+46701234567', preferredLanguage: 'sv', nationalityCountryCode: 'SE' },
+  channelCode: 'Direct',
+  created: '2026-05-02T09:14:25+02:00',
+  modified: '2026-05-02T09:14:27+02:00',
+};
+
+export class ApaleoSandbox extends PmsApiSandbox {
+  readonly reservations = new RecordBook(() => [APALEO_EXAMPLE_RESERVATION]);
+
+  constructor(options: PmsApiSandboxOptions = {}) {
+    super('/apaleo', { kind: 'oauth', tokenPath: '/connect/token', clients: DEFAULT_APALEO_CLIENTS }, options);
+    this.api.add('GET', '/booking/v1/reservations/:id', ({ params }) => {
+      const reservation = this.reservations.get(params.id!);
+      return reservation ? jsonReply(200, reservation) : jsonReply(404, { messages: [`Reservation with id ${params.id} not found`] });
+    });
+    this.reservations.addControls(this.control, '/reservations');
+  }
+
+  protected override unauthorized(): SandboxResponse {
+    return jsonReply(401, { messages: ['Unauthorized'] });
+  }
+
+  protected resetData(): void {
+    this.reservations.reset();
+  }
+}
