@@ -54,8 +54,9 @@ if (connection.pms === 'generic') {
   const { username, password } = current as { username: string; password: string };
   headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
-// PMSs that sign nothing (Smoobu) carry the connection's token as the last path segment.
-const path = connection.pms === 'smoobu' ? `${connectionId}/${encodeURIComponent(urlTokensOf(secret)[0]!)}` : connectionId;
+// PMSs that sign nothing (Smoobu, apaleo, Mews, Cloudbeds) carry the connection's token as the last path segment.
+const signsNothing = ['smoobu', 'apaleo', 'mews', 'cloudbeds'].includes(connection.pms);
+const path = signsNothing ? `${connectionId}/${encodeURIComponent(urlTokensOf(secret)[0]!)}` : connectionId;
 const url = `${base.replace(/\/+$/, '').replace(/\/webhooks$/, '')}/webhooks/${path}`;
 let response: Response;
 try {

@@ -68,5 +68,17 @@ export async function pmsSampleRequests(stack: LocalStack): Promise<string> {
       `  curl -i -X POST ${base}/smoobu-demo/${token} -H 'content-type: application/json' --data-binary @${file}`,
     );
   }
+  // Hotel PMSs: thin webhooks with the connection's token as the last path segment.
+  const hotels = [
+    ['apaleo-demo', 'apaleo', 'examples/apaleo-reservation_created.json', 'apaleo (URL token; the worker reads the reservation from the apaleo sandbox with an OAuth token):'],
+    ['mews-demo', 'mews', 'examples/mews-ServiceOrderUpdated.json', 'Mews (URL token; a batch: one reservation and one customer, read from the Mews sandbox):'],
+    ['cloudbeds-demo', 'cloudbeds', 'examples/cloudbeds-reservation_created.json', 'Cloudbeds (URL token; the worker reads the reservation from the Cloudbeds sandbox):'],
+  ] as const;
+  for (const [connectionId, pms, file, title] of hotels) {
+    const connection = stack.config.connections[connectionId];
+    if (connection?.pms !== pms) continue;
+    const token = await secrets.get(connection.secret).then((secret) => urlTokensOf(secret)[0]).catch(() => '<token>');
+    lines.push('', title, `  curl -i -X POST ${base}/${connectionId}/${token} -H 'content-type: application/json' --data-binary @${file}`);
+  }
   return lines.join('\n');
 }

@@ -61,6 +61,12 @@ Demo connections (sandbox-only credentials, from config/secrets.example.json):
                   API sandbox ${stack.urls.sandbox}/hospitable/v2, token demo-hospitable-personal-access-token
   smoobu-demo     URL token (below)   apartment 505200 -> all four
                   API sandbox ${stack.urls.sandbox}/smoobu, Api-Key demo-smoobu-api-key
+  apaleo-demo     URL token (below)   property HFTF-AADS (Berlin) -> all four, units HFTF-AADS-101/102 -> rooms
+                  API sandbox ${stack.urls.sandbox}/apaleo, client demo-apaleo-client / demo-apaleo-secret
+  mews-demo       URL token (below)   enterprise 851df8c8-90f2-4c4a-8e01-a4fc46b25178 (Stockholm) -> all four
+                  API sandbox ${stack.urls.sandbox}/mews, ClientToken demo-mews-client-token, AccessToken demo-mews-access-token
+  cloudbeds-demo  URL token (below)   property 318267 (New York) -> all four
+                  API sandbox ${stack.urls.sandbox}/cloudbeds/api/v1.3, x-api-key cbat_demo_cloudbeds_api_key
   Minut sandbox   client demo-minut-client / demo-minut-secret
   RecepAI sandbox hotel seaside-hotel, key pms_live_5eas1de0000000000000000000000000 (guests are in house only during their stay)
   Kasify sandbox  token kas_pat_demo_0000000000000000000000000000

@@ -86,7 +86,7 @@ describe('npm start', () => {
     type Booking = { channel_id: string; from: string; to: string };
     let kasify: Booking[] = [];
     let demoHomes: (typeof guests)[] = [];
-    for (let i = 0; i < 150 && (kasify.length < 4 || demoHomes.some((home) => home.length === 0)); i++) {
+    for (let i = 0; i < 150 && (kasify.length < 4 || demoHomes.length === 0 || demoHomes.some((home) => home.length === 0)); i++) {
       await new Promise((r) => setTimeout(r, 200));
       kasify = ((await (await fetch(`http://127.0.0.1:${sandbox}/_sandbox/kasify/bookings`)).json()) as { bookings: Booking[] }).bookings;
       demoHomes = await Promise.all(['home_demo_lodgify', 'home_demo_hospitable', 'home_demo_smoobu'].map(homeGuests));
@@ -95,6 +95,23 @@ describe('npm start', () => {
       expect(kasify).toContainEqual(expect.objectContaining({ channel_id: key, from: '2026-07-10', to: '2026-07-14' }));
     }
     for (const home of demoHomes) expect(home).toEqual([expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })]);
+
+    // The apaleo, Mews and Cloudbeds samples as printed: each a 202, and the guest (read from each API sandbox) in Minut.
+    for (const connection of ['apaleo-demo', 'mews-demo', 'cloudbeds-demo']) {
+      const line = lines.find((l) => l.startsWith('curl -i -X POST') && l.includes(`/webhooks/${connection}/`));
+      expect(line, connection).toBeDefined();
+      expect(spawnSync('bash', ['-c', line!], { encoding: 'utf8' }).stdout).toMatch(/^HTTP\/1\.1 202/);
+    }
+    let hotelHomes: (typeof guests)[] = [];
+    for (let i = 0; i < 150 && (hotelHomes.length === 0 || hotelHomes.some((home) => home.length === 0)); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      hotelHomes = await Promise.all(['home_demo_apaleo', 'home_demo_mews', 'home_demo_cloudbeds'].map(homeGuests));
+    }
+    expect(hotelHomes).toEqual([
+      [expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })],
+      [expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T13:00:00.000Z' })],
+      [expect.objectContaining({ name: 'Maria Lindqvist', checkin_time: '2026-07-10T19:00:00.000Z' })],
+    ]);
 
     // The `npm run send` line it prints works as printed, from a new shell, with these ports.
     const send = lines.find((l) => l.startsWith('npm run send --'));
