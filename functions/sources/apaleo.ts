@@ -24,7 +24,6 @@ import { verifyUrlToken } from './url-token.ts';
 const Envelope = z.object({
   topic: z.string().min(1),
   type: z.string().min(1),
-  timestamp: z.number().int().nonnegative().optional(),
 });
 
 const statusMap: Record<string, ReservationStatus> = {
@@ -50,6 +49,8 @@ export const apaleo: Source = {
     const entityId = typeof data.entityId === 'string' && data.entityId !== '' ? data.entityId : undefined;
     if (!entityId) throw new WebhookError(400, 'missing_field', 'The field data.entityId is required.');
     const propertyId = typeof raw.propertyId === 'string' && raw.propertyId !== '' ? raw.propertyId : undefined;
+    // Only a hint (the reservation's `modified` orders it): one that is not epoch ms is left out.
+    const timestamp = typeof raw.timestamp === 'number' && Number.isSafeInteger(raw.timestamp) && raw.timestamp >= 0 ? raw.timestamp : undefined;
     return {
       kind: 'thin',
       events: [
@@ -57,7 +58,7 @@ export const apaleo: Source = {
           kind: 'reservation_ref',
           reservationId: entityId,
           ...(propertyId ? { propertyId } : {}),
-          hints: { event: `reservation/${envelope.type}`, ...(envelope.timestamp !== undefined ? { version: envelope.timestamp } : {}) },
+          hints: { event: `reservation/${envelope.type}`, ...(timestamp !== undefined ? { version: timestamp } : {}) },
         },
       ],
     };

@@ -12,7 +12,11 @@ import type { LocalStack } from '../../infra/local/stack.ts';
 import { logger } from '../../functions/core/powertools.ts';
 import { HOSTAWAY_AUTH } from '../support/hostaway.ts';
 import { GUESTY_EXAMPLE_GUEST } from '../../infra/local/sandboxes/guesty.ts';
+import { APALEO_EXAMPLE_RESERVATION } from '../../infra/local/sandboxes/apaleo.ts';
+import { CLOUDBEDS_EXAMPLE_RESERVATION } from '../../infra/local/sandboxes/cloudbeds.ts';
 import { LODGIFY_EXAMPLE_BOOKING } from '../../infra/local/sandboxes/lodgify.ts';
+import { MEWS_EXAMPLE_CUSTOMER } from '../../infra/local/sandboxes/mews.ts';
+import { HOTEL_TOKENS } from '../support/hotel-pms.ts';
 import { guestyHeaders, HOSPITABLE_SECRET, LODGIFY_SECRETS, SMOOBU_TOKEN } from '../support/pms.ts';
 import { startTestStack } from '../support/stack.ts';
 
@@ -142,6 +146,34 @@ const PII_FIXTURES: PiiFixture[] = [
         { ...fixture, id: '01J0Z8K3M8N7P9Q1R3S5T7V9X4', action: 'reservation.changed', created: '2026-05-05T09:14:28Z', data: { ...data, arrival_date: 'Maria Lindqvist' } },
       ];
     },
+  },
+  // apaleo, Mews, Cloudbeds: thin webhooks, URL tokens; the guest data comes from each API sandbox.
+  {
+    pms: 'apaleo',
+    file: 'apaleo-reservation_created.json',
+    connectionId: 'apaleo-demo',
+    path: `apaleo-demo/${HOTEL_TOKENS.apaleo}`,
+    headers: () => ({}),
+    served: { primaryGuest: APALEO_EXAMPLE_RESERVATION.primaryGuest }, // (its unit and property names are not personal data)
+    variants: (fixture) => [{ ...fixture, type: 'changed', data: {} }, { ...fixture, topic: 'system', type: 'healthcheck' }],
+  },
+  {
+    pms: 'mews',
+    file: 'mews-ServiceOrderUpdated.json',
+    connectionId: 'mews-demo',
+    path: `mews-demo/${HOTEL_TOKENS.mews}`,
+    headers: () => ({}),
+    served: MEWS_EXAMPLE_CUSTOMER,
+    variants: (fixture) => [{ ...fixture, Events: [{ Discriminator: 'ServiceOrderUpdated', Value: { Id: 'not-a-reservation-there' } }] }],
+  },
+  {
+    pms: 'cloudbeds',
+    file: 'cloudbeds-reservation_created.json',
+    connectionId: 'cloudbeds-demo',
+    path: `cloudbeds-demo/${HOTEL_TOKENS.cloudbeds}`,
+    headers: () => ({}),
+    served: { guestName: CLOUDBEDS_EXAMPLE_RESERVATION.guestName, guestList: CLOUDBEDS_EXAMPLE_RESERVATION.guestList },
+    variants: (fixture) => [{ ...fixture, event: 'reservation/status_changed', timestamp: 1777713300.5 }, { ...fixture, timestamp: 'Maria Lindqvist' }],
   },
   // Smoobu: no signature; the token is in the URL (and must not reach the logs either).
   {
@@ -284,5 +316,6 @@ describe('no guest names, emails or phone numbers in the logs', () => {
     // The URL token of a token connection is a credential: not in any log line either.
     expect(captured).toContain('"connectionId":"smoobu-demo"');
     expect(haystack).not.toContain(SMOOBU_TOKEN.toLowerCase());
+    for (const token of Object.values(HOTEL_TOKENS)) expect(haystack).not.toContain(token.toLowerCase());
   });
 });

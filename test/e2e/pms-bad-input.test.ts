@@ -17,6 +17,7 @@ import {
   smilyBooking,
   smilyEnvelope,
 } from '../support/pms.ts';
+import { HOTEL_TOKENS } from '../support/hotel-pms.ts';
 import { postWebhook, queueDepth, startTestStack, tableItemCount, type WebhookReply } from '../support/stack.ts';
 
 /** No sync worker runs here, so anything ingest queued would still be in the queue. */
@@ -38,6 +39,10 @@ const lodgifyBody = JSON.stringify(lodgifyEvent);
 const hospitableEvent = example<{ data: Record<string, unknown> }>('hospitable-reservation.created.json');
 const hospitableBody = JSON.stringify(hospitableEvent);
 const smoobuEvent = example<{ data: Record<string, unknown> }>('smoobu-newReservation.json');
+const apaleoBody = JSON.stringify(example('apaleo-reservation_created.json'));
+const mewsBody = JSON.stringify(example('mews-ServiceOrderUpdated.json'));
+const cloudbedsBody = JSON.stringify(example('cloudbeds-reservation_created.json'));
+const hotel = (pms: keyof typeof HOTEL_TOKENS, body: unknown) => postWebhook(stack, `${pms}-demo/${HOTEL_TOKENS[pms]}`, typeof body === 'string' ? body : JSON.stringify(body), {});
 
 type Case = { name: string; send: () => Promise<WebhookReply>; status: number; code: string };
 
@@ -90,6 +95,19 @@ cases.push(
   { name: 'Hospitable changed event naming no reservation', send: () => sendHospitable(stack, { ...hospitableEvent, action: 'reservation.changed', data: { check_in: '2026-07-10T15:00:00+02:00' } }), status: 400, code: 'missing_field' },
   { name: 'Hospitable without the event time', send: () => sendHospitable(stack, { ...hospitableEvent, created: undefined }), status: 400, code: 'missing_field' },
   { name: 'Hospitable with a date without offset', send: () => sendHospitable(stack, { ...hospitableEvent, data: { ...hospitableEvent.data, arrival_date: '2026-07-10' } }), status: 400, code: 'invalid_field' },
+  // apaleo, Mews, Cloudbeds: a token in the URL, thin payloads.
+  { name: 'apaleo without its URL token', send: () => postWebhook(stack, 'apaleo-demo', apaleoBody, {}), status: 401, code: 'missing_token' },
+  { name: 'apaleo with another connection\'s token', send: () => postWebhook(stack, `apaleo-demo/${HOTEL_TOKENS.mews}`, apaleoBody, {}), status: 401, code: 'invalid_token' },
+  { name: 'apaleo reservation event without an entity id', send: () => hotel('apaleo', { topic: 'Reservation', type: 'changed', data: {} }), status: 400, code: 'missing_field' },
+  { name: 'apaleo event without a topic', send: () => hotel('apaleo', { type: 'changed', data: { entityId: 'X-1' } }), status: 400, code: 'missing_field' },
+  { name: 'Mews with a wrong URL token', send: () => postWebhook(stack, `mews-demo?token=${'m'.repeat(40)}`, mewsBody, {}), status: 401, code: 'invalid_token' },
+  { name: 'Mews batch without an enterprise', send: () => hotel('mews', { Events: [] }), status: 400, code: 'missing_field' },
+  { name: 'Mews reservation event without an id', send: () => hotel('mews', { EnterpriseId: 'e', Events: [{ Discriminator: 'ServiceOrderUpdated', Value: {} }] }), status: 400, code: 'missing_field' },
+  { name: 'Mews signed-in but not JSON', send: () => postWebhook(stack, `mews-demo/${HOTEL_TOKENS.mews}`, '{"Events": [', {}), status: 400, code: 'invalid_json' },
+  { name: 'Cloudbeds without its URL token', send: () => postWebhook(stack, 'cloudbeds-demo', cloudbedsBody, {}), status: 401, code: 'missing_token' },
+  { name: 'Cloudbeds event without a reservation id', send: () => hotel('cloudbeds', { event: 'reservation/created', propertyID: 1, timestamp: 1 }), status: 400, code: 'missing_field' },
+  { name: 'Cloudbeds event without its timestamp', send: () => hotel('cloudbeds', { event: 'reservation/created', reservationID: '1', propertyID: 1 }), status: 400, code: 'missing_field' },
+  { name: 'Cloudbeds event with a timestamp that is not Unix seconds', send: () => hotel('cloudbeds', { event: 'reservation/created', reservationID: '1', timestamp: '2026-07-10' }), status: 400, code: 'invalid_field' },
   // Smoobu: a token in the URL.
   { name: 'Smoobu without its URL token', send: () => sendSmoobu(stack, smoobuEvent, { token: null }), status: 401, code: 'missing_token' },
   { name: 'Smoobu with a wrong URL token', send: () => sendSmoobu(stack, smoobuEvent, { token: 'x'.repeat(40), via: 'path' }), status: 401, code: 'invalid_token' },
@@ -117,6 +135,11 @@ describe('PMS sources: bad input gets a clear answer, and nothing is queued', ()
     expect(await sendLodgify(stack, { action: 'rate_change' })).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'not_a_booking_event:rate_change' } });
     expect(await sendHospitable(stack, { ...hospitableEvent, action: 'message.created' })).toMatchObject({ status: 200, body: { status: 'ignored' } });
     expect(await sendSmoobu(stack, { action: 'newMessage', user: 1, data: {} })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    // apaleo's subscription health check must get a 2xx, or apaleo refuses the subscription.
+    expect(await hotel('apaleo', example('apaleo-system_healthcheck.json'))).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'system:healthcheck' } });
+    expect(await hotel('apaleo', { topic: 'Folio', type: 'created', data: { entityId: 'F-1' } })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await hotel('mews', { EnterpriseId: 'e', Events: [{ Discriminator: 'CustomerAdded', Value: { Id: 'c' } }, { Discriminator: 'PaymentUpdated', Value: { Id: 'p' } }] })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await hotel('cloudbeds', { event: 'guest/created', guestID: 1, timestamp: 1 })).toMatchObject({ status: 200, body: { status: 'ignored' } });
     expect(await queueDepth(stack)).toBe(0);
   });
 
@@ -127,6 +150,9 @@ describe('PMS sources: bad input gets a clear answer, and nothing is queued', ()
     expect((await sendLodgify(stack, lodgifyBody, LODGIFY_SECRETS[1])).status).toBe(202);
     expect((await sendHospitable(stack, hospitableBody)).status).toBe(202);
     expect((await sendSmoobu(stack, smoobuEvent, { via: 'path' })).status).toBe(202);
-    expect(await queueDepth(stack)).toBe(6);
+    expect((await hotel('apaleo', apaleoBody)).status).toBe(202);
+    expect((await hotel('mews', mewsBody)).status).toBe(202); // one reservation, one customer
+    expect((await hotel('cloudbeds', cloudbedsBody)).status).toBe(202);
+    expect(await queueDepth(stack)).toBe(10);
   });
 });

@@ -81,6 +81,10 @@ const OPTIONAL_FIELDS: Record<string, string[][]> = {
     ...['total', 'adult_count', 'child_count', 'infant_count'].map((f) => ['data', 'guests', f]),
     ['triggers'], ['version'],
   ],
+  'apaleo-reservation_created.json': [['id'], ['accountId'], ['clientId'], ['subjectId'], ['timestamp']],
+  'apaleo-system_healthcheck.json': [['id'], ['accountId'], ['propertyIds'], ['timestamp']],
+  'cloudbeds-reservation_created.json': [['startDate'], ['endDate'], ['version'], ['propertyID'], ['propertyID_str']],
+  'mews-ServiceOrderUpdated.json': [['IntegrationId']],
   'smoobu-newReservation.json': [
     ...['guest-name', 'firstname', 'lastname', 'email', 'phone', 'adults', 'children', 'check-in', 'check-out', 'language', 'channel', 'price', 'type', 'is-blocked-booking', 'modifiedAt', 'reference-id'].map((f) => ['data', f]),
     ['user'],

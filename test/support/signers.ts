@@ -13,6 +13,9 @@ export const CONNECTION_OF: Record<string, string> = {
   lodgify: 'lodgify-demo',
   hospitable: 'hospitable-demo',
   smoobu: 'smoobu-demo',
+  apaleo: 'apaleo-demo',
+  mews: 'mews-demo',
+  cloudbeds: 'cloudbeds-demo',
 };
 const SECRETS = JSON.parse(readFileSync(new URL('../../config/secrets.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -28,9 +31,15 @@ export const SIGNERS: Record<string, (body: string, nowMs: number, id: string) =
   smily: (body) => ({ 'x-content-signature': signSmily(SECRETS['smily-demo'] as string, body) }),
   lodgify: (body) => ({ 'ms-signature': signLodgify((SECRETS['lodgify-demo'] as string[])[0]!, body) }),
   hospitable: (body) => ({ signature: signHospitable(SECRETS['hospitable-demo'] as string, body) }),
-  smoobu: () => ({}), // signs nothing: its token is in the URL (URL_TOKEN_OF)
+  // These sign nothing: their token is in the URL (URL_TOKEN_OF).
+  smoobu: () => ({}),
+  apaleo: () => ({}),
+  mews: () => ({}),
+  cloudbeds: () => ({}),
 };
 
 /** The URL token of each PMS whose deliveries carry one (the path's last segment or `?token=`). */
-export const URL_TOKEN_OF: Record<string, string> = { smoobu: (SECRETS['smoobu-demo'] as { urlToken: string }).urlToken };
+export const URL_TOKEN_OF: Record<string, string> = Object.fromEntries(
+  ['smoobu', 'apaleo', 'mews', 'cloudbeds'].map((pms) => [pms, (SECRETS[`${pms}-demo`] as { urlToken: string }).urlToken]),
+);
 
