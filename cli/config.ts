@@ -2,13 +2,16 @@ import { userInfo } from 'node:os';
 import { loadConfigFile, secretRefs, type Config } from '../functions/core/config.ts';
 import { configHash } from '../functions/core/config-store.ts';
 import { errorMessage } from '../functions/core/errors.ts';
+import { fetcherLookup } from '../functions/sources/fetcher.ts';
+import { fetcherFactories } from '../functions/sources/registry.ts';
 import { createTargets } from '../functions/targets/registry.ts';
 import type { CliContext } from './env.ts';
 
 /**
  * `guest-sync config check [--file f]`: validates the config (a file, or the one in force on the
- * stack) and proves each secret it names: every connection's secret must exist, and every
- * target's credentials must be accepted by the target (e.g. Minut grants a token). A failure
+ * stack) and proves each secret it names: every connection's secret must exist, every PMS API
+ * credential and every target's credentials must be accepted (one read-only request each, e.g.
+ * Minut grants a token, apaleo reads a reservation that does not exist). A failure
  * names the secret, so the operator knows which one to fix. Exit status 1 on any failure.
  */
 export async function configCheck(ctx: CliContext, options: { file?: string }, out: (line: string) => void): Promise<number> {
@@ -32,6 +35,8 @@ export async function configCheck(ctx: CliContext, options: { file?: string }, o
   out(`config: ok (${origin}, hash ${hash}): ${Object.keys(config.connections).length} connection(s), ${properties} propert${properties === 1 ? 'y' : 'ies'}, targets: ${targetNames.join(', ') || 'none'}`);
 
   const secrets = ctx.secrets();
+  // Probes never touch the stack's token cache (they take a token of their own), so any store will do.
+  const fetchers = fetcherLookup(fetcherFactories, { config, secrets, store: ctx.storeOrUnused() });
   let failures = 0;
   for (const [connectionId, connection] of Object.entries(config.connections)) {
     try {
@@ -41,11 +46,13 @@ export async function configCheck(ctx: CliContext, options: { file?: string }, o
       failures += 1;
       out(`connection ${connectionId} (${connection.pms}): secret "${connection.secret}" FAILED: ${errorMessage(error)}`);
     }
-    // The PMS API credentials of notify-then-fetch connections: present (the fetchers have no credential check yet).
+    // The PMS API credentials of notify-then-fetch connections: accepted by the PMS where its reader can prove it.
     if (connection.api) {
       try {
         await secrets.get(connection.api.credentials);
-        out(`connection ${connectionId} (${connection.pms}): API credentials "${connection.api.credentials}" ok (present)`);
+        const check = fetchers(connectionId)?.checkCredentials;
+        const note = check ? await check() : 'the reader has no credential check';
+        out(`connection ${connectionId} (${connection.pms}): API credentials "${connection.api.credentials}" ${note ? `present, not checked: ${note}` : 'ok (accepted)'}`);
       } catch (error) {
         failures += 1;
         out(`connection ${connectionId} (${connection.pms}): API credentials "${connection.api.credentials}" FAILED: ${errorMessage(error)}`);

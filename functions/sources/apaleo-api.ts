@@ -7,7 +7,7 @@ import type { Reservation } from '../core/reservation.ts';
 import { normaliseApaleoReservation } from './apaleo.ts';
 import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
-import { goneReservation, normaliseRead, readVersion } from './reread.ts';
+import { expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
 /**
  * Reads reservations from apaleo's Booking API (`https://api.apaleo.com`):
@@ -44,6 +44,11 @@ export function createApaleoFetcher(connectionId: string, connection: Connection
       const raw = expectOk('apaleo', 'GET reservation', response);
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('apaleo: GET reservation did not answer a JSON object', undefined, 'invalid_response');
       return normaliseRead('apaleo', () => normaliseApaleoReservation(raw, connectionId, connection, eventVersion, 'reservation'));
+    },
+
+    async checkCredentials() {
+      const response = await oauth.probe({ method: 'GET', url: `${baseUrl}/booking/v1/reservations/${PROBE_ID}` });
+      expectProbeAccepted('apaleo', api.credentials, response, [404]);
     },
   };
 }

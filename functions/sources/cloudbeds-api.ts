@@ -5,7 +5,7 @@ import type { Reservation } from '../core/reservation.ts';
 import { normaliseCloudbedsReservation } from './cloudbeds.ts';
 import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { expectOk } from './pms-oauth.ts';
-import { apiKeyReader, goneReservation, normaliseRead, readVersion } from './reread.ts';
+import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
 /**
  * Reads reservations from the Cloudbeds PMS API (`https://api.cloudbeds.com/api/v1.3`):
@@ -34,6 +34,11 @@ export function createCloudbedsFetcher(connectionId: string, connection: Connect
         throw new RetryableError('cloudbeds: getReservation answered success: false', undefined, 'api_refused');
       }
       return normaliseRead('cloudbeds', () => normaliseCloudbedsReservation(body.data, connectionId, connection, version, 'data'));
+    },
+
+    async checkCredentials() {
+      // A refused key is a 401; an accepted one answers 200 (success: false for an unknown id).
+      expectProbeAccepted('cloudbeds', api.credentialsRef, await api.get(`/getReservation?reservationID=${PROBE_ID}`), []);
     },
   };
 }

@@ -20,6 +20,12 @@ export interface Fetcher {
   fetchReservation(ref: ReservationRefMessage, stored: Reservation | undefined): Promise<Reservation | null>;
   /** The upcoming reservations of a PMS guest record that changed, with the new guest data. */
   fetchClientReservations?(ref: ClientRefMessage): Promise<Reservation[]>;
+  /**
+   * `guest-sync config check`: proves the API credentials with one read-only request (a read of
+   * a reservation that does not exist: "not found" means the credentials were accepted). Throws
+   * naming the secret when they are refused; a string explains why nothing was checked.
+   */
+  checkCredentials?(): Promise<string | void>;
 }
 
 export interface FetcherDeps {

@@ -5,7 +5,7 @@ import type { Reservation } from '../core/reservation.ts';
 import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { normaliseHospitableReservation } from './hospitable.ts';
 import { expectOk } from './pms-oauth.ts';
-import { apiKeyReader, goneReservation, normaliseRead, readVersion } from './reread.ts';
+import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
 /**
  * Completes Hospitable events whose `data` was partial: `GET /reservations/{uuid}?include=
@@ -29,6 +29,10 @@ export function createHospitableFetcher(connectionId: string, connection: Connec
       const raw = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>).data : undefined;
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('hospitable: GET reservation answered no data', undefined, 'invalid_response');
       return normaliseRead('hospitable', () => normaliseHospitableReservation(raw, connectionId, connection, version, 'data'));
+    },
+
+    async checkCredentials() {
+      expectProbeAccepted('hospitable', api.credentialsRef, await api.get(`/reservations/${PROBE_ID}`), [404]);
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Reservation } from '../core/reservation.ts';
 import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { normaliseLodgifyBooking } from './lodgify.ts';
 import { expectOk } from './pms-oauth.ts';
-import { apiKeyReader, goneReservation, normaliseRead, readVersion } from './reread.ts';
+import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, readVersion } from './reread.ts';
 
 /**
  * Reads bookings from the Lodgify Public API v2 (`https://api.lodgify.com`):
@@ -28,6 +28,11 @@ export function createLodgifyFetcher(connectionId: string, connection: Connectio
       const raw = expectOk('lodgify', 'GET booking', response);
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('lodgify: GET booking did not answer a JSON object', undefined, 'invalid_response');
       return normaliseRead('lodgify', () => normaliseLodgifyBooking(raw, undefined, connectionId, connection, version, 'booking'));
+    },
+
+    async checkCredentials() {
+      // Lodgify ids are numbers: an id no booking has.
+      expectProbeAccepted('lodgify', api.credentialsRef, await api.get('/v2/reservations/bookings/1'), [404]);
     },
   };
 }

@@ -8,7 +8,7 @@ import type { Reservation } from '../core/reservation.ts';
 import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { normaliseMewsReservation, type AgeClassifications } from './mews.ts';
 import { expectOk } from './pms-oauth.ts';
-import { goneReservation, normaliseRead } from './reread.ts';
+import { expectProbeAccepted, goneReservation, normaliseRead } from './reread.ts';
 
 /**
  * Reads from the Mews Connector API (`https://api.mews.com`): every call is
@@ -109,6 +109,19 @@ export function createMewsFetcher(connectionId: string, connection: ConnectionCo
       if (!isObject(raw)) return goneReservation(ref, stored, now()); // Mews answers an unknown id with an empty list
       const [ages, guest] = await Promise.all([ageCategories(enterpriseId), customer(raw, enterpriseId)]);
       return normalise(raw, guest, ages, enterpriseId);
+    },
+
+    /** One read per enterprise: each has its own access token. */
+    async checkCredentials() {
+      for (const enterpriseId of Object.keys(connection.properties)) {
+        try {
+          await call('reservations/getAll/2023-06-06', enterpriseId, { ReservationIds: ['00000000-0000-0000-0000-000000000000'], EnterpriseIds: [enterpriseId], Limitation: { Count: 1 } });
+        } catch (error) {
+          const status = error instanceof RetryableError && /^http_(\d+)$/.exec(error.code)?.[1];
+          if (status) expectProbeAccepted(`mews (enterprise ${enterpriseId})`, api.credentials, { status: Number(status), headers: new Headers(), json: undefined });
+          throw error;
+        }
+      }
     },
 
     async fetchClientReservations(ref: ClientRefMessage): Promise<Reservation[]> {

@@ -68,6 +68,15 @@ export class PmsOAuth {
     }
   }
 
+  /**
+   * A request with a token granted for it alone (not cached, not shared): what
+   * `guest-sync config check` uses, so it never touches the stack's token cache.
+   */
+  async probe(request: HttpRequest): Promise<HttpResponse> {
+    const { accessToken } = await this.grant();
+    return this.options.http.request({ ...request, headers: { ...request.headers, authorization: `Bearer ${accessToken}` } });
+  }
+
   private async credentials(): Promise<z.infer<typeof PmsCredentials>> {
     const parsed = PmsCredentials.safeParse(await this.options.deps.secrets.get(this.options.credentialsRef));
     if (!parsed.success) {

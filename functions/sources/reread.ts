@@ -5,7 +5,16 @@ import { RetryableError, WebhookError } from '../core/errors.ts';
 import { HttpClient, type HttpResponse } from '../core/http-client.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
+import { expectAccepted } from '../targets/credential-check.ts';
 import type { FetcherDeps } from './fetcher.ts';
+
+/** The id config check asks for: no PMS has it, so "not found" proves the credentials were accepted. */
+export const PROBE_ID = 'guest-sync-credential-check';
+
+/** Throws (naming the secret) unless the answer to a probe shows the credentials were accepted. */
+export function expectProbeAccepted(name: string, credentialsRef: string, response: HttpResponse, accepted: number[] = [404]): void {
+  expectAccepted(name, credentialsRef, response, 'a read of a reservation that does not exist', accepted);
+}
 
 /**
  * What the readers of PMSs with no usable ordering key share (Lodgify, Smoobu): the webhook is
@@ -49,7 +58,7 @@ export interface ApiKeyReaderOptions {
 }
 
 /** GETs against a PMS API authenticated by a static key (`{"apiKey"}` or `{"accessToken"}` in the secret), paced per connection. */
-export function apiKeyReader(options: ApiKeyReaderOptions): { baseUrl: string; get: (path: string) => Promise<HttpResponse> } {
+export function apiKeyReader(options: ApiKeyReaderOptions): { baseUrl: string; credentialsRef: string; get: (path: string) => Promise<HttpResponse> } {
   const api = options.connection.api;
   if (!api) throw new Error(`connections.${options.connectionId}.api is required for ${options.name}`);
   const baseUrl = api.baseUrl.replace(/\/+$/, '');
@@ -73,5 +82,5 @@ export function apiKeyReader(options: ApiKeyReaderOptions): { baseUrl: string; g
       throw error;
     }
   };
-  return { baseUrl, get };
+  return { baseUrl, credentialsRef: api.credentials, get };
 }

@@ -6,6 +6,7 @@ import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
+import { expectProbeAccepted } from './reread.ts';
 import { cancelled, guestFromSmilyClient, normaliseSmilyBooking } from './smily.ts';
 
 /**
@@ -78,6 +79,11 @@ export function createSmilyFetcher(connectionId: string, connection: ConnectionC
       const clientId = isObject(raw.links) && (typeof raw.links.client === 'number' || typeof raw.links.client === 'string') ? String(raw.links.client) : null;
       if (!clientId) return reservation;
       return withGuest(reservation, await readClient(clientId, reservation.propertyId));
+    },
+
+    async checkCredentials() {
+      const response = await oauth.probe({ method: 'GET', url: `${baseUrl}/api/v3/bookings/0` });
+      expectProbeAccepted('smily', api.credentials, response, [404]);
     },
 
     async fetchClientReservations(ref: ClientRefMessage): Promise<Reservation[]> {

@@ -4,7 +4,7 @@ import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { expectOk } from './pms-oauth.ts';
-import { apiKeyReader, goneReservation, normaliseRead, readVersion } from './reread.ts';
+import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, readVersion } from './reread.ts';
 import { normaliseSmoobuReservation } from './smoobu.ts';
 
 /**
@@ -29,6 +29,10 @@ export function createSmoobuFetcher(connectionId: string, connection: Connection
       const raw = expectOk('smoobu', 'GET reservation', response);
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('smoobu: GET reservation did not answer a JSON object', undefined, 'invalid_response');
       return normaliseRead('smoobu', () => normaliseSmoobuReservation(raw, connectionId, connection, version, 'reservation'));
+    },
+
+    async checkCredentials() {
+      expectProbeAccepted('smoobu', api.credentialsRef, await api.get('/api/reservations/1'), [404]);
     },
   };
 }

@@ -161,8 +161,24 @@ describe('guest-sync CLI against the local stack', () => {
     expect(good.stdout).toContain('config: ok');
     for (const target of Object.keys(stack.config.targets)) expect(good.stdout).toMatch(new RegExp(`target ${target}: credentials "[^"]+" ok`));
     expect(good.stdout).toContain('connection hostaway-demo (hostaway): secret "hostaway-demo" ok');
-    expect(good.stdout).toContain('connection guesty-demo (guesty): API credentials "guesty-demo-api" ok (present)');
+    // Guesty allows only a few token grants a day: present, not spent on a check.
+    expect(good.stdout).toContain('connection guesty-demo (guesty): API credentials "guesty-demo-api" present, not checked');
+    for (const pms of ['smily', 'lodgify', 'hospitable', 'smoobu', 'apaleo', 'mews', 'cloudbeds']) {
+      expect(good.stdout).toContain(`connection ${pms}-demo (${pms}): API credentials "${pms}-demo-api" ok (accepted)`);
+    }
     expect(good.code).toBe(0);
+
+    // Each hotel PMS's reader proves its credentials with a read, and a refused one names its secret.
+    const wrongPms = await runCli(stack, ['config', 'check'], {
+      GUEST_SYNC_SECRET_APALEO_DEMO_API: JSON.stringify({ clientId: 'demo-apaleo-client', clientSecret: 'wrong' }),
+      GUEST_SYNC_SECRET_MEWS_DEMO_API: JSON.stringify({ clientToken: 'demo-mews-client-token', accessTokens: { '851df8c8-90f2-4c4a-8e01-a4fc46b25178': 'wrong' } }),
+      GUEST_SYNC_SECRET_CLOUDBEDS_DEMO_API: JSON.stringify({ apiKey: 'cbat_wrong' }),
+    });
+    expect(wrongPms.code).toBe(1);
+    expect(wrongPms.stdout).toMatch(/connection apaleo-demo \(apaleo\): API credentials "apaleo-demo-api" FAILED: .*refused the client credentials \(401\)/);
+    expect(wrongPms.stdout).toMatch(/connection mews-demo \(mews\): API credentials "mews-demo-api" FAILED: .*refused the credentials "mews-demo-api" \(401\)/);
+    expect(wrongPms.stdout).toMatch(/connection cloudbeds-demo \(cloudbeds\): API credentials "cloudbeds-demo-api" FAILED: cloudbeds refused the credentials "cloudbeds-demo-api" \(401\)/);
+    expect(wrongPms.stdout).toContain('3 check(s) failed');
 
     const wrong = await runCli(stack, ['config', 'check'], {
       GUEST_SYNC_SECRET_MINUT: JSON.stringify({ clientId: 'demo-minut-client', clientSecret: 'not-the-secret' }),
