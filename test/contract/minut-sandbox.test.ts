@@ -187,11 +187,14 @@ describe('Minut sandbox over HTTP', () => {
           { home_id: 'home_demo_lodgify', name: 'Lodgify demo property', timezone: 'Europe/Stockholm' },
           { home_id: 'home_demo_hospitable', name: 'Hospitable demo property', timezone: 'Europe/Stockholm' },
           { home_id: 'home_demo_smoobu', name: 'Smoobu demo apartment', timezone: 'Europe/Stockholm' },
+          { home_id: 'home_demo_apaleo', name: 'apaleo demo hotel', timezone: 'Europe/Berlin' },
+          { home_id: 'home_demo_mews', name: 'Mews demo hotel', timezone: 'Europe/Stockholm' },
+          { home_id: 'home_demo_cloudbeds', name: 'Cloudbeds demo hotel', timezone: 'America/New_York' },
         ],
-        paging: { total_count: 5, limit: 30, offset: 0 },
+        paging: { total_count: 8, limit: 30, offset: 0 },
       });
       const second = await h.call(token, 'GET', '/homes?limit=1&offset=1');
-      expect(second.body).toMatchObject({ homes: [{ home_id: CITY }], paging: { total_count: 5, limit: 1, offset: 1 } });
+      expect(second.body).toMatchObject({ homes: [{ home_id: CITY }], paging: { total_count: 8, limit: 1, offset: 1 } });
     });
   });
 

@@ -10,7 +10,7 @@ afterAll(async () => {
   await server?.stop();
 });
 beforeEach(() => {
-  for (const sandbox of [server.guesty, server.smily, server.lodgify, server.hospitable, server.smoobu]) sandbox.reset();
+  for (const sandbox of [server.guesty, server.smily, server.lodgify, server.hospitable, server.smoobu, server.apaleo, server.mews, server.cloudbeds]) sandbox.reset();
 });
 
 async function call(method: string, path: string, options: { token?: string; body?: string; contentType?: string } = {}) {
@@ -150,5 +150,55 @@ describe('key-authenticated PMS API sandboxes', () => {
     expect((await fetch(`${server.url}/_sandbox/lodgify/bookings/77`, { method: 'DELETE' })).status).toBe(204);
     expect((await get('/lodgify/v2/reservations/bookings/77', { 'x-apikey': 'demo-lodgify-api-key' })).status).toBe(404);
     expect(server.lodgify.counters().byRoute['GET /v2/reservations/bookings/:id']).toBe(2);
+  });
+});
+
+/** apaleo, Mews and Cloudbeds: their auth, documented shapes and error bodies, paging and a 429 with Retry-After. */
+describe('hotel PMS API sandboxes', () => {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('apaleo: client credentials in HTTP Basic, a bearer read, 404 as {messages}', async () => {
+    const basic = (secret: string) => `Basic ${Buffer.from(`demo-apaleo-client:${secret}`).toString('base64')}`;
+    const grant = (secret: string) => fetch(`${server.url}/apaleo/connect/token`, { method: 'POST', headers: { authorization: basic(secret), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=reservations.read' });
+    expect((await grant('wrong')).status).toBe(401);
+    const token = ((await (await grant('demo-apaleo-secret')).json()) as { access_token: string }).access_token;
+    expect((await call('GET', '/apaleo/booking/v1/reservations/XPGMSXGF-1')).status).toBe(401);
+    expect(await call('GET', '/apaleo/booking/v1/reservations/XPGMSXGF-1', { token })).toMatchObject({ status: 200, body: { id: 'XPGMSXGF-1', property: { id: 'HFTF-AADS' }, status: 'Confirmed', primaryGuest: { lastName: 'Lindqvist' } } });
+    expect(await call('GET', '/apaleo/booking/v1/reservations/NOPE-1', { token })).toMatchObject({ status: 404, body: { messages: [expect.any(String)] } });
+  });
+
+  it('Mews: tokens in the body bound to their enterprise, Limitation required, cursor paging, an unknown id is an empty list', async () => {
+    const auth = { ClientToken: 'demo-mews-client-token', AccessToken: 'demo-mews-access-token', Client: 'test 1.0' };
+    expect(await post('/mews/api/connector/v1/reservations/getAll/2023-06-06', { ...auth, AccessToken: 'wrong', ReservationIds: ['x'], Limitation: { Count: 1 } })).toMatchObject({ status: 401, body: { Message: expect.any(String) } });
+    expect(await post('/mews/api/connector/v1/reservations/getAll/2023-06-06', { ...auth, ReservationIds: ['x'] })).toMatchObject({ status: 400 });
+    expect(await post('/mews/api/connector/v1/reservations/getAll/2023-06-06', { ...auth, ReservationIds: ['x'], Limitation: { Count: 10 } })).toMatchObject({ status: 200, body: { Reservations: [], Cursor: null } });
+    for (const id of ['b1', 'b2', 'b3']) server.mews.reservations.put({ Id: id, EnterpriseId: '851df8c8-90f2-4c4a-8e01-a4fc46b25178', AccountId: 'acc', ScheduledEndUtc: '2026-08-01T09:00:00Z' });
+    const first = await post('/mews/api/connector/v1/reservations/getAll/2023-06-06', { ...auth, AccountIds: ['acc'], Limitation: { Count: 2 } });
+    expect(first.body).toMatchObject({ Reservations: [{ Id: 'b1' }, { Id: 'b2' }], Cursor: 'b2' });
+    const second = await post('/mews/api/connector/v1/reservations/getAll/2023-06-06', { ...auth, AccountIds: ['acc'], Limitation: { Count: 2, Cursor: 'b2' } });
+    expect(second.body).toMatchObject({ Reservations: [{ Id: 'b3' }], Cursor: null });
+    expect(await post('/mews/api/connector/v1/customers/getAll', { ...auth, CustomerIds: ['fadd5bb6-b428-45d5-94f8-fd0d89fece6d'], Extent: { Customers: true }, Limitation: { Count: 1 } })).toMatchObject({ body: { Customers: [{ LastName: 'Lindqvist' }] } });
+    expect(await post('/mews/api/connector/v1/ageCategories/getAll', { ...auth, Limitation: { Count: 10 } })).toMatchObject({ body: { AgeCategories: [{ Classification: 'Adult' }, { Classification: 'Child' }] } });
+  });
+
+  it('Cloudbeds: x-api-key; {success, data}; an unknown id is success: false; its documented 401', async () => {
+    const get = async (query: string, key?: string) => {
+      const response = await fetch(`${server.url}/cloudbeds/api/v1.3/getReservation?${query}`, { headers: key ? { 'x-api-key': key } : {} });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await get('reservationID=7061304407766', 'cbat_wrong')).toMatchObject({ status: 401, body: { error: 'access_denied' } });
+    expect(await get('reservationID=7061304407766', 'cbat_demo_cloudbeds_api_key')).toMatchObject({ status: 200, body: { success: true, data: { reservationID: '7061304407766', assigned: [{ adults: '2' }] } } });
+    expect(await get('reservationID=nope', 'cbat_demo_cloudbeds_api_key')).toMatchObject({ status: 200, body: { success: false } });
+  });
+
+  it('answer a 429 with Retry-After when told to, then recover', async () => {
+    await fetch(`${server.url}/_sandbox/cloudbeds/fail-next`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 429, count: 1, retryAfter: 2 }) });
+    const limited = await fetch(`${server.url}/cloudbeds/api/v1.3/getReservation?reservationID=7061304407766`, { headers: { 'x-api-key': 'cbat_demo_cloudbeds_api_key' } });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('2');
+    expect((await fetch(`${server.url}/cloudbeds/api/v1.3/getReservation?reservationID=7061304407766`, { headers: { 'x-api-key': 'cbat_demo_cloudbeds_api_key' } })).status).toBe(200);
   });
 });

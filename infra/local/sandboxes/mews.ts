@@ -114,8 +114,11 @@ export class MewsSandbox extends PmsApiSandbox {
       .filter((r) => !window?.StartUtc || Date.parse(String(r.ScheduledEndUtc)) >= Date.parse(window.StartUtc))
       .filter((r) => !window?.EndUtc || Date.parse(String(r.ScheduledEndUtc)) <= Date.parse(window.EndUtc))
       .map(({ EnterpriseId: _enterprise, ...reservation }) => reservation);
-    const count = (body.Limitation as { Count: number }).Count;
-    return jsonReply(200, { Reservations: list.slice(0, count), Cursor: list.length > count ? String(list[count - 1]!.Id) : null });
+    // Cursor paging as Mews documents it: the cursor is the last item of the previous page.
+    const { Count: count, Cursor: cursor } = body.Limitation as { Count: number; Cursor?: string };
+    const from = cursor ? list.findIndex((r) => r.Id === cursor) + 1 : 0;
+    const page = list.slice(from, from + count);
+    return jsonReply(200, { Reservations: page, Cursor: from + count < list.length ? String(page.at(-1)!.Id) : null });
   }
 
   private customersOf(body: Body): SandboxResponse {
