@@ -28,6 +28,8 @@ const CLIENT = 'guest-sync 1.0.0';
 const AGE_CATEGORY_TTL_MS = 3_600_000;
 /** A customer's upcoming reservations: those ending in the next 3 months (Mews' longest interval). */
 const CUSTOMER_WINDOW_MS = 90 * 86_400_000;
+const PAGE_SIZE = 100;
+const MAX_PAGES = 10;
 
 const MewsCredentials = z.union([
   z.object({ clientToken: z.string().min(1), accessTokens: z.record(z.string(), z.string().min(1)) }),
@@ -126,13 +128,21 @@ export function createMewsFetcher(connectionId: string, connection: ConnectionCo
 
     async fetchClientReservations(ref: ClientRefMessage): Promise<Reservation[]> {
       const enterpriseId = enterpriseOf(ref);
-      const json = await call('reservations/getAll/2023-06-06', enterpriseId, {
-        AccountIds: [ref.clientId],
-        EnterpriseIds: [enterpriseId],
-        ScheduledEndUtc: { StartUtc: new Date(now()).toISOString(), EndUtc: new Date(now() + CUSTOMER_WINDOW_MS).toISOString() },
-        Limitation: { Count: 1000 },
-      });
-      const list = (Array.isArray(json.Reservations) ? json.Reservations : []).filter(isObject);
+      const list: Record<string, unknown>[] = [];
+      let cursor: string | undefined;
+      // Cursor paging (the cursor is the last item of the previous page), bounded like every list.
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const json = await call('reservations/getAll/2023-06-06', enterpriseId, {
+          AccountIds: [ref.clientId],
+          EnterpriseIds: [enterpriseId],
+          ScheduledEndUtc: { StartUtc: new Date(now()).toISOString(), EndUtc: new Date(now() + CUSTOMER_WINDOW_MS).toISOString() },
+          Limitation: { Count: PAGE_SIZE, ...(cursor ? { Cursor: cursor } : {}) },
+        });
+        const items = (Array.isArray(json.Reservations) ? json.Reservations : []).filter(isObject);
+        list.push(...items);
+        cursor = typeof json.Cursor === 'string' && json.Cursor !== '' ? json.Cursor : undefined;
+        if (!cursor || items.length < PAGE_SIZE) break;
+      }
       if (list.length === 0) return [];
       const [ages, guest] = await Promise.all([ageCategories(enterpriseId), customer(list[0]!, enterpriseId)]);
       return list.map((raw) => normalise(raw, raw.AccountId === ref.clientId ? guest : null, ages, enterpriseId));

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/core/config.ts';
+import { createMewsFetcher } from '../../functions/sources/mews-api.ts';
 import { startSandboxServer, type SandboxServer } from '../../infra/local/sandboxes/server.ts';
 
 /** The PMS API sandboxes over HTTP, as the fetchers and a developer use them. */
@@ -200,5 +202,25 @@ describe('hotel PMS API sandboxes', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('2');
     expect((await fetch(`${server.url}/cloudbeds/api/v1.3/getReservation?reservationID=7061304407766`, { headers: { 'x-api-key': 'cbat_demo_cloudbeds_api_key' } })).status).toBe(200);
+  });
+});
+
+describe('the Mews reader against its sandbox', () => {
+  it('follows the cursor through a customer with more reservations than one page', async () => {
+    const enterprise = '851df8c8-90f2-4c4a-8e01-a4fc46b25178';
+    const config = parseConfig({
+      connections: { m: { pms: 'mews', secret: 'm', api: { baseUrl: `${server.url}/mews`, credentials: 'm-api', requestsPerSecond: 100 }, properties: { [enterprise]: { timeZone: 'Europe/Stockholm', targets: {} } } } },
+      targets: {},
+    });
+    const secrets = { get: async () => ({ clientToken: 'demo-mews-client-token', accessTokens: { [enterprise]: 'demo-mews-access-token' } }) };
+    for (let i = 0; i < 150; i++) {
+      server.mews.reservations.put({ Id: `r${String(i).padStart(3, '0')}`, EnterpriseId: enterprise, AccountId: 'many', State: 'Confirmed', ScheduledStartUtc: '2026-08-01T13:00:00Z', ScheduledEndUtc: '2026-08-03T09:00:00Z', UpdatedUtc: '2026-05-01T00:00:00Z' });
+    }
+    // A clock that runs (the client paces itself by it), standing on 1 July 2026.
+    const offset = Date.parse('2026-07-01T00:00:00Z') - Date.now();
+    const fetcher = createMewsFetcher('m', config.connections.m!, { config, secrets, store: {} as never, now: () => Date.now() + offset });
+    const reservations = await fetcher.fetchClientReservations!({ v: 2, kind: 'client_ref', connectionId: 'm', deliveryId: 'd', receivedAt: 0, clientId: 'many', hints: { enterpriseId: enterprise } });
+    expect(new Set(reservations.map((r) => r.reservationId)).size).toBe(150);
+    expect(server.mews.counters().byRoute['POST /api/connector/v1/reservations/getAll/2023-06-06']).toBe(2);
   });
 });
