@@ -7,11 +7,13 @@ import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus
 import { instantToLocal } from '../core/time.ts';
 import { optionalNumber, parsePayload } from './payload.ts';
 import type { Delivery, ParsedDelivery, Source, SourceContext } from './source.ts';
+import { isBasicSecret, verifyHttpBasic } from './http-basic.ts';
 import { verifyUrlToken } from './url-token.ts';
 
 /**
  * apaleo webhooks (apaleo.dev/guides/webhook). No HMAC: apaleo recommends a unique token in
- * the URL (url-token.ts) and sends from three outbound addresses (`allowedSourceIps`).
+ * the URL (url-token.ts) or HTTP Basic credentials (`{"username","password"}` as the secret,
+ * http-basic.ts), and sends from three outbound addresses (`allowedSourceIps`).
  * - `{topic, type, id, accountId, propertyId, timestamp (ms), data: {entityId}}`: the
  *   reservation id only. `Reservation` events (`created`, `changed`, `amended`, `canceled`,
  *   `checked-in`, `checked-out`, `unit-assigned`, `unit-unassigned`, `set-to-no-show`,
@@ -36,7 +38,8 @@ const statusMap: Record<string, ReservationStatus> = {
 
 export const apaleo: Source = {
   verify(delivery: Delivery, secret: unknown) {
-    return verifyUrlToken(delivery, secret);
+    // A URL token, or HTTP Basic credentials in the endpoint URL (both apaleo recommends).
+    return isBasicSecret(secret) ? verifyHttpBasic(delivery, secret) : verifyUrlToken(delivery, secret);
   },
 
   parse(body: unknown): ParsedDelivery {

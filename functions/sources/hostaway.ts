@@ -1,11 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
 import { own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
-import { rotatingValues } from '../core/secrets.ts';
 import { hourToLocalTime } from '../core/time.ts';
+import { verifyHttpBasic } from './http-basic.ts';
 import { parsePayload } from './payload.ts';
 import { propertyOf, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
 
@@ -20,7 +19,6 @@ import { propertyOf, type Delivery, type ParsedDelivery, type Source, type Sourc
  * not matter as long as it is read the same way every time.
  */
 
-const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
 
 const date = z.iso.date('expected a date YYYY-MM-DD');
 const hostawayTimestamp = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS"');
@@ -57,18 +55,7 @@ const statusMap: Record<string, ReservationStatus> = {
 
 export const hostaway: Source = {
   verify(delivery: Delivery, secret: unknown) {
-    const header = delivery.headers['authorization'];
-    if (!header) throw new WebhookError(401, 'missing_credentials', 'HTTP Basic credentials are required for this connection.');
-    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    const offered = match ? Buffer.from(match[1]!, 'base64') : Buffer.alloc(0);
-    const accepted = rotatingValues(secret).map((value) => {
-      const parsed = BasicSecret.parse(value);
-      return Buffer.from(`${parsed.username}:${parsed.password}`);
-    });
-    if (!accepted.some((expected) => expected.length === offered.length && timingSafeEqual(expected, offered))) {
-      throw new WebhookError(401, 'invalid_credentials', 'The HTTP Basic user name or password is wrong.');
-    }
-    return {};
+    return verifyHttpBasic(delivery, secret);
   },
 
   parse(body: unknown, context: SourceContext): ParsedDelivery {

@@ -159,3 +159,18 @@ describe('dates and times across zones and DST changes', () => {
     }
   });
 });
+
+describe('apaleo verification', () => {
+  const delivery = (extra: Record<string, unknown>) => ({ rawBody: '{}', headers: {}, ...extra });
+  const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+  it('takes a URL token, or HTTP Basic credentials when the secret is a user and password', () => {
+    const token = { urlToken: 'a-token-of-at-least-24-characters' };
+    expect(apaleo.verify(delivery({ urlToken: token.urlToken }), token, {} as never)).toEqual({});
+    expect(() => apaleo.verify(delivery({}), token, {} as never)).toThrow(refusal('missing_token', 401));
+    const login = { username: 'apaleo', password: 'a long random password' };
+    expect(apaleo.verify(delivery({ headers: basic('apaleo', 'a long random password') }), login, {} as never)).toEqual({});
+    expect(() => apaleo.verify(delivery({ headers: basic('apaleo', 'wrong') }), login, {} as never)).toThrow(refusal('invalid_credentials', 401));
+    expect(() => apaleo.verify(delivery({ urlToken: 'anything-at-all-of-24-chars' }), login, {} as never)).toThrow(refusal('missing_credentials', 401));
+  });
+});

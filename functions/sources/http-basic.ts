@@ -1,0 +1,32 @@
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { WebhookError } from '../core/errors.ts';
+import { rotatingValues } from '../core/secrets.ts';
+import type { Delivery, Verified } from './source.ts';
+
+/**
+ * HTTP Basic verification of a delivery (Hostaway requires it of us; apaleo recommends it as
+ * an alternative to a URL token). The secret is `{"username","password"}`, rotatable.
+ */
+
+export const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
+
+export function verifyHttpBasic(delivery: Delivery, secret: unknown): Verified {
+  const header = delivery.headers['authorization'];
+  if (!header) throw new WebhookError(401, 'missing_credentials', 'HTTP Basic credentials are required for this connection.');
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  const offered = match ? Buffer.from(match[1]!, 'base64') : Buffer.alloc(0);
+  const accepted = rotatingValues(secret).map((value) => {
+    const parsed = BasicSecret.parse(value);
+    return Buffer.from(`${parsed.username}:${parsed.password}`);
+  });
+  if (!accepted.some((expected) => expected.length === offered.length && timingSafeEqual(expected, offered))) {
+    throw new WebhookError(401, 'invalid_credentials', 'The HTTP Basic user name or password is wrong.');
+  }
+  return {};
+}
+
+/** Whether a connection secret is HTTP Basic credentials (rather than, say, a URL token). */
+export function isBasicSecret(secret: unknown): boolean {
+  return rotatingValues(secret).every((value) => BasicSecret.safeParse(value).success);
+}
