@@ -6,7 +6,7 @@ import { LocalSecretStore } from '../functions/core/secrets.ts';
 import { createIngestHandler } from '../functions/ingest/handler-factory.ts';
 import { toApiGatewayEvent } from '../infra/local/http-front.ts';
 import { localContext } from '../infra/local/lambda-context.ts';
-import { CONNECTION_OF, SIGNERS } from '../test/support/signers.ts';
+import { CONNECTION_OF, SIGNERS, URL_TOKEN_OF } from '../test/support/signers.ts';
 import { quietly } from './quiet.ts';
 
 /**
@@ -20,6 +20,12 @@ const FIXTURES: Record<string, string> = {
   generic: 'generic-reservation.json',
   guesty: 'guesty-reservation.new.json',
   smily: 'smily-booking_created.json',
+  lodgify: 'lodgify-booking_new_status_booked.json',
+  hospitable: 'hospitable-reservation.created.json',
+  smoobu: 'smoobu-newReservation.json',
+  apaleo: 'apaleo-reservation_created.json',
+  mews: 'mews-ServiceOrderUpdated.json',
+  cloudbeds: 'cloudbeds-reservation_created.json',
 };
 
 export interface HotPathFigures {
@@ -39,7 +45,8 @@ export async function measureIngestHotPath(options: { runs: number; eventsPerRun
   for (const [source, file] of Object.entries(FIXTURES)) {
     const body = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
     const headers = { 'content-type': 'application/json', ...SIGNERS[source]!(body, Date.now(), 'msg_bench') };
-    const event = toApiGatewayEvent({ path: `/webhooks/${CONNECTION_OF[source]}`, connectionId: CONNECTION_OF[source]!, headers, body: Buffer.from(body) });
+    const token = URL_TOKEN_OF[source];
+    const event = toApiGatewayEvent({ path: `/webhooks/${CONNECTION_OF[source]}`, connectionId: CONNECTION_OF[source]!, ...(token !== undefined ? { token } : {}), headers, body: Buffer.from(body) });
     const check = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
     if (check.statusCode !== 202) throw new Error(`bench: ${source} fixture answered ${check.statusCode}: ${check.body}`);
     const real: number[] = [];
