@@ -24,12 +24,6 @@ const timeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such 
 
 export const MinutRoute = z.strictObject({
   homeId: z.string().min(1),
-  /**
-   * Whether the home may also have Minut's own integration with this PMS (its guests are
-   * read-only), so the home is looked through before a first create. Default: true for the
-   * PMSs Minut connects itself (Hostaway, Guesty, Smily), false for the others.
-   */
-  nativeIntegration: z.boolean().optional(),
 });
 
 /** Room per PMS unit, for properties whose reservations name a unit; `roomNumber`/`roomId` otherwise. */

@@ -52,9 +52,6 @@ const PAGE_SIZE = 100;
 const MAX_LOOKUP_PAGES = 50;
 
 
-/** The PMSs Minut integrates natively (its "Managing Guests" page): their guests may already be in the home, read-only. */
-export const MINUT_NATIVE_PMSS: ReadonlySet<string> = new Set(['hostaway', 'guesty', 'smily']);
-
 export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
   const settings = deps.config.targets.minut;
   if (!settings) throw new Error('targets.minut is not configured');
@@ -133,16 +130,8 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
         }
         return { action: 'unchanged', patch: { status: 'absent', targetIds: { homeId }, appliedFingerprint: input.fingerprint, intent: null } };
       }
-      // Look through the home only when a guest for this stay may already be there: our own
-      // create may have happened (an intent whose answer never came), or Minut's native
-      // integration with this PMS may hold it (read-only). A guest that matches otherwise is not
-      // provably ours (another reservation of the same name and check-in, another client):
-      // it is never adopted, and never changed.
-      const ourCreateMayExist = Boolean(state.intent);
-      const nativeMayExist = input.property.targets.minut?.nativeIntegration ?? MINUT_NATIVE_PMSS.has(input.reservation.source);
       const candidates = [desired, ...(state.intent ? [state.intent.desired as MinutGuestRecord] : [])];
-      const found = ourCreateMayExist || nativeMayExist ? await api.findGuest(homeId, candidates) : undefined;
-      const existing = found && (found.readonly || ourCreateMayExist) ? found : undefined;
+      const existing = await api.findGuest(homeId, candidates);
       if (existing?.readonly) {
         logger.warn('Minut already has this stay as a read-only guest from a native integration; leaving it alone', { homeId, guestId: existing.guest_id });
         count('MinutReadonlyGuest');
