@@ -23,7 +23,11 @@ export interface SourceContext {
 }
 
 export interface Verified {
-  /** The PMS's own id for this delivery, stable across its retries (e.g. `webhook-id`), if it sends one. */
+  /**
+   * The PMS's own id for this delivery, stable across its retries (e.g. `webhook-id`), if it
+   * sends one; or one per receipt for PMSs whose body is only a hint (`receiptDeliveryId`).
+   * Absent: a hash of the body.
+   */
   deliveryId?: string;
 }
 
