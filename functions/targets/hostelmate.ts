@@ -54,6 +54,9 @@ const GuestSearch = z.object({
   guests: z.array(z.object({ guestId: z.string(), email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).loose()),
 }).loose();
 type FoundGuest = z.infer<typeof GuestSearch>['guests'][number];
+/** What guest-sync reads of a booking answer (undocumented shape: read leniently). */
+const BookingAnswer = z.object({ booking: z.object({ guest: z.object({ email: z.string().min(1) }).loose() }).loose() }).loose();
+const BookingList = z.object({ results: z.array(z.object({ id: z.string() }).loose()) }).loose();
 
 export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesired> {
   const settings = deps.config.targets.hostelmate;
@@ -158,8 +161,11 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
         guestId = created.guestId;
         if (created.kind === 'adopted_guest') warnings.push('email_conflict:adopted_existing_guest');
         if (created.kind === 'already_exists') {
-          // Created by an attempt whose answer (and state) was lost: make it match.
-          await api.patchBooking(desired.bookingId, { booking: { dates: desired.dates }, room: desired.room });
+          // Created by an attempt whose answer (and state) was lost, perhaps for an older version
+          // of the reservation: the booking id is derived from the reservation, so the booking
+          // and the guest it was made for are ours. Make both match.
+          const booked = await api.patchBooking(desired.bookingId, { booking: { dates: desired.dates }, room: desired.room });
+          guestId = (await api.alignGuest(created.guestId, booked.guestEmail, desired.guest)) ?? guestId;
         }
       }
       return {
@@ -206,8 +212,12 @@ class HostelmateApi {
     const code = nestedErrorCode(response);
     if (response.status === 409 && code === 'booking_exists') return { kind: 'already_exists' };
     if (response.status === 409 && code === 'email_conflict') {
-      // The email belongs to a guest HostelMate already knows: book for that guest, if it is ours.
-      const guestId = this.samePersonOrRefuse(await this.findGuest(desired.guest!.email), desired.guest!);
+      // The email belongs to a guest HostelMate already knows. Our own lost create may have made
+      // that guest with our booking (a later version may have renamed the guest since): ours.
+      const holder = await this.findGuest(desired.guest!.email);
+      if (await this.holdsBooking(holder.guestId, desired.bookingId)) return { kind: 'already_exists', guestId: holder.guestId };
+      // Otherwise book for that guest only if it is provably the same person.
+      const guestId = this.samePersonOrRefuse(holder, desired.guest!);
       const again = await this.write('POST', '/bookings', 'create-booking', { ...body, guest: { id: guestId } });
       if (again.status === 409 && nestedErrorCode(again) === 'booking_exists') return { kind: 'already_exists', guestId };
       this.expectOk(again, 'create the booking');
@@ -217,8 +227,39 @@ class HostelmateApi {
     return { kind: 'created' };
   }
 
-  async patchBooking(bookingId: string, body: Record<string, unknown>): Promise<void> {
-    this.expectOk(await this.write('PATCH', `/bookings/${enc(bookingId)}`, 'patch-booking', body), 'change the booking');
+  /** Changes the booking; the email of its guest when the answer shows it. */
+  async patchBooking(bookingId: string, body: Record<string, unknown>): Promise<{ guestEmail?: string }> {
+    const json = this.expectOk(await this.write('PATCH', `/bookings/${enc(bookingId)}`, 'patch-booking', body), 'change the booking');
+    const email = BookingAnswer.safeParse(json).data?.booking.guest.email;
+    return email ? { guestEmail: email } : {};
+  }
+
+  /**
+   * Brings the guest of our own booking (made by an attempt whose answer was lost) to the
+   * wanted record. The guest is found by id, else by the email the booking shows, else by the
+   * wanted email; none found: nothing to align (the booking itself was made for it).
+   */
+  async alignGuest(knownId: string | undefined, bookingEmail: string | undefined, wanted: HostelmateGuest): Promise<string | undefined> {
+    let current: FoundGuest | undefined;
+    for (const email of [bookingEmail, wanted.email]) {
+      if (current || !email) continue;
+      current = await this.findGuest(email).catch((error: unknown) => {
+        if (error instanceof PermanentError && error.code === 'guest_not_found') return undefined;
+        throw error;
+      });
+    }
+    const guestId = knownId ?? current?.guestId;
+    if (!guestId) return undefined;
+    const changes = changedGuestFields(current ? { first_name: current.first_name ?? '', last_name: current.last_name ?? '', email: current.email ?? '' } : null, wanted);
+    if (Object.keys(changes).length === 0) return guestId;
+    return (await this.patchGuest(guestId, changes, wanted)).guestId;
+  }
+
+  /** Whether a guest already holds our booking: then it was made by our own lost create. */
+  private async holdsBooking(guestId: string, bookingId: string): Promise<boolean> {
+    const response = await this.call({ method: 'GET', url: `${this.baseUrl}/bookings?${new URLSearchParams({ guest_id: guestId, limit: '100' })}` });
+    const list = BookingList.safeParse(this.expectOk(response, 'list the guest\'s bookings'));
+    return list.success && list.data.results.some((b) => b.id === bookingId);
   }
 
   async setStatus(bookingId: string, status: 'cancelled' | 'confirmed'): Promise<void> {

@@ -128,6 +128,25 @@ describe('one reservation, four targets', () => {
     expect(stack.sandbox.recepai.requestLog().filter((e) => e.route === 'GET /:slug/guests')).toHaveLength(1);
   });
 
+  it('a HostelMate booking made by a lost attempt for an older version is brought up to date, its guest too', async () => {
+    const id = 800006;
+    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    await sendHostaway(stack, hostawayDelivery('reservation.created', base));
+    await stack.drain();
+    // As if the create's answer and its state were lost (found by the chaos suite): the next
+    // version, with another last name and later departure, finds the booking already there.
+    const store = storeFor(stack);
+    const state = (await store.getTargetState(key(id), 'hostelmate'))!;
+    await store.putTargetState(key(id), { ...state, status: 'absent', targetIds: {}, appliedFingerprint: null, applied: null, intent: null, version: state.version + 1 });
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...base, status: 'modified', guestName: `All Four Renamed${id}`, guestLastName: `Renamed${id}`, departureDate: '2026-07-15' }));
+    await stack.drain();
+    const bookings = stack.sandbox.hostelmate.bookings().filter((b) => stack.sandbox.hostelmate.guests().some((g) => g.guestId === b.guest.guestId && g.email === base.guestEmail));
+    expect(bookings).toHaveLength(1);
+    expect(bookings[0]!.dates).toHaveLength(5);
+    expect(stack.sandbox.hostelmate.guests().find((g) => g.email === base.guestEmail)).toMatchObject({ last_name: `Renamed${id}` });
+    expect(await store.getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'synced', lastError: null });
+  });
+
   it('retries a write whose response was lost with the same Idempotency-Key, and gets the first answer back', async () => {
     const id = 800004;
     stack.sandbox.recepai.dropResponseAfterWrite('/guests/checkin');
