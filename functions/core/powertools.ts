@@ -13,6 +13,19 @@ export const metrics = new Metrics({
 });
 export { MetricUnit };
 
+/**
+ * Middy middleware that flushes the stored metrics at the end of an invocation, only when
+ * there are any: Powertools' own `logMetrics` logs a warning for every invocation that only
+ * counted with `singleMetric` (a rejected webhook, an empty batch), which is noise, not news.
+ */
+export function publishMetrics(target: Metrics = metrics): { after: () => void; onError: () => void } {
+  const publish = () => {
+    if (target.hasStoredMetrics()) target.publishStoredMetrics();
+    else target.clearDimensions();
+  };
+  return { after: publish, onError: publish };
+}
+
 /** Counts one event, with an optional dimension that stays low-cardinality (reason, target, source). */
 export function count(name: string, dimensions: Record<string, string> = {}): void {
   if (Object.keys(dimensions).length === 0) {

@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
@@ -9,7 +8,7 @@ import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
-import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
+import { count, logger, MetricUnit, metrics, publishMetrics } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
 import { carriable, truncate } from '../core/text.ts';
@@ -79,7 +78,7 @@ export function createIngestHandler(deps: IngestDeps) {
     }
   };
 
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics(metrics));
 }
 
 type IngestResult =

@@ -3,12 +3,11 @@ import {
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { BUDGET_MARGIN_MS, BudgetExceededError, remainingMs, withDeadline } from '../core/budget.ts';
 import { RetryableError, errorMessage } from '../core/errors.ts';
-import { count, logger, MetricUnit, metrics } from '../core/powertools.ts';
+import { count, logger, MetricUnit, metrics, publishMetrics } from '../core/powertools.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
 import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
@@ -138,5 +137,5 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     );
   };
 
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics(metrics));
 }
