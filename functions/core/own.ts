@@ -7,3 +7,8 @@ export function own<T>(record: Readonly<Record<string, T>> | undefined, key: str
   if (record === undefined || key === null || key === undefined) return undefined;
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
+
+/** A JSON object (not null, not an array): what every payload reader checks before it looks inside. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

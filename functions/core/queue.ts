@@ -2,6 +2,7 @@ import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCom
 import { z } from 'zod';
 import { sha256Hex } from './hash.ts';
 import { LIMITS, Reservation, ReservationId, unknownParty } from './reservation.ts';
+import { isObject } from './own.ts';
 
 /**
  * What goes on the FIFO queue. `v` is the schema version: bump it on any change a previous
@@ -242,8 +243,4 @@ export class SqsQueue implements Queue {
       }),
     );
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { instantToLocal } from '../core/time.ts';
 import { optionalNumber, parsePayload } from './payload.ts';
@@ -122,8 +122,4 @@ export function normaliseApaleoReservation(raw: unknown, connectionId: string, c
     sourceVersion: Number.isFinite(modified) ? modified : fallbackVersion,
     dropped: [...dropped, ...contact.dropped],
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -6,6 +6,7 @@ import { rotatingValues } from '../core/secrets.ts';
 import { optionalNumber, optionalString, parsePayload } from './payload.ts';
 import { propertyOf, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
 import { verifyStandardWebhook } from './standard-webhooks.ts';
+import { isObject } from '../core/own.ts';
 
 /**
  * `generic`: for a custom internal system. The body is guest-sync's documented canonical
@@ -107,7 +108,3 @@ export const generic: Source = {
     return { kind: 'reservations', reservations: [reservation] };
   },
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, unknownParty, type Guest, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { instantToLocal, isTimeZone } from '../core/time.ts';
@@ -230,8 +230,4 @@ function firstOf(value: unknown): unknown {
   const first: unknown = value[0];
   if (isObject(first)) return first.email ?? first.number ?? first.phone ?? first.value;
   return first;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { instantToLocal } from '../core/time.ts';
@@ -180,8 +180,4 @@ function localTimeOf(value: unknown, zone: string | null): string | null {
   const parsed = instant.safeParse(value);
   if (!parsed.success) return null;
   return zone ? instantToLocal(parsed.data, zone).time : parsed.data.slice(11, 16);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { hourToLocalTime } from '../core/time.ts';
 import { verifyHttpBasic } from './http-basic.ts';
@@ -119,10 +119,6 @@ export const hostaway: Source = {
     return { kind: 'reservations', reservations: [reservation] };
   },
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function hour(value: unknown): string | null {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 23 ? hourToLocalTime(value) : null;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { optionalNumber, parsePayload } from './payload.ts';
@@ -198,8 +198,4 @@ function timeOf(value: unknown): string | null {
   const raw = isObject(value) ? value.time : value;
   const parsed = localTime.safeParse(raw);
   return parsed.success ? parsed.data : null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

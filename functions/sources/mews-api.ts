@@ -9,6 +9,7 @@ import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { normaliseMewsReservation, type AgeClassifications } from './mews.ts';
 import { expectOk } from './pms-oauth.ts';
 import { expectProbeAccepted, goneReservation, normaliseRead } from './reread.ts';
+import { isObject } from '../core/own.ts';
 
 /**
  * Reads from the Mews Connector API (`https://api.mews.com`): every call is
@@ -148,8 +149,4 @@ export function createMewsFetcher(connectionId: string, connection: ConnectionCo
       return list.map((raw) => normalise(raw, raw.AccountId === ref.clientId ? guest : null, ages, enterpriseId));
     },
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { instantToLocal } from '../core/time.ts';
 import { parsePayload } from './payload.ts';
@@ -138,8 +138,4 @@ function partyOf(raw: unknown, ages: AgeClassifications): { party: Party; total:
     else if (classification === 'Child') party.children = (party.children ?? 0) + entry.Count;
   }
   return { party, total };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -8,6 +8,7 @@ import type { Fetcher, FetcherDeps } from './fetcher.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
 import { expectProbeAccepted } from './reread.ts';
 import { cancelled, guestFromSmilyClient, normaliseSmilyBooking } from './smily.ts';
+import { isObject } from '../core/own.ts';
 
 /**
  * Reads bookings and clients from the Smily (BookingSync) API v3 (`https://www.bookingsync.com`):
@@ -126,8 +127,4 @@ function nextLink(header: string | null): string | undefined {
     if (match) return match[1];
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

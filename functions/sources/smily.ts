@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Guest, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import { instantToLocal } from '../core/time.ts';
@@ -188,8 +188,4 @@ function pick(resource: Record<string, unknown>, single: string, plural: string)
   if (isObject(one)) return one;
   const many = resource[plural];
   return Array.isArray(many) && isObject(many[0]) ? many[0] : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
-import { own } from '../core/own.ts';
+import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { optionalNumber, parsePayload } from './payload.ts';
 import { receiptDeliveryId, type Delivery, type ParsedDelivery, type Source, type SourceContext } from './source.ts';
@@ -108,8 +108,4 @@ export function normaliseSmoobuReservation(raw: unknown, connectionId: string, c
 
 function hhmm(value: unknown): string | null {
   return typeof value === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(value.trim()) ? value.trim() : null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
