@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
-import { HttpClient } from '../core/http-client.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { normaliseApaleoReservation } from './apaleo.ts';
-import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { pmsApiClient, type Fetcher, type FetcherDeps } from './fetcher.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
 import { expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
@@ -22,18 +20,8 @@ const DEFAULT_REQUESTS_PER_SECOND = 5;
 const DEFAULT_TOKEN_URL = 'https://identity.apaleo.com/connect/token';
 
 export function createApaleoFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
-  const api = connection.api;
-  if (!api) throw new Error(`connections.${connectionId}.api is required for apaleo`);
-  const baseUrl = api.baseUrl.replace(/\/+$/, '');
+  const { api, baseUrl, instanceId, http } = pmsApiClient('apaleo', connectionId, connection, deps, DEFAULT_REQUESTS_PER_SECOND);
   const now = deps.now ?? Date.now;
-  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
-  const http = new HttpClient({
-    name: 'apaleo',
-    requestsPerSecond: api.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
-    userAgent: `guest-sync (${instanceId})`,
-    now,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
   const oauth = new PmsOAuth({ name: 'apaleo', tokenUrl: api.tokenUrl ?? DEFAULT_TOKEN_URL, credentialsRef: api.credentials, defaultScope: 'reservations.read', clientAuth: 'basic', http, deps, owner: instanceId });
 
   return {

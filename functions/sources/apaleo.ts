@@ -6,7 +6,7 @@ import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { instantToLocal } from '../core/time.ts';
 import { optionalNumber, parsePayload } from './payload.ts';
-import type { Delivery, ParsedDelivery, Source, SourceContext } from './source.ts';
+import type { Delivery, ParsedDelivery, Source } from './source.ts';
 import { isBasicSecret, verifyHttpBasic } from './http-basic.ts';
 import { verifyUrlToken } from './url-token.ts';
 

@@ -5,7 +5,7 @@ import { WebhookError } from '../core/errors.ts';
 import { isObject, own } from '../core/own.ts';
 import { emptyGuest, sumOf, type Party, type Reservation, type ReservationStatus } from '../core/reservation.ts';
 import { parsePayload } from './payload.ts';
-import type { Delivery, ParsedDelivery, Source, SourceContext } from './source.ts';
+import type { Delivery, ParsedDelivery, Source } from './source.ts';
 import { verifyUrlToken } from './url-token.ts';
 
 /**

@@ -1,4 +1,6 @@
-import type { Config, ConnectionConfig, PmsType } from '../core/config.ts';
+import { randomUUID } from 'node:crypto';
+import type { Config, ConnectionConfig, PmsApiConfig, PmsType } from '../core/config.ts';
+import { HttpClient } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
@@ -39,6 +41,30 @@ export interface FetcherDeps {
 }
 
 export type FetcherFactory = (connectionId: string, connection: ConnectionConfig, deps: FetcherDeps) => Fetcher;
+
+/**
+ * What every PMS reader starts from: the connection's API config (required), its base URL, the
+ * worker's id and an HTTP client paced per connection and worker.
+ */
+export function pmsApiClient(
+  name: string,
+  connectionId: string,
+  connection: ConnectionConfig,
+  deps: FetcherDeps,
+  defaultRequestsPerSecond: number,
+): { api: PmsApiConfig; baseUrl: string; instanceId: string; http: HttpClient } {
+  const api = connection.api;
+  if (!api) throw new Error(`connections.${connectionId}.api is required for ${name}`);
+  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
+  const http = new HttpClient({
+    name,
+    requestsPerSecond: api.requestsPerSecond ?? defaultRequestsPerSecond,
+    userAgent: `guest-sync (${instanceId})`,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  return { api, baseUrl: api.baseUrl.replace(/\/+$/, ''), instanceId, http };
+}
 
 /** Looks up (and builds once) the fetcher of a connection; undefined when its PMS never fetches. */
 export type FetcherLookup = (connectionId: string) => Fetcher | undefined;

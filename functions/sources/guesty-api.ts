@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig } from '../core/config.ts';
-import { RetryableError, WebhookError } from '../core/errors.ts';
-import { HttpClient } from '../core/http-client.ts';
+import { RetryableError } from '../core/errors.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { pmsApiClient, type Fetcher, type FetcherDeps } from './fetcher.ts';
 import { guestFromGuesty, normaliseGuestyReservation } from './guesty.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
+import { normaliseRead } from './reread.ts';
 
 /**
  * Reads reservations and guests from Guesty's Open API (`https://open-api.guesty.com`):
@@ -20,18 +19,7 @@ import { expectOk, PmsOAuth } from './pms-oauth.ts';
 const DEFAULT_REQUESTS_PER_SECOND = 2;
 
 export function createGuestyFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
-  const api = connection.api;
-  if (!api) throw new Error(`connections.${connectionId}.api is required for guesty`);
-  const baseUrl = api.baseUrl.replace(/\/+$/, '');
-  const now = deps.now ?? Date.now;
-  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
-  const http = new HttpClient({
-    name: 'guesty',
-    requestsPerSecond: api.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
-    userAgent: `guest-sync (${instanceId})`,
-    now,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
+  const { api, baseUrl, instanceId, http } = pmsApiClient('guesty', connectionId, connection, deps, DEFAULT_REQUESTS_PER_SECOND);
   const oauth = new PmsOAuth({ name: 'guesty', tokenUrl: `${baseUrl}/oauth2/token`, credentialsRef: api.credentials, defaultScope: 'open-api', http, deps, owner: instanceId });
 
   const get = async (path: string, what: string): Promise<Record<string, unknown>> => {
@@ -55,13 +43,7 @@ export function createGuestyFetcher(connectionId: string, connection: Connection
         return guest ? { ...ref.partial, guest: guest.guest, dropped: [...ref.partial.dropped, ...guest.dropped] } : ref.partial;
       }
       const raw = await get(`/v1/reservations/${encodeURIComponent(ref.reservationId)}`, 'GET reservation');
-      let reservation: Reservation;
-      try {
-        reservation = normaliseGuestyReservation(raw, connectionId, connection, null, 'reservation');
-      } catch (error) {
-        if (error instanceof WebhookError) throw new RetryableError(`guesty: the reservation from the API is unusable: ${error.message}`, undefined, 'invalid_response');
-        throw error;
-      }
+      const reservation = normaliseRead('guesty', () => normaliseGuestyReservation(raw, connectionId, connection, null, 'reservation'));
       if (!hasGuestStay(reservation.status)) return reservation;
       // The Open API may embed the guest; otherwise read it by id.
       const embedded = typeof raw.guest === 'object' && raw.guest !== null && !Array.isArray(raw.guest) ? guestFromGuesty(raw.guest as Record<string, unknown>, reservation.propertyId, connection) : undefined;

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
-import { HttpClient, type HttpResponse } from '../core/http-client.ts';
+import type { HttpResponse } from '../core/http-client.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { pmsApiClient, type Fetcher, type FetcherDeps } from './fetcher.ts';
 import { normaliseMewsReservation, type AgeClassifications } from './mews.ts';
 import { expectOk } from './pms-oauth.ts';
 import { expectProbeAccepted, goneReservation, normaliseRead } from './reread.ts';
@@ -38,17 +37,8 @@ const MewsCredentials = z.union([
 ]);
 
 export function createMewsFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
-  const api = connection.api;
-  if (!api) throw new Error(`connections.${connectionId}.api is required for mews`);
-  const baseUrl = api.baseUrl.replace(/\/+$/, '');
+  const { api, baseUrl, http } = pmsApiClient('mews', connectionId, connection, deps, DEFAULT_REQUESTS_PER_SECOND);
   const now = deps.now ?? Date.now;
-  const http = new HttpClient({
-    name: 'mews',
-    requestsPerSecond: api.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
-    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
-    now,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
   const ageCache = new Map<string, { at: number; ages: AgeClassifications }>();
 
   /** A read-only operation for one enterprise (its AccessToken). */

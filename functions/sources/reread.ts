@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError, WebhookError } from '../core/errors.ts';
-import { HttpClient, type HttpResponse } from '../core/http-client.ts';
+import type { HttpResponse } from '../core/http-client.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { expectAccepted } from '../targets/credential-check.ts';
-import type { FetcherDeps } from './fetcher.ts';
+import { pmsApiClient, type FetcherDeps } from './fetcher.ts';
 
 /** The id config check asks for: no PMS has it, so "not found" proves the credentials were accepted. */
 export const PROBE_ID = 'guest-sync-credential-check';
@@ -35,11 +34,11 @@ export function goneReservation(ref: ReservationRefMessage, stored: Reservation 
 }
 
 /** An API answer that does not normalise is the PMS's fault, and retried: the booking may be mid-edit. */
-export function normaliseRead<T>(name: string, normalise: () => T): T {
+export function normaliseRead<T>(name: string, normalise: () => T, what = 'reservation'): T {
   try {
     return normalise();
   } catch (error) {
-    if (error instanceof WebhookError) throw new RetryableError(`${name}: the reservation from the API is unusable: ${error.message}`, undefined, 'invalid_response');
+    if (error instanceof WebhookError) throw new RetryableError(`${name}: the ${what} from the API is unusable: ${error.message}`, undefined, 'invalid_response');
     throw error;
   }
 }
@@ -59,16 +58,7 @@ export interface ApiKeyReaderOptions {
 
 /** GETs against a PMS API authenticated by a static key (`{"apiKey"}` or `{"accessToken"}` in the secret), paced per connection. */
 export function apiKeyReader(options: ApiKeyReaderOptions): { baseUrl: string; credentialsRef: string; get: (path: string) => Promise<HttpResponse> } {
-  const api = options.connection.api;
-  if (!api) throw new Error(`connections.${options.connectionId}.api is required for ${options.name}`);
-  const baseUrl = api.baseUrl.replace(/\/+$/, '');
-  const http = new HttpClient({
-    name: options.name,
-    requestsPerSecond: api.requestsPerSecond ?? options.defaultRequestsPerSecond,
-    userAgent: `guest-sync (${options.deps.instanceId ?? randomUUID().slice(0, 8)})`,
-    ...(options.deps.now ? { now: options.deps.now } : {}),
-    ...(options.deps.sleep ? { sleep: options.deps.sleep } : {}),
-  });
+  const { api, baseUrl, http } = pmsApiClient(options.name, options.connectionId, options.connection, options.deps, options.defaultRequestsPerSecond);
   const get = async (path: string): Promise<HttpResponse> => {
     const secret = ApiKeySecret.safeParse(await options.deps.secrets.get(api.credentials));
     if (!secret.success) throw new RetryableError(`${options.name}: secret "${api.credentials}" must hold {"apiKey"} or {"accessToken"}`, undefined, 'invalid_credentials_secret');

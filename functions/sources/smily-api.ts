@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig } from '../core/config.ts';
-import { RetryableError, WebhookError } from '../core/errors.ts';
-import { HttpClient, type HttpResponse } from '../core/http-client.ts';
+import { RetryableError } from '../core/errors.ts';
+import type { HttpResponse } from '../core/http-client.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { pmsApiClient, type Fetcher, type FetcherDeps } from './fetcher.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
-import { expectProbeAccepted } from './reread.ts';
+import { expectProbeAccepted, normaliseRead } from './reread.ts';
 import { cancelled, guestFromSmilyClient, normaliseSmilyBooking } from './smily.ts';
 import { isObject } from '../core/own.ts';
 
@@ -25,17 +24,7 @@ const MAX_PAGES = 20;
 type Guest = ReturnType<typeof guestFromSmilyClient>;
 
 export function createSmilyFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
-  const api = connection.api;
-  if (!api) throw new Error(`connections.${connectionId}.api is required for smily`);
-  const baseUrl = api.baseUrl.replace(/\/+$/, '');
-  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
-  const http = new HttpClient({
-    name: 'smily',
-    requestsPerSecond: api.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
-    userAgent: `guest-sync (${instanceId})`,
-    ...(deps.now ? { now: deps.now } : {}),
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
+  const { api, baseUrl, instanceId, http } = pmsApiClient('smily', connectionId, connection, deps, DEFAULT_REQUESTS_PER_SECOND);
   const oauth = new PmsOAuth({ name: 'smily', tokenUrl: `${baseUrl}/oauth/token`, credentialsRef: api.credentials, defaultScope: 'bookings_read clients_read', http, deps, owner: instanceId });
 
   const get = (url: string) => oauth.call({ method: 'GET', url: url.startsWith('http') ? url : `${baseUrl}${url}` });
@@ -55,14 +44,7 @@ export function createSmilyFetcher(connectionId: string, connection: ConnectionC
     return guestFromSmilyClient(single(response, 'clients', 'GET client'), propertyId, connection);
   };
 
-  const normalise = (raw: unknown, guest: Guest | null): Reservation => {
-    try {
-      return normaliseSmilyBooking(raw, connectionId, connection, guest, 'booking');
-    } catch (error) {
-      if (error instanceof WebhookError) throw new RetryableError(`smily: the booking from the API is unusable: ${error.message}`, undefined, 'invalid_response');
-      throw error;
-    }
-  };
+  const normalise = (raw: unknown, guest: Guest | null): Reservation => normaliseRead('smily', () => normaliseSmilyBooking(raw, connectionId, connection, guest, 'booking'), 'booking');
 
   const withGuest = (reservation: Reservation, guest: Guest | null): Reservation =>
     guest
