@@ -7,7 +7,7 @@ import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
+import type { ReservationKey, SnapshotRecord, Store, TargetState } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';

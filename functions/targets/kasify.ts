@@ -8,7 +8,7 @@ import { hasGuestStay, type Reservation } from '../core/reservation.ts';
 import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
 import { Warnings, email, partyOf, phoneE164, splitName } from './normalise.ts';
 import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
-import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
+import { nestedErrorRefusal } from './nested-error.ts';
 
 /**
  * Kasify (`https://api.kasify.com/v1`): one booking per reservation on the property, with
@@ -109,7 +109,7 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
     },
 
     async apply(input: ApplyInput<KasifyDesired>): Promise<ApplyResult> {
-      const { desired, state, reservation } = input;
+      const { desired, state } = input;
       const bookingId = state.targetIds.bookingId;
       const bookedOn = state.targetIds.propertyId;
       const live = state.status !== 'absent';
