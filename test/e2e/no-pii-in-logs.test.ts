@@ -18,6 +18,7 @@ import { LODGIFY_EXAMPLE_BOOKING } from '../../infra/local/sandboxes/lodgify.ts'
 import { MEWS_EXAMPLE_CUSTOMER } from '../../infra/local/sandboxes/mews.ts';
 import { HOTEL_TOKENS } from '../support/hotel-pms.ts';
 import { guestyHeaders, HOSPITABLE_SECRET, LODGIFY_SECRETS, SMOOBU_TOKEN } from '../support/pms.ts';
+import { captureOutput } from '../support/capture-output.ts';
 import { startTestStack } from '../support/stack.ts';
 
 // Everything the handlers can say: DEBUG logs and the EMF metric lines. Hoisted above the
@@ -222,32 +223,16 @@ function needles(values: string[]): string[] {
 }
 
 let stack: LocalStack;
-let captured = '';
-const restore: (() => void)[] = [];
+let output: ReturnType<typeof captureOutput>;
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    const original = stream.write.bind(stream);
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
-    restore.push(() => (stream.write = original));
-  }
-  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    const original = console[level];
-    console[level] = (...args: unknown[]) => {
-      captured += `${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`;
-      original(...args);
-    };
-    restore.push(() => (console[level] = original));
-  }
+  output = captureOutput();
   stack = await startTestStack();
 });
 
 afterAll(async () => {
   await stack?.stop();
-  for (const undo of restore) undo();
+  output.stop();
 });
 
 async function post(connectionId: string, body: string, headers: Record<string, string>): Promise<number> {
@@ -291,6 +276,7 @@ describe('no guest names, emails or phone numbers in the logs', () => {
     statuses.push(await post('hostaway-demo', again, { authorization: HOSTAWAY_AUTH }));
     await stack.drain(60_000);
 
+    const captured = output.text();
     // The data really went through: accepted, rejected and failed paths were all taken...
     expect(statuses).toContain(202);
     expect(statuses).toContain(401);

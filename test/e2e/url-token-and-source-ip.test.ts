@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signHospitable } from '../../functions/sources/hospitable.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
+import { captureOutput } from '../support/capture-output.ts';
 import { example, HOSPITABLE_SECRET, SMOOBU_TOKEN, sendSmoobu } from '../support/pms.ts';
 import { postWebhook, queueDepth, startTestStack } from '../support/stack.ts';
 
@@ -18,8 +19,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 });
 
-let captured = '';
-const restore: (() => void)[] = [];
+let output: ReturnType<typeof captureOutput>;
 let stack: LocalStack;
 
 // A second Smoobu connection (same secret) limited to Hospitable's delivery range; Hospitable limited to this machine.
@@ -30,19 +30,12 @@ config.connections['hospitable-demo']!.allowedSourceIps = ['38.80.170.0/24', '12
 writeFileSync(configPath, JSON.stringify(config));
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    const original = stream.write.bind(stream);
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
-    restore.push(() => (stream.write = original));
-  }
+  output = captureOutput();
   stack = await startTestStack({ configPath });
 });
 afterAll(async () => {
   await stack?.stop();
-  for (const undo of restore) undo();
+  output.stop();
 });
 
 const smoobuBody = JSON.stringify(example('smoobu-newReservation.json'));
@@ -91,6 +84,7 @@ describe('source allow-list (Hospitable)', () => {
 
 describe('logs', () => {
   it('hold the connection id and the refusals, never the token', () => {
+    const captured = output.text();
     expect(captured).toContain('"connectionId":"smoobu-demo"');
     expect(captured).toContain('source_ip_not_allowed');
     expect(captured).not.toContain(SMOOBU_TOKEN);
