@@ -8,7 +8,7 @@ import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
-import { count, logger, MetricUnit, metrics, publishMetrics } from '../core/powertools.ts';
+import { count, logger, publishMetrics } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
 import { carriable, truncate } from '../core/text.ts';
@@ -62,7 +62,7 @@ export function createIngestHandler(deps: IngestDeps) {
         return reply(200, result);
       }
       count('WebhookAccepted', { source });
-      metrics.addMetric('MessagesEnqueued', MetricUnit.Count, result.reservations.length);
+      count('MessagesEnqueued', {}, result.reservations.length);
       return reply(202, result);
     } catch (error) {
       if (error instanceof WebhookError) {
@@ -73,12 +73,11 @@ export function createIngestHandler(deps: IngestDeps) {
       count('WebhookFailed');
       logger.error('webhook could not be handled', { error: errorMessage(error) });
       return reply(500, { error: { code: 'internal_error', message: 'The webhook could not be handled; please retry.' } });
-    } finally {
-      logger.removeKeys(['connectionId', 'deliveryId']);
     }
+    // The correlation keys are cleared by injectLambdaContext's resetKeys at the end.
   };
 
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics(metrics));
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics());
 }
 
 type IngestResult =

@@ -1,5 +1,5 @@
 import type { Config, TargetName } from '../core/config.ts';
-import { logger, metrics, MetricUnit } from '../core/powertools.ts';
+import { count, logger } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, type Queue, type ResyncMessage } from '../core/queue.ts';
 import type { ReservationKey, Store } from '../core/store.ts';
 
@@ -45,7 +45,7 @@ export async function sweepDue(deps: SweepDeps): Promise<SweepResult> {
     .slice(0, max)
     .map((key) => ({ v: QUEUE_SCHEMA_VERSION, kind: 'resync', connectionId: key.connectionId, reservationId: key.reservationId, requestedAt: now, reason: 'sweep' }));
   if (messages.length > 0) await deps.queue.send(messages);
-  metrics.addMetric('MessagesEnqueued', MetricUnit.Count, messages.length);
+  count('MessagesEnqueued', {}, messages.length);
   if (due > 0) logger.info('sweep enqueued due reservations', { due, enqueued: messages.length });
   return { due, enqueued: messages.length };
 }

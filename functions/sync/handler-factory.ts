@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { BUDGET_MARGIN_MS, BudgetExceededError, remainingMs, withDeadline } from '../core/budget.ts';
 import { RetryableError, errorMessage } from '../core/errors.ts';
-import { count, logger, MetricUnit, metrics, publishMetrics } from '../core/powertools.ts';
+import { count, logger, publishMetrics } from '../core/powertools.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
 import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
@@ -119,7 +119,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
   };
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    metrics.addMetric('MessagesReceived', MetricUnit.Count, event.Records.length);
+    count('MessagesReceived', {}, event.Records.length);
     if (initialDeps.liveDeps) {
       // If this throws, the whole batch returns to the queue and is retried: better than acting on a stale config.
       const live = { ...initialDeps, ...(await initialDeps.liveDeps()) };
@@ -137,5 +137,5 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     );
   };
 
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics(metrics));
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics());
 }
