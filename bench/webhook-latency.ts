@@ -11,7 +11,7 @@ import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
  * reservations. Minut only, its sandbox unlimited, so sync is as busy as it can be.
  */
 
-const SECRET = 'whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=';
+export const SECRET = 'whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=';
 
 export interface LatencyFigures {
   rounds: number;
@@ -21,7 +21,8 @@ export interface LatencyFigures {
   drainSeconds: number;
 }
 
-function benchConfig(): string {
+/** One generic connection, one property, routed to Minut only (its sandbox limits set per stack). */
+export function benchConfig(): string {
   const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-'));
   const path = join(dir, 'config.json');
   writeFileSync(

@@ -14,21 +14,25 @@ const { measureWebhookLatency } = await import('../bench/webhook-latency.ts');
 const { measureBundles } = await import('../bench/bundles.ts');
 const { measureIngestHotPath } = await import('../bench/ingest-hot-path.ts');
 const { quietly } = await import('../bench/quiet.ts');
+const { measureColdStart } = await import('../bench/cold-start.ts');
 
 const size = values.quick ? { rounds: 1, backlog: 20 } : { rounds: 3, backlog: 300 };
 const started = Date.now();
 const bundles = await measureBundles();
 const hotPath = await measureIngestHotPath(values.quick ? { runs: 3, eventsPerRun: 50 } : { runs: 15, eventsPerRun: 500 });
+const coldStart = await measureColdStart({ runs: values.quick ? 3 : 15 });
 const latency = await quietly(() => measureWebhookLatency(size));
-const results = { date: new Date().toISOString(), quick: values.quick, seconds: Math.round((Date.now() - started) / 1000), bundles, ingestHotPath: hotPath, webhookLatency: latency };
+const results = { date: new Date().toISOString(), quick: values.quick, seconds: Math.round((Date.now() - started) / 1000), bundles, coldStart, ingestHotPath: hotPath, webhookLatency: latency };
 
 const rows = [
   '| figure | measured | baseline in the same run | ratio |',
   '|---|---|---|---|',
   `| webhook answer time while sync drains ${latency.backlog} new reservations (local stack, one process), p50 / p99 | ${latency.draining.p50} / ${latency.draining.p99} ms (${latency.draining.samples} probes) | sync idle: ${latency.idle.p50} / ${latency.idle.p99} ms | ${(latency.draining.p99 / latency.idle.p99).toFixed(2)}× (p99) |`,
   `| time to drain the backlog (Minut only, sandbox unlimited) | ${latency.drainSeconds} s | — | — |`,
-  `| bundle bytes, ingest | ${bundles.ingest.bytes.toLocaleString('en')} | SQSClient-only handler: ${bundles.ingest.baselineBytes.toLocaleString('en')} | ${(bundles.ingest.bytes / bundles.ingest.baselineBytes).toFixed(2)}× |`,
-  `| bundle bytes, sync | ${bundles.sync.bytes.toLocaleString('en')} | DynamoDBClient + SQSClient-only handler: ${bundles.sync.baselineBytes.toLocaleString('en')} | ${(bundles.sync.bytes / bundles.sync.baselineBytes).toFixed(2)}× |`,
+  `| cold start, ingest (fresh process: import the bundle and answer a first webhook), median of ${coldStart.runs} | ${coldStart.ingest.ms} ms | DynamoDB GetItem + SQS SendMessage-only bundle: ${coldStart.ingest.baselineMs} ms | ${coldStart.ingest.ratio}× |`,
+  `| cold start, sync (fresh process: import the bundle and sync a first reservation to Minut), median of ${coldStart.runs} | ${coldStart.sync.ms} ms | DynamoDB GetItem + PutItem + UpdateItem-only bundle: ${coldStart.sync.baselineMs} ms | ${coldStart.sync.ratio}× |`,
+  `| bundle bytes, ingest | ${bundles.ingest.bytes.toLocaleString('en')} | DynamoDBClient + SQSClient-only handler: ${bundles.ingest.baselineBytes.toLocaleString('en')} | ${(bundles.ingest.bytes / bundles.ingest.baselineBytes).toFixed(2)}× |`,
+  `| bundle bytes, sync | ${bundles.sync.bytes.toLocaleString('en')} | DynamoDBClient + DynamoDBClient + SQSClient-only handler: ${bundles.sync.baselineBytes.toLocaleString('en')} | ${(bundles.sync.bytes / bundles.sync.baselineBytes).toFixed(2)}× |`,
   `| bundle bytes, sweep | ${bundles.sweep.bytes.toLocaleString('en')} | — | — |`,
   ...Object.entries(hotPath).map(([source, f]) => `| ingest hot path, ${source} (in process, no-op queue), median | ${f.eventsPerSecond.toLocaleString('en')} events/s | HMAC-SHA256 + JSON.parse of the same body: ${f.baselinePerSecond.toLocaleString('en')}/s | ${f.ratio}× slower |`),
 ];

@@ -1,11 +1,19 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
-/** The sync baseline: a handler that only makes SDK calls of the kinds sync makes (DynamoDB, SQS). */
+/**
+ * The sync baseline: a handler that only makes SDK calls of the kinds sync makes on a first
+ * request (a read and conditional writes on the table); the SQS client is loaded as sync's is.
+ */
 const dynamodb = new DynamoDBClient({});
-const sqs = new SQSClient({});
-export const handler = async (event: { Records: Array<{ receiptHandle: string }> }) => {
-  await dynamodb.send(new GetItemCommand({ TableName: process.env.GUEST_SYNC_TABLE, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }));
-  for (const record of event.Records) await sqs.send(new DeleteMessageCommand({ QueueUrl: process.env.GUEST_SYNC_QUEUE_URL, ReceiptHandle: record.receiptHandle }));
+export const sqs = new SQSClient({});
+export const handler = async (event: { Records: Array<{ messageId: string }> }) => {
+  const TableName = process.env.GUEST_SYNC_TABLE;
+  for (const record of event.Records) {
+    const Key = { pk: { S: `bench#${record.messageId}` }, sk: { S: 'baseline' } };
+    await dynamodb.send(new GetItemCommand({ TableName, Key }));
+    await dynamodb.send(new PutItemCommand({ TableName, Item: { ...Key, ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) } }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await dynamodb.send(new UpdateItemCommand({ TableName, Key, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: '1' } } }));
+  }
   return { batchItemFailures: [] };
 };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GuestSyncError } from './errors.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { own } from './own.ts';
 import { parseCidr } from './source-ip.ts';
 import { isTimeZone } from './time.ts';

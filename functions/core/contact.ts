@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DroppedField } from './reservation.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sha256Hex } from './hash.ts';
 import { LIMITS, Reservation, ReservationId, unknownParty } from './reservation.ts';
 import { isObject } from './own.ts';

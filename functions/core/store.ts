@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GuestSyncError } from './errors.ts';
 import type { TargetName } from './config.ts';
 import { Reservation } from './reservation.ts';

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fitHint, fitOptionalId, fitRequiredId, fitReservation } from '../core/bounds.ts';
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
@@ -103,8 +103,9 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
     ...(urlToken !== undefined ? { urlToken } : {}),
     ...(sourceIp !== undefined ? { sourceIp } : {}),
   };
-  const source = own(sources, connection.pms);
-  if (!source) throw new Error(`no source adapter for PMS "${connection.pms}"`);
+  const loadSource = own(sources, connection.pms);
+  if (!loadSource) throw new Error(`no source adapter for PMS "${connection.pms}"`);
+  const source = await loadSource();
   const context: SourceContext = { connectionId, connection, now: deps.now() };
 
   let secret: unknown;

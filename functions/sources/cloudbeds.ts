@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WebhookError } from '../core/errors.ts';
 import { rotatingValues } from '../core/secrets.ts';
 import type { Delivery, Verified } from './source.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { WebhookError } from '../core/errors.ts';
 import type { DroppedField } from '../core/reservation.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RetryableError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../core/http-client.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { CREATE_INTENT_LEASE_MS } from '../core/budget.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';

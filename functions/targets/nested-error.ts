@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TargetName } from '../core/config.ts';
 import { PermanentError } from '../core/errors.ts';
 import type { HttpResponse } from '../core/http-client.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { own } from '../core/own.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';

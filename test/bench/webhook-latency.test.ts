@@ -22,3 +22,13 @@ it('measures the ingest hot path of every source against HMAC + parse of the sam
   expect(Object.keys(figures).sort()).toEqual(['apaleo', 'cloudbeds', 'generic', 'guesty', 'hospitable', 'hostaway', 'lodgify', 'mews', 'smily', 'smoobu']);
   for (const f of Object.values(figures)) expect(f.eventsPerSecond).toBeGreaterThan(0);
 });
+
+it('measures cold starts as a fresh process answering its first request, against SDK-only bundles', async () => {
+  const { measureColdStart } = await import('../../bench/cold-start.ts');
+  // The harness itself checks that each first request succeeded (202; a Minut guest created per sync run).
+  const figures = await measureColdStart({ runs: 2 });
+  for (const f of [figures.ingest, figures.sync]) {
+    expect(f.ms).toBeGreaterThan(0);
+    expect(f.baselineMs).toBeGreaterThan(0);
+  }
+}, 180_000);
