@@ -24,6 +24,12 @@ const timeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such 
 
 export const MinutRoute = z.strictObject({
   homeId: z.string().min(1),
+  /**
+   * The home also gets guests from Minut's own PMS connector: list its guests before each create
+   * and leave a read-only match alone. Elsewhere a create looks up only when an earlier create of
+   * ours may have happened without its answer (docs/targets.md).
+   */
+  nativeIntegration: z.boolean().default(false),
 });
 
 /** Room per PMS unit, for properties whose reservations name a unit; `roomNumber`/`roomId` otherwise. */

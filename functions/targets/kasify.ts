@@ -147,8 +147,10 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
         // Deleted in Kasify behind our back: create it again.
       }
 
-      const candidates = [desired.booking, ...(state.intent ? [(state.intent.desired as KasifyDesired).booking] : [])];
-      const existing = await api.findOurs(desired.propertyId, candidates);
+      // Listed only when a create of ours may have happened without its answer (an intent): a
+      // look-up before every create would halve the bookings Kasify's rate limit allows.
+      const intended = state.intent ? (state.intent.desired as KasifyDesired) : null;
+      const existing = intended ? await api.findOurs(desired.propertyId, [desired.booking, intended.booking]) : undefined;
       if (existing) {
         await api.update(existing.id, desired.booking);
         return synced('adopted', existing.id);

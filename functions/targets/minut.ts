@@ -16,10 +16,12 @@ import { comparableName } from './normalise.ts';
  * Minut (https://api.minut.com/v8): a guest per stay in a home.
  * - OAuth client_credentials; the token is shared by every worker through the store and
  *   refreshed ahead of `expires_in` by whichever worker takes the refresh lease.
- * - Create does not deduplicate, so before any POST we look through the home's guests
- *   (all pages) for one with the same check-in time and name: hosts who also use Minut's
- *   native PMS integration have it already (read-only: left alone), and a create whose
- *   response was lost shows up there too. An intent is stored before the POST.
+ * - Create does not deduplicate, so an intent is stored before the POST. The home's guests
+ *   are listed (all pages) before a create only when the state says the guest may exist: an
+ *   intent left by a create whose answer was lost (matched on that create's name, check-in
+ *   and check-out), or a home marked `nativeIntegration`, where Minut's own PMS connector
+ *   may already hold the stay as a read-only guest (left alone). Any other guest with the
+ *   same name and dates is another person's stay, never adopted.
  * - Read-only guests (native integrations) are never changed or deleted.
  */
 
@@ -37,6 +39,7 @@ const MinutGuest = z.object({
   guest_id: z.string(),
   name: z.string().nullish(),
   checkin_time: z.string().nullish(),
+  checkout_time: z.string().nullish(),
   readonly: z.boolean().nullish(),
   validation_errors: z.array(z.string()).nullish(),
 });
@@ -125,13 +128,18 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
       if (desired === null) {
         if (state.intent) {
           // A create may have happened without its answer reaching us: find it and delete it.
-          const found = await api.findGuest(homeId, [state.intent.desired as MinutGuestRecord]);
+          const found = await api.findGuest(homeId, [state.intent.desired as MinutGuestRecord], () => true);
           if (found && !found.readonly) await api.deleteGuest(homeId, found.guest_id);
         }
         return { action: 'unchanged', patch: { status: 'absent', targetIds: { homeId }, appliedFingerprint: input.fingerprint, intent: null } };
       }
-      const candidates = [desired, ...(state.intent ? [state.intent.desired as MinutGuestRecord] : [])];
-      const existing = await api.findGuest(homeId, candidates);
+      // Look-ups cost a list call (or more) per create: only where the guest may already be there.
+      const intended = state.intent ? [state.intent.desired as MinutGuestRecord] : [];
+      const native = input.property.targets.minut?.nativeIntegration === true;
+      const existing =
+        intended.length > 0 || native
+          ? await api.findGuest(homeId, [...intended, ...(native ? [{ ...desired, checkout_time: null }] : [])], (guest) => intended.length > 0 || guest.readonly === true)
+          : undefined;
       if (existing?.readonly) {
         logger.warn('Minut already has this stay as a read-only guest from a native integration; leaving it alone', { homeId, guestId: existing.guest_id });
         count('MinutReadonlyGuest');
@@ -196,13 +204,20 @@ class MinutApi {
     });
   }
 
-  async findGuest(homeId: string, candidates: MinutGuestRecord[]): Promise<MinutGuest | undefined> {
-    const wanted = candidates.map((c) => ({ at: Date.parse(c.checkin_time), name: comparableName(c.name) }));
+  /**
+   * A guest of the home that `acceptable` allows, with a candidate's name and check-in (as Minut's
+   * guide matches) and, where the candidate names one (a create of ours), its check-out too.
+   */
+  async findGuest(homeId: string, candidates: (Omit<MinutGuestRecord, 'checkout_time'> & { checkout_time: string | null })[], acceptable: (guest: MinutGuest) => boolean): Promise<MinutGuest | undefined> {
+    const wanted = candidates.map((c) => ({ at: Date.parse(c.checkin_time), out: c.checkout_time === null ? null : Date.parse(c.checkout_time), name: comparableName(c.name) }));
     for (let offset = 0; offset < MAX_LOOKUP_PAGES * PAGE_SIZE; offset += PAGE_SIZE) {
       const response = await this.call({ method: 'GET', url: `${this.baseUrl}/homes/${enc(homeId)}/guests?limit=${PAGE_SIZE}&offset=${offset}` });
       const page = GuestPage.parse(this.expectOk(response, 'list guests'));
       const match = page.guests.find(
-        (g) => !!g.checkin_time && wanted.some((w) => w.at === Date.parse(g.checkin_time!) && w.name === comparableName(g.name ?? '')),
+        (g) =>
+          !!g.checkin_time &&
+          acceptable(g) &&
+          wanted.some((w) => w.at === Date.parse(g.checkin_time!) && (w.out === null || !g.checkout_time || w.out === Date.parse(g.checkout_time)) && w.name === comparableName(g.name ?? '')),
       );
       if (match) return match;
       const total = page.paging?.total_count;

@@ -5,6 +5,7 @@ import { TestClock } from '../support/clock.ts';
 import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG } from '../support/hostaway.ts';
 import { sendHostaway, shuffled, resetTargetSandboxes, startTestStack, storeFor } from '../support/stack.ts';
 import { hostawayRecord, syncInstance } from '../support/sync.ts';
+import { createTargets } from '../../functions/targets/registry.ts';
 
 /**
  * The real path (ingest → queue → sync → sandboxes) for a property routed to all four
@@ -103,11 +104,22 @@ describe('one reservation, four targets', () => {
     const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
     await sendHostaway(stack, hostawayDelivery('reservation.created', base));
     await stack.drain();
-    // As if every call had gone through but no state was written: the state is lost.
+    // As if every call had gone through but no state was written after it. Where a create does
+    // not deduplicate (Minut, Kasify), the intent written before the POST is what a crash leaves
+    // (its lease run out); the others keep nothing.
     const store = storeFor(stack);
+    const intentOf = async (target: 'minut' | 'kasify') => {
+      const state = (await store.getTargetState(key(id), target))!;
+      return { fingerprint: state.appliedFingerprint!, startedAt: 0, inFlightUntil: 0, desired: targets[target]!.desired(snapshot, property)! };
+    };
+    const snapshot = (await store.getSnapshot(key(id)))!.reservation;
+    const property = stack.config.connections['hostaway-demo']!.properties[snapshot.propertyId]!;
+    const targets = createTargets({ config: stack.config, secrets: { get: async () => ({}) }, store });
+    const intents = { minut: await intentOf('minut'), kasify: await intentOf('kasify') };
     for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
       const state = (await store.getTargetState(key(id), target))!;
-      await store.putTargetState(key(id), { ...state, status: 'absent', targetIds: {}, appliedFingerprint: null, applied: null, intent: null, version: state.version + 1 });
+      const intent = target === 'minut' || target === 'kasify' ? intents[target] : null;
+      await store.putTargetState(key(id), { ...state, status: 'absent', targetIds: {}, appliedFingerprint: null, applied: null, intent, version: state.version + 1 });
     }
     // The PMS sends a change; every target must update the one record it already has.
     await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...base, status: 'modified', departureDate: '2026-07-15' }));

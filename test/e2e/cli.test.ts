@@ -240,7 +240,7 @@ describe('guest-sync CLI against the local stack', () => {
       timeZone: 'Europe/Berlin',
       checkInTime: '15:00',
       checkOutTime: '11:00',
-      targets: { minut: { homeId: CITY_HOME } },
+      targets: { minut: { homeId: CITY_HOME, nativeIntegration: false } },
     };
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify(config));
