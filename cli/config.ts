@@ -60,7 +60,8 @@ export async function configCheck(ctx: CliContext, options: { file?: string }, o
     }
   }
   // The targets' store is never touched by a credential check; any table name will do.
-  const targets = createTargets({ config, secrets, store: ctx.storeOrUnused() });
+  // One request per target: no share of the workers' rate to wait for.
+  const targets = createTargets({ config, secrets, store: ctx.storeOrUnused(), shareRate: false });
   for (const name of targetNames) {
     const target = targets[name as keyof typeof targets];
     const ref = config.targets[name as keyof Config['targets']]!.credentials;

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type * as z from 'zod';
+import * as z from 'zod';
 import type { TargetName } from './config.ts';
 import {
   CachedToken,
@@ -13,6 +13,7 @@ import {
   TargetState,
   UnreadableRecord,
   upgradeSnapshot,
+  type RateLease,
   type ReservationKey,
   type Store,
 } from './store.ts';
@@ -123,6 +124,31 @@ export class DynamoDbStore implements Store {
 
   async putCircuit(state: CircuitState): Promise<void> {
     await this.putVersioned({ ...circuitKey(state.target), data: JSON.stringify(state) }, state.version, `circuit ${state.target} changed underneath`);
+  }
+
+  async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean }, nowMs: number): Promise<RateLease[]> {
+    // One item per worker, so renewals never contend; a day's ttl sweeps what dead workers leave.
+    const Key = { pk: `RATE#${key}`, sk: `WORKER#${worker}` };
+    const names = { '#until': 'until', '#since': 'since', '#ttl': 'ttl', '#busy': 'busy' };
+    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
+    try {
+      // A renewal keeps `since`...
+      await this.doc.send(
+        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' }, ExpressionAttributeValues: values }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // ...a new or lapsed lease starts now: the other workers have not counted it yet.
+      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #ttl = :ttl', ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
+    }
+    const out = await this.doc.send(
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `RATE#${key}` }, ConsistentRead: true }),
+    );
+    return (out.Items ?? []).flatMap((item) => {
+      const lease = RateLeaseItem.safeParse(item);
+      if (!lease.success || lease.data.until <= nowMs) return [];
+      return [{ worker: lease.data.sk.slice('WORKER#'.length), since: lease.data.since, busy: lease.data.busy }];
+    });
   }
 
   async getToken(key: string): Promise<CachedToken | undefined> {
@@ -292,6 +318,8 @@ function fetchErrorKey(key: ReservationKey): { pk: string; sk: string } {
 function unreadableKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: reservationPk(key), sk: 'UNREADABLE' };
 }
+
+const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z.boolean().default(true) });
 
 function tokenKey(key: string): { pk: string; sk: string } {
   return { pk: `TOKEN#${key}`, sk: 'TOKEN' };

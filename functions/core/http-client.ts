@@ -1,5 +1,6 @@
 import { BudgetExceededError, remainingMs, sleepWithinBudget } from './budget.ts';
 import { RetryableError } from './errors.ts';
+import type { RateShareLike } from './rate-share.ts';
 
 /**
  * Calls to a target or PMS API, one client per API per worker. It paces requests below
@@ -41,6 +42,8 @@ export interface HttpClientOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /** This worker's part of the account's rate (rate-share.ts); the whole rate when absent. */
+  share?: RateShareLike;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -135,13 +138,28 @@ export class HttpClient {
   }
 
   /**
-   * Serialises request starts: at most `requestsPerSecond` on average with up to `burst` at
-   * once (GCRA: `nextSlot` is the theoretical time of the next request), and none before a
-   * Retry-After ends.
+   * Serialises request starts: at most this worker's share of `requestsPerSecond` on average
+   * with up to its share of `burst` at once (GCRA: `nextSlot` is the theoretical time of the
+   * next request), and none before a Retry-After ends.
    */
   private async waitForTurn(request: HttpRequest): Promise<void> {
-    const toleranceMs = Math.max(0, (this.options.burst ?? 1) - 1) * this.minIntervalMs;
+    let waited = false;
     for (;;) {
+      let fraction = 1;
+      if (this.options.share && this.minIntervalMs > 0) {
+        const share = await this.options.share.share();
+        if (share.fraction <= 0) {
+          // Not yet counted by the other workers calling this account: wait until they are.
+          if (share.waitMs + MIN_REQUEST_MS > remainingMs()) throw new BudgetExceededError(`wait for a share of ${this.options.name}'s rate`, Math.ceil(share.waitMs / 1000));
+          await this.sleep(share.waitMs);
+          continue;
+        }
+        fraction = share.fraction;
+      }
+      // This worker's part of the rate and of the burst: the workers' parts add up to the account's.
+      const intervalMs = this.minIntervalMs / fraction;
+      const burst = Math.max(1, Math.floor((this.options.burst ?? 1) * fraction));
+      const toleranceMs = (burst - 1) * intervalMs;
       const now = this.now();
       // A Retry-After longer than a short inline wait is not slept through: the caller parks the work.
       const blockedFor = this.blockedUntil - now;
@@ -150,9 +168,11 @@ export class HttpClient {
       }
       const start = Math.max(now, this.nextSlot - toleranceMs, this.blockedUntil);
       if (start <= now) {
-        this.nextSlot = Math.max(now, this.nextSlot) + this.minIntervalMs;
+        this.nextSlot = Math.max(now, this.nextSlot) + intervalMs;
+        this.options.share?.noteTurn(waited);
         return;
       }
+      waited = true;
       // The turn must still leave time for the request itself.
       if (start - now + MIN_REQUEST_MS > remainingMs()) throw new BudgetExceededError(`wait for a turn at ${this.options.name}`, Math.ceil((start - now) / 1000));
       await this.sleep(start - now);

@@ -144,6 +144,12 @@ export const UnreadableRecord = z.object({
 });
 export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
 
+export interface RateLease {
+  worker: string;
+  since: number;
+  busy: boolean;
+}
+
 export interface ReservationKey {
   connectionId: string;
   reservationId: string;
@@ -176,6 +182,13 @@ export interface Store {
   putToken(key: string, owner: string, accessToken: string, expiresAtMs: number, refreshAtMs: number): Promise<boolean>;
   /** Forgets a token the target rejected, unless another worker already replaced it. */
   dropToken(key: string, accessToken: string): Promise<void>;
+
+  /**
+   * Holds (or renews) `worker`'s lease on a share of the vendor account's rate until `untilMs`
+   * and returns every unexpired lease on it (this one included): when each was first taken, and
+   * whether its worker is using all of its share.
+   */
+  renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean }, nowMs: number): Promise<RateLease[]>;
 
   /** Records a failed PMS fetch for the reservation; returns the failures so far. Cleared by the next success. */
   recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { own } from '../core/own.ts';
@@ -7,7 +6,7 @@ import { fingerprint, sha256Hex } from '../core/hash.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { count, logger } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, sameGuestName, splitName, uuidV4FromHash } from './normalise.ts';
 import { allRouted, expectAccepted, invalidSecret } from './credential-check.ts';
 import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
@@ -61,15 +60,7 @@ const BookingList = z.object({ results: z.array(z.object({ id: z.string() }).loo
 export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesired> {
   const settings = deps.config.targets.hostelmate;
   if (!settings) throw new Error('targets.hostelmate is not configured');
-  const http = new HttpClient({
-    name: 'hostelmate',
-    requestsPerSecond: settings.requestsPerSecond,
-    timeoutMs: settings.timeoutSeconds * 1000,
-    burst: settings.burst,
-    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
-    ...(deps.now ? { now: deps.now } : {}),
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
+  const { http } = targetHttpClient('hostelmate', settings, deps);
   const baseUrl = `${settings.baseUrl.replace(/\/+$/, '')}/client`;
 
   return {

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { CREATE_INTENT_LEASE_MS } from '../core/budget.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { Warnings, email, partyOf, phoneE164, splitName } from './normalise.ts';
 import { expectAccepted, firstRouted, invalidSecret } from './credential-check.ts';
 import { nestedErrorRefusal } from './nested-error.ts';
@@ -54,15 +53,7 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
   const settings = deps.config.targets.kasify;
   if (!settings) throw new Error('targets.kasify is not configured');
   const now = deps.now ?? Date.now;
-  const http = new HttpClient({
-    name: 'kasify',
-    requestsPerSecond: settings.requestsPerSecond,
-    timeoutMs: settings.timeoutSeconds * 1000,
-    burst: settings.burst,
-    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
-    now,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
+  const { http } = targetHttpClient('kasify', settings, deps);
   const api = new KasifyApi(settings.baseUrl.replace(/\/+$/, ''), settings.credentials, http, deps);
 
   return {

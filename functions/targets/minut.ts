@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
@@ -9,7 +8,7 @@ import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-cl
 import { count, logger } from '../core/powertools.ts';
 import { displayName, hasGuestStay, type Reservation } from '../core/reservation.ts';
 import { localToInstant } from '../core/time.ts';
-import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { comparableName } from './normalise.ts';
 
 /**
@@ -59,15 +58,7 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
   const settings = deps.config.targets.minut;
   if (!settings) throw new Error('targets.minut is not configured');
   const now = deps.now ?? Date.now;
-  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
-  const http = new HttpClient({
-    name: 'minut',
-    requestsPerSecond: settings.requestsPerSecond,
-    timeoutMs: settings.timeoutSeconds * 1000,
-    userAgent: `guest-sync (${instanceId})`,
-    now,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
+  const { http, instanceId } = targetHttpClient('minut', settings, deps);
   const api = new MinutApi(settings.baseUrl.replace(/\/+$/, ''), settings.credentials, http, deps, now, instanceId);
 
   return {

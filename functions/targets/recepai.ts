@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { own } from '../core/own.ts';
@@ -7,7 +6,7 @@ import { fingerprint } from '../core/hash.ts';
 import { HttpClient, type HttpResponse } from '../core/http-client.ts';
 import { count } from '../core/powertools.ts';
 import type { Reservation } from '../core/reservation.ts';
-import type { ApplyInput, ApplyResult, Target, TargetDeps } from './target.ts';
+import { targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, partyOf, phoneE164, splitName, stayInstants } from './normalise.ts';
 import { allRouted, expectAccepted, invalidSecret } from './credential-check.ts';
 
@@ -88,15 +87,7 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
   const settings = deps.config.targets.recepai;
   if (!settings) throw new Error('targets.recepai is not configured');
   const now = deps.now ?? Date.now;
-  const http = new HttpClient({
-    name: 'recepai',
-    requestsPerSecond: settings.requestsPerSecond,
-    timeoutMs: settings.timeoutSeconds * 1000,
-    burst: settings.burst,
-    userAgent: `guest-sync (${deps.instanceId ?? randomUUID().slice(0, 8)})`,
-    now,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
+  const { http } = targetHttpClient('recepai', settings, deps);
   const baseUrl = settings.baseUrl.replace(/\/+$/, '');
 
   const inHouseWindow = (reservation: Reservation, property: PropertyConfig) => {

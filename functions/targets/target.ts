@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { sha256Hex } from '../core/hash.ts';
+import { HttpClient } from '../core/http-client.ts';
+import { RateShare } from '../core/rate-share.ts';
 import type { Config, PropertyConfig, TargetName } from '../core/config.ts';
 import type { SecretStore } from '../core/secrets.ts';
 import type { Reservation } from '../core/reservation.ts';
@@ -54,4 +58,34 @@ export interface TargetDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Distinguishes workers (Lambda instances) in the target's logs, via User-Agent. */
   instanceId?: string;
+  /**
+   * Whether to pace at this worker's share of the account's rate (rate-share.ts); default true.
+   * A one-off caller (`guest-sync config check`: one request per target) paces alone instead.
+   */
+  shareRate?: boolean;
+}
+
+/**
+ * The paced HTTP client of a target, one per worker. Its rate is the vendor account's, shared by
+ * every worker that calls the same base URL with the same credentials (rate-share.ts).
+ */
+export function targetHttpClient(
+  name: string,
+  settings: { baseUrl: string; credentials: string; requestsPerSecond?: number | undefined; burst?: number | undefined; timeoutSeconds: number },
+  deps: TargetDeps,
+): { http: HttpClient; instanceId: string } {
+  const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
+  const now = deps.now ?? Date.now;
+  const share = deps.shareRate === false ? undefined : new RateShare({ key: `${name}#${sha256Hex(`${settings.baseUrl}\n${settings.credentials}`).slice(0, 16)}`, worker: instanceId, store: deps.store, now, requestsPerSecond: settings.requestsPerSecond ?? 0 });
+  const http = new HttpClient({
+    name,
+    ...(settings.requestsPerSecond !== undefined ? { requestsPerSecond: settings.requestsPerSecond } : {}),
+    ...(settings.burst !== undefined ? { burst: settings.burst } : {}),
+    timeoutMs: settings.timeoutSeconds * 1000,
+    userAgent: `guest-sync (${instanceId})`,
+    now,
+    ...(share ? { share } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  return { http, instanceId };
 }

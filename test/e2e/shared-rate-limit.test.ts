@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY } from '../support/hostaway.ts';
+import { sendHostaway, startTestStack } from '../support/stack.ts';
+
+/**
+ * A vendor's rate limit is the account's: five sync workers (as many as the Lambda event
+ * source runs at once) together stay under the limits the sandboxes enforce, whatever each
+ * would do alone (each configured rate is the account's; five workers each pacing at it would
+ * send five times as much).
+ */
+const WORKERS = 5;
+const RESERVATIONS = 30;
+let stack: LocalStack;
+beforeAll(async () => {
+  // Kasify enforces 100/min and guest-sync is configured for 1.5/s (90/min); HostelMate 120/min
+  // against 1.8/s; Minut 5/s against 2/s: five workers at the full configured rate would break all three.
+  stack = await startTestStack({ syncWorkers: WORKERS, sweepIntervalMs: null });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe(`${WORKERS} concurrent sync workers`, () => {
+  it('sync a backlog into every target without a single 429, each guest once', async () => {
+    for (let i = 0; i < RESERVATIONS; i++) {
+      const id = 870000 + i;
+      const reply = await sendHostaway(stack, hostawayDelivery('reservation.created', { id, guestName: `Shared Rate ${id}`, guestFirstName: 'Shared Rate', guestLastName: String(id), guestEmail: `shared.rate.${id}@example.com` }));
+      expect(reply.status).toBe(202);
+    }
+    await stack.drain(240_000);
+
+    const minut = stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name.startsWith('Shared Rate '));
+    const kasify = stack.sandbox.kasify.allBookings(SEASIDE_KASIFY_PROPERTY).filter((b) => b.channel_id?.startsWith('hostaway-demo:870'));
+    const hostelmate = stack.sandbox.hostelmate.guests().filter((g) => g.email.startsWith('shared.rate.'));
+    for (const records of [minut.map((g) => g.name), kasify.map((b) => b.channel_id), hostelmate.map((g) => g.email)]) {
+      expect(records).toHaveLength(RESERVATIONS);
+      expect(new Set(records).size).toBe(RESERVATIONS);
+    }
+    const logs = { minut: stack.sandbox.minut.requestLog(), kasify: stack.sandbox.kasify.requestLog(), hostelmate: stack.sandbox.hostelmate.requestLog(), recepai: stack.sandbox.recepai.requestLog() };
+    for (const [target, log] of Object.entries(logs)) expect({ target, rateLimited: log.filter((e) => e.status === 429).length }).toEqual({ target, rateLimited: 0 });
+    // The work really was spread over the workers (each names itself in its User-Agent).
+    expect(new Set(logs.kasify.map((e) => e.userAgent)).size).toBeGreaterThan(1);
+  }, 300_000);
+});
