@@ -1,11 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { MetricsBatch, metricsOptionsFromEnv } from './metrics.ts';
+
+const messageKeys = new AsyncLocalStorage<LogAttributes>();
+
+/**
+ * Powertools' Logger, plus correlation keys scoped to the async work of one message
+ * (`withLogKeys`): sync handles messages of different reservations at the same time, so keys
+ * appended to the shared logger would land on each other's lines.
+ */
+class ScopedLogger extends Logger {
+  protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
+    const keys = messageKeys.getStore();
+    super.processLogItem(logLevel, input, keys ? ([keys, ...extraInput] as LogItemExtraInput) : extraInput);
+  }
+}
 
 /**
  * Shared singletons (one per execution environment). Logs are JSON and carry connection,
  * reservation and delivery ids as correlation keys, never guest names, emails or phone numbers.
  */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'guest-sync' });
+export const logger: Logger = new ScopedLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'guest-sync' });
+
+/** Runs `work` with `keys` on every line it logs (and only its lines). */
+export function withLogKeys<T>(keys: LogAttributes, work: () => Promise<T>): Promise<T> {
+  return messageKeys.run(keys, work);
+}
 export const metrics = new MetricsBatch(metricsOptionsFromEnv(process.env));
 
 /** Middy middleware that writes the invocation's metrics once, at its end (success or error). */

@@ -1,13 +1,10 @@
-import {
-  processPartialResponse,
-  SqsFifoPartialProcessorAsync,
-} from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { BUDGET_MARGIN_MS, BudgetExceededError, remainingMs, withDeadline } from '../core/budget.ts';
 import { RetryableError, errorMessage } from '../core/errors.ts';
-import { count, logger, publishMetrics } from '../core/powertools.ts';
+import { count, logger, publishMetrics, withLogKeys } from '../core/powertools.ts';
+import { processFifoBatch } from './fifo-batch.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
 import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
@@ -61,12 +58,13 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     const read = readQueueMessage(record.body);
     if ('error' in read) return setAside(record, read.error);
     const message: QueueMessage = read.message;
-    logger.appendKeys({
+    // Per message, not per logger: messages of other reservations run at the same time.
+    const keys = {
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
       ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
-    });
-    try {
+    };
+    await withLogKeys(keys, async () => {
       const outcome = await syncMessage(message, deps);
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
@@ -78,9 +76,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
         await backOff(record, outcome.retry);
         throw outcome.retry;
       }
-    } finally {
-      logger.removeKeys(['connectionId', 'reservationId', 'deliveryId', 'resync']);
-    }
+    });
   };
 
   /**
@@ -125,16 +121,9 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
       const live = { ...initialDeps, ...(await initialDeps.liveDeps()) };
       deps = { ...live, targets: withLatencyMetric(live.targets, live.now) };
     }
-    const processor = new SqsFifoPartialProcessorAsync();
     // Every wait and request below is capped by what is left of this invocation (budget.ts).
     const deadline = Date.now() + context.getRemainingTimeInMillis() - BUDGET_MARGIN_MS;
-    return withDeadline(deadline, () =>
-      processPartialResponse(event, processRecord, processor, {
-        context,
-        skipGroupOnError: true,
-        throwOnFullBatchFailure: false,
-      }),
-    );
+    return withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
   };
 
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics());
