@@ -15,6 +15,10 @@ const { measureBundles } = await import('../bench/bundles.ts');
 const { measureIngestHotPath } = await import('../bench/ingest-hot-path.ts');
 const { quietly } = await import('../bench/quiet.ts');
 const { measureColdStart } = await import('../bench/cold-start.ts');
+const { measureTargetCalls } = await import('../bench/target-calls.ts');
+const { measureBacklog } = await import('../bench/backlog.ts');
+const { measureEndToEnd } = await import('../bench/end-to-end.ts');
+const { measureCost } = await import('../bench/cost.ts');
 
 const size = values.quick ? { rounds: 1, backlog: 20 } : { rounds: 3, backlog: 300 };
 const started = Date.now();
@@ -22,7 +26,23 @@ const bundles = await measureBundles();
 const hotPath = await measureIngestHotPath(values.quick ? { runs: 3, eventsPerRun: 50 } : { runs: 15, eventsPerRun: 500 });
 const coldStart = await measureColdStart({ runs: values.quick ? 3 : 15 });
 const latency = await quietly(() => measureWebhookLatency(size));
-const results = { date: new Date().toISOString(), quick: values.quick, seconds: Math.round((Date.now() - started) / 1000), bundles, coldStart, ingestHotPath: hotPath, webhookLatency: latency };
+const calls = await quietly(() => measureTargetCalls({ reservations: values.quick ? 4 : 20 }));
+const backlog = await quietly(() => measureBacklog(values.quick ? { rounds: 1, reservations: 20, workers: 5 } : { rounds: 3, reservations: 300, workers: 5 }));
+const endToEnd = await quietly(() => measureEndToEnd(values.quick ? { rounds: 1, reservations: 30 } : { rounds: 3, reservations: 300 }));
+const cost = await measureCost({ reservations: values.quick ? 10 : 200 });
+const results = {
+  date: new Date().toISOString(),
+  quick: values.quick,
+  seconds: Math.round((Date.now() - started) / 1000),
+  bundles,
+  coldStart,
+  ingestHotPath: hotPath,
+  webhookLatency: latency,
+  targetCalls: calls,
+  backlog,
+  endToEnd,
+  cost,
+};
 
 const rows = [
   '| figure | measured | baseline in the same run | ratio |',
@@ -34,6 +54,10 @@ const rows = [
   `| bundle bytes, ingest | ${bundles.ingest.bytes.toLocaleString('en')} | DynamoDBClient + SQSClient-only handler: ${bundles.ingest.baselineBytes.toLocaleString('en')} | ${(bundles.ingest.bytes / bundles.ingest.baselineBytes).toFixed(2)}× |`,
   `| bundle bytes, sync | ${bundles.sync.bytes.toLocaleString('en')} | DynamoDBClient + DynamoDBClient + SQSClient-only handler: ${bundles.sync.baselineBytes.toLocaleString('en')} | ${(bundles.sync.bytes / bundles.sync.baselineBytes).toFixed(2)}× |`,
   `| bundle bytes, sweep | ${bundles.sweep.bytes.toLocaleString('en')} | — | — |`,
+  `| target calls per event, mixed trace (${calls.events} deliveries: duplicates, no-op updates, late older versions, updates, cancels), all four targets | ${calls.total.calls} calls (${Object.entries(calls.byTarget).map(([t, f]) => `${t}: ${f.writes} writes, ${f.lookups} look-ups, ${f.tokens} token grants`).join('; ')}) | oracle (fewest a level-triggered sync can make): ${calls.total.oracle} | ${calls.total.ratio}× (${Object.entries(calls.byTarget).map(([t, f]) => `${t} ${f.ratio}×`).join(', ')}) |`,
+  ...Object.entries(backlog.byTarget).map(([t, f]) => `| backlog of ${backlog.reservations} new reservations, ${backlog.workers} concurrent sync workers, sandbox limits enforced (time scaled 6×): ${t} | ${f.budgetUsed}% of its budget used while it had work, ${f.rateLimited} × 429 (${f.calls} calls) | its configured rate (the account's) | — |`),
+  `| end to end, one target with no rate limit (${endToEnd.reservations} reservations, median of ${endToEnd.rounds}) | ${endToEnd.reservationsPerSecond} reservations/s | raw send → receive → delete on the same local SQS: ${endToEnd.rawSqsPerSecond} msg/s | ${Math.round(endToEnd.ratio * 100)}% |`,
+  ...Object.entries(cost.scenarios).map(([name, c]) => `| AWS cost per 1M events, ${name === 'oneTarget' ? 'one target' : 'four targets'} (prices of ${cost.pricesDate}) | $${c.dollarsPer1M.total.toFixed(2)} with the HTTP API, $${c.dollarsPer1M.totalWithFunctionUrl.toFixed(2)} with a Function URL (${Object.entries(c.dollarsPer1M).filter(([k]) => !k.startsWith('total')).map(([k, v]) => `${k} $${v.toFixed(2)}`).join(', ')}) | per event: ${c.perEvent.dynamodbWrites} DynamoDB writes (${c.perEvent.dynamodbWriteUnits} WRU), ${c.perEvent.dynamodbReads} reads (${c.perEvent.dynamodbReadUnits} RRU), ${c.perEvent.sqsRequests} SQS requests, ${c.perEvent.syncInvocations} sync invocations, ${c.perEvent.logBytes} log bytes | — |`),
   ...Object.entries(hotPath).map(([source, f]) => `| ingest hot path, ${source} (in process, no-op queue), median | ${f.eventsPerSecond.toLocaleString('en')} events/s | HMAC-SHA256 + JSON.parse of the same body: ${f.baselinePerSecond.toLocaleString('en')}/s | ${f.ratio}× slower |`),
 ];
 const markdown = `# Benchmarks\n\nWritten by \`npm run bench\` on ${results.date}${values.quick ? ' (quick)' : ''}, ${latency.rounds} interleaved round(s).\n\n${rows.join('\n')}\n`;

@@ -32,3 +32,34 @@ it('measures cold starts as a fresh process answering its first request, against
     expect(f.baselineMs).toBeGreaterThan(0);
   }
 }, 180_000);
+
+it('counts target calls per event on a mixed trace against the oracle', async () => {
+  const { measureTargetCalls } = await import('../../bench/target-calls.ts');
+  const figures = await measureTargetCalls({ reservations: 2 });
+  expect(figures.events).toBe(11); // 6 deliveries for the cancelled reservation, 5 for the other
+  expect(figures.total.oracle).toBeGreaterThan(0);
+  expect(figures.byTarget.minut!.writes).toBeGreaterThan(0);
+}, 120_000);
+
+it('measures budget use and 429s of each target under a backlog with five workers', async () => {
+  const { measureBacklog } = await import('../../bench/backlog.ts');
+  const figures = await measureBacklog({ rounds: 1, reservations: 6, workers: 5 });
+  expect(Object.keys(figures.byTarget).sort()).toEqual(['hostelmate', 'kasify', 'minut']);
+  for (const f of Object.values(figures.byTarget)) expect(f.calls).toBeGreaterThanOrEqual(6);
+}, 180_000);
+
+it('measures end-to-end throughput against raw SQS, and the AWS cost per 1M events', async () => {
+  const { measureEndToEnd } = await import('../../bench/end-to-end.ts');
+  const e2e = await measureEndToEnd({ rounds: 1, reservations: 10 });
+  expect(e2e.reservationsPerSecond).toBeGreaterThan(0);
+  expect(e2e.rawSqsPerSecond).toBeGreaterThan(0);
+  const { measureCost } = await import('../../bench/cost.ts');
+  const cost = await measureCost({ reservations: 3 });
+  for (const scenario of Object.values(cost.scenarios)) {
+    expect(scenario.events).toBe(6);
+    // Every event is written to DynamoDB and queued at least once: the counter sees the SDK calls.
+    expect(scenario.perEvent.dynamodbWrites).toBeGreaterThanOrEqual(1);
+    expect(scenario.perEvent.sqsRequests).toBeGreaterThanOrEqual(1);
+    expect(scenario.dollarsPer1M.total).toBeGreaterThan(scenario.dollarsPer1M.totalWithFunctionUrl);
+  }
+}, 180_000);

@@ -1,0 +1,101 @@
+import type { TargetName } from '../functions/core/config.ts';
+import type { RequestLogEntry } from '../infra/local/sandboxes/traffic.ts';
+import { startLocalStack } from '../infra/local/stack.ts';
+import { exampleConfigWith } from '../test/support/config.ts';
+import { hostawayDelivery, SEASIDE_HOME } from '../test/support/hostaway.ts';
+import { sendHostaway } from '../test/support/stack.ts';
+
+/**
+ * A backlog of new reservations for a property routed to every target, drained by five
+ * concurrent sync workers (as many as the Lambda event source runs at once) against the limits
+ * the sandboxes enforce. Time is scaled down sixfold, ratios kept: each vendor's limit per
+ * minute becomes the same count per 10 s, and guest-sync's configured rate (the account's
+ * budget) is scaled with it. Per target: the share of its budget used while it had work
+ * (calls / (configured rate x time from its first to its last call)) and the 429s it got.
+ */
+const SCALE = 6;
+/** Configured budget (requests/s, as in the example config) and the sandbox limit, both before scaling. */
+const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number; sandboxPerSecond: number }> = {
+  minut: { configured: 2, sandboxPerSecond: 5 },
+  kasify: { configured: 1.5, sandboxPerSecond: 100 / 60 },
+  hostelmate: { configured: 1.8, sandboxPerSecond: 120 / 60 },
+};
+
+export interface BacklogFigures {
+  rounds: number;
+  reservations: number;
+  workers: number;
+  drainSeconds: number;
+  byTarget: Record<string, { calls: number; budgetUsed: number; rateLimited: number }>;
+}
+
+export async function measureBacklog(options: { rounds: number; reservations: number; workers: number }): Promise<BacklogFigures> {
+  const used: Record<string, number[]> = {};
+  const limited: Record<string, number> = {};
+  const calls: Record<string, number> = {};
+  const drains: number[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const configPath = exampleConfigWith((config) => {
+      // RecepAI only acts on guests in the house: a backlog of future stays gives it nothing to do.
+      config.connections['hostaway-demo'].properties['219407'].targets = { ...config.connections['hostaway-demo'].properties['219407'].targets };
+      delete config.connections['hostaway-demo'].properties['219407'].targets.recepai;
+      for (const [name, limit] of Object.entries(LIMITS)) {
+        config.targets[name].requestsPerSecond = limit.configured * SCALE;
+        if (config.targets[name].burst !== undefined) config.targets[name].burst = 1;
+      }
+    });
+    const stack = await startLocalStack({
+      ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 },
+      dataDir: null,
+      configPath,
+      sweepIntervalMs: 1_000,
+      syncWorkers: options.workers,
+      minut: { rateLimit: { perSecond: LIMITS.minut.sandboxPerSecond * SCALE } },
+      kasify: { perMinute: null, perSecond: Math.round(LIMITS.kasify.sandboxPerSecond * SCALE) },
+      hostelmate: { rateLimit: { perSecond: Math.round(LIMITS.hostelmate.sandboxPerSecond * SCALE) } },
+    });
+    try {
+      const started = Date.now();
+      const ids = Array.from({ length: options.reservations }, (_, i) => 890000 + round * 10_000 + i);
+      for (let i = 0; i < ids.length; i += 20) {
+        await Promise.all(
+          ids.slice(i, i + 20).map(async (id) => {
+            const reply = await sendHostaway(stack, hostawayDelivery('reservation.created', { id, guestName: `Backlog ${id}`, guestFirstName: 'Backlog', guestLastName: String(id), guestEmail: `backlog.${id}@example.com` }));
+            if (reply.status !== 202) throw new Error(`bench: backlog webhook answered ${reply.status}`);
+          }),
+        );
+      }
+      const done = () =>
+        stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name.startsWith('Backlog ')).length >= options.reservations &&
+        stack.sandbox.hostelmate.guests().filter((g) => g.email.startsWith('backlog.')).length >= options.reservations &&
+        stack.sandbox.kasify.requestLog().filter((e) => e.method === 'POST' && e.status === 201).length >= options.reservations;
+      const deadline = Date.now() + 600_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error('bench: the backlog did not drain in 10 minutes');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      drains.push((Date.now() - started) / 1000);
+      const logs: Record<string, RequestLogEntry[]> = { minut: stack.sandbox.minut.requestLog(), kasify: stack.sandbox.kasify.requestLog(), hostelmate: stack.sandbox.hostelmate.requestLog() };
+      for (const [name, log] of Object.entries(logs)) {
+        const budget = LIMITS[name as keyof typeof LIMITS].configured * SCALE;
+        const span = (log.at(-1)!.at - log[0]!.at) / 1000;
+        // n calls at the budget take (n - 1) / rate seconds from the first to the last.
+        (used[name] ??= []).push(Math.min(1, (log.length - 1) / (budget * span)));
+        limited[name] = (limited[name] ?? 0) + log.filter((e) => e.status === 429).length;
+        calls[name] = (calls[name] ?? 0) + log.length;
+      }
+    } finally {
+      await stack.stop();
+    }
+  }
+  const byTarget: BacklogFigures['byTarget'] = {};
+  for (const name of Object.keys(LIMITS)) {
+    byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: Math.round(median(used[name]!) * 1000) / 10, rateLimited: limited[name]! };
+  }
+  return { rounds: options.rounds, reservations: options.reservations, workers: options.workers, drainSeconds: Math.round(median(drains) * 10) / 10, byTarget };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}

@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { logger } from '../functions/core/powertools.ts';
+import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
+import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
+import { INGEST_MEMORY_MB, SYNC_MEMORY_MB } from '../infra/stack.ts';
+import { exampleConfigWith } from '../test/support/config.ts';
+import { hostawayDelivery } from '../test/support/hostaway.ts';
+import { sendHostaway } from '../test/support/stack.ts';
+import { benchConfig, SECRET } from './webhook-latency.ts';
+
+/**
+ * AWS cost per 1M webhook events, from what the pipeline really asks of AWS: every SDK request
+ * the handlers make while the local stack ingests and syncs a workload (each reservation
+ * created, then changed), item sizes read back from the table (a write costs a unit per KB of
+ * the item, a read a unit per 4 KB), the bytes of logs and metrics written, and the invocations.
+ * Priced with bench/prices.json (dated, with sources). Lambda durations are local upper bounds
+ * (webhook answer time for ingest; drain time x workers / batches for sync).
+ */
+const prices = JSON.parse(readFileSync(new URL('./prices.json', import.meta.url), 'utf8')) as {
+  date: string;
+  perMillion: Record<string, number>;
+  lambdaArmPerGbSecond: number;
+  cloudwatchLogsIngestionPerGb: number;
+};
+
+export interface CostFigures {
+  pricesDate: string;
+  scenarios: Record<string, ScenarioCost>;
+}
+
+export interface ScenarioCost {
+  events: number;
+  perEvent: {
+    dynamodbWrites: number;
+    dynamodbWriteUnits: number;
+    dynamodbReads: number;
+    dynamodbReadUnits: number;
+    sqsRequests: number;
+    syncInvocations: number;
+    logBytes: number;
+    ingestMs: number;
+    syncMsPerInvocation: number;
+  };
+  itemBytes: Record<string, number>;
+  dollarsPer1M: Record<string, number> & { total: number; totalWithFunctionUrl: number };
+}
+
+interface Recorded {
+  command: string;
+  key?: string;
+}
+
+export async function measureCost(options: { reservations: number }): Promise<CostFigures> {
+  const scenarios: Record<string, ScenarioCost> = {};
+  scenarios.oneTarget = await scenario('one target (Minut)', options.reservations, 'generic');
+  scenarios.fourTargets = await scenario('four targets', options.reservations, 'hostaway');
+  return { pricesDate: prices.date, scenarios };
+}
+
+async function scenario(_name: string, reservations: number, kind: 'generic' | 'hostaway'): Promise<ScenarioCost> {
+  const configPath =
+    kind === 'generic'
+      ? benchConfig()
+      : exampleConfigWith((config) => {
+          for (const target of Object.values(config.targets as Record<string, { requestsPerSecond?: number; burst?: number }>)) {
+            target.requestsPerSecond = 200;
+            if (target.burst !== undefined) target.burst = 20;
+          }
+        });
+  const stack = await startLocalStack({ ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 }, dataDir: null, configPath, sweepIntervalMs: null, minut: { rateLimit: null }, recepai: { rateLimit: null }, kasify: { perMinute: null }, hostelmate: { rateLimit: null } });
+  const recorded: Recorded[] = [];
+  const restore = recordSends(recorded);
+  const level = logger.getLevelName();
+  logger.setLogLevel('INFO'); // as deployed
+  let logBytes = 0;
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    logBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    return true;
+  }) as typeof process.stdout.write;
+  const answerMs: number[] = [];
+  const started = performance.now();
+  let events = 0;
+  try {
+    for (let i = 0; i < reservations; i += 10) {
+      await Promise.all(
+        Array.from({ length: Math.min(10, reservations - i) }, async (_, j) => {
+          for (const step of ['created', 'changed'] as const) {
+            const t0 = performance.now();
+            await send(stack, kind, i + j, step);
+            answerMs.push(performance.now() - t0);
+            events++;
+          }
+        }),
+      );
+    }
+    await stack.drain(300_000);
+  } finally {
+    process.stdout.write = write;
+    logger.setLogLevel(level as 'WARN');
+    restore();
+  }
+  const drainMs = performance.now() - started;
+  const sizes = await itemSizes(stack);
+  await stack.stop();
+
+  const isWrite = (c: string) => /^(Put|Update|Delete|BatchWrite)/.test(c);
+  const isRead = (c: string) => /^(Get|Query|Scan|BatchGet)/.test(c);
+  const dynamo = recorded.filter((r) => r.key !== undefined || /Item|Query|Scan/.test(r.command));
+  const writes = dynamo.filter((r) => isWrite(r.command));
+  const reads = dynamo.filter((r) => isRead(r.command));
+  const unitsOf = (r: Recorded, per: number) => Math.max(1, Math.ceil((sizes.byKey.get(r.key ?? '') ?? sizes.average) / per));
+  const writeUnits = writes.reduce((n, r) => n + unitsOf(r, 1024), 0);
+  const readUnits = reads.reduce((n, r) => n + unitsOf(r, 4096), 0);
+  const sqs = recorded.filter((r) => /Message|Queue/.test(r.command));
+  const syncInvocations = sqs.filter((r) => r.command.startsWith('DeleteMessage')).length;
+  const ingestMs = median(answerMs);
+  const syncMs = syncInvocations > 0 ? drainMs / syncInvocations : 0;
+
+  const perEvent = {
+    dynamodbWrites: round(writes.length / events),
+    dynamodbWriteUnits: round(writeUnits / events),
+    dynamodbReads: round(reads.length / events),
+    dynamodbReadUnits: round(readUnits / events),
+    sqsRequests: round(sqs.length / events),
+    syncInvocations: round(syncInvocations / events),
+    logBytes: Math.round(logBytes / events),
+    ingestMs: round(ingestMs),
+    syncMsPerInvocation: Math.round(syncMs),
+  };
+  const p = prices.perMillion;
+  const gbSeconds = (INGEST_MEMORY_MB / 1024) * (ingestMs / 1000) + perEvent.syncInvocations * (SYNC_MEMORY_MB / 1024) * (syncMs / 1000);
+  const dollars = {
+    apiGateway: p.apiGatewayHttpRequests!,
+    lambdaRequests: (1 + perEvent.syncInvocations) * p.lambdaRequests!,
+    lambdaCompute: gbSeconds * prices.lambdaArmPerGbSecond * 1e6,
+    sqs: perEvent.sqsRequests * p.sqsFifoRequests!,
+    dynamodb: perEvent.dynamodbWriteUnits * p.dynamodbWriteRequestUnits! + perEvent.dynamodbReadUnits * p.dynamodbReadRequestUnits!,
+    cloudwatchLogs: (perEvent.logBytes / 1024 ** 3) * prices.cloudwatchLogsIngestionPerGb * 1e6,
+  };
+  const rounded = Object.fromEntries(Object.entries(dollars).map(([k, v]) => [k, round(v)])) as Record<string, number>;
+  const total = round(Object.values(dollars).reduce((a, b) => a + b, 0));
+  return { events, perEvent, itemBytes: sizes.byType, dollarsPer1M: { ...rounded, total, totalWithFunctionUrl: round(total - dollars.apiGateway) } };
+}
+
+/** Every SDK command the handlers send (the local stack runs them in this process), with the item key it names. */
+function recordSends(recorded: Recorded[]): () => void {
+  const prototypes = [DynamoDBClient.prototype, DynamoDBDocumentClient.prototype, SQSClient.prototype] as unknown as { send: (command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) => Promise<unknown> }[];
+  const originals = prototypes.map((proto) => Object.getOwnPropertyDescriptor(proto, 'send'));
+  for (const proto of prototypes) {
+    const inherited = proto.send;
+    Object.defineProperty(proto, 'send', {
+      configurable: true,
+      writable: true,
+      value: function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
+        const input = command.input ?? {};
+        const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+        recorded.push({ command: command.constructor.name.replace(/Command$/, ''), ...(key ? { key: keyOf(key) } : {}) });
+        return inherited.call(this, command, ...rest);
+      },
+    });
+  }
+  return () =>
+    prototypes.forEach((proto, i) => {
+      if (originals[i]) Object.defineProperty(proto, 'send', originals[i]!);
+      else delete (proto as { send?: unknown }).send;
+    });
+}
+
+function keyOf(key: Record<string, unknown>): string {
+  const plain = (v: unknown) => (typeof v === 'object' && v !== null && 'S' in v ? (v as { S: string }).S : String(v));
+  return `${plain(key.pk)}|${plain(key.sk)}`;
+}
+
+/** Item sizes as DynamoDB counts them (attribute names plus values, close enough as JSON), by key and by kind. */
+async function itemSizes(stack: LocalStack): Promise<{ byKey: Map<string, number>; byType: Record<string, number>; average: number }> {
+  const client = DynamoDBDocumentClient.from(stack.dynamodb);
+  const byKey = new Map<string, number>();
+  const kinds = new Map<string, number[]>();
+  let start: Record<string, never> | undefined;
+  do {
+    const out = await client.send(new ScanCommand({ TableName: stack.tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    for (const item of out.Items ?? []) {
+      const size = Buffer.byteLength(JSON.stringify(item));
+      byKey.set(`${String(item.pk)}|${String(item.sk)}`, size);
+      const kind = `${String(item.pk).split('#')[0]}/${String(item.sk).split('#')[0]}`;
+      kinds.set(kind, [...(kinds.get(kind) ?? []), size]);
+    }
+    start = out.LastEvaluatedKey as Record<string, never> | undefined;
+  } while (start);
+  const byType = Object.fromEntries([...kinds].map(([k, v]) => [k, Math.round(v.reduce((a, b) => a + b, 0) / v.length)]));
+  const all = [...byKey.values()];
+  return { byKey, byType, average: all.length ? all.reduce((a, b) => a + b, 0) / all.length : 1024 };
+}
+
+let sequence = 0;
+async function send(stack: LocalStack, kind: 'generic' | 'hostaway', i: number, step: 'created' | 'changed'): Promise<void> {
+  if (kind === 'hostaway') {
+    const id = 895000 + i;
+    const guest = { id, guestName: `Cost ${id}`, guestFirstName: 'Cost', guestLastName: String(id), guestEmail: `cost.${id}@example.com` };
+    const delivery = step === 'created' ? hostawayDelivery('reservation.created', guest) : hostawayDelivery('reservation.updated', { ...guest, status: 'modified', departureDate: '2026-07-15' });
+    const reply = await sendHostaway(stack, delivery);
+    if (reply.status !== 202) throw new Error(`bench: cost webhook answered ${reply.status}`);
+    return;
+  }
+  const body = JSON.stringify({
+    type: 'reservation.upserted',
+    reservation: { id: `cost-${i}`, propertyId: 'bench-flat', status: 'confirmed', checkInDate: '2027-03-01', checkOutDate: step === 'created' ? '2027-03-04' : '2027-03-05', version: ++sequence, guest: { firstName: 'Cost', lastName: String(i), email: `cost.${i}@example.com` } },
+  });
+  const headers = { 'content-type': 'application/json', ...signStandardWebhook(SECRET, `cost-${sequence}`, Math.floor(Date.now() / 1000), body) };
+  const response = await fetch(`${stack.urls.webhooks}/webhooks/generic-demo`, { method: 'POST', headers, body });
+  await response.arrayBuffer();
+  if (response.status !== 202) throw new Error(`bench: cost webhook answered ${response.status}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

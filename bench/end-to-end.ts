@@ -1,0 +1,91 @@
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
+import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
+import { benchConfig, SECRET } from './webhook-latency.ts';
+
+/**
+ * End-to-end throughput when no target limit binds, against what the same local SQS can do at
+ * all. A: raw SQS, one consumer: send the messages in batches of 10, then receive 10 at a time
+ * and delete each batch. B: the pipeline: webhooks in (20 at a time) until every guest is in
+ * Minut (its sandbox unlimited), through the local stack's sync worker. Interleaved rounds; medians.
+ */
+export interface EndToEndFigures {
+  rounds: number;
+  reservations: number;
+  reservationsPerSecond: number;
+  rawSqsPerSecond: number;
+  ratio: number;
+}
+
+let sequence = 0;
+
+export async function measureEndToEnd(options: { rounds: number; reservations: number }): Promise<EndToEndFigures> {
+  const stack = await startLocalStack({ ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 }, dataDir: null, configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null });
+  const raw: number[] = [];
+  const pipeline: number[] = [];
+  try {
+    const rawQueue = (await stack.sqs.send(new CreateQueueCommand({ QueueName: 'bench-raw.fifo', Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }))).QueueUrl!;
+    for (let round = 0; round < options.rounds; round++) {
+      raw.push(await rawSqs(stack, rawQueue, options.reservations, round));
+      pipeline.push(await endToEnd(stack, options.reservations, round));
+    }
+  } finally {
+    await stack.stop();
+  }
+  const a = median(pipeline);
+  const b = median(raw);
+  return { rounds: options.rounds, reservations: options.reservations, reservationsPerSecond: round1(a), rawSqsPerSecond: round1(b), ratio: Math.round((a / b) * 100) / 100 };
+}
+
+async function rawSqs(stack: LocalStack, queueUrl: string, count: number, round: number): Promise<number> {
+  // A body the size of a queued reservation.
+  const body = JSON.stringify({ v: 2, kind: 'reservation', padding: 'x'.repeat(900) });
+  const started = performance.now();
+  for (let i = 0; i < count; i += 10) {
+    const entries = Array.from({ length: Math.min(10, count - i) }, (_, j) => ({ Id: String(j), MessageBody: body, MessageGroupId: `g-${round}-${i + j}`, MessageDeduplicationId: `raw-${round}-${i + j}` }));
+    await stack.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  }
+  let received = 0;
+  while (received < count) {
+    const out = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) continue;
+    received += messages.length;
+    await stack.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function endToEnd(stack: LocalStack, count: number, round: number): Promise<number> {
+  await stack.drain(120_000);
+  const prefix = `E2E ${round}-`;
+  const started = performance.now();
+  const ids = Array.from({ length: count }, (_, i) => `${round}-${i}`);
+  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => send(stack, id)));
+  const deadline = Date.now() + 600_000;
+  while (stack.sandbox.minut.guests('home_demo_city').filter((g) => g.name.startsWith(prefix)).length < count) {
+    if (Date.now() > deadline) throw new Error(`bench: round ${round} did not sync in 10 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function send(stack: LocalStack, id: string): Promise<void> {
+  const body = JSON.stringify({
+    type: 'reservation.upserted',
+    reservation: { id: `e2e-${id}`, propertyId: 'bench-flat', status: 'confirmed', checkInDate: '2027-03-01', checkOutDate: '2027-03-04', version: ++sequence, guest: { firstName: 'E2E', lastName: id } },
+  });
+  const headers = { 'content-type': 'application/json', ...signStandardWebhook(SECRET, `e2e-${sequence}`, Math.floor(Date.now() / 1000), body) };
+  const response = await fetch(`${stack.urls.webhooks}/webhooks/generic-demo`, { method: 'POST', headers, body });
+  await response.arrayBuffer();
+  if (response.status !== 202) throw new Error(`bench webhook answered ${response.status}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
