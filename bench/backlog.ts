@@ -8,17 +8,17 @@ import { sendHostaway } from '../test/support/stack.ts';
 /**
  * A backlog of new reservations for a property routed to every target, drained by five
  * concurrent sync workers (as many as the Lambda event source runs at once) against the limits
- * the sandboxes enforce. Time is scaled down sixfold, ratios kept: each vendor's limit per
- * minute becomes the same count per 10 s, and guest-sync's configured rate (the account's
- * budget) is scaled with it. Per target: the share of its budget used while it had work
+ * the sandboxes enforce. Time is scaled down sixfold, ratios kept: each sandbox's rate window
+ * is six times shorter with the same limit (Kasify: 100 per 10 s), and guest-sync's configured
+ * rate (the account's budget) is six times higher. Per target: the share of its budget used while it had work
  * (calls / (configured rate x time from its first to its last call)) and the 429s it got.
  */
 const SCALE = 6;
-/** Configured budget (requests/s, as in the example config) and the sandbox limit, both before scaling. */
-const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number; sandboxPerSecond: number }> = {
-  minut: { configured: 2, sandboxPerSecond: 5 },
-  kasify: { configured: 1.5, sandboxPerSecond: 100 / 60 },
-  hostelmate: { configured: 1.8, sandboxPerSecond: 120 / 60 },
+/** Configured budget (requests/s, as in the example config), before scaling; the sandboxes keep their documented limits. */
+const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number }> = {
+  minut: { configured: 2 }, // sandbox: 5 per rolling second
+  kasify: { configured: 1.5 }, // 100 per rolling minute
+  hostelmate: { configured: 1.8 }, // 120 per rolling minute
 };
 
 export interface BacklogFigures {
@@ -50,9 +50,9 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
       configPath,
       sweepIntervalMs: 1_000,
       syncWorkers: options.workers,
-      minut: { rateLimit: { perSecond: LIMITS.minut.sandboxPerSecond * SCALE } },
-      kasify: { perMinute: null, perSecond: Math.round(LIMITS.kasify.sandboxPerSecond * SCALE) },
-      hostelmate: { rateLimit: { perSecond: Math.round(LIMITS.hostelmate.sandboxPerSecond * SCALE) } },
+      minut: { rateLimit: { perSecond: 5 }, timeScale: SCALE },
+      kasify: { perMinute: 100, timeScale: SCALE },
+      hostelmate: { rateLimit: { perMinute: 120 }, timeScale: SCALE },
     });
     try {
       const started = Date.now();

@@ -1,11 +1,11 @@
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
 import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
 import { benchConfig, SECRET } from './webhook-latency.ts';
 
 /**
  * End-to-end throughput when no target limit binds, against what the same local SQS can do at
- * all. A: raw SQS, one consumer: send the messages in batches of 10, then receive 10 at a time
+ * all. A: raw SQS, one consumer: send the messages one by one (20 at a time), then receive 10 at a time
  * and delete each batch. B: the pipeline: webhooks in (20 at a time) until every guest is in
  * Minut (its sandbox unlimited), through the local stack's sync worker. Interleaved rounds; medians.
  */
@@ -41,9 +41,14 @@ async function rawSqs(stack: LocalStack, queueUrl: string, count: number, round:
   // A body the size of a queued reservation.
   const body = JSON.stringify({ v: 2, kind: 'reservation', padding: 'x'.repeat(900) });
   const started = performance.now();
-  for (let i = 0; i < count; i += 10) {
-    const entries = Array.from({ length: Math.min(10, count - i) }, (_, j) => ({ Id: String(j), MessageBody: body, MessageGroupId: `g-${round}-${i + j}`, MessageDeduplicationId: `raw-${round}-${i + j}` }));
-    await stack.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  // As the pipeline uses SQS: one send per message (ingest sends each delivery), 20 at a time
+  // like the webhooks; receives of up to 10 and one batch delete each (the Lambda event source).
+  for (let i = 0; i < count; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, count - i) }, (_, j) =>
+        stack.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: `g-${round}-${i + j}`, MessageDeduplicationId: `raw-${round}-${i + j}` })),
+      ),
+    );
   }
   let received = 0;
   while (received < count) {

@@ -47,7 +47,7 @@ export async function measureIngestHotPath(options: { runs: number; eventsPerRun
     const headers = { 'content-type': 'application/json', ...SIGNERS[source]!(body, Date.now(), 'msg_bench') };
     const token = URL_TOKEN_OF[source];
     const event = toApiGatewayEvent({ path: `/webhooks/${CONNECTION_OF[source]}`, connectionId: CONNECTION_OF[source]!, ...(token !== undefined ? { token } : {}), headers, body: Buffer.from(body) });
-    const check = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+    const check = (await quietly(() => handler(event, context))) as APIGatewayProxyStructuredResultV2;
     if (check.statusCode !== 202) throw new Error(`bench: ${source} fixture answered ${check.statusCode}: ${check.body}`);
     const real: number[] = [];
     const baseline: number[] = [];

@@ -126,28 +126,37 @@ export class DynamoDbStore implements Store {
     await this.putVersioned({ ...circuitKey(state.target), data: JSON.stringify(state) }, state.version, `circuit ${state.target} changed underneath`);
   }
 
-  async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean }, nowMs: number): Promise<RateLease[]> {
+  async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]> {
     // One item per worker, so renewals never contend; a day's ttl sweeps what dead workers leave.
     const Key = { pk: `RATE#${key}`, sk: `WORKER#${worker}` };
-    const names = { '#until': 'until', '#since': 'since', '#ttl': 'ttl', '#busy': 'busy' };
-    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
+    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':admit': lease.admitAt, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
     try {
-      // A renewal keeps `since`...
+      // A renewal keeps `since` and `admittedAt`...
       await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' }, ExpressionAttributeValues: values }),
+        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' }, ExpressionAttributeValues: { ':until': values[':until'], ':now': nowMs, ':busy': lease.busy, ':ttl': values[':ttl'] } }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // ...a new or lapsed lease starts now: the other workers have not counted it yet.
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #ttl = :ttl', ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
+      // ...a new or lapsed lease starts now, admitted when the caller says.
+      await this.doc.send(
+        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl', ExpressionAttributeNames: { '#until': 'until', '#since': 'since', '#busy': 'busy', '#admit': 'admittedAt', '#ttl': 'ttl' }, ExpressionAttributeValues: values }),
+      );
     }
+    return this.rateLeases(key, nowMs);
+  }
+
+  async admitRateLease(key: string, worker: string, atMs: number): Promise<void> {
+    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: { pk: `RATE#${key}`, sk: `WORKER#${worker}` }, UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': atMs } }));
+  }
+
+  private async rateLeases(key: string, nowMs: number): Promise<RateLease[]> {
     const out = await this.doc.send(
       new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `RATE#${key}` }, ConsistentRead: true }),
     );
     return (out.Items ?? []).flatMap((item) => {
       const lease = RateLeaseItem.safeParse(item);
       if (!lease.success || lease.data.until <= nowMs) return [];
-      return [{ worker: lease.data.sk.slice('WORKER#'.length), since: lease.data.since, busy: lease.data.busy }];
+      return [{ worker: lease.data.sk.slice('WORKER#'.length), since: lease.data.since, busy: lease.data.busy, admittedAt: lease.data.admittedAt ?? lease.data.since }];
     });
   }
 
@@ -319,7 +328,7 @@ function unreadableKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: reservationPk(key), sk: 'UNREADABLE' };
 }
 
-const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z.boolean().default(true) });
+const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z.boolean().default(true), admittedAt: z.number().optional() });
 
 function tokenKey(key: string): { pk: string; sk: string } {
   return { pk: `TOKEN#${key}`, sk: 'TOKEN' };

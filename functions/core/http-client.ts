@@ -51,6 +51,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class HttpClient {
   private blockedUntil = 0;
   private nextSlot = 0;
+  private lastIntervalMs = 0;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -161,6 +162,12 @@ export class HttpClient {
       const burst = Math.max(1, Math.floor((this.options.burst ?? 1) * fraction));
       const toleranceMs = (burst - 1) * intervalMs;
       const now = this.now();
+      // A worker's first call, when it shares the account: at a random point of its interval, so
+      // workers that start together (or wait on the same shared token) do not all call at once.
+      if (this.nextSlot === 0 && fraction < 1) this.nextSlot = now + Math.random() * intervalMs + toleranceMs;
+      // A new share applies from the last call on: the next slot moves by the change of interval.
+      else if (this.nextSlot > 0 && this.lastIntervalMs > 0 && intervalMs !== this.lastIntervalMs) this.nextSlot += intervalMs - this.lastIntervalMs;
+      this.lastIntervalMs = intervalMs;
       // A Retry-After longer than a short inline wait is not slept through: the caller parks the work.
       const blockedFor = this.blockedUntil - now;
       if (blockedFor > this.maxInlineWaitMs) {

@@ -3,22 +3,25 @@ import type { RateLease, Store } from './store.ts';
 /**
  * A vendor's rate limit belongs to the account, not to a worker. Every worker that calls the
  * account holds a short lease in the store and paces itself at 1/n of the configured rate, n
- * being the unexpired leases it sees, so the workers together stay within it however many run.
- * A worker alone runs at the full rate. A worker joining while another is busy (it used at least
- * half its share in its last period) waits a renewal period (and a margin) before its first call,
- * so that each busy one has renewed, counted it, and slowed down. Where nobody is busy a joiner
- * starts at once; and a worker that starts pacing (a call had to wait for its turn) renews at
- * once, so it counts the workers that joined before it goes on at a share it took when it was
- * alone. A worker that stops calling lets its lease lapse and the others speed up.
+ * being the leases admitted to call, so the workers together stay within it however many run.
+ * A worker alone runs at the full rate. A worker that joins while another is busy (it used at
+ * least half its share in its last period) is admitted only a renewal period (and a margin)
+ * later, so every busy worker renews in between and counts it; the busy ones keep their rate
+ * until just before it is admitted, so the wait costs no throughput. Where nobody is busy a
+ * joiner is admitted at once; a worker that starts pacing (a call had to wait for its turn)
+ * renews at once, so it counts the workers admitted meanwhile. A worker that stops calling
+ * lets its lease lapse and the others speed up.
  *
- * Cost: one lease write and one query per worker and account every RENEW_MS while it calls
- * (docs/throughput.md), whatever the number of calls.
+ * Cost: one lease write and one query per worker and account every RENEW_MS while it calls,
+ * and one more write when a lease is taken (docs/throughput.md), whatever the number of calls.
  */
 export const RENEW_MS = 10_000;
 /** Long enough to survive a renewal delayed by a slow request; short enough to hand the share back soon. */
 export const LEASE_MS = 30_000;
-/** A joiner's wait: one renewal period, plus a margin for a renewal delayed by a request in flight. */
+/** A joiner's wait behind busy workers: one renewal period, plus a margin for a renewal delayed by a request in flight. */
 export const JOIN_WAIT_MS = RENEW_MS + 5_000;
+/** Holders count a joiner this long before it is admitted, so they have slowed down when it starts. */
+export const ADMIT_LEAD_MS = 1_000;
 
 export interface RateShareOptions {
   /** The vendor account: one per API base URL and credentials. */
@@ -62,8 +65,7 @@ export class RateShare implements RateShareLike {
 
   /**
    * A call got its turn. The first time in a period that it had to wait for it, this worker is
-   * using its share: it renews at once, so it counts workers that joined since the last renewal
-   * before it goes on at a share it took when it was alone.
+   * using its share: it renews at once, so it counts workers admitted since its last renewal.
    */
   noteTurn(waited: boolean): void {
     this.calls++;
@@ -79,28 +81,33 @@ export class RateShare implements RateShareLike {
     // Busy: used at least half of what its share allowed since the last renewal (and more than one call).
     const allowed = this.current.fraction * this.options.requestsPerSecond * (Math.max(0, at - this.renewedAt) / 1000);
     const busy = this.renewedAt > 0 && this.calls >= 2 && this.calls >= allowed / 2;
-    const leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy }, at);
+    let leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: at + JOIN_WAIT_MS }, at);
+    const mine = leases.find((lease) => lease.worker === worker);
+    if (mine && mine.admittedAt > at && !leases.some((lease) => lease.worker !== worker && lease.busy)) {
+      // Nobody to wait for: admitted now.
+      await store.admitRateLease(key, worker, at);
+      leases = leases.map((lease) => (lease.worker === worker ? { ...lease, admittedAt: at } : lease));
+    }
     this.calls = 0;
     this.waitedSinceRenew = false;
     this.renewedAt = at;
-    this.current = shareOf(leases, worker, at);
-    // While waiting to be counted, look again as soon as the others must have renewed.
-    this.renewAt = this.current.fraction > 0 ? at + RENEW_MS : at + this.current.waitMs;
+    const next = shareOf(leases, worker, at);
+    this.current = next.share;
+    this.renewAt = Math.min(at + RENEW_MS, next.recountAt);
   }
 }
 
 /**
- * Pure: the share of `worker` among the live `leases` (its own included) at `now`. A worker
- * waits only while it is new (held for less than JOIN_WAIT_MS) and another worker is busy;
- * the oldest lease never waits, so two workers starting together do not both hold back.
+ * Pure: the share of `worker` among the live `leases` at `now`, and when to count again (the
+ * next lease to be admitted, ADMIT_LEAD_MS ahead). A worker not yet admitted waits; the others
+ * divide the rate among the leases admitted by now plus ADMIT_LEAD_MS.
  */
-export function shareOf(leases: readonly RateLease[], worker: string, now: number): Share {
-  const mine = leases.find((lease) => lease.worker === worker) ?? { worker, since: now, busy: false };
+export function shareOf(leases: readonly RateLease[], worker: string, now: number): { share: Share; recountAt: number } {
+  const mine = leases.find((lease) => lease.worker === worker) ?? { worker, since: now, busy: false, admittedAt: now };
   const all = leases.some((lease) => lease.worker === worker) ? leases : [...leases, mine];
-  if (all.length === 1) return { fraction: 1, waitMs: 0 };
-  const oldest = all.reduce((a, b) => (b.since < a.since || (b.since === a.since && b.worker < a.worker) ? b : a));
-  const heldMs = now - mine.since;
-  const othersBusy = all.some((lease) => lease.worker !== worker && lease.busy);
-  if (othersBusy && oldest.worker !== worker && heldMs < JOIN_WAIT_MS) return { fraction: 0, waitMs: JOIN_WAIT_MS - heldMs };
-  return { fraction: 1 / all.length, waitMs: 0 };
+  const counted = all.filter((lease) => lease.admittedAt <= now + ADMIT_LEAD_MS);
+  const upcoming = all.filter((lease) => lease.admittedAt > now + ADMIT_LEAD_MS).map((lease) => lease.admittedAt - ADMIT_LEAD_MS);
+  const recountAt = upcoming.length > 0 ? Math.min(...upcoming) : Number.POSITIVE_INFINITY;
+  if (mine.admittedAt > now) return { share: { fraction: 0, waitMs: mine.admittedAt - now }, recountAt: mine.admittedAt };
+  return { share: { fraction: 1 / Math.max(1, counted.length), waitMs: 0 }, recountAt };
 }

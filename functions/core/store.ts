@@ -148,6 +148,8 @@ export interface RateLease {
   worker: string;
   since: number;
   busy: boolean;
+  /** From when its worker may call (a joiner waits until every busy worker has counted it). */
+  admittedAt: number;
 }
 
 export interface ReservationKey {
@@ -185,10 +187,12 @@ export interface Store {
 
   /**
    * Holds (or renews) `worker`'s lease on a share of the vendor account's rate until `untilMs`
-   * and returns every unexpired lease on it (this one included): when each was first taken, and
-   * whether its worker is using all of its share.
+   * (a new lease may call from `admitAt` on) and returns every unexpired lease on it, this one
+   * included: when each was taken and may call, and whether its worker is using its share.
    */
-  renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean }, nowMs: number): Promise<RateLease[]>;
+  renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]>;
+  /** Lets a new lease call from `atMs` on (it found no busy worker to wait for). */
+  admitRateLease(key: string, worker: string, atMs: number): Promise<void>;
 
   /** Records a failed PMS fetch for the reservation; returns the failures so far. Cleared by the next success. */
   recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;

@@ -72,6 +72,8 @@ export interface HostelmateSandboxOptions {
   rooms?: HostelmateRoom[];
   /** Docs: 120/min per key and caller IP. A per-second window lets tests scale it. `null` disables. */
   rateLimit?: { perSecond?: number; perMinute?: number } | null;
+  /** Shortens the rate windows this many times, keeping their limits (benchmarks). Default 1. */
+  timeScale?: number;
   allowedOrigins?: string[];
   now?: () => number;
 }
@@ -125,6 +127,7 @@ export class HostelmateSandbox implements VendorSandbox {
   private readonly allowedOrigins: Set<string>;
   private readonly now: () => number;
   private readonly initialLimit: { perSecond?: number; perMinute?: number } | null;
+  private readonly timeScale: number;
   private readonly api = new Router<{ apiKey: string }>();
   private readonly control = new Router();
   private readonly faults = new FaultInjector();
@@ -141,6 +144,7 @@ export class HostelmateSandbox implements VendorSandbox {
     this.rooms = (options.rooms ?? DEFAULT_HOSTELMATE_ROOMS).map((r) => ({ ...r }));
     this.allowedOrigins = new Set(options.allowedOrigins ?? []);
     this.now = options.now ?? Date.now;
+    this.timeScale = options.timeScale ?? 1;
     this.initialLimit = options.rateLimit === undefined ? { perMinute: 120 } : options.rateLimit;
     this.setRateLimit(this.initialLimit);
     this.api
@@ -171,7 +175,7 @@ export class HostelmateSandbox implements VendorSandbox {
   }
 
   setRateLimit(limit: { perSecond?: number; perMinute?: number } | null): void {
-    this.limiter = rateLimiterFor(limit);
+    this.limiter = rateLimiterFor(limit, this.timeScale);
   }
 
   bookings(): HostelmateBookingRecord[] {

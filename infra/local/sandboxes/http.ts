@@ -242,10 +242,13 @@ export class RollingWindowRateLimiter {
   }
 }
 
-/** A limiter for `perSecond` and/or `perMinute` (either may be absent); null when neither is set. */
-export function rateLimiterFor(limit: { perSecond?: number | null; perMinute?: number | null } | null): RollingWindowRateLimiter | null {
+/**
+ * A limiter for `perSecond` and/or `perMinute` (either may be absent); null when neither is set.
+ * `timeScale` shortens the windows, keeping their limits (the benchmark drains a backlog 6x faster).
+ */
+export function rateLimiterFor(limit: { perSecond?: number | null; perMinute?: number | null } | null, timeScale = 1): RollingWindowRateLimiter | null {
   const windows: RateWindow[] = [];
-  if (limit?.perSecond) windows.push({ limit: limit.perSecond, windowMs: 1000 });
-  if (limit?.perMinute) windows.push({ limit: limit.perMinute, windowMs: 60_000 });
+  if (limit?.perSecond) windows.push({ limit: limit.perSecond, windowMs: 1000 / timeScale });
+  if (limit?.perMinute) windows.push({ limit: limit.perMinute, windowMs: 60_000 / timeScale });
   return windows.length > 0 ? new RollingWindowRateLimiter(windows) : null;
 }
