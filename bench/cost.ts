@@ -44,6 +44,8 @@ export interface ScenarioCost {
     ingestMs: number;
     syncMsPerInvocation: number;
   };
+  /** AWS requests per event, by operation (DynamoDB through the document client counts as its command, e.g. Update). */
+  requests: Record<string, number>;
   itemBytes: Record<string, number>;
   dollarsPer1M: Record<string, number> & { total: number; totalWithFunctionUrl: number };
 }
@@ -143,7 +145,10 @@ async function scenario(_name: string, reservations: number, kind: 'generic' | '
   };
   const rounded = Object.fromEntries(Object.entries(dollars).map(([k, v]) => [k, round(v)])) as Record<string, number>;
   const total = round(Object.values(dollars).reduce((a, b) => a + b, 0));
-  return { events, perEvent, itemBytes: sizes.byType, dollarsPer1M: { ...rounded, total, totalWithFunctionUrl: round(total - dollars.apiGateway) } };
+  const requests: Record<string, number> = {};
+  for (const r of recorded) requests[r.command] = (requests[r.command] ?? 0) + 1;
+  for (const k of Object.keys(requests)) requests[k] = round(requests[k]! / events);
+  return { events, perEvent, requests, itemBytes: sizes.byType, dollarsPer1M: { ...rounded, total, totalWithFunctionUrl: round(total - dollars.apiGateway) } };
 }
 
 /** Every SDK command the handlers send (the local stack runs them in this process), with the item key it names. */
