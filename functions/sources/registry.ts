@@ -1,40 +1,38 @@
 import type { PmsType } from '../core/config.ts';
-import type { FetcherFactory } from './fetcher.ts';
-import { createApaleoFetcher } from './apaleo-api.ts';
-import { createCloudbedsFetcher } from './cloudbeds-api.ts';
-import { createGuestyFetcher } from './guesty-api.ts';
-import { createHospitableFetcher } from './hospitable-api.ts';
-import { createLodgifyFetcher } from './lodgify-api.ts';
-import { createMewsFetcher } from './mews-api.ts';
-import { createSmilyFetcher } from './smily-api.ts';
-import { createSmoobuFetcher } from './smoobu-api.ts';
+import { lazyFetcher, type FetcherFactory } from './fetcher.ts';
 import type { Source } from './source.ts';
 
 // Loaded on a connection's first delivery: an ingest instance serves few PMSs, and building the
 // schemas of all ten at cold start was a third of its module evaluation.
 
+/** Loads a module once; later calls get the same promise (no module resolution per delivery). */
+function once(load: () => Promise<Source>): () => Promise<Source> {
+  let loaded: Promise<Source> | undefined;
+  return () => (loaded ??= load());
+}
+
 /** One line per PMS. */
 export const sources: Record<PmsType, () => Promise<Source>> = {
-  hostaway: async () => (await import('./hostaway.ts')).hostaway,
-  generic: async () => (await import('./generic.ts')).generic,
-  guesty: async () => (await import('./guesty.ts')).guesty,
-  smily: async () => (await import('./smily.ts')).smily,
-  lodgify: async () => (await import('./lodgify.ts')).lodgify,
-  hospitable: async () => (await import('./hospitable.ts')).hospitable,
-  smoobu: async () => (await import('./smoobu.ts')).smoobu,
-  apaleo: async () => (await import('./apaleo.ts')).apaleo,
-  mews: async () => (await import('./mews.ts')).mews,
-  cloudbeds: async () => (await import('./cloudbeds.ts')).cloudbeds,
+  hostaway: once(async () => (await import('./hostaway.ts')).hostaway),
+  generic: once(async () => (await import('./generic.ts')).generic),
+  guesty: once(async () => (await import('./guesty.ts')).guesty),
+  smily: once(async () => (await import('./smily.ts')).smily),
+  lodgify: once(async () => (await import('./lodgify.ts')).lodgify),
+  hospitable: once(async () => (await import('./hospitable.ts')).hospitable),
+  smoobu: once(async () => (await import('./smoobu.ts')).smoobu),
+  apaleo: once(async () => (await import('./apaleo.ts')).apaleo),
+  mews: once(async () => (await import('./mews.ts')).mews),
+  cloudbeds: once(async () => (await import('./cloudbeds.ts')).cloudbeds),
 };
 
-/** One line per PMS whose thin events the sync worker completes or re-reads from its API (see fetcher.ts). */
+/** One line per PMS whose thin events the sync worker completes or re-reads from its API (see fetcher.ts), loaded on first use. */
 export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
-  guesty: createGuestyFetcher,
-  smily: createSmilyFetcher,
-  lodgify: createLodgifyFetcher,
-  hospitable: createHospitableFetcher,
-  smoobu: createSmoobuFetcher,
-  apaleo: createApaleoFetcher,
-  mews: createMewsFetcher,
-  cloudbeds: createCloudbedsFetcher,
+  guesty: lazyFetcher(async () => (await import('./guesty-api.ts')).createGuestyFetcher, {}),
+  smily: lazyFetcher(async () => (await import('./smily-api.ts')).createSmilyFetcher, { clientReservations: true, credentials: true }),
+  lodgify: lazyFetcher(async () => (await import('./lodgify-api.ts')).createLodgifyFetcher, { credentials: true }),
+  hospitable: lazyFetcher(async () => (await import('./hospitable-api.ts')).createHospitableFetcher, { credentials: true }),
+  smoobu: lazyFetcher(async () => (await import('./smoobu-api.ts')).createSmoobuFetcher, { credentials: true }),
+  apaleo: lazyFetcher(async () => (await import('./apaleo-api.ts')).createApaleoFetcher, { credentials: true }),
+  mews: lazyFetcher(async () => (await import('./mews-api.ts')).createMewsFetcher, { clientReservations: true, credentials: true }),
+  cloudbeds: lazyFetcher(async () => (await import('./cloudbeds-api.ts')).createCloudbedsFetcher, { credentials: true }),
 };
