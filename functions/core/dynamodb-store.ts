@@ -89,6 +89,8 @@ export class DynamoDbStore implements Store {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': snapshotKey(key).pk, ':prefix': 'TARGET#' },
+        // Sync acts on what it reads here: never a state older than the last write.
+        ConsistentRead: true,
       }),
     );
     return (out.Items ?? []).map((item) => parseData(item, TargetState));

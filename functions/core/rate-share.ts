@@ -52,6 +52,7 @@ export class RateShare implements RateShareLike {
   private renewing: Promise<void> | undefined;
   private calls = 0;
   private waitedSinceRenew = false;
+  private earlyRenewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RateShareOptions) {}
 
@@ -69,8 +70,10 @@ export class RateShare implements RateShareLike {
    */
   noteTurn(waited: boolean): void {
     this.calls++;
-    if (waited && !this.waitedSinceRenew) {
+    // Once per renewal period at most: a worker that keeps pacing renews on schedule.
+    if (waited && !this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= RENEW_MS) {
       this.waitedSinceRenew = true;
+      this.earlyRenewedAt = this.options.now();
       this.renewAt = 0;
     }
   }

@@ -115,8 +115,11 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
     const target = own(deps.targets, name);
     return target ? [target] : [];
   });
+  // Several targets' states in one read (one request, one unit for all of them); one target: its item.
+  const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
+  const states = routed.length > 1 ? new Map((await deps.store.listTargetStates(key)).map((state) => [state.target, state])) : undefined;
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
-  const results = await Promise.all(routed.map((target) => reconcileTarget(target, current, property, stored.ttl, deps)));
+  const results = await Promise.all(routed.map((target) => reconcileTarget(target, current, property, stored.ttl, deps, states ? { state: states.get(target.name) } : undefined)));
   for (const result of results) {
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
@@ -131,9 +134,11 @@ async function reconcileTarget(
   property: PropertyConfig,
   ttl: number,
   deps: SyncDeps,
+  /** The target's state when already read with the others' (undefined inside: none stored yet). */
+  read?: { state: TargetState | undefined },
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
-  let state = (await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
+  let state = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
   const save = async (patch: StatePatch): Promise<TargetState> => {
     const next: TargetState = { ...state, ...patch, ttl, updatedAt: deps.now(), version: state.version + 1 };
     await deps.store.putTargetState(key, next);
