@@ -21,7 +21,10 @@ export interface LatencyFigures {
   drainSeconds: number;
 }
 
-/** One generic connection, one property, routed to Minut only (its sandbox limits set per stack). */
+/**
+ * One generic connection, one property, routed to Minut only (its sandbox limits set per stack);
+ * a second connection (`generic-other`, same secret, its own property) for the burst figure.
+ */
 export function benchConfig(): string {
   const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-'));
   const path = join(dir, 'config.json');
@@ -33,6 +36,11 @@ export function benchConfig(): string {
           pms: 'generic',
           secret: 'generic-demo',
           properties: { 'bench-flat': { timeZone: 'Europe/Berlin', targets: { minut: { homeId: 'home_demo_city' } } } },
+        },
+        'generic-other': {
+          pms: 'generic',
+          secret: 'generic-demo',
+          properties: { 'other-flat': { timeZone: 'Europe/Berlin', targets: { minut: { homeId: 'home_demo_seaside' } } } },
         },
       },
       targets: { minut: { baseUrl: 'http://127.0.0.1:4010/minut/v8', credentials: 'minut', requestsPerSecond: 1000 } },

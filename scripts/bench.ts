@@ -19,6 +19,7 @@ const { measureTargetCalls } = await import('../bench/target-calls.ts');
 const { measureBacklog } = await import('../bench/backlog.ts');
 const { measureEndToEnd } = await import('../bench/end-to-end.ts');
 const { measureCost } = await import('../bench/cost.ts');
+const { measureBurst } = await import('../bench/burst.ts');
 
 const size = values.quick ? { rounds: 1, backlog: 20 } : { rounds: 3, backlog: 300 };
 const started = Date.now();
@@ -30,6 +31,7 @@ const calls = await quietly(() => measureTargetCalls({ reservations: values.quic
 const backlog = await quietly(() => measureBacklog(values.quick ? { rounds: 1, reservations: 20, workers: 5 } : { rounds: 3, reservations: 300, workers: 5 }));
 const endToEnd = await quietly(() => measureEndToEnd(values.quick ? { rounds: 1, reservations: 30 } : { rounds: 3, reservations: 300 }));
 const cost = await measureCost({ reservations: values.quick ? 10 : 200 });
+const burst = await quietly(() => measureBurst(values.quick ? { burst: 100, probes: 10 } : { burst: 5000, probes: 20 }));
 const results = {
   date: new Date().toISOString(),
   quick: values.quick,
@@ -42,6 +44,7 @@ const results = {
   backlog,
   endToEnd,
   cost,
+  burst,
 };
 
 const rows = [
@@ -57,6 +60,7 @@ const rows = [
   `| target calls per event, mixed trace (${calls.events} deliveries: duplicates, no-op updates, late older versions, updates, cancels), all four targets | ${calls.total.calls} calls (${Object.entries(calls.byTarget).map(([t, f]) => `${t}: ${f.writes} writes, ${f.lookups} look-ups, ${f.tokens} token grants`).join('; ')}) | oracle (fewest a level-triggered sync can make): ${calls.total.oracle} | ${calls.total.ratio}× (${Object.entries(calls.byTarget).map(([t, f]) => `${t} ${f.ratio}×`).join(', ')}) |`,
   ...Object.entries(backlog.byTarget).map(([t, f]) => `| backlog of ${backlog.reservations} new reservations, ${backlog.workers} concurrent sync workers, sandbox limits enforced (time scaled 6×): ${t} | ${f.budgetUsed}% of its budget used while it had work, ${f.rateLimited} × 429 (${f.calls} calls) | its configured rate (the account's) | — |`),
   `| end to end, one target with no rate limit (${endToEnd.reservations} reservations, median of ${endToEnd.rounds}) | ${endToEnd.reservationsPerSecond} reservations/s | raw send → receive → delete on the same local SQS: ${endToEnd.rawSqsPerSecond} msg/s | ${Math.round(endToEnd.ratio * 100)}% |`,
+  `| fairness: another connection's events (one every 250 ms), webhook to guest in Minut, while one connection replays ${burst.burst.toLocaleString('en')} events, p50 / p99 | ${burst.duringBurst.p50} / ${burst.duringBurst.p99} ms | no burst: ${burst.idle.p50} / ${burst.idle.p99} ms | ${(burst.duringBurst.p50 / burst.idle.p50).toFixed(1)}× (p50) |`,
   ...Object.entries(cost.scenarios).map(([name, c]) => `| AWS cost per 1M events, ${name === 'oneTarget' ? 'one target' : 'four targets'} (prices of ${cost.pricesDate}) | $${c.dollarsPer1M.total.toFixed(2)} with the HTTP API, $${c.dollarsPer1M.totalWithFunctionUrl.toFixed(2)} with a Function URL (${Object.entries(c.dollarsPer1M).filter(([k]) => !k.startsWith('total')).map(([k, v]) => `${k} $${v.toFixed(2)}`).join(', ')}) | per event: ${c.perEvent.dynamodbWrites} DynamoDB writes (${c.perEvent.dynamodbWriteUnits} WRU), ${c.perEvent.dynamodbReads} reads (${c.perEvent.dynamodbReadUnits} RRU), ${c.perEvent.sqsRequests} SQS requests, ${c.perEvent.syncInvocations} sync invocations, ${c.perEvent.logBytes} log bytes | — |`),
   ...Object.entries(hotPath).map(([source, f]) => `| ingest hot path, ${source} (in process, no-op queue), median | ${f.eventsPerSecond.toLocaleString('en')} events/s | HMAC-SHA256 + JSON.parse of the same body: ${f.baselinePerSecond.toLocaleString('en')}/s | ${f.ratio}× slower |`),
 ];

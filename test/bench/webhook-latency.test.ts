@@ -63,3 +63,10 @@ it('measures end-to-end throughput against raw SQS, and the AWS cost per 1M even
     expect(scenario.dollarsPer1M.total).toBeGreaterThan(scenario.dollarsPer1M.totalWithFunctionUrl);
   }
 }, 180_000);
+
+it('measures how a burst on one connection delays another connection\'s events', async () => {
+  const { measureBurst } = await import('../../bench/burst.ts');
+  const figures = await measureBurst({ burst: 40, probes: 3 });
+  expect(figures.probes).toBe(3);
+  for (const value of [figures.idle.p50, figures.duringBurst.p99]) expect(Number.isFinite(value)).toBe(true);
+}, 120_000);
