@@ -1,9 +1,9 @@
 import type { TargetName } from '../functions/core/config.ts';
 import type { RequestLogEntry } from '../infra/local/sandboxes/traffic.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
 import { exampleConfigWith } from '../test/support/config.ts';
 import { hostawayDelivery, SEASIDE_HOME } from '../test/support/hostaway.ts';
-import { sendHostaway } from '../test/support/stack.ts';
+import { sendHostaway, startTestStack } from '../test/support/stack.ts';
+import { median, round } from './stats.ts';
 
 /**
  * A backlog of new reservations for a property routed to every target, drained by five
@@ -44,9 +44,7 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
         if (config.targets[name].burst !== undefined) config.targets[name].burst = 1;
       }
     });
-    const stack = await startLocalStack({
-      ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 },
-      dataDir: null,
+    const stack = await startTestStack({
       configPath,
       sweepIntervalMs: 1_000,
       syncWorkers: options.workers,
@@ -90,12 +88,7 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
   }
   const byTarget: BacklogFigures['byTarget'] = {};
   for (const name of Object.keys(LIMITS)) {
-    byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: Math.round(median(used[name]!) * 1000) / 10, rateLimited: limited[name]! };
+    byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: round(median(used[name]!) * 100, 1), rateLimited: limited[name]! };
   }
-  return { rounds: options.rounds, reservations: options.reservations, workers: options.workers, drainSeconds: Math.round(median(drains) * 10) / 10, byTarget };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return { rounds: options.rounds, reservations: options.reservations, workers: options.workers, drainSeconds: round(median(drains), 1), byTarget };
 }

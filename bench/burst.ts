@@ -1,6 +1,7 @@
-import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
-import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
-import { benchConfig, SECRET } from './webhook-latency.ts';
+import type { LocalStack } from '../infra/local/stack.ts';
+import { startTestStack } from '../test/support/stack.ts';
+import { benchConfig, postGeneric } from './generic-webhook.ts';
+import { percentile } from './stats.ts';
 
 /**
  * Fairness: one connection replays a burst (a PMS resending a day of events) while another
@@ -16,17 +17,16 @@ export interface BurstFigures {
   burstSeconds: number;
 }
 
-let sequence = 0;
 
 export async function measureBurst(options: { burst: number; probes: number }): Promise<BurstFigures> {
-  const stack = await startLocalStack({ ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 }, dataDir: null, configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null });
+  const stack = await startTestStack({ configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null });
   try {
     const idle = await probe(stack, 'idle', options.probes);
     const started = Date.now();
     let sent = false;
     const burst = (async () => {
       const ids = Array.from({ length: options.burst }, (_, i) => `burst-${i}`);
-      for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => send(stack, 'generic-demo', 'bench-flat', id)));
+      for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => postGeneric(stack, { id, guest: { firstName: 'Bench', lastName: id } })));
       sent = true;
     })();
     await new Promise((resolve) => setTimeout(resolve, 200)); // the burst is under way
@@ -49,7 +49,7 @@ async function probe(stack: LocalStack, prefix: string, count: number): Promise<
     await new Promise((resolve) => setTimeout(resolve, i * 250));
     const id = `${prefix}-${i}`;
     const started = performance.now();
-    await send(stack, 'generic-other', 'other-flat', id);
+    await postGeneric(stack, { id, propertyId: 'other-flat', guest: { firstName: 'Bench', lastName: id } }, 'generic-other');
     const deadline = Date.now() + 900_000;
     while (!stack.sandbox.minut.guests('home_demo_seaside').some((g) => g.name === `Bench ${id}`)) {
       if (Date.now() > deadline) throw new Error(`bench: probe ${id} never synced`);
@@ -60,19 +60,6 @@ async function probe(stack: LocalStack, prefix: string, count: number): Promise<
   return Promise.all(pending);
 }
 
-async function send(stack: LocalStack, connection: string, property: string, id: string): Promise<void> {
-  const body = JSON.stringify({
-    type: 'reservation.upserted',
-    reservation: { id, propertyId: property, status: 'confirmed', checkInDate: '2027-03-01', checkOutDate: '2027-03-04', version: ++sequence, guest: { firstName: 'Bench', lastName: id } },
-  });
-  const headers = { 'content-type': 'application/json', ...signStandardWebhook(SECRET, `burst-${sequence}`, Math.floor(Date.now() / 1000), body) };
-  const response = await fetch(`${stack.urls.webhooks}/webhooks/${connection}`, { method: 'POST', headers, body });
-  await response.arrayBuffer();
-  if (response.status !== 202) throw new Error(`bench webhook answered ${response.status}`);
-}
-
 function summarise(times: number[]): { p50: number; p99: number } {
-  const sorted = [...times].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
-  return { p50: at(0.5), p99: at(0.99) };
+  return { p50: Math.round(percentile(times, 0.5)), p99: Math.round(percentile(times, 0.99)) };
 }

@@ -8,10 +8,10 @@ import { build } from 'esbuild';
 import { BUNDLED_CONFIG_FILE, esbuildOptionsFor } from '../infra/bundling.ts';
 import { toApiGatewayEvent } from '../infra/local/http-front.ts';
 import { toSqsRecord } from '../infra/local/poller.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
 import { buildBundles } from '../scripts/build-bundles.ts';
-import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
-import { benchConfig, SECRET } from './webhook-latency.ts';
+import { startTestStack } from '../test/support/stack.ts';
+import { benchConfig, genericDelivery } from './generic-webhook.ts';
+import { median, round } from './stats.ts';
 
 /**
  * Cold start per function, as Lambda pays it: a fresh Node process imports the bundle AND handles
@@ -40,7 +40,7 @@ process.stderr.write('BENCH_RESULT ' + JSON.stringify({ ms: performance.now(), r
 `;
 
 export async function measureColdStart(options: { runs: number }): Promise<ColdStartFigures> {
-  const stack = await startLocalStack({ ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 }, dataDir: null, configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null, syncWorkers: 0 });
+  const stack = await startTestStack({ configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null, syncWorkers: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-cold-'));
   try {
     const bundles = await buildBundles(join(dir, 'functions'), stack.env.GUEST_SYNC_CONFIG);
@@ -84,7 +84,7 @@ export async function measureColdStart(options: { runs: number }): Promise<ColdS
     }
     const created = stack.sandbox.minut.guests('home_demo_city').filter((g) => g.name.startsWith('Cold cold-')).length;
     if (created !== options.runs) throw new Error(`bench: the sync cold starts created ${created} of ${options.runs} Minut guests`);
-    const figure = (a: number[], b: number[]) => ({ ms: median(a), baselineMs: median(b), ratio: Math.round((median(a) / median(b)) * 100) / 100 });
+    const figure = (a: number[], b: number[]) => ({ ms: round(median(a), 1), baselineMs: round(median(b), 1), ratio: round(median(a) / median(b), 2) });
     return { runs: options.runs, ingest: figure(ingestTimes, ingestBaseline), sync: figure(syncTimes, syncBaseline) };
   } finally {
     await stack.stop();
@@ -92,11 +92,7 @@ export async function measureColdStart(options: { runs: number }): Promise<ColdS
 }
 
 function webhookEvent(id: string) {
-  const body = JSON.stringify({
-    type: 'reservation.upserted',
-    reservation: { id, propertyId: 'bench-flat', status: 'confirmed', checkInDate: '2027-03-01', checkOutDate: '2027-03-04', version: 1, guest: { firstName: 'Cold', lastName: id, email: `${id}@example.com`, phone: '+46 70 123 45 67' } },
-  });
-  const headers = { 'content-type': 'application/json', ...signStandardWebhook(SECRET, `cold-${id}`, Math.floor(Date.now() / 1000), body) };
+  const { body, headers } = genericDelivery({ id, guest: { firstName: 'Cold', lastName: id, email: `${id}@example.com`, phone: '+46 70 123 45 67' } });
   return toApiGatewayEvent({ path: '/webhooks/generic-demo', connectionId: 'generic-demo', headers, body: Buffer.from(body) });
 }
 
@@ -114,9 +110,4 @@ function childMs(script: string, env: NodeJS.ProcessEnv): Promise<number> {
       resolve(ms);
     });
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return Math.round(sorted[Math.floor(sorted.length / 2)]! * 10) / 10;
 }

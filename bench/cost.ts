@@ -3,13 +3,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger } from '../functions/core/powertools.ts';
-import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
-import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
+import type { LocalStack } from '../infra/local/stack.ts';
 import { INGEST_MEMORY_MB, SYNC_MEMORY_MB } from '../infra/stack.ts';
 import { exampleConfigWith } from '../test/support/config.ts';
 import { hostawayDelivery } from '../test/support/hostaway.ts';
-import { sendHostaway } from '../test/support/stack.ts';
-import { benchConfig, SECRET } from './webhook-latency.ts';
+import { sendHostaway, startTestStack } from '../test/support/stack.ts';
+import { benchConfig, postGeneric } from './generic-webhook.ts';
+import { median, round } from './stats.ts';
 
 /**
  * AWS cost per 1M webhook events, from what the pipeline really asks of AWS: every SDK request
@@ -57,12 +57,13 @@ interface Recorded {
 
 export async function measureCost(options: { reservations: number }): Promise<CostFigures> {
   const scenarios: Record<string, ScenarioCost> = {};
-  scenarios.oneTarget = await scenario('one target (Minut)', options.reservations, 'generic');
-  scenarios.fourTargets = await scenario('four targets', options.reservations, 'hostaway');
+  scenarios.oneTarget = await scenario(options.reservations, 'generic');
+  scenarios.fourTargets = await scenario(options.reservations, 'hostaway');
   return { pricesDate: prices.date, scenarios };
 }
 
-async function scenario(_name: string, reservations: number, kind: 'generic' | 'hostaway'): Promise<ScenarioCost> {
+/** `generic`: one target (Minut); `hostaway`: the demo listing routed to all four. */
+async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Promise<ScenarioCost> {
   const configPath =
     kind === 'generic'
       ? benchConfig()
@@ -72,7 +73,7 @@ async function scenario(_name: string, reservations: number, kind: 'generic' | '
             if (target.burst !== undefined) target.burst = 20;
           }
         });
-  const stack = await startLocalStack({ ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 }, dataDir: null, configPath, sweepIntervalMs: null, minut: { rateLimit: null }, recepai: { rateLimit: null }, kasify: { perMinute: null }, hostelmate: { rateLimit: null } });
+  const stack = await startTestStack({ configPath, sweepIntervalMs: null, minut: { rateLimit: null }, recepai: { rateLimit: null }, kasify: { perMinute: null }, hostelmate: { rateLimit: null } });
   const recorded: Recorded[] = [];
   const restore = recordSends(recorded);
   const level = logger.getLevelName();
@@ -124,14 +125,14 @@ async function scenario(_name: string, reservations: number, kind: 'generic' | '
   const syncMs = syncInvocations > 0 ? drainMs / syncInvocations : 0;
 
   const perEvent = {
-    dynamodbWrites: round(writes.length / events),
-    dynamodbWriteUnits: round(writeUnits / events),
-    dynamodbReads: round(reads.length / events),
-    dynamodbReadUnits: round(readUnits / events),
-    sqsRequests: round(sqs.length / events),
-    syncInvocations: round(syncInvocations / events),
+    dynamodbWrites: round(writes.length / events, 3),
+    dynamodbWriteUnits: round(writeUnits / events, 3),
+    dynamodbReads: round(reads.length / events, 3),
+    dynamodbReadUnits: round(readUnits / events, 3),
+    sqsRequests: round(sqs.length / events, 3),
+    syncInvocations: round(syncInvocations / events, 3),
     logBytes: Math.round(logBytes / events),
-    ingestMs: round(ingestMs),
+    ingestMs: round(ingestMs, 3),
     syncMsPerInvocation: Math.round(syncMs),
   };
   const p = prices.perMillion;
@@ -144,12 +145,12 @@ async function scenario(_name: string, reservations: number, kind: 'generic' | '
     dynamodb: perEvent.dynamodbWriteUnits * p.dynamodbWriteRequestUnits! + perEvent.dynamodbReadUnits * p.dynamodbReadRequestUnits!,
     cloudwatchLogs: (perEvent.logBytes / 1024 ** 3) * prices.cloudwatchLogsIngestionPerGb * 1e6,
   };
-  const rounded = Object.fromEntries(Object.entries(dollars).map(([k, v]) => [k, round(v)])) as Record<string, number>;
-  const total = round(Object.values(dollars).reduce((a, b) => a + b, 0));
+  const rounded = Object.fromEntries(Object.entries(dollars).map(([k, v]) => [k, round(v, 3)])) as Record<string, number>;
+  const total = round(Object.values(dollars).reduce((a, b) => a + b, 0), 3);
   const requests: Record<string, number> = {};
   for (const r of recorded) if (r.command !== 'GetQueueAttributes') requests[r.command] = (requests[r.command] ?? 0) + 1;
-  for (const k of Object.keys(requests)) requests[k] = round(requests[k]! / events);
-  return { events, perEvent, requests, itemBytes: sizes.byType, dollarsPer1M: { ...rounded, total, totalWithFunctionUrl: round(total - dollars.apiGateway) } };
+  for (const k of Object.keys(requests)) requests[k] = round(requests[k]! / events, 3);
+  return { events, perEvent, requests, itemBytes: sizes.byType, dollarsPer1M: { ...rounded, total, totalWithFunctionUrl: round(total - dollars.apiGateway, 3) } };
 }
 
 /** Every SDK command the handlers send (the local stack runs them in this process), with the item key it names. */
@@ -202,7 +203,6 @@ async function itemSizes(stack: LocalStack): Promise<{ byKey: Map<string, number
   return { byKey, byType, average: all.length ? all.reduce((a, b) => a + b, 0) / all.length : 1024 };
 }
 
-let sequence = 0;
 async function send(stack: LocalStack, kind: 'generic' | 'hostaway', i: number, step: 'created' | 'changed'): Promise<void> {
   if (kind === 'hostaway') {
     const id = 895000 + i;
@@ -212,21 +212,5 @@ async function send(stack: LocalStack, kind: 'generic' | 'hostaway', i: number, 
     if (reply.status !== 202) throw new Error(`bench: cost webhook answered ${reply.status}`);
     return;
   }
-  const body = JSON.stringify({
-    type: 'reservation.upserted',
-    reservation: { id: `cost-${i}`, propertyId: 'bench-flat', status: 'confirmed', checkInDate: '2027-03-01', checkOutDate: step === 'created' ? '2027-03-04' : '2027-03-05', version: ++sequence, guest: { firstName: 'Cost', lastName: String(i), email: `cost.${i}@example.com` } },
-  });
-  const headers = { 'content-type': 'application/json', ...signStandardWebhook(SECRET, `cost-${sequence}`, Math.floor(Date.now() / 1000), body) };
-  const response = await fetch(`${stack.urls.webhooks}/webhooks/generic-demo`, { method: 'POST', headers, body });
-  await response.arrayBuffer();
-  if (response.status !== 202) throw new Error(`bench: cost webhook answered ${response.status}`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
+  await postGeneric(stack, { id: `cost-${i}`, checkOutDate: step === 'created' ? '2027-03-04' : '2027-03-05', guest: { firstName: 'Cost', lastName: String(i), email: `cost.${i}@example.com` } });
 }

@@ -1,7 +1,8 @@
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
-import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
-import { benchConfig, SECRET } from './webhook-latency.ts';
+import type { LocalStack } from '../infra/local/stack.ts';
+import { startTestStack } from '../test/support/stack.ts';
+import { benchConfig, postGeneric } from './generic-webhook.ts';
+import { median, round } from './stats.ts';
 
 /**
  * End-to-end throughput when no target limit binds, against what the same local SQS can do at
@@ -17,10 +18,9 @@ export interface EndToEndFigures {
   ratio: number;
 }
 
-let sequence = 0;
 
 export async function measureEndToEnd(options: { rounds: number; reservations: number }): Promise<EndToEndFigures> {
-  const stack = await startLocalStack({ ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 }, dataDir: null, configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null });
+  const stack = await startTestStack({ configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null });
   const raw: number[] = [];
   const pipeline: number[] = [];
   try {
@@ -34,7 +34,7 @@ export async function measureEndToEnd(options: { rounds: number; reservations: n
   }
   const a = median(pipeline);
   const b = median(raw);
-  return { rounds: options.rounds, reservations: options.reservations, reservationsPerSecond: round1(a), rawSqsPerSecond: round1(b), ratio: Math.round((a / b) * 100) / 100 };
+  return { rounds: options.rounds, reservations: options.reservations, reservationsPerSecond: round(a, 1), rawSqsPerSecond: round(b, 1), ratio: round(a / b, 2) };
 }
 
 async function rawSqs(stack: LocalStack, queueUrl: string, count: number, round: number): Promise<number> {
@@ -66,31 +66,11 @@ async function endToEnd(stack: LocalStack, count: number, round: number): Promis
   const prefix = `E2E ${round}-`;
   const started = performance.now();
   const ids = Array.from({ length: count }, (_, i) => `${round}-${i}`);
-  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => send(stack, id)));
+  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => postGeneric(stack, { id: `e2e-${id}`, guest: { firstName: 'E2E', lastName: id } })));
   const deadline = Date.now() + 600_000;
   while (stack.sandbox.minut.guests('home_demo_city').filter((g) => g.name.startsWith(prefix)).length < count) {
     if (Date.now() > deadline) throw new Error(`bench: round ${round} did not sync in 10 minutes`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return count / ((performance.now() - started) / 1000);
-}
-
-async function send(stack: LocalStack, id: string): Promise<void> {
-  const body = JSON.stringify({
-    type: 'reservation.upserted',
-    reservation: { id: `e2e-${id}`, propertyId: 'bench-flat', status: 'confirmed', checkInDate: '2027-03-01', checkOutDate: '2027-03-04', version: ++sequence, guest: { firstName: 'E2E', lastName: id } },
-  });
-  const headers = { 'content-type': 'application/json', ...signStandardWebhook(SECRET, `e2e-${sequence}`, Math.floor(Date.now() / 1000), body) };
-  const response = await fetch(`${stack.urls.webhooks}/webhooks/generic-demo`, { method: 'POST', headers, body });
-  await response.arrayBuffer();
-  if (response.status !== 202) throw new Error(`bench webhook answered ${response.status}`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function round1(value: number): number {
-  return Math.round(value * 10) / 10;
 }

@@ -8,6 +8,7 @@ import { toApiGatewayEvent } from '../infra/local/http-front.ts';
 import { localContext } from '../infra/local/lambda-context.ts';
 import { CONNECTION_OF, SIGNERS, URL_TOKEN_OF } from '../test/support/signers.ts';
 import { quietly } from './quiet.ts';
+import { median, round } from './stats.ts';
 
 /**
  * The ingest hot path per source: the real handler in process (verify, parse, normalise, fit,
@@ -57,7 +58,7 @@ export async function measureIngestHotPath(options: { runs: number; eventsPerRun
     }
     const a = median(real);
     const b = median(baseline);
-    out[source] = { eventsPerSecond: Math.round(a), baselinePerSecond: Math.round(b), ratio: Math.round((b / a) * 10) / 10 };
+    out[source] = { eventsPerSecond: Math.round(a), baselinePerSecond: Math.round(b), ratio: round(b / a, 1) };
   }
   return out;
 }
@@ -68,9 +69,4 @@ function rate(events: number, one: () => Promise<void>): Promise<number> {
     for (let i = 0; i < events; i++) await one();
     return events / ((performance.now() - started) / 1000);
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

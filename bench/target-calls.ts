@@ -4,10 +4,11 @@ import type { Reservation } from '../functions/core/reservation.ts';
 import { sources } from '../functions/sources/registry.ts';
 import { createTargets } from '../functions/targets/registry.ts';
 import type { RequestLogEntry } from '../infra/local/sandboxes/traffic.ts';
-import { startLocalStack } from '../infra/local/stack.ts';
+import type { LocalStack } from '../infra/local/stack.ts';
 import { exampleConfigWith } from '../test/support/config.ts';
 import { hostawayDelivery } from '../test/support/hostaway.ts';
-import { sendHostaway } from '../test/support/stack.ts';
+import { sendHostaway, startTestStack } from '../test/support/stack.ts';
+import { round } from './stats.ts';
 
 /**
  * Target calls per event on a mixed trace, by kind (writes, look-ups, token grants), against an
@@ -38,9 +39,7 @@ export async function measureTargetCalls(options: { reservations: number }): Pro
       if (target.burst !== undefined) target.burst = 20;
     }
   });
-  const stack = await startLocalStack({
-    ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 },
-    dataDir: null,
+  const stack = await startTestStack({
     configPath,
     sweepIntervalMs: null,
     minut: { rateLimit: null },
@@ -82,18 +81,18 @@ export async function measureTargetCalls(options: { reservations: number }): Pro
       const lookups = log.filter((e) => e.method === 'GET').length;
       const writes = log.length - tokens - lookups;
       const made = writes + lookups + tokens;
-      byTarget[target] = { writes, lookups, tokens, oracle: oracle[target], ratio: oracle[target] === 0 ? (made === 0 ? 1 : Number.POSITIVE_INFINITY) : round(made / oracle[target]) };
+      byTarget[target] = { writes, lookups, tokens, oracle: oracle[target], ratio: oracle[target] === 0 ? (made === 0 ? 1 : Number.POSITIVE_INFINITY) : round(made / oracle[target], 2) };
     }
     const calls = Object.values(byTarget).reduce((n, f) => n + f.writes + f.lookups + f.tokens, 0);
     const minimum = Object.values(byTarget).reduce((n, f) => n + f.oracle, 0);
-    return { events: deliveries.length, byTarget, total: { calls, oracle: minimum, ratio: round(calls / minimum) } };
+    return { events: deliveries.length, byTarget, total: { calls, oracle: minimum, ratio: round(calls / minimum, 2) } };
   } finally {
     await stack.stop();
   }
 }
 
 /** The fewest calls per target for these deliveries, from the targets' own `desired` records. */
-async function oracleCalls(config: Awaited<ReturnType<typeof startLocalStack>>['config'], deliveries: Record<string, unknown>[]): Promise<Record<TargetName, number>> {
+async function oracleCalls(config: LocalStack['config'], deliveries: Record<string, unknown>[]): Promise<Record<TargetName, number>> {
   const source = await sources.hostaway();
   const connection = config.connections['hostaway-demo']!;
   const targets = createTargets({ config, secrets: { get: async () => ({}) }, store: undefined as never, shareRate: false });
@@ -132,8 +131,4 @@ async function oracleCalls(config: Awaited<ReturnType<typeof startLocalStack>>['
     }
   }
   return out;
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

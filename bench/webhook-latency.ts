@@ -1,8 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
-import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
+import type { LocalStack } from '../infra/local/stack.ts';
+import { startTestStack } from '../test/support/stack.ts';
+import { benchConfig, postGeneric } from './generic-webhook.ts';
+import { percentile, round } from './stats.ts';
 
 /**
  * Webhook answer time while sync drains a backlog (the local stack runs the HTTP front and the
@@ -10,8 +9,6 @@ import { startLocalStack, type LocalStack } from '../infra/local/stack.ts';
  * idle (the baseline), B = the same probes while sync works through a backlog of new
  * reservations. Minut only, its sandbox unlimited, so sync is as busy as it can be.
  */
-
-export const SECRET = 'whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=';
 
 export interface LatencyFigures {
   rounds: number;
@@ -21,46 +18,8 @@ export interface LatencyFigures {
   drainSeconds: number;
 }
 
-/**
- * One generic connection, one property, routed to Minut only (its sandbox limits set per stack);
- * a second connection (`generic-other`, same secret, its own property) for the burst figure.
- */
-export function benchConfig(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-'));
-  const path = join(dir, 'config.json');
-  writeFileSync(
-    path,
-    JSON.stringify({
-      connections: {
-        'generic-demo': {
-          pms: 'generic',
-          secret: 'generic-demo',
-          properties: { 'bench-flat': { timeZone: 'Europe/Berlin', targets: { minut: { homeId: 'home_demo_city' } } } },
-        },
-        'generic-other': {
-          pms: 'generic',
-          secret: 'generic-demo',
-          properties: { 'other-flat': { timeZone: 'Europe/Berlin', targets: { minut: { homeId: 'home_demo_seaside' } } } },
-        },
-      },
-      targets: { minut: { baseUrl: 'http://127.0.0.1:4010/minut/v8', credentials: 'minut', requestsPerSecond: 1000 } },
-    }),
-  );
-  return path;
-}
-
-let sequence = 0;
-async function send(stack: LocalStack, id: string): Promise<number> {
-  const body = JSON.stringify({
-    type: 'reservation.upserted',
-    reservation: { id, propertyId: 'bench-flat', status: 'confirmed', checkInDate: '2027-03-01', checkOutDate: '2027-03-04', version: ++sequence, guest: { firstName: 'Bench', lastName: id } },
-  });
-  const headers = { 'content-type': 'application/json', ...signStandardWebhook(SECRET, `bench-${sequence}`, Math.floor(Date.now() / 1000), body) };
-  const started = performance.now();
-  const response = await fetch(`${stack.urls.webhooks}/webhooks/generic-demo`, { method: 'POST', headers, body });
-  await response.arrayBuffer();
-  if (response.status !== 202) throw new Error(`bench webhook answered ${response.status}`);
-  return performance.now() - started;
+function send(stack: LocalStack, id: string): Promise<number> {
+  return postGeneric(stack, { id, guest: { firstName: 'Bench', lastName: id } });
 }
 
 /** One probe every `everyMs` until `until()` says stop; answer times in ms. */
@@ -74,9 +33,7 @@ async function probe(stack: LocalStack, prefix: string, everyMs: number, until: 
 }
 
 export async function measureWebhookLatency(options: { rounds: number; backlog: number }): Promise<LatencyFigures> {
-  const stack = await startLocalStack({
-    ports: { http: 0, sandbox: 0, sqs: 0, dynamodb: 0 },
-    dataDir: null,
+  const stack = await startTestStack({
     configPath: benchConfig(),
     minut: { rateLimit: null },
     sweepIntervalMs: null,
@@ -115,7 +72,5 @@ export async function measureWebhookLatency(options: { rounds: number; backlog: 
 }
 
 function summarise(times: number[]): { p50: number; p99: number; samples: number } {
-  const sorted = [...times].sort((a, b) => a - b);
-  const at = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN) * 10) / 10;
-  return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
+  return { p50: round(percentile(times, 0.5), 1), p99: round(percentile(times, 0.99), 1), samples: times.length };
 }
