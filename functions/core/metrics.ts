@@ -60,10 +60,6 @@ export class MetricsBatch {
     this.seriesOf(name, 'Milliseconds', dimensions).values.push(Math.round(milliseconds * 1000) / 1000);
   }
 
-  get pending(): number {
-    return this.series.size;
-  }
-
   /** Writes what was collected (as few EMF lines as the dimensions allow, usually one) and starts over. */
   flush(at = Date.now()): void {
     if (this.series.size === 0) return;

@@ -119,7 +119,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   const states = routed.length > 1 ? new Map((await deps.store.listTargetStates(key)).map((state) => [state.target, state])) : undefined;
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
-  const results = await Promise.all(routed.map((target) => reconcileTarget(target, current, property, stored.ttl, deps, states ? { state: states.get(target.name) } : undefined)));
+  const results = await Promise.all(routed.map((target) => reconcileTarget(target, key, current, property, stored.ttl, deps, states ? { state: states.get(target.name) } : undefined)));
   for (const result of results) {
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
@@ -130,6 +130,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
 /** One target toward the snapshot; its failure never blocks or repeats the others. */
 async function reconcileTarget(
   target: Target,
+  key: ReservationKey,
   reservation: Reservation,
   property: PropertyConfig,
   ttl: number,
@@ -137,7 +138,6 @@ async function reconcileTarget(
   /** The target's state when already read with the others' (undefined inside: none stored yet). */
   read?: { state: TargetState | undefined },
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
-  const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   let state = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
   const save = async (patch: StatePatch): Promise<TargetState> => {
     const next: TargetState = { ...state, ...patch, ttl, updatedAt: deps.now(), version: state.version + 1 };

@@ -1,14 +1,13 @@
 import * as z from 'zod';
 import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
-import { sha256Hex } from '../core/hash.ts';
 import { CREATE_INTENT_LEASE_MS } from '../core/budget.ts';
 import { SharedToken } from '../core/shared-token.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { count, logger } from '../core/powertools.ts';
 import { displayName, hasGuestStay, type Reservation } from '../core/reservation.ts';
 import { localToInstant } from '../core/time.ts';
-import { targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
+import { targetHttpClient, vendorAccountKey, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { comparableName } from './normalise.ts';
 
 /**
@@ -181,7 +180,7 @@ class MinutApi {
   ) {
     this.token = new SharedToken({
       name: 'minut',
-      key: `minut#${sha256Hex(`${baseUrl}\n${credentialsRef}`).slice(0, 16)}`,
+      key: vendorAccountKey('minut', baseUrl, credentialsRef),
       owner,
       store: deps.store,
       grant: async () => {

@@ -65,6 +65,11 @@ export interface TargetDeps {
   shareRate?: boolean;
 }
 
+/** One vendor account: the API's base URL and the credentials used there. Keys its token and its rate share. */
+export function vendorAccountKey(name: string, baseUrl: string, credentialsRef: string): string {
+  return `${name}#${sha256Hex(`${baseUrl.replace(/\/+$/, '')}\n${credentialsRef}`).slice(0, 16)}`;
+}
+
 /**
  * The paced HTTP client of a target, one per worker. Its rate is the vendor account's, shared by
  * every worker that calls the same base URL with the same credentials (rate-share.ts).
@@ -76,7 +81,8 @@ export function targetHttpClient(
 ): { http: HttpClient; instanceId: string } {
   const instanceId = deps.instanceId ?? randomUUID().slice(0, 8);
   const now = deps.now ?? Date.now;
-  const share = deps.shareRate === false ? undefined : new RateShare({ key: `${name}#${sha256Hex(`${settings.baseUrl}\n${settings.credentials}`).slice(0, 16)}`, worker: instanceId, store: deps.store, now, requestsPerSecond: settings.requestsPerSecond ?? 0 });
+  // Nothing to share without a configured rate (the client does not pace then).
+  const share = deps.shareRate === false || !settings.requestsPerSecond ? undefined : new RateShare({ key: vendorAccountKey(name, settings.baseUrl, settings.credentials), worker: instanceId, store: deps.store, now, requestsPerSecond: settings.requestsPerSecond });
   const http = new HttpClient({
     name,
     ...(settings.requestsPerSecond !== undefined ? { requestsPerSecond: settings.requestsPerSecond } : {}),
