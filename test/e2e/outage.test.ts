@@ -12,7 +12,10 @@ import { queueDepth, sendHostaway, startTestStack, storeFor } from '../support/s
 let stack: LocalStack;
 beforeAll(async () => {
   const configPath = exampleConfigWith((config) => {
-    config.circuitBreaker = { failureThreshold: 3, pauseSeconds: 2, attemptsBeforePending: 3 };
+    // The pause outlasts the first messages' backoff (2 s): reservations whose failure came before
+    // the breaker opened are retried while it is still open, so they park instead of calling.
+    // (After a pause every parked reservation may call again: that is counted after recovery.)
+    config.circuitBreaker = { failureThreshold: 3, pauseSeconds: 6, attemptsBeforePending: 3 };
   });
   stack = await startTestStack({ configPath, sweepIntervalMs: 500 });
 });
