@@ -88,6 +88,8 @@ export const SWEEP_MEMORY_MB = 256;
 export const SWEEP_TIMEOUT = Duration.seconds(60);
 export const SWEEP_INTERVAL = Duration.minutes(5);
 export const DEFAULT_MAX_CONCURRENCY = 5;
+/** Concurrent invocations per target lane: the least an event source mapping allows. */
+export const LANE_MAX_CONCURRENCY = 2;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
 /** URL-token connections (Smoobu...) may put their token here instead of `?token=`: never logged (see the access log format). */
 export const WEBHOOK_TOKEN_ROUTE_PATH = '/webhooks/{connectionId}/{token}';
@@ -106,6 +108,8 @@ export class GuestSyncStack extends Stack {
   readonly table: TableV2;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** Each configured target's lane: its work that would wait on its pace (functions/sync/sync.ts). */
+  readonly laneQueues: ReadonlyMap<string, Queue>;
   readonly ingestFunction: NodejsFunction;
   readonly syncFunction: NodejsFunction;
   readonly sweepFunction: NodejsFunction;
@@ -187,6 +191,24 @@ export class GuestSyncStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+    // One lane per configured target, drained by the same sync function: a target's backlog,
+    // pace and pauses stay on its lane and hold back no other target.
+    const lanes = new Map<string, Queue>();
+    for (const target of Object.keys(this.config.targets)) {
+      lanes.set(
+        target,
+        new Queue(this, `Lane-${target}`, {
+          fifo: true,
+          contentBasedDeduplication: false,
+          visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
+          retentionPeriod: Duration.days(4),
+          encryption: QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+          deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+        }),
+      );
+    }
+    this.laneQueues = lanes;
 
     // ---- Secrets: one per name the config refers to, created EMPTY (no value in git or in the
     // template). Fill them after the first deploy: see docs. The functions read them at runtime.
@@ -292,9 +314,10 @@ export class GuestSyncStack extends Stack {
         resources: [this.table.tableArn],
       }),
     );
-    // A message no release can read is set aside in the DLQ by sync itself, on its first receive.
+    // A message no release can read is set aside in the DLQ by sync itself, on its first receive;
+    // a target's work that would wait on its pace goes on the target's lane.
     this.syncRole.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn, ...[...lanes.values()].map((lane) => lane.queueArn)] }),
     );
     if (targetSecretRefs.size > 0) {
       this.syncRole.addToPolicy(
@@ -314,7 +337,11 @@ export class GuestSyncStack extends Stack {
       timeout: SYNC_TIMEOUT,
       role: this.syncRole,
       logGroup: syncLogs,
-      environment: { ...environment, GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl },
+      environment: {
+        ...environment,
+        GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl,
+        GUEST_SYNC_LANE_QUEUE_URLS: this.toJsonString(Object.fromEntries([...lanes].map(([target, lane]) => [target, lane.queueUrl]))),
+      },
     });
     // The event source grants the role `grantConsumeMessages` on the queue: ReceiveMessage,
     // DeleteMessage, GetQueueAttributes, GetQueueUrl and ChangeMessageVisibility (which the
@@ -326,6 +353,11 @@ export class GuestSyncStack extends Stack {
         maxConcurrency,
       }),
     );
+    // A lane is one target's work at that target's pace: two invocations at most (the least
+    // an event source allows), which share the account's rate with the main queue's.
+    for (const lane of lanes.values()) {
+      this.syncFunction.addEventSource(new SqsEventSource(lane, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: LANE_MAX_CONCURRENCY }));
+    }
 
     // ---- sweep: schedule -> function -> due index -> queue (resync messages).
     const sweepLogs = new LogGroup(this, 'SweepLogGroup', {
@@ -435,6 +467,15 @@ export class GuestSyncStack extends Stack {
       ALARM_THRESHOLDS.oldestMessageAgeSeconds,
       'The oldest queued reservation event is over 30 minutes old: sync is stuck or far behind.',
     );
+    for (const [target, lane] of lanes) {
+      monitoring.alarm(
+        `LaneOldestMessageAge-${target}`,
+        lane.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' }),
+        ALARM_THRESHOLDS.oldestMessageAgeSeconds,
+        `The oldest work on ${target}'s lane is over 30 minutes old: ${target} is far behind (its rate, or failing).`,
+        'queueoldestmessageage',
+      );
+    }
     monitoring.alarm(
       'UnreadableMessages',
       monitoring.appMetric('MessageUnparseable', {}, 'Sum'),
@@ -473,6 +514,12 @@ export class GuestSyncStack extends Stack {
           this.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute, statistic: 'Maximum', label: 'in flight / backing off' }),
         ],
         right: [oldestMessageAge],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Target lanes: work waiting per target',
+        left: [...lanes].map(([target, lane]) => lane.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: target })),
+        right: [monitoring.search('TargetHandedOff', ['target'], {}, 'handed off:')],
         width: 12,
       }),
       new GraphWidget({

@@ -139,6 +139,36 @@ export class HttpClient {
   }
 
   /**
+   * About how long a request asked for now would wait for its turn, with `ahead` requests of
+   * this worker before it: the pacing, a Retry-After, and the wait for a share of the account's
+   * rate. Sync hands a target's work to that target's own lane when this is long, so one
+   * target's pace never holds up another's (sync.ts).
+   */
+  async pacingWaitMs(ahead = 0): Promise<number> {
+    const now = this.now();
+    const blocked = Math.max(0, this.blockedUntil - now);
+    if (this.minIntervalMs <= 0) return blocked;
+    const share = this.options.share?.known();
+    if (this.options.share && !share) return Math.max(blocked, await this.options.share.joinWaitMs());
+    if (share && share.fraction <= 0) return Math.max(blocked, share.waitMs);
+    const fraction = share?.fraction ?? 1;
+    const intervalMs = this.minIntervalMs / fraction;
+    const toleranceMs = (Math.max(1, Math.floor((this.options.burst ?? 1) * fraction)) - 1) * intervalMs;
+    // GCRA: the slot after the calls ahead, less what the burst lets start early.
+    return Math.max(blocked, Math.max(this.nextSlot, now) + ahead * intervalMs - toleranceMs - now, 0);
+  }
+
+  /** This worker stops calling the API for a while: its part of the account's rate goes to the others. */
+  async releaseShare(): Promise<void> {
+    await this.options.share?.release();
+  }
+
+  /** The same, but only when another worker is busy on the account (so an idle lease holds nobody back). */
+  async releaseShareIfContended(): Promise<void> {
+    await this.options.share?.releaseIfContended();
+  }
+
+  /**
    * Serialises request starts: at most this worker's share of `requestsPerSecond` on average
    * with up to its share of `burst` at once (GCRA: `nextSlot` is the theoretical time of the
    * next request), and none before a Retry-After ends.

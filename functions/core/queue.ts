@@ -11,6 +11,9 @@ import { isObject } from './own.ts';
  * the bounds of the canonical model.
  * - `reservation`: a PMS delivery, normalised by ingest.
  * - `resync`: drive the targets toward the stored snapshot again (operator resync, sweep).
+ * - `target`: drive one target toward the stored snapshot; what sync puts on that target's lane
+ *   (its own queue) when the target's pace would hold the other targets up. Added without a
+ *   version bump: no earlier release reads a lane, and one that met it in a replay sets it aside.
  */
 export const QUEUE_SCHEMA_VERSION = 2;
 
@@ -50,6 +53,17 @@ export const ResyncMessage = z.object({
   reason: z.string().max(LIMITS.textLength),
 });
 export type ResyncMessage = z.infer<typeof ResyncMessage>;
+
+export const TargetWorkMessage = z.object({
+  v: z.literal(QUEUE_SCHEMA_VERSION),
+  kind: z.literal('target'),
+  connectionId: ConnectionId,
+  reservationId: ReservationId,
+  target: z.string().min(1).max(32),
+  /** Epoch ms of the hand-off; with the target, it makes the deduplication id. */
+  requestedAt: z.number(),
+});
+export type TargetWorkMessage = z.infer<typeof TargetWorkMessage>;
 
 /** Small source-specific facts a thin event carried (ids, event name, publish time); never guest data. */
 export const FetchHints = z
@@ -92,7 +106,7 @@ export const ClientRefMessage = z.object({
 });
 export type ClientRefMessage = z.infer<typeof ClientRefMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage]);
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, TargetWorkMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -131,7 +145,9 @@ export function reservationIdOf(message: QueueMessage): string {
 }
 
 function deduplicationKey(message: QueueMessage): string {
-  return message.kind === 'resync' ? `resync:${message.reason}:${message.requestedAt}` : message.deliveryId;
+  if (message.kind === 'resync') return `resync:${message.reason}:${message.requestedAt}`;
+  if (message.kind === 'target') return `target:${message.target}:${message.requestedAt}`;
+  return message.deliveryId;
 }
 
 /** SQS's rule for group and deduplication ids: 1–128 characters of a-z, A-Z, 0-9 and ASCII punctuation. */
@@ -192,6 +208,10 @@ export function sqsEntry(message: QueueMessage): { MessageBody: string; MessageG
 
 export interface Queue {
   send(messages: QueueMessage[]): Promise<void>;
+  /** Whether `target` has a lane: its own queue and workers (none in a setup without lanes). */
+  hasLane?(target: string): boolean;
+  /** Puts one target's work on that target's lane. */
+  sendToLane?(target: string, message: TargetWorkMessage): Promise<void>;
   /** Hide a received message for `seconds` more: the backoff for a retry. */
   delay(receiptHandle: string, seconds: number): Promise<void>;
   /** Puts a body nothing can process in the DLQ, in its group, with the reason as an attribute. */
@@ -203,7 +223,19 @@ export class SqsQueue implements Queue {
     private readonly client: SQSClient,
     private readonly queueUrl: string,
     private readonly deadLetterUrl?: string,
+    /** Target name → its lane's queue URL. */
+    private readonly laneUrls: Readonly<Record<string, string>> = {},
   ) {}
+
+  hasLane(target: string): boolean {
+    return Object.hasOwn(this.laneUrls, target);
+  }
+
+  async sendToLane(target: string, message: TargetWorkMessage): Promise<void> {
+    const url = this.laneUrls[target];
+    if (!url) throw new Error(`no lane for target ${target}`);
+    await this.client.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(message) }));
+  }
 
   async send(messages: QueueMessage[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {

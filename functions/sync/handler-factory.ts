@@ -8,7 +8,7 @@ import { processFifoBatch } from './fifo-batch.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
 import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
-import { syncMessage, type SyncDeps } from './sync.ts';
+import { releaseIdleShares, syncMessage, type SyncDeps } from './sync.ts';
 import { withLatencyMetric } from './target-latency.ts';
 
 export interface SyncHandlerDeps extends SyncDeps {
@@ -62,7 +62,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     const keys = {
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
-      ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
+      ...(message.kind === 'resync' ? { resync: message.reason } : message.kind === 'target' ? { lane: message.target } : { deliveryId: message.deliveryId }),
     };
     await withLogKeys(keys, async () => {
       const outcome = await syncMessage(message, deps);
@@ -123,7 +123,9 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     }
     // Every wait and request below is capped by what is left of this invocation (budget.ts).
     const deadline = Date.now() + context.getRemainingTimeInMillis() - BUDGET_MARGIN_MS;
-    return withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
+    const response = await withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
+    await releaseIdleShares(deps.targets, deps.now());
+    return response;
   };
 
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics());

@@ -58,6 +58,7 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
 
   return {
     name: 'kasify',
+    http,
 
     async checkCredentials(): Promise<string | void> {
       const propertyId = firstRouted(deps.config, (property) => property.targets.kasify?.propertyId);

@@ -7,14 +7,14 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
-import { loadConfigFile, type Config } from '../../functions/core/config.ts';
+import { TARGET_NAMES, loadConfigFile, type Config } from '../../functions/core/config.ts';
 import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import { startHttpFront } from './http-front.ts';
 import type { Poller } from './poller.ts';
-import { startSyncWorkers } from './workers.ts';
+import { startSyncWorkers, type Lane } from './workers.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
 import type { SandboxServerOptions } from './sandboxes/server.ts';
@@ -49,8 +49,10 @@ export interface LocalStackOptions {
    */
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
-  /** How many sync "Lambda instances" poll at once, each with its own handler. */
+  /** How many sync "Lambda instances" poll the main queue at once, each with its own handler; 0: no workers at all, lanes' neither (the caller runs them). */
   syncWorkers?: number;
+  /** Whether each target gets its own lane (queue and worker) for work its pace would hold up; default true. */
+  lanes?: boolean;
   minut?: MinutSandboxOptions;
   recepai?: SandboxServerOptions['recepai'];
   kasify?: SandboxServerOptions['kasify'];
@@ -71,6 +73,8 @@ export interface LocalStack {
   queueUrl: string;
   queueArn: string;
   dlqUrl: string;
+  /** Each target's lane queue (none with `lanes: false`). */
+  lanes: Lane[];
   tableName: string;
   config: Config;
   /** The env a handler, CLI or bundle needs to talk to this stack. */
@@ -133,7 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const tableName = 'guest-sync';
     await createTable(dynamodb, tableName);
-    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT);
+    const { queueUrl, queueArn, dlqUrl, lanes } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT, options.lanes ?? true);
 
     // The config, pointed at wherever the sandbox really listens.
     const sourceConfig = resolve(options.configPath ?? 'config/guest-sync.example.json');
@@ -153,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       GUEST_SYNC_TABLE: tableName,
       GUEST_SYNC_QUEUE_URL: queueUrl,
       GUEST_SYNC_DLQ_URL: dlqUrl,
+      GUEST_SYNC_LANE_QUEUE_URLS: JSON.stringify(Object.fromEntries(lanes.map((lane) => [lane.target, lane.queueUrl]))),
       GUEST_SYNC_SECRETS: 'local',
       GUEST_SYNC_SECRETS_FILES: (options.secretsFiles ?? ['config/secrets.example.json', '.secrets.json']).map((f) => resolve(f)).join(','),
       ...options.env,
@@ -168,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl,
       queueArn,
       count: options.syncWorkers ?? 1,
+      lanes: options.syncWorkers === 0 ? [] : lanes,
       now,
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
@@ -206,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl,
       queueArn,
       dlqUrl,
+      lanes,
       tableName,
       config,
       env,
@@ -216,7 +223,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const deadline = Date.now() + timeoutMs;
         let quietSince: number | undefined;
         for (;;) {
-          const idle = (await queueDepth(queueUrl)) === 0 && pollers.every((p) => p.inFlight() === 0);
+          const depths = await Promise.all([queueUrl, ...lanes.map((lane) => lane.queueUrl)].map(queueDepth));
+          const idle = depths.every((depth) => depth === 0) && pollers.every((p) => p.inFlight() === 0);
           if (idle) {
             quietSince ??= Date.now();
             if (Date.now() - quietSince >= 300) return;
@@ -263,23 +271,28 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   }
 }
 
-async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number) {
+/** The main queue, one lane per target (as on AWS), and the DLQ they all redrive to. */
+async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number, withLanes: boolean) {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'guest-sync-dlq.fifo', Attributes: { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 86_400) } }));
   const dlqUrl = dlq.QueueUrl!;
   const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: 'guest-sync-events.fifo',
-      Attributes: {
-        FifoQueue: 'true',
-        VisibilityTimeout: String(visibilityTimeout),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount }),
-      },
-    }),
-  );
-  const queueUrl = queue.QueueUrl!;
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  return { queueUrl, queueArn: attrs.Attributes!.QueueArn!, dlqUrl };
+  const create = async (name: string) => {
+    const queue = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: {
+          FifoQueue: 'true',
+          VisibilityTimeout: String(visibilityTimeout),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount }),
+        },
+      }),
+    );
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl!, AttributeNames: ['QueueArn'] }));
+    return { queueUrl: queue.QueueUrl!, queueArn: attrs.Attributes!.QueueArn! };
+  };
+  const main = await create('guest-sync-events.fifo');
+  const lanes: Lane[] = withLanes ? await Promise.all(TARGET_NAMES.map(async (target) => ({ target, ...(await create(`guest-sync-lane-${target}.fifo`)) }))) : [];
+  return { ...main, dlqUrl, lanes };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -4,6 +4,7 @@
  * record it, the process kills itself with SIGKILL, the way a Lambda dies mid-invocation.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Lane } from '../../infra/local/workers.ts';
 
 let crashP = Number(process.env.CHAOS_CRASH_P ?? '0');
 // The faults stop: no more crashes (without killing the in-flight batches once more).
@@ -23,5 +24,6 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
 const { startSyncWorkers } = await import('../../infra/local/workers.ts');
 const env = process.env;
 const sqs = new SQSClient({ endpoint: env.AWS_ENDPOINT_URL_SQS!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, useQueueUrlAsEndpoint: false });
-startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), now: Date.now, onError: () => undefined });
+const lanes = JSON.parse(env.CHAOS_LANES ?? '[]') as Lane[];
+startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), lanes, now: Date.now, onError: () => undefined });
 process.send?.('ready');
