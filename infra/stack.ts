@@ -108,6 +108,8 @@ export class GuestSyncStack extends Stack {
   readonly table: TableV2;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** Where ingest puts a connection's burst, so other connections' events are not queued behind it (functions/ingest/burst.ts). */
+  readonly bulkQueue: Queue;
   /** Each configured target's lane: its work that would wait on its pace (functions/sync/sync.ts). */
   readonly laneQueues: ReadonlyMap<string, Queue>;
   readonly ingestFunction: NodejsFunction;
@@ -191,6 +193,16 @@ export class GuestSyncStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+    // A connection replaying a burst gets its own queue, drained as the main one is.
+    this.bulkQueue = new Queue(this, 'BulkQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
+      retentionPeriod: Duration.days(4),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
     // One lane per configured target, drained by the same sync function: a target's backlog,
     // pace and pauses stay on its lane and hold back no other target.
     const lanes = new Map<string, Queue>();
@@ -258,7 +270,7 @@ export class GuestSyncStack extends Stack {
     });
     ingestLogs.grantWrite(this.ingestRole);
     this.ingestRole.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn, this.bulkQueue.queueArn] }),
     );
     // Ingest reads the active config item (config without redeploy) and nothing else in the table.
     this.ingestRole.addToPolicy(
@@ -287,7 +299,7 @@ export class GuestSyncStack extends Stack {
       timeout: INGEST_TIMEOUT,
       role: this.ingestRole,
       logGroup: ingestLogs,
-      environment,
+      environment: { ...environment, GUEST_SYNC_BULK_QUEUE_URL: this.bulkQueue.queueUrl },
     });
 
     // ---- sync: queue -> function -> DynamoDB + targets.
@@ -353,6 +365,8 @@ export class GuestSyncStack extends Stack {
         maxConcurrency,
       }),
     );
+    // The bulk queue as the main one: a burst drains at full speed, beside the other connections' events.
+    this.syncFunction.addEventSource(new SqsEventSource(this.bulkQueue, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency }));
     // A lane is one target's work at that target's pace: two invocations at most (the least
     // an event source allows), which share the account's rate with the main queue's.
     for (const lane of lanes.values()) {
@@ -467,6 +481,13 @@ export class GuestSyncStack extends Stack {
       ALARM_THRESHOLDS.oldestMessageAgeSeconds,
       'The oldest queued reservation event is over 30 minutes old: sync is stuck or far behind.',
     );
+    monitoring.alarm(
+      'BulkQueueOldestMessageAge',
+      this.bulkQueue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' }),
+      ALARM_THRESHOLDS.oldestMessageAgeSeconds,
+      'The oldest event of a connection\'s burst (on the bulk queue) is over 30 minutes old: sync is far behind on it.',
+      'queueoldestmessageage',
+    );
     for (const [target, lane] of lanes) {
       monitoring.alarm(
         `LaneOldestMessageAge-${target}`,
@@ -512,6 +533,7 @@ export class GuestSyncStack extends Stack {
         left: [
           this.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: 'waiting' }),
           this.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute, statistic: 'Maximum', label: 'in flight / backing off' }),
+          this.bulkQueue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: 'bulk (bursts): waiting' }),
         ],
         right: [oldestMessageAge],
         width: 12,
@@ -557,6 +579,7 @@ export class GuestSyncStack extends Stack {
       value: `${this.httpStage.url}webhooks/{connectionId}`,
     });
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
+    new CfnOutput(this, 'BulkQueueUrl', { value: this.bulkQueue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'SecretPrefix', { value: secretPrefix });

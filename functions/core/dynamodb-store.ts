@@ -50,9 +50,10 @@ export class DynamoDbStore implements Store {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, data: JSON.stringify(record) },
-          ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)',
-          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash },
+          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, received: record.receivedAt ?? record.storedAt, ttl: record.ttl, data: JSON.stringify(record) },
+          // Newer version; or the same version with other content, delivered no earlier.
+          ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h AND (attribute_not_exists(received) OR received <= :r))',
+          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash, ':r': record.receivedAt ?? record.storedAt },
         }),
       );
       return { stored: record, changed: true };

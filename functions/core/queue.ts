@@ -207,7 +207,8 @@ export function sqsEntry(message: QueueMessage): { MessageBody: string; MessageG
 }
 
 export interface Queue {
-  send(messages: QueueMessage[]): Promise<void>;
+  /** `bulk`: a connection's burst, on the bulk queue when there is one (ingest's BurstDetector). */
+  send(messages: QueueMessage[], options?: { bulk?: boolean }): Promise<void>;
   /** Whether `target` has a lane: its own queue and workers (none in a setup without lanes). */
   hasLane?(target: string): boolean;
   /** Puts one target's work on that target's lane. */
@@ -225,6 +226,8 @@ export class SqsQueue implements Queue {
     private readonly deadLetterUrl?: string,
     /** Target name → its lane's queue URL. */
     private readonly laneUrls: Readonly<Record<string, string>> = {},
+    /** Where a connection's burst goes, so other connections' events are not queued behind it. */
+    private readonly bulkUrl?: string,
   ) {}
 
   hasLane(target: string): boolean {
@@ -237,7 +240,8 @@ export class SqsQueue implements Queue {
     await this.client.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(message) }));
   }
 
-  async send(messages: QueueMessage[]): Promise<void> {
+  async send(messages: QueueMessage[], options: { bulk?: boolean } = {}): Promise<void> {
+    const queueUrl = options.bulk && this.bulkUrl ? this.bulkUrl : this.queueUrl;
     for (let i = 0; i < messages.length; i += 10) {
       const entries = messages.slice(i, i + 10).map((message, index) => ({ Id: String(index), ...sqsEntry(message) }));
       for (const entry of entries) {
@@ -245,7 +249,7 @@ export class SqsQueue implements Queue {
         // The model's bounds make this unreachable; if it is reached, say why rather than let SQS refuse it.
         if (problem) throw new Error(`refusing to send a message SQS would reject: ${problem}`);
       }
-      const out = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      const out = await this.client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       if (out.Failed && out.Failed.length > 0) {
         throw new Error(`SQS refused ${out.Failed.length} message(s): ${out.Failed.map((f) => f.Code).join(', ')}`);
       }

@@ -21,6 +21,8 @@ const RuntimeEnv = z.object({
   GUEST_SYNC_QUEUE_URL: z.string().min(1),
   /** Sync only: where it sets aside a message it cannot read (see readQueueMessage). */
   GUEST_SYNC_DLQ_URL: z.string().min(1).optional(),
+  /** Ingest only: the bulk queue, where a connection's burst goes (functions/ingest/burst.ts). */
+  GUEST_SYNC_BULK_QUEUE_URL: z.string().min(1).optional(),
   /** Sync only: JSON of target name → the queue URL of that target's lane (sync.ts). */
   GUEST_SYNC_LANE_QUEUE_URLS: z
     .string()
@@ -71,7 +73,7 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
     }),
     secrets,
     store: new DynamoDbStore(dynamodb, settings.GUEST_SYNC_TABLE),
-    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL, settings.GUEST_SYNC_LANE_QUEUE_URLS),
+    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL, settings.GUEST_SYNC_LANE_QUEUE_URLS, settings.GUEST_SYNC_BULK_QUEUE_URL),
   };
 }
 

@@ -28,6 +28,11 @@ export const SnapshotRecord = z.object({
   unrouted: z.boolean(),
   ttl: z.number().int(),
   storedAt: z.number(),
+  /**
+   * When ingest accepted the delivery: between two snapshots of the same version, the later
+   * delivery wins even when it is processed first (a burst on the bulk queue, a replay).
+   */
+  receivedAt: z.number().optional(),
 });
 export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
 

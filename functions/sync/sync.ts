@@ -113,6 +113,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps): Pro
     unrouted: !property,
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
+    receivedAt: message.receivedAt,
   };
   const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
   return syncSnapshot(stored, changed, deps);

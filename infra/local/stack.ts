@@ -75,6 +75,8 @@ export interface LocalStack {
   dlqUrl: string;
   /** Each target's lane queue (none with `lanes: false`). */
   lanes: Lane[];
+  /** Where ingest puts a connection's burst (functions/ingest/burst.ts). */
+  bulk: { queueUrl: string; queueArn: string };
   tableName: string;
   config: Config;
   /** The env a handler, CLI or bundle needs to talk to this stack. */
@@ -137,7 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const tableName = 'guest-sync';
     await createTable(dynamodb, tableName);
-    const { queueUrl, queueArn, dlqUrl, lanes } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT, options.lanes ?? true);
+    const { queueUrl, queueArn, dlqUrl, lanes, bulk } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT, options.lanes ?? true);
 
     // The config, pointed at wherever the sandbox really listens.
     const sourceConfig = resolve(options.configPath ?? 'config/guest-sync.example.json');
@@ -157,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       GUEST_SYNC_TABLE: tableName,
       GUEST_SYNC_QUEUE_URL: queueUrl,
       GUEST_SYNC_DLQ_URL: dlqUrl,
+      GUEST_SYNC_BULK_QUEUE_URL: bulk.queueUrl,
       GUEST_SYNC_LANE_QUEUE_URLS: JSON.stringify(Object.fromEntries(lanes.map((lane) => [lane.target, lane.queueUrl]))),
       GUEST_SYNC_SECRETS: 'local',
       GUEST_SYNC_SECRETS_FILES: (options.secretsFiles ?? ['config/secrets.example.json', '.secrets.json']).map((f) => resolve(f)).join(','),
@@ -174,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueArn,
       count: options.syncWorkers ?? 1,
       lanes: options.syncWorkers === 0 ? [] : lanes,
+      ...(options.syncWorkers === 0 ? {} : { bulk }),
       now,
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
@@ -213,6 +217,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueArn,
       dlqUrl,
       lanes,
+      bulk,
       tableName,
       config,
       env,
@@ -223,7 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const deadline = Date.now() + timeoutMs;
         let quietSince: number | undefined;
         for (;;) {
-          const depths = await Promise.all([queueUrl, ...lanes.map((lane) => lane.queueUrl)].map(queueDepth));
+          const depths = await Promise.all([queueUrl, bulk.queueUrl, ...lanes.map((lane) => lane.queueUrl)].map(queueDepth));
           const idle = depths.every((depth) => depth === 0) && pollers.every((p) => p.inFlight() === 0);
           if (idle) {
             quietSince ??= Date.now();
@@ -271,7 +276,7 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   }
 }
 
-/** The main queue, one lane per target (as on AWS), and the DLQ they all redrive to. */
+/** The main queue, the bulk queue, one lane per target (as on AWS), and the DLQ they all redrive to. */
 async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number, withLanes: boolean) {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'guest-sync-dlq.fifo', Attributes: { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 86_400) } }));
   const dlqUrl = dlq.QueueUrl!;
@@ -291,8 +296,9 @@ async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiv
     return { queueUrl: queue.QueueUrl!, queueArn: attrs.Attributes!.QueueArn! };
   };
   const main = await create('guest-sync-events.fifo');
+  const bulk = await create('guest-sync-bulk.fifo');
   const lanes: Lane[] = withLanes ? await Promise.all(TARGET_NAMES.map(async (target) => ({ target, ...(await create(`guest-sync-lane-${target}.fifo`)) }))) : [];
-  return { ...main, dlqUrl, lanes };
+  return { ...main, dlqUrl, lanes, bulk };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

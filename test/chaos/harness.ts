@@ -257,7 +257,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const startWorkers = () => {
     child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...stack.env, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_LANES: JSON.stringify(stack.lanes), CHAOS_CRASH_P: String(crashP), CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      env: { ...process.env, ...stack.env, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_LANES: JSON.stringify(stack.lanes), CHAOS_BULK_QUEUE_ARN: stack.bulk.queueArn, CHAOS_CRASH_P: String(crashP), CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     child.once('exit', (_code, signal) => {
@@ -312,7 +312,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let targets = check(stack, planned);
     while (Date.now() - stoppedAt < (convergeBoundSeconds + 60) * 1000) {
       targets = check(stack, planned);
-      const queued = (await Promise.all([stack.queueUrl, ...stack.lanes.map((lane) => lane.queueUrl)].map((url) => stack.queueDepth(url)))).reduce((a, b) => a + b, 0);
+      const queued = (await Promise.all([stack.queueUrl, stack.bulk.queueUrl, ...stack.lanes.map((lane) => lane.queueUrl)].map((url) => stack.queueDepth(url)))).reduce((a, b) => a + b, 0);
       if (converged(targets) && queued === 0) {
         convergeSeconds = Math.round((Date.now() - stoppedAt) / 1000);
         break;

@@ -25,5 +25,6 @@ const { startSyncWorkers } = await import('../../infra/local/workers.ts');
 const env = process.env;
 const sqs = new SQSClient({ endpoint: env.AWS_ENDPOINT_URL_SQS!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, useQueueUrlAsEndpoint: false });
 const lanes = JSON.parse(env.CHAOS_LANES ?? '[]') as Lane[];
-startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), lanes, now: Date.now, onError: () => undefined });
+const bulk = env.CHAOS_BULK_QUEUE_ARN ? { queueUrl: env.GUEST_SYNC_BULK_QUEUE_URL!, queueArn: env.CHAOS_BULK_QUEUE_ARN } : undefined;
+startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), lanes, ...(bulk ? { bulk } : {}), now: Date.now, onError: () => undefined });
 process.send?.('ready');

@@ -72,8 +72,8 @@ describe('GuestSyncStack', () => {
   });
 
   it('has a FIFO queue with a FIFO DLQ: redrive after 5 receives, DLQ kept 14 days', () => {
-    // The main queue, one lane per configured target, and the DLQ.
-    template.resourceCountIs('AWS::SQS::Queue', 2 + Object.keys(config.targets).length);
+    // The main queue, the bulk queue, one lane per configured target, and the DLQ.
+    template.resourceCountIs('AWS::SQS::Queue', 3 + Object.keys(config.targets).length);
     const dlqId = logicalId(stack.deadLetterQueue);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
@@ -116,7 +116,7 @@ describe('GuestSyncStack', () => {
   });
 
   it('feeds the sync function in batches of 10 with partial batch failures and a concurrency cap', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1 + Object.keys(config.targets).length);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 + Object.keys(config.targets).length);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -124,6 +124,23 @@ describe('GuestSyncStack', () => {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] },
       FunctionName: { Ref: logicalId(stack.syncFunction) },
     });
+  });
+
+  it('gives a connection\'s burst its own FIFO queue, which ingest may send to and sync drains as it drains the main one', () => {
+    expect(resources[logicalId(stack.bulkQueue)]!.Properties).toMatchObject({
+      FifoQueue: true,
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'Arn'] }, maxReceiveCount: 10 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: MAX_CONCURRENCY },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.bulkQueue), 'Arn'] },
+      FunctionName: { Ref: logicalId(stack.syncFunction) },
+    });
+    const send = policyStatementsOf(stack.ingestRole).find((s) => s.Action === 'sqs:SendMessage')!;
+    expect(asArray(send.Resource as Json).map((r: Json) => r['Fn::GetAtt'][0]).sort()).toEqual([logicalId(stack.queue), logicalId(stack.bulkQueue)].sort());
   });
 
   it('defaults the concurrency cap to 5 and rejects values outside 2-1000', () => {
@@ -239,6 +256,8 @@ describe('GuestSyncStack', () => {
         GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
         // Only sync writes to the DLQ (an unreadable message, set aside at once).
         ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) }, GUEST_SYNC_LANE_QUEUE_URLS: expect.anything() } : {}),
+        // Only ingest sends to the bulk queue (a connection's burst).
+        ...(fn === stack.ingestFunction ? { GUEST_SYNC_BULK_QUEUE_URL: { Ref: logicalId(stack.bulkQueue) } } : {}),
       });
     }
   });
@@ -404,6 +423,7 @@ describe('GuestSyncStack', () => {
     const expected: Array<[string, string, string, string, number, Json]> = [
       ['DeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 1, { QueueName: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'QueueName'] } }],
       ['QueueOldestMessageAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(stack.queue), 'QueueName'] } }],
+      ['BulkQueueOldestMessageAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(stack.bulkQueue), 'QueueName'] } }],
       // Each configured target's lane.
       ...[...stack.laneQueues].map(([target, lane]): [string, string, string, string, number, Json] => [`LaneOldestMessageAge-${target}`, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(lane), 'QueueName'] } }]),
       ['Api5xx', 'AWS/ApiGateway', '5xx', 'Sum', 1, { ApiId: { Ref: logicalId(stack.httpApi) } }],
