@@ -88,7 +88,8 @@ export const SWEEP_MEMORY_MB = 256;
 export const SWEEP_TIMEOUT = Duration.seconds(60);
 export const SWEEP_INTERVAL = Duration.minutes(5);
 export const DEFAULT_MAX_CONCURRENCY = 5;
-/** Concurrent invocations per target lane: the least an event source mapping allows. */
+/** Concurrent invocations for the bulk queue (a connection's burst) and per target lane: the least an event source mapping allows. */
+export const BULK_MAX_CONCURRENCY = 2;
 export const LANE_MAX_CONCURRENCY = 2;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
 /** URL-token connections (Smoobu...) may put their token here instead of `?token=`: never logged (see the access log format). */
@@ -352,6 +353,8 @@ export class GuestSyncStack extends Stack {
       environment: {
         ...environment,
         GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl,
+        // To back off a message it received from the bulk queue (ChangeMessageVisibility needs its URL).
+        GUEST_SYNC_BULK_QUEUE_URL: this.bulkQueue.queueUrl,
         GUEST_SYNC_LANE_QUEUE_URLS: this.toJsonString(Object.fromEntries([...lanes].map(([target, lane]) => [target, lane.queueUrl]))),
       },
     });
@@ -365,8 +368,9 @@ export class GuestSyncStack extends Stack {
         maxConcurrency,
       }),
     );
-    // The bulk queue as the main one: a burst drains at full speed, beside the other connections' events.
-    this.syncFunction.addEventSource(new SqsEventSource(this.bulkQueue, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency }));
+    // A burst drains beside the other connections' events, with at most 2 invocations: it does
+    // not take the main queue's concurrency, and rate-limited targets' work goes to their lanes anyway.
+    this.syncFunction.addEventSource(new SqsEventSource(this.bulkQueue, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: BULK_MAX_CONCURRENCY }));
     // A lane is one target's work at that target's pace: two invocations at most (the least
     // an event source allows), which share the account's rate with the main queue's.
     for (const lane of lanes.values()) {

@@ -193,8 +193,9 @@ export class HttpClient {
       const toleranceMs = (burst - 1) * intervalMs;
       const now = this.now();
       // A worker's first call, when it shares the account: at a random point of its interval, so
-      // workers that start together (or wait on the same shared token) do not all call at once.
-      if (this.nextSlot === 0 && fraction < 1) this.nextSlot = now + Math.random() * intervalMs + toleranceMs;
+      // workers that start together (or wait on the same shared token) do not all call at once,
+      // even those that counted before the others' leases were written (and so think they are alone).
+      if (this.nextSlot === 0 && this.options.share) this.nextSlot = now + Math.random() * intervalMs + toleranceMs;
       // A new share applies from the last call on: the next slot moves by the change of interval.
       else if (this.nextSlot > 0 && this.lastIntervalMs > 0 && intervalMs !== this.lastIntervalMs) this.nextSlot += intervalMs - this.lastIntervalMs;
       this.lastIntervalMs = intervalMs;
@@ -206,9 +207,11 @@ export class HttpClient {
       const start = Math.max(now, this.nextSlot - toleranceMs, this.blockedUntil);
       if (start <= now) {
         this.nextSlot = Math.max(now, this.nextSlot) + intervalMs;
-        this.options.share?.noteTurn(waited);
+        this.options.share?.noteTurn();
         return;
       }
+      // The first wait of this call: the share is counted again before the call goes.
+      if (!waited) this.options.share?.notePacing();
       waited = true;
       // The turn must still leave time for the request itself.
       if (start - now + MIN_REQUEST_MS > remainingMs()) throw new BudgetExceededError(`wait for a turn at ${this.options.name}`, Math.ceil((start - now) / 1000));

@@ -213,8 +213,11 @@ export interface Queue {
   hasLane?(target: string): boolean;
   /** Puts one target's work on that target's lane. */
   sendToLane?(target: string, message: TargetWorkMessage): Promise<void>;
-  /** Hide a received message for `seconds` more: the backoff for a retry. */
-  delay(receiptHandle: string, seconds: number): Promise<void>;
+  /**
+   * Hide a received message for `seconds` more: the backoff for a retry. `sourceArn` (the
+   * record's `eventSourceARN`) names the queue it came from: main, bulk or a lane.
+   */
+  delay(receiptHandle: string, seconds: number, sourceArn?: string): Promise<void>;
   /** Puts a body nothing can process in the DLQ, in its group, with the reason as an attribute. */
   deadLetter(body: string, groupId: string, reason: string): Promise<void>;
 }
@@ -256,14 +259,22 @@ export class SqsQueue implements Queue {
     }
   }
 
-  async delay(receiptHandle: string, seconds: number): Promise<void> {
+  async delay(receiptHandle: string, seconds: number, sourceArn?: string): Promise<void> {
     await this.client.send(
       new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
+        QueueUrl: this.urlOf(sourceArn),
         ReceiptHandle: receiptHandle,
         VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
       }),
     );
+  }
+
+  /** The URL of the queue an ARN names (by queue name, the last part of both), among this worker's queues; the main one by default. */
+  private urlOf(arn: string | undefined): string {
+    const name = arn?.split(':').at(-1);
+    if (!name) return this.queueUrl;
+    const urls = [this.queueUrl, ...(this.bulkUrl ? [this.bulkUrl] : []), ...Object.values(this.laneUrls)];
+    return urls.find((url) => url.split('/').at(-1) === name) ?? this.queueUrl;
   }
 
   async deadLetter(body: string, groupId: string, reason: string): Promise<void> {

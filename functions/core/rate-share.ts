@@ -44,7 +44,10 @@ export interface Share {
 /** What a paced client needs of a share: ask before a call, say when a call got its turn (and whether it waited). */
 export interface RateShareLike {
   share(): Promise<Share>;
-  noteTurn(waited: boolean): void;
+  /** A call got its turn. */
+  noteTurn(): void;
+  /** A call has to wait for its turn: count again before it goes (once per renewal period). */
+  notePacing(): void;
   /**
    * About how long a first call now would wait for a share: 0 while this worker holds a lease;
    * when it holds none, the join wait if another worker is busy on the account (one read).
@@ -106,14 +109,18 @@ export class RateShare implements RateShareLike {
     return this.current.fraction > 0 ? this.current : { fraction: 0, waitMs: Math.max(0, this.renewAt - this.options.now()) };
   }
 
-  /**
-   * A call got its turn. The first time in a period that it had to wait for it, this worker is
-   * using its share: it renews at once, so it counts workers admitted since its last renewal.
-   */
-  noteTurn(waited: boolean): void {
+  noteTurn(): void {
     this.calls++;
+  }
+
+  /**
+   * A call has to wait for its turn: this worker is using its share. The first time in a period,
+   * it counts again before that call goes, so it sees the workers admitted since its last count
+   * (several that joined together each saw only those before it).
+   */
+  notePacing(): void {
     // Once per renewal period at most: a worker that keeps pacing renews on schedule.
-    if (waited && !this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= RENEW_MS) {
+    if (!this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= RENEW_MS) {
       this.waitedSinceRenew = true;
       this.earlyRenewedAt = this.options.now();
       this.renewAt = 0;

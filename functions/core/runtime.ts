@@ -21,7 +21,7 @@ const RuntimeEnv = z.object({
   GUEST_SYNC_QUEUE_URL: z.string().min(1),
   /** Sync only: where it sets aside a message it cannot read (see readQueueMessage). */
   GUEST_SYNC_DLQ_URL: z.string().min(1).optional(),
-  /** Ingest only: the bulk queue, where a connection's burst goes (functions/ingest/burst.ts). */
+  /** The bulk queue, where ingest puts a connection's burst (functions/ingest/burst.ts); sync backs off its messages there. */
   GUEST_SYNC_BULK_QUEUE_URL: z.string().min(1).optional(),
   /** Sync only: JSON of target name → the queue URL of that target's lane (sync.ts). */
   GUEST_SYNC_LANE_QUEUE_URLS: z

@@ -19,7 +19,7 @@ export interface SyncWorkersOptions {
   count: number;
   /** Each target's lane: one more worker per lane polls it (on AWS, the lane's event source mapping). */
   lanes?: readonly Lane[];
-  /** The bulk queue (a connection's burst): `count` more workers poll it, as on AWS its own event source does. */
+  /** The bulk queue (a connection's burst): one more worker polls it (on AWS, its event source, at most 2). */
   bulk?: { queueUrl: string; queueArn: string };
   now: () => number;
   maxBackoffSeconds?: number;
@@ -37,7 +37,7 @@ export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
   const pollers: Poller[] = [];
   const workers = [
     ...Array.from({ length: options.count }, (_, i) => ({ instanceId: `local-sync-${i + 1}`, queueUrl: options.queueUrl, queueArn: options.queueArn })),
-    ...(options.bulk ? Array.from({ length: options.count }, (_, i) => ({ instanceId: `local-bulk-${i + 1}`, queueUrl: options.bulk!.queueUrl, queueArn: options.bulk!.queueArn })) : []),
+    ...(options.bulk ? [{ instanceId: 'local-bulk-1', queueUrl: options.bulk.queueUrl, queueArn: options.bulk.queueArn }] : []),
     ...(options.lanes ?? []).map((lane) => ({ instanceId: `local-lane-${lane.target}`, queueUrl: lane.queueUrl, queueArn: lane.queueArn })),
   ];
   for (const { instanceId, queueUrl, queueArn } of workers) {

@@ -126,7 +126,7 @@ describe('GuestSyncStack', () => {
     });
   });
 
-  it('gives a connection\'s burst its own FIFO queue, which ingest may send to and sync drains as it drains the main one', () => {
+  it('gives a connection\'s burst its own FIFO queue, which ingest may send to and sync drains beside the main one, at most 2 at a time', () => {
     expect(resources[logicalId(stack.bulkQueue)]!.Properties).toMatchObject({
       FifoQueue: true,
       VisibilityTimeout: 360,
@@ -135,7 +135,7 @@ describe('GuestSyncStack', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: MAX_CONCURRENCY },
+      ScalingConfig: { MaximumConcurrency: 2 },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.bulkQueue), 'Arn'] },
       FunctionName: { Ref: logicalId(stack.syncFunction) },
     });
@@ -256,8 +256,8 @@ describe('GuestSyncStack', () => {
         GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
         // Only sync writes to the DLQ (an unreadable message, set aside at once).
         ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) }, GUEST_SYNC_LANE_QUEUE_URLS: expect.anything() } : {}),
-        // Only ingest sends to the bulk queue (a connection's burst).
-        ...(fn === stack.ingestFunction ? { GUEST_SYNC_BULK_QUEUE_URL: { Ref: logicalId(stack.bulkQueue) } } : {}),
+        // Ingest sends a connection's burst there; sync backs off the messages it receives from it.
+        ...(fn !== stack.sweepFunction ? { GUEST_SYNC_BULK_QUEUE_URL: { Ref: logicalId(stack.bulkQueue) } } : {}),
       });
     }
   });

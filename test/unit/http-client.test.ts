@@ -76,6 +76,7 @@ describe('how long a call asked for now would wait for its turn (sync hands long
   const share = (known: { fraction: number; waitMs: number } | undefined, joinWaitMs = 0) => ({
     share: async () => known ?? { fraction: 1, waitMs: 0 },
     noteTurn: () => undefined,
+    notePacing: () => undefined,
     joinWaitMs: async () => joinWaitMs,
     known: () => known,
     release: async () => undefined,
