@@ -7,15 +7,13 @@ import { median, round } from './stats.ts';
 
 /**
  * A backlog of new reservations for a property routed to every target, drained by five
- * concurrent sync workers (as many as the Lambda event source runs at once) and each target's
- * lane against the limits the sandboxes enforce. Time is scaled down (sixfold by default),
- * ratios kept: each sandbox's rate window is six times shorter with the same limit (Kasify: 100
- * per 10 s), and guest-sync's configured rate (the account's budget) is six times higher. The
- * rate share's own periods (renewal 10 s, lease 30 s, join wait 15 s) are not scaled, so they
- * weigh six times more than on AWS; the bench also runs one round in real time. Per target: the share of its budget used while it had work
+ * concurrent sync workers (as many as the Lambda event source runs at once) against the limits
+ * the sandboxes enforce. Time is scaled down sixfold, ratios kept: each sandbox's rate window
+ * is six times shorter with the same limit (Kasify: 100 per 10 s), and guest-sync's configured
+ * rate (the account's budget) is six times higher. Per target: the share of its budget used while it had work
  * (calls / (configured rate x time from its first to its last call)) and the 429s it got.
  */
-const DEFAULT_SCALE = 6;
+const SCALE = 6;
 /** Configured budget (requests/s, as in the example config), before scaling; the sandboxes keep their documented limits. */
 const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number }> = {
   minut: { configured: 2 }, // sandbox: 5 per rolling second
@@ -25,16 +23,13 @@ const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number }> = {
 
 export interface BacklogFigures {
   rounds: number;
-  /** How many times faster than real time the rate windows ran (1: real time). */
-  timeScale: number;
   reservations: number;
   workers: number;
   drainSeconds: number;
   byTarget: Record<string, { calls: number; budgetUsed: number; rateLimited: number }>;
 }
 
-export async function measureBacklog(options: { rounds: number; reservations: number; workers: number; timeScale?: number }): Promise<BacklogFigures> {
-  const SCALE = options.timeScale ?? DEFAULT_SCALE;
+export async function measureBacklog(options: { rounds: number; reservations: number; workers: number }): Promise<BacklogFigures> {
   const used: Record<string, number[]> = {};
   const limited: Record<string, number> = {};
   const calls: Record<string, number> = {};
@@ -95,5 +90,5 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
   for (const name of Object.keys(LIMITS)) {
     byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: round(median(used[name]!) * 100, 1), rateLimited: limited[name]! };
   }
-  return { rounds: options.rounds, timeScale: SCALE, reservations: options.reservations, workers: options.workers, drainSeconds: round(median(drains), 1), byTarget };
+  return { rounds: options.rounds, reservations: options.reservations, workers: options.workers, drainSeconds: round(median(drains), 1), byTarget };
 }

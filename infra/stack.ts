@@ -88,9 +88,6 @@ export const SWEEP_MEMORY_MB = 256;
 export const SWEEP_TIMEOUT = Duration.seconds(60);
 export const SWEEP_INTERVAL = Duration.minutes(5);
 export const DEFAULT_MAX_CONCURRENCY = 5;
-/** Concurrent invocations for the bulk queue (a connection's burst) and per target lane: the least an event source mapping allows. */
-export const BULK_MAX_CONCURRENCY = 2;
-export const LANE_MAX_CONCURRENCY = 2;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/{connectionId}';
 /** URL-token connections (Smoobu...) may put their token here instead of `?token=`: never logged (see the access log format). */
 export const WEBHOOK_TOKEN_ROUTE_PATH = '/webhooks/{connectionId}/{token}';
@@ -109,10 +106,6 @@ export class GuestSyncStack extends Stack {
   readonly table: TableV2;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
-  /** Where ingest puts a connection's burst, so other connections' events are not queued behind it (functions/ingest/burst.ts). */
-  readonly bulkQueue: Queue;
-  /** Each configured target's lane: its work that would wait on its pace (functions/sync/sync.ts). */
-  readonly laneQueues: ReadonlyMap<string, Queue>;
   readonly ingestFunction: NodejsFunction;
   readonly syncFunction: NodejsFunction;
   readonly sweepFunction: NodejsFunction;
@@ -194,34 +187,6 @@ export class GuestSyncStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
-    // A connection replaying a burst gets its own queue, drained as the main one is.
-    this.bulkQueue = new Queue(this, 'BulkQueue', {
-      fifo: true,
-      contentBasedDeduplication: false,
-      visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
-      retentionPeriod: Duration.days(4),
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
-    // One lane per configured target, drained by the same sync function: a target's backlog,
-    // pace and pauses stay on its lane and hold back no other target.
-    const lanes = new Map<string, Queue>();
-    for (const target of Object.keys(this.config.targets)) {
-      lanes.set(
-        target,
-        new Queue(this, `Lane-${target}`, {
-          fifo: true,
-          contentBasedDeduplication: false,
-          visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
-          retentionPeriod: Duration.days(4),
-          encryption: QueueEncryption.SQS_MANAGED,
-          enforceSSL: true,
-          deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
-        }),
-      );
-    }
-    this.laneQueues = lanes;
 
     // ---- Secrets: one per name the config refers to, created EMPTY (no value in git or in the
     // template). Fill them after the first deploy: see docs. The functions read them at runtime.
@@ -271,7 +236,7 @@ export class GuestSyncStack extends Stack {
     });
     ingestLogs.grantWrite(this.ingestRole);
     this.ingestRole.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn, this.bulkQueue.queueArn] }),
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
     );
     // Ingest reads the active config item (config without redeploy) and nothing else in the table.
     this.ingestRole.addToPolicy(
@@ -300,7 +265,7 @@ export class GuestSyncStack extends Stack {
       timeout: INGEST_TIMEOUT,
       role: this.ingestRole,
       logGroup: ingestLogs,
-      environment: { ...environment, GUEST_SYNC_BULK_QUEUE_URL: this.bulkQueue.queueUrl },
+      environment,
     });
 
     // ---- sync: queue -> function -> DynamoDB + targets.
@@ -327,10 +292,9 @@ export class GuestSyncStack extends Stack {
         resources: [this.table.tableArn],
       }),
     );
-    // A message no release can read is set aside in the DLQ by sync itself, on its first receive;
-    // a target's work that would wait on its pace goes on the target's lane.
+    // A message no release can read is set aside in the DLQ by sync itself, on its first receive.
     this.syncRole.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn, ...[...lanes.values()].map((lane) => lane.queueArn)] }),
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
     if (targetSecretRefs.size > 0) {
       this.syncRole.addToPolicy(
@@ -350,13 +314,7 @@ export class GuestSyncStack extends Stack {
       timeout: SYNC_TIMEOUT,
       role: this.syncRole,
       logGroup: syncLogs,
-      environment: {
-        ...environment,
-        GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl,
-        // To back off a message it received from the bulk queue (ChangeMessageVisibility needs its URL).
-        GUEST_SYNC_BULK_QUEUE_URL: this.bulkQueue.queueUrl,
-        GUEST_SYNC_LANE_QUEUE_URLS: this.toJsonString(Object.fromEntries([...lanes].map(([target, lane]) => [target, lane.queueUrl]))),
-      },
+      environment: { ...environment, GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl },
     });
     // The event source grants the role `grantConsumeMessages` on the queue: ReceiveMessage,
     // DeleteMessage, GetQueueAttributes, GetQueueUrl and ChangeMessageVisibility (which the
@@ -368,14 +326,6 @@ export class GuestSyncStack extends Stack {
         maxConcurrency,
       }),
     );
-    // A burst drains beside the other connections' events, with at most 2 invocations: it does
-    // not take the main queue's concurrency, and rate-limited targets' work goes to their lanes anyway.
-    this.syncFunction.addEventSource(new SqsEventSource(this.bulkQueue, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: BULK_MAX_CONCURRENCY }));
-    // A lane is one target's work at that target's pace: two invocations at most (the least
-    // an event source allows), which share the account's rate with the main queue's.
-    for (const lane of lanes.values()) {
-      this.syncFunction.addEventSource(new SqsEventSource(lane, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: LANE_MAX_CONCURRENCY }));
-    }
 
     // ---- sweep: schedule -> function -> due index -> queue (resync messages).
     const sweepLogs = new LogGroup(this, 'SweepLogGroup', {
@@ -486,22 +436,6 @@ export class GuestSyncStack extends Stack {
       'The oldest queued reservation event is over 30 minutes old: sync is stuck or far behind.',
     );
     monitoring.alarm(
-      'BulkQueueOldestMessageAge',
-      this.bulkQueue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' }),
-      ALARM_THRESHOLDS.oldestMessageAgeSeconds,
-      'The oldest event of a connection\'s burst (on the bulk queue) is over 30 minutes old: sync is far behind on it.',
-      'queueoldestmessageage',
-    );
-    for (const [target, lane] of lanes) {
-      monitoring.alarm(
-        `LaneOldestMessageAge-${target}`,
-        lane.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' }),
-        ALARM_THRESHOLDS.oldestMessageAgeSeconds,
-        `The oldest work on ${target}'s lane is over 30 minutes old: ${target} is far behind (its rate, or failing).`,
-        'queueoldestmessageage',
-      );
-    }
-    monitoring.alarm(
       'UnreadableMessages',
       monitoring.appMetric('MessageUnparseable', {}, 'Sum'),
       1,
@@ -537,15 +471,8 @@ export class GuestSyncStack extends Stack {
         left: [
           this.queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: 'waiting' }),
           this.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute, statistic: 'Maximum', label: 'in flight / backing off' }),
-          this.bulkQueue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: 'bulk (bursts): waiting' }),
         ],
         right: [oldestMessageAge],
-        width: 12,
-      }),
-      new GraphWidget({
-        title: 'Target lanes: work waiting per target',
-        left: [...lanes].map(([target, lane]) => lane.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: target })),
-        right: [monitoring.search('TargetHandedOff', ['target'], {}, 'handed off:')],
         width: 12,
       }),
       new GraphWidget({
@@ -583,7 +510,6 @@ export class GuestSyncStack extends Stack {
       value: `${this.httpStage.url}webhooks/{connectionId}`,
     });
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
-    new CfnOutput(this, 'BulkQueueUrl', { value: this.bulkQueue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'SecretPrefix', { value: secretPrefix });

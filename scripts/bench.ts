@@ -29,8 +29,6 @@ const coldStart = await measureColdStart({ runs: values.quick ? 3 : 15 });
 const latency = await quietly(() => measureWebhookLatency(size));
 const calls = await quietly(() => measureTargetCalls({ reservations: values.quick ? 4 : 20 }));
 const backlog = await quietly(() => measureBacklog(values.quick ? { rounds: 1, reservations: 20, workers: 5 } : { rounds: 3, reservations: 300, workers: 5 }));
-// The same backlog in real time, once: the rate share's periods at their true weight (about 4 minutes).
-const backlogRealTime = await quietly(() => measureBacklog(values.quick ? { rounds: 1, reservations: 10, workers: 5, timeScale: 1 } : { rounds: 1, reservations: 300, workers: 5, timeScale: 1 }));
 const endToEnd = await quietly(() => measureEndToEnd(values.quick ? { rounds: 1, reservations: 30 } : { rounds: 3, reservations: 300 }));
 const cost = await measureCost({ reservations: values.quick ? 10 : 200 });
 const burst = await quietly(() => measureBurst(values.quick ? { burst: 100, probes: 10 } : { burst: 5000, probes: 20 }));
@@ -44,7 +42,6 @@ const results = {
   webhookLatency: latency,
   targetCalls: calls,
   backlog,
-  backlogRealTime,
   endToEnd,
   cost,
   burst,
@@ -61,9 +58,7 @@ const rows = [
   `| bundle bytes, sync | ${bundles.sync.bytes.toLocaleString('en')} | DynamoDBClient + SQSClient-only handler: ${bundles.sync.baselineBytes.toLocaleString('en')} | ${(bundles.sync.bytes / bundles.sync.baselineBytes).toFixed(2)}× |`,
   `| bundle bytes, sweep | ${bundles.sweep.bytes.toLocaleString('en')} | — | — |`,
   `| target calls per event, mixed trace (${calls.events} deliveries: duplicates, no-op updates, late older versions, updates, cancels), all four targets | ${calls.total.calls} calls (${Object.entries(calls.byTarget).map(([t, f]) => `${t}: ${f.writes} writes, ${f.lookups} look-ups, ${f.tokens} token grants`).join('; ')}) | oracle (fewest a level-triggered sync can make): ${calls.total.oracle} | ${calls.total.ratio}× (${Object.entries(calls.byTarget).map(([t, f]) => `${t} ${f.ratio}×`).join(', ')}) |`,
-  ...[backlog, backlogRealTime].flatMap((b) =>
-    Object.entries(b.byTarget).map(([t, f]) => `| backlog of ${b.reservations} new reservations, ${b.workers} concurrent sync workers and a lane per target, sandbox limits enforced (${b.timeScale === 1 ? 'real time' : `time scaled ${b.timeScale}×`}, median of ${b.rounds}): ${t} | ${f.budgetUsed}% of its budget used while it had work, ${f.rateLimited} × 429 (${f.calls} calls) | its configured rate (the account's) | — |`),
-  ),
+  ...Object.entries(backlog.byTarget).map(([t, f]) => `| backlog of ${backlog.reservations} new reservations, ${backlog.workers} concurrent sync workers, sandbox limits enforced (time scaled 6×): ${t} | ${f.budgetUsed}% of its budget used while it had work, ${f.rateLimited} × 429 (${f.calls} calls) | its configured rate (the account's) | — |`),
   `| end to end, one target with no rate limit (${endToEnd.reservations} reservations, median of ${endToEnd.rounds}) | ${endToEnd.reservationsPerSecond} reservations/s | raw send → receive → delete on the same local SQS: ${endToEnd.rawSqsPerSecond} msg/s | ${Math.round(endToEnd.ratio * 100)}% |`,
   `| fairness: another connection's events (one every 250 ms), webhook to guest in Minut, while one connection replays ${burst.burst.toLocaleString('en')} events, p50 / p99 | ${burst.duringBurst.p50} / ${burst.duringBurst.p99} ms | no burst: ${burst.idle.p50} / ${burst.idle.p99} ms | ${(burst.duringBurst.p50 / burst.idle.p50).toFixed(1)}× (p50) |`,
   ...Object.entries(cost.scenarios).map(([name, c]) => `| AWS cost per 1M events, ${name === 'oneTarget' ? 'one target' : 'four targets'} (prices of ${cost.pricesDate}) | $${c.dollarsPer1M.total.toFixed(2)} with the HTTP API, $${c.dollarsPer1M.totalWithFunctionUrl.toFixed(2)} with a Function URL (${Object.entries(c.dollarsPer1M).filter(([k]) => !k.startsWith('total')).map(([k, v]) => `${k} $${v.toFixed(2)}`).join(', ')}) | per event: ${c.perEvent.dynamodbWrites} DynamoDB writes (${c.perEvent.dynamodbWriteUnits} WRU), ${c.perEvent.dynamodbReads} reads (${c.perEvent.dynamodbReadUnits} RRU), ${c.perEvent.sqsRequests} SQS requests, ${c.perEvent.syncInvocations} sync invocations, ${c.perEvent.logBytes} log bytes | — |`),

@@ -208,8 +208,6 @@ export const Config = z.strictObject({
 });
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];
-/** Every target guest-sync knows, configured or not: one lane (queue) each. */
-export const TARGET_NAMES = Object.keys(Config.shape.targets.shape) as TargetName[];
 
 export class ConfigError extends GuestSyncError {}
 

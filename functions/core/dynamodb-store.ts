@@ -50,10 +50,9 @@ export class DynamoDbStore implements Store {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, received: record.receivedAt ?? record.storedAt, ttl: record.ttl, data: JSON.stringify(record) },
-          // Newer version; or the same version with other content, delivered no earlier.
-          ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h AND (attribute_not_exists(received) OR received <= :r))',
-          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash, ':r': record.receivedAt ?? record.storedAt },
+          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, data: JSON.stringify(record) },
+          ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)',
+          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash },
         }),
       );
       return { stored: record, changed: true };
@@ -150,16 +149,6 @@ export class DynamoDbStore implements Store {
 
   async admitRateLease(key: string, worker: string, atMs: number): Promise<void> {
     await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: { pk: `RATE#${key}`, sk: `WORKER#${worker}` }, UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': atMs } }));
-  }
-
-  async releaseRateLease(key: string, worker: string, nowMs: number): Promise<void> {
-    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: { pk: `RATE#${key}`, sk: `WORKER#${worker}` }, UpdateExpression: 'SET #until = :now', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':now': nowMs } })).catch((error: unknown) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
-  }
-
-  listRateLeases(key: string, nowMs: number): Promise<RateLease[]> {
-    return this.rateLeases(key, nowMs);
   }
 
   private async rateLeases(key: string, nowMs: number): Promise<RateLease[]> {

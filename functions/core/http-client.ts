@@ -139,36 +139,6 @@ export class HttpClient {
   }
 
   /**
-   * About how long a request asked for now would wait for its turn, with `ahead` requests of
-   * this worker before it: the pacing, a Retry-After, and the wait for a share of the account's
-   * rate. Sync hands a target's work to that target's own lane when this is long, so one
-   * target's pace never holds up another's (sync.ts).
-   */
-  async pacingWaitMs(ahead = 0): Promise<number> {
-    const now = this.now();
-    const blocked = Math.max(0, this.blockedUntil - now);
-    if (this.minIntervalMs <= 0) return blocked;
-    const share = this.options.share?.known();
-    if (this.options.share && !share) return Math.max(blocked, await this.options.share.joinWaitMs());
-    if (share && share.fraction <= 0) return Math.max(blocked, share.waitMs);
-    const fraction = share?.fraction ?? 1;
-    const intervalMs = this.minIntervalMs / fraction;
-    const toleranceMs = (Math.max(1, Math.floor((this.options.burst ?? 1) * fraction)) - 1) * intervalMs;
-    // GCRA: the slot after the calls ahead, less what the burst lets start early.
-    return Math.max(blocked, Math.max(this.nextSlot, now) + ahead * intervalMs - toleranceMs - now, 0);
-  }
-
-  /** This worker stops calling the API for a while: its part of the account's rate goes to the others. */
-  async releaseShare(): Promise<void> {
-    await this.options.share?.release();
-  }
-
-  /** The same, but only when another worker is busy on the account (so an idle lease holds nobody back). */
-  async releaseShareIfContended(): Promise<void> {
-    await this.options.share?.releaseIfContended();
-  }
-
-  /**
    * Serialises request starts: at most this worker's share of `requestsPerSecond` on average
    * with up to its share of `burst` at once (GCRA: `nextSlot` is the theoretical time of the
    * next request), and none before a Retry-After ends.
@@ -193,9 +163,8 @@ export class HttpClient {
       const toleranceMs = (burst - 1) * intervalMs;
       const now = this.now();
       // A worker's first call, when it shares the account: at a random point of its interval, so
-      // workers that start together (or wait on the same shared token) do not all call at once,
-      // even those that counted before the others' leases were written (and so think they are alone).
-      if (this.nextSlot === 0 && this.options.share) this.nextSlot = now + Math.random() * intervalMs + toleranceMs;
+      // workers that start together (or wait on the same shared token) do not all call at once.
+      if (this.nextSlot === 0 && fraction < 1) this.nextSlot = now + Math.random() * intervalMs + toleranceMs;
       // A new share applies from the last call on: the next slot moves by the change of interval.
       else if (this.nextSlot > 0 && this.lastIntervalMs > 0 && intervalMs !== this.lastIntervalMs) this.nextSlot += intervalMs - this.lastIntervalMs;
       this.lastIntervalMs = intervalMs;
@@ -207,11 +176,9 @@ export class HttpClient {
       const start = Math.max(now, this.nextSlot - toleranceMs, this.blockedUntil);
       if (start <= now) {
         this.nextSlot = Math.max(now, this.nextSlot) + intervalMs;
-        this.options.share?.noteTurn();
+        this.options.share?.noteTurn(waited);
         return;
       }
-      // The first wait of this call: the share is counted again before the call goes.
-      if (!waited) this.options.share?.notePacing();
       waited = true;
       // The turn must still leave time for the request itself.
       if (start - now + MIN_REQUEST_MS > remainingMs()) throw new BudgetExceededError(`wait for a turn at ${this.options.name}`, Math.ceil((start - now) / 1000));

@@ -11,9 +11,6 @@ import { isObject } from './own.ts';
  * the bounds of the canonical model.
  * - `reservation`: a PMS delivery, normalised by ingest.
  * - `resync`: drive the targets toward the stored snapshot again (operator resync, sweep).
- * - `target`: drive one target toward the stored snapshot; what sync puts on that target's lane
- *   (its own queue) when the target's pace would hold the other targets up. Added without a
- *   version bump: no earlier release reads a lane, and one that met it in a replay sets it aside.
  */
 export const QUEUE_SCHEMA_VERSION = 2;
 
@@ -53,17 +50,6 @@ export const ResyncMessage = z.object({
   reason: z.string().max(LIMITS.textLength),
 });
 export type ResyncMessage = z.infer<typeof ResyncMessage>;
-
-export const TargetWorkMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('target'),
-  connectionId: ConnectionId,
-  reservationId: ReservationId,
-  target: z.string().min(1).max(32),
-  /** Epoch ms of the hand-off; with the target, it makes the deduplication id. */
-  requestedAt: z.number(),
-});
-export type TargetWorkMessage = z.infer<typeof TargetWorkMessage>;
 
 /** Small source-specific facts a thin event carried (ids, event name, publish time); never guest data. */
 export const FetchHints = z
@@ -106,7 +92,7 @@ export const ClientRefMessage = z.object({
 });
 export type ClientRefMessage = z.infer<typeof ClientRefMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, TargetWorkMessage]);
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -145,9 +131,7 @@ export function reservationIdOf(message: QueueMessage): string {
 }
 
 function deduplicationKey(message: QueueMessage): string {
-  if (message.kind === 'resync') return `resync:${message.reason}:${message.requestedAt}`;
-  if (message.kind === 'target') return `target:${message.target}:${message.requestedAt}`;
-  return message.deliveryId;
+  return message.kind === 'resync' ? `resync:${message.reason}:${message.requestedAt}` : message.deliveryId;
 }
 
 /** SQS's rule for group and deduplication ids: 1–128 characters of a-z, A-Z, 0-9 and ASCII punctuation. */
@@ -207,17 +191,9 @@ export function sqsEntry(message: QueueMessage): { MessageBody: string; MessageG
 }
 
 export interface Queue {
-  /** `bulk`: a connection's burst, on the bulk queue when there is one (ingest's BurstDetector). */
-  send(messages: QueueMessage[], options?: { bulk?: boolean }): Promise<void>;
-  /** Whether `target` has a lane: its own queue and workers (none in a setup without lanes). */
-  hasLane?(target: string): boolean;
-  /** Puts one target's work on that target's lane. */
-  sendToLane?(target: string, message: TargetWorkMessage): Promise<void>;
-  /**
-   * Hide a received message for `seconds` more: the backoff for a retry. `sourceArn` (the
-   * record's `eventSourceARN`) names the queue it came from: main, bulk or a lane.
-   */
-  delay(receiptHandle: string, seconds: number, sourceArn?: string): Promise<void>;
+  send(messages: QueueMessage[]): Promise<void>;
+  /** Hide a received message for `seconds` more: the backoff for a retry. */
+  delay(receiptHandle: string, seconds: number): Promise<void>;
   /** Puts a body nothing can process in the DLQ, in its group, with the reason as an attribute. */
   deadLetter(body: string, groupId: string, reason: string): Promise<void>;
 }
@@ -227,24 +203,9 @@ export class SqsQueue implements Queue {
     private readonly client: SQSClient,
     private readonly queueUrl: string,
     private readonly deadLetterUrl?: string,
-    /** Target name → its lane's queue URL. */
-    private readonly laneUrls: Readonly<Record<string, string>> = {},
-    /** Where a connection's burst goes, so other connections' events are not queued behind it. */
-    private readonly bulkUrl?: string,
   ) {}
 
-  hasLane(target: string): boolean {
-    return Object.hasOwn(this.laneUrls, target);
-  }
-
-  async sendToLane(target: string, message: TargetWorkMessage): Promise<void> {
-    const url = this.laneUrls[target];
-    if (!url) throw new Error(`no lane for target ${target}`);
-    await this.client.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(message) }));
-  }
-
-  async send(messages: QueueMessage[], options: { bulk?: boolean } = {}): Promise<void> {
-    const queueUrl = options.bulk && this.bulkUrl ? this.bulkUrl : this.queueUrl;
+  async send(messages: QueueMessage[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
       const entries = messages.slice(i, i + 10).map((message, index) => ({ Id: String(index), ...sqsEntry(message) }));
       for (const entry of entries) {
@@ -252,29 +213,21 @@ export class SqsQueue implements Queue {
         // The model's bounds make this unreachable; if it is reached, say why rather than let SQS refuse it.
         if (problem) throw new Error(`refusing to send a message SQS would reject: ${problem}`);
       }
-      const out = await this.client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      const out = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
       if (out.Failed && out.Failed.length > 0) {
         throw new Error(`SQS refused ${out.Failed.length} message(s): ${out.Failed.map((f) => f.Code).join(', ')}`);
       }
     }
   }
 
-  async delay(receiptHandle: string, seconds: number, sourceArn?: string): Promise<void> {
+  async delay(receiptHandle: string, seconds: number): Promise<void> {
     await this.client.send(
       new ChangeMessageVisibilityCommand({
-        QueueUrl: this.urlOf(sourceArn),
+        QueueUrl: this.queueUrl,
         ReceiptHandle: receiptHandle,
         VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
       }),
     );
-  }
-
-  /** The URL of the queue an ARN names (by queue name, the last part of both), among this worker's queues; the main one by default. */
-  private urlOf(arn: string | undefined): string {
-    const name = arn?.split(':').at(-1);
-    if (!name) return this.queueUrl;
-    const urls = [this.queueUrl, ...(this.bulkUrl ? [this.bulkUrl] : []), ...Object.values(this.laneUrls)];
-    return urls.find((url) => url.split('/').at(-1) === name) ?? this.queueUrl;
   }
 
   async deadLetter(body: string, groupId: string, reason: string): Promise<void> {

@@ -20,8 +20,6 @@ export const RENEW_MS = 10_000;
 export const LEASE_MS = 30_000;
 /** A joiner's wait behind busy workers: one renewal period, plus a margin for a renewal delayed by a request in flight. */
 export const JOIN_WAIT_MS = RENEW_MS + 5_000;
-/** How often a joiner not yet admitted counts again (admitted at once when nobody is busy any more). */
-export const JOIN_RECHECK_MS = 2_000;
 /** Holders count a joiner this long before it is admitted, so they have slowed down when it starts. */
 export const ADMIT_LEAD_MS = 1_000;
 
@@ -44,21 +42,7 @@ export interface Share {
 /** What a paced client needs of a share: ask before a call, say when a call got its turn (and whether it waited). */
 export interface RateShareLike {
   share(): Promise<Share>;
-  /** A call got its turn. */
-  noteTurn(): void;
-  /** A call has to wait for its turn: count again before it goes (once per renewal period). */
-  notePacing(): void;
-  /**
-   * About how long a first call now would wait for a share: 0 while this worker holds a lease;
-   * when it holds none, the join wait if another worker is busy on the account (one read).
-   */
-  joinWaitMs(): Promise<number>;
-  /** The share as last counted while the lease is live; undefined without a live lease. */
-  known(): Share | undefined;
-  /** Hands the lease back now (this worker stops calling for a while). */
-  release(): Promise<void>;
-  /** Hands the lease back if another worker was busy on the account at the last count. */
-  releaseIfContended(): Promise<void>;
+  noteTurn(waited: boolean): void;
 }
 
 export class RateShare implements RateShareLike {
@@ -67,39 +51,10 @@ export class RateShare implements RateShareLike {
   private renewedAt = 0;
   private renewing: Promise<void> | undefined;
   private calls = 0;
-  private othersBusy = false;
   private waitedSinceRenew = false;
   private earlyRenewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RateShareOptions) {}
-
-  known(): Share | undefined {
-    if (!this.holdsLease()) return undefined;
-    return this.current.fraction > 0 ? this.current : { fraction: 0, waitMs: Math.max(0, this.renewAt - this.options.now()) };
-  }
-
-  async joinWaitMs(): Promise<number> {
-    if (this.holdsLease()) return 0;
-    const { store, key, worker, now } = this.options;
-    const leases = await store.listRateLeases(key, now());
-    return leases.some((lease) => lease.worker !== worker && lease.busy) ? JOIN_WAIT_MS : 0;
-  }
-
-  async release(): Promise<void> {
-    if (!this.holdsLease()) return;
-    this.renewedAt = 0;
-    this.renewAt = 0;
-    this.current = { fraction: 0, waitMs: 0 };
-    await this.options.store.releaseRateLease(this.options.key, this.options.worker, this.options.now());
-  }
-
-  async releaseIfContended(): Promise<void> {
-    if (this.othersBusy) await this.release();
-  }
-
-  private holdsLease(): boolean {
-    return this.renewedAt > 0 && this.options.now() < this.renewedAt + LEASE_MS;
-  }
 
   async share(): Promise<Share> {
     if (this.options.now() >= this.renewAt) {
@@ -109,18 +64,14 @@ export class RateShare implements RateShareLike {
     return this.current.fraction > 0 ? this.current : { fraction: 0, waitMs: Math.max(0, this.renewAt - this.options.now()) };
   }
 
-  noteTurn(): void {
-    this.calls++;
-  }
-
   /**
-   * A call has to wait for its turn: this worker is using its share. The first time in a period,
-   * it counts again before that call goes, so it sees the workers admitted since its last count
-   * (several that joined together each saw only those before it).
+   * A call got its turn. The first time in a period that it had to wait for it, this worker is
+   * using its share: it renews at once, so it counts workers admitted since its last renewal.
    */
-  notePacing(): void {
+  noteTurn(waited: boolean): void {
+    this.calls++;
     // Once per renewal period at most: a worker that keeps pacing renews on schedule.
-    if (!this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= RENEW_MS) {
+    if (waited && !this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= RENEW_MS) {
       this.waitedSinceRenew = true;
       this.earlyRenewedAt = this.options.now();
       this.renewAt = 0;
@@ -141,13 +92,11 @@ export class RateShare implements RateShareLike {
       leases = leases.map((lease) => (lease.worker === worker ? { ...lease, admittedAt: at } : lease));
     }
     this.calls = 0;
-    this.othersBusy = leases.some((lease) => lease.worker !== worker && lease.busy);
     this.waitedSinceRenew = false;
     this.renewedAt = at;
     const next = shareOf(leases, worker, at);
     this.current = next.share;
-    // A joiner waiting behind busy workers looks again soon: they may stop (hand their work to a lane) before it is due.
-    this.renewAt = Math.min(at + (next.share.fraction > 0 ? RENEW_MS : JOIN_RECHECK_MS), next.recountAt);
+    this.renewAt = Math.min(at + RENEW_MS, next.recountAt);
   }
 }
 

@@ -21,18 +21,6 @@ const RuntimeEnv = z.object({
   GUEST_SYNC_QUEUE_URL: z.string().min(1),
   /** Sync only: where it sets aside a message it cannot read (see readQueueMessage). */
   GUEST_SYNC_DLQ_URL: z.string().min(1).optional(),
-  /** The bulk queue, where ingest puts a connection's burst (functions/ingest/burst.ts); sync backs off its messages there. */
-  GUEST_SYNC_BULK_QUEUE_URL: z.string().min(1).optional(),
-  /** Sync only: JSON of target name → the queue URL of that target's lane (sync.ts). */
-  GUEST_SYNC_LANE_QUEUE_URLS: z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      const parsed = z.record(z.string(), z.string().min(1)).safeParse(safeJson(text));
-      if (parsed.success) return parsed.data;
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of target name to queue URL' });
-      return z.NEVER;
-    }),
   GUEST_SYNC_SECRETS: z.enum(['secretsmanager', 'local']).default('local'),
   GUEST_SYNC_SECRET_PREFIX: z.string().default(''),
   /** Local only: JSON files of secret name → value, later ones overriding earlier ones. */
@@ -73,7 +61,7 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
     }),
     secrets,
     store: new DynamoDbStore(dynamodb, settings.GUEST_SYNC_TABLE),
-    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL, settings.GUEST_SYNC_LANE_QUEUE_URLS, settings.GUEST_SYNC_BULK_QUEUE_URL),
+    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL),
   };
 }
 
@@ -88,14 +76,6 @@ export function liveConfig<T>(configStore: ConfigStore, build: (config: Config) 
     if (built?.hash !== active.hash) built = { hash: active.hash, value: { config: active.config, ...build(active.config) } };
     return built.value;
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Explicit local endpoints (and dummy credentials) when the env names one; otherwise the SDK defaults. */

@@ -28,11 +28,6 @@ export const SnapshotRecord = z.object({
   unrouted: z.boolean(),
   ttl: z.number().int(),
   storedAt: z.number(),
-  /**
-   * When ingest accepted the delivery: between two snapshots of the same version, the later
-   * delivery wins even when it is processed first (a burst on the bulk queue, a replay).
-   */
-  receivedAt: z.number().optional(),
 });
 export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
 
@@ -198,10 +193,6 @@ export interface Store {
   renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]>;
   /** Lets a new lease call from `atMs` on (it found no busy worker to wait for). */
   admitRateLease(key: string, worker: string, atMs: number): Promise<void>;
-  /** The live leases on a vendor account, read only (no lease taken). */
-  listRateLeases(key: string, nowMs: number): Promise<RateLease[]>;
-  /** Ends a worker's lease now, so the others count without it at their next renewal. */
-  releaseRateLease(key: string, worker: string, nowMs: number): Promise<void>;
 
   /** Records a failed PMS fetch for the reservation; returns the failures so far. Cleared by the next success. */
   recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;

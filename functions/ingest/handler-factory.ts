@@ -15,7 +15,6 @@ import { carriable, truncate } from '../core/text.ts';
 import type { SecretStore } from '../core/secrets.ts';
 import { sources } from '../sources/registry.ts';
 import type { Delivery, ParsedDelivery, SourceContext, ThinEvent } from '../sources/source.ts';
-import { BurstDetector } from './burst.ts';
 
 export interface IngestDeps {
   config: Config;
@@ -44,8 +43,6 @@ const HttpEvent = z.object({
  * so the PMS retries.
  */
 export function createIngestHandler(deps: IngestDeps) {
-  // Per instance, like the Lambda's other memory: which connections are replaying a burst.
-  const bursts = new BurstDetector();
   const handler = async (rawEvent: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const parsedEvent = HttpEvent.safeParse(rawEvent);
     if (!parsedEvent.success) return reply(400, { error: { code: 'invalid_request', message: 'The request could not be read.' } });
@@ -58,7 +55,7 @@ export function createIngestHandler(deps: IngestDeps) {
       const config = deps.liveConfig ? (await deps.liveConfig()).config : deps.config;
       source = own(config.connections, connectionId)?.pms ?? 'unknown';
       count('WebhookReceived', { source });
-      const result = await ingest(connectionId, event, { ...deps, config, bursts });
+      const result = await ingest(connectionId, event, { ...deps, config });
       if (result.status === 'ignored') {
         count('WebhookIgnored', { source, reason: result.reason.split(':')[0]! });
         logger.info('webhook ignored', { reason: result.reason });
@@ -87,7 +84,7 @@ type IngestResult =
   | { status: 'ignored'; reason: string }
   | { status: 'accepted'; deliveryId: string; reservations: { reservationId?: string; clientId?: string; propertyId?: string; status: string }[] };
 
-async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, deps: IngestDeps & { bursts: BurstDetector }): Promise<IngestResult> {
+async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, deps: IngestDeps): Promise<IngestResult> {
   const connection = own(deps.config.connections, connectionId);
   if (!connection) throw new WebhookError(404, 'unknown_connection', `No connection named "${truncate(carriable(connectionId), 64)}" is configured.`);
 
@@ -169,9 +166,8 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
       throw new WebhookError(400, 'invalid_field', `The reservation's ${issue.path.slice(1).map(String).join('.') || 'content'} cannot be carried: ${issue.message.replace(/\.$/, '')}.`);
     }
   }
-  const bulk = deps.bursts.note(connectionId, messages.length, receivedAt);
   try {
-    await deps.queue.send(messages, { bulk });
+    await deps.queue.send(messages);
   } catch (error) {
     logger.error('enqueue failed', { error: errorMessage(error) });
     throw new WebhookError(503, 'enqueue_failed', 'The delivery could not be queued; please retry.');

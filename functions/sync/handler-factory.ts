@@ -8,7 +8,7 @@ import { processFifoBatch } from './fifo-batch.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
 import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
-import { releaseIdleShares, syncMessage, type SyncDeps } from './sync.ts';
+import { syncMessage, type SyncDeps } from './sync.ts';
 import { withLatencyMetric } from './target-latency.ts';
 
 export interface SyncHandlerDeps extends SyncDeps {
@@ -62,7 +62,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     const keys = {
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
-      ...(message.kind === 'resync' ? { resync: message.reason } : message.kind === 'target' ? { lane: message.target } : { deliveryId: message.deliveryId }),
+      ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
     };
     await withLogKeys(keys, async () => {
       const outcome = await syncMessage(message, deps);
@@ -107,7 +107,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     const exponential = Math.min(cap, 2 ** Math.min(receiveCount, 5));
     const seconds = Math.min(cap, Math.max(error.retryAfterSeconds ?? 0, exponential));
     try {
-      await deps.queue.delay(record.receiptHandle, seconds, record.eventSourceARN);
+      await deps.queue.delay(record.receiptHandle, seconds);
     } catch (delayError) {
       // The queue's own visibility timeout still brings it back.
       logger.warn('could not set backoff on the message', { error: errorMessage(delayError) });
@@ -123,9 +123,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     }
     // Every wait and request below is capped by what is left of this invocation (budget.ts).
     const deadline = Date.now() + context.getRemainingTimeInMillis() - BUDGET_MARGIN_MS;
-    const response = await withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
-    await releaseIdleShares(deps.targets, deps.now());
-    return response;
+    return withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
   };
 
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics());

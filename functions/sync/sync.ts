@@ -5,7 +5,7 @@ import { fingerprint } from '../core/hash.ts';
 import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
-import { QUEUE_SCHEMA_VERSION, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
+import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ReservationKey, SnapshotRecord, Store, TargetState } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
@@ -28,18 +28,7 @@ export interface SyncDeps {
   now: () => number;
   /** PMS API readers for thin events (notify-then-fetch), per connection. */
   fetchers?: FetcherLookup;
-  /** Where a target's work goes when its pace would hold up the others (its lane); none: always inline. */
-  queue?: Queue;
 }
-
-/**
- * A target whose next call would wait longer than this for its turn (its rate, the calls ahead
- * of it, a Retry-After) gets this reservation's work on its lane instead, so the message, and
- * the other targets' work in it, does not wait for that target's pace.
- */
-export const HANDOFF_WAIT_MS = 1_000;
-/** How long a worker keeps handing a target's work off after the last time it had to. */
-export const HANDOFF_STICKY_MS = 60_000;
 
 export interface TargetOutcome {
   target: TargetName;
@@ -60,15 +49,7 @@ export interface SyncOutcome {
 export async function syncMessage(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
   if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps));
-  if (message.kind === 'target') return laneWork(message, deps);
   return message.kind === 'reservation' ? syncReservation(message, deps) : resyncReservation(message, deps);
-}
-
-/** One target's work from its lane: that target toward the stored snapshot, waiting for its pace as long as it takes. */
-async function laneWork(message: TargetWorkMessage, deps: SyncDeps): Promise<SyncOutcome> {
-  const stored = await deps.store.getSnapshot(message);
-  if (!stored) return { snapshotChanged: false, unrouted: false, targets: [] };
-  return syncSnapshot(stored, false, deps, message.target);
 }
 
 /** One breaker per store (i.e. per worker), so its short read cache is shared across messages. */
@@ -113,14 +94,12 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps): Pro
     unrouted: !property,
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
-    receivedAt: message.receivedAt,
   };
   const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
   return syncSnapshot(stored, changed, deps);
 }
 
-/** `only`: one target's work (from its lane), which is never handed off again. */
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, only?: string): Promise<SyncOutcome> {
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -134,13 +113,13 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
   const current = stored.reservation;
   const routed = (Object.keys(property.targets) as TargetName[]).flatMap((name) => {
     const target = own(deps.targets, name);
-    return target && (only === undefined || name === only) ? [target] : [];
+    return target ? [target] : [];
   });
   // Several targets' states in one read (one request, one unit for all of them); one target: its item.
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   const states = routed.length > 1 ? new Map((await deps.store.listTargetStates(key)).map((state) => [state.target, state])) : undefined;
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
-  const results = await Promise.all(routed.map((target) => reconcileTarget(target, key, current, property, stored.ttl, { ...deps, mayHandOff: only === undefined }, states ? { state: states.get(target.name) } : undefined)));
+  const results = await Promise.all(routed.map((target) => reconcileTarget(target, key, current, property, stored.ttl, deps, states ? { state: states.get(target.name) } : undefined)));
   for (const result of results) {
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
@@ -155,7 +134,7 @@ async function reconcileTarget(
   reservation: Reservation,
   property: PropertyConfig,
   ttl: number,
-  deps: SyncDeps & { mayHandOff: boolean },
+  deps: SyncDeps,
   /** The target's state when already read with the others' (undefined inside: none stored yet). */
   read?: { state: TargetState | undefined },
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
@@ -194,12 +173,9 @@ async function reconcileTarget(
   const pausedUntil = await breaker.pausedUntil(target.name);
   if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
 
-  const taken = deps.mayHandOff ? await handOff(target, key, deps) : () => undefined;
-  if (taken === 'handed_off') return { outcome: { target: target.name, action: 'handed_off' } };
-
   const started = deps.now();
   try {
-    const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save }).finally(taken);
+    const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
     await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion });
     await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
@@ -264,65 +240,6 @@ async function reconcileTarget(
     logger.info('target work pending', { target: target.name, code, retryAt: new Date(retryAt).toISOString() });
     return { outcome: { target: target.name, action: 'pending', error: { code, permanent: false } } };
   }
-}
-
-/** Per worker and target client: calls it has in flight here, and until when it hands all of them off. */
-const lanes = new WeakMap<object, { inFlight: number; handOffUntil: number }>();
-
-/**
- * Puts the work on the target's lane when its next call would wait long for its turn (its pace
- * with this worker's calls ahead, a Retry-After, the wait to join the account's rate). Once it
- * hands off, this worker keeps handing that target's work off until the target has been quiet
- * here for HANDOFF_STICKY_MS, and gives its share of the account's rate to the lane meanwhile,
- * so the lane runs at the full rate. The lane drives the target toward the snapshot as stored
- * when it gets there (never an older one: the version guard above), in order per reservation.
- * If the lane cannot take the work, it is done here. Returns a release for work done here.
- */
-async function handOff(target: Target, key: ReservationKey, deps: SyncDeps): Promise<'handed_off' | (() => void)> {
-  const http = target.http;
-  const queue = deps.queue;
-  if (!http || !queue?.sendToLane || !queue.hasLane?.(target.name)) return () => undefined;
-  let lane = lanes.get(http);
-  if (!lane) lanes.set(http, (lane = { inFlight: 0, handOffUntil: 0 }));
-  const now = deps.now();
-  const handingOff = now < lane.handOffUntil;
-  if (handingOff || (await http.pacingWaitMs(lane.inFlight)) > HANDOFF_WAIT_MS) {
-    try {
-      await queue.sendToLane(target.name, { v: QUEUE_SCHEMA_VERSION, kind: 'target', connectionId: key.connectionId, reservationId: key.reservationId, target: target.name, requestedAt: now });
-      lane.handOffUntil = now + HANDOFF_STICKY_MS;
-      // The lane joins the account's rate at once only if no worker here is busy on it. Calls
-      // still in flight here need the lease: the last of them hands it back.
-      if (!handingOff && lane.inFlight === 0) await http.releaseShare().catch(() => undefined); // else it lapses in LEASE_MS
-      count('TargetHandedOff', { target: target.name });
-      return 'handed_off';
-    } catch (error) {
-      logger.warn('could not hand the work to the target\'s lane; doing it here', { target: target.name, error: errorMessage(error) });
-    }
-  }
-  lane.inFlight++;
-  const taken = lane;
-  return () => {
-    // The last call here while handing off: this worker's share goes to the lane now.
-    if (--taken.inFlight === 0 && deps.now() < taken.handOffUntil) void http.releaseShare().catch(() => undefined);
-  };
-}
-
-/**
- * The end of an invocation: a worker about to go idle hands back its share of each target's rate
- * while another worker (a lane) is busy there, instead of holding it until the lease lapses. A
- * worker that takes no part in a lane's work (quiet traffic) keeps its lease: nothing to pay.
- */
-export async function releaseIdleShares(targets: SyncDeps['targets'], now: number): Promise<void> {
-  await Promise.all(
-    Object.values(targets).map(async (target) => {
-      const http = target?.http;
-      const lane = http && lanes.get(http);
-      if (!http || (lane?.inFlight ?? 0) > 0) return;
-      // Handing off here lately means the lane is at work: give it the whole rate.
-      const release = lane && now < lane.handOffUntil ? http.releaseShare() : http.releaseShareIfContended();
-      await release.catch(() => undefined); // it lapses anyway
-    }),
-  );
 }
 
 function freshState(target: string, ttl: number, now: number): TargetState {

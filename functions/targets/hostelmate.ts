@@ -65,7 +65,6 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
 
   return {
     name: 'hostelmate',
-    http,
 
     /** Proves the key of every HostelMate property a route names (the default key for routes that name none). */
     async checkCredentials(): Promise<void> {

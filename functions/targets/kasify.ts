@@ -58,7 +58,6 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
 
   return {
     name: 'kasify',
-    http,
 
     async checkCredentials(): Promise<string | void> {
       const propertyId = firstRouted(deps.config, (property) => property.targets.kasify?.propertyId);

@@ -62,7 +62,6 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
 
   return {
     name: 'minut',
-    http,
 
     async checkCredentials(): Promise<void> {
       await api.requestToken();

@@ -102,7 +102,6 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
 
   return {
     name: 'recepai',
-    http,
 
     /** Proves the key of every hotel a property routes to, each against its own hotel. */
     async checkCredentials(): Promise<string | void> {

@@ -27,8 +27,6 @@ export interface Target<Desired extends Record<string, unknown> = Record<string,
    * token grant); throws naming them if not; resolves with a note when there was nothing to ask.
    */
   checkCredentials?(): Promise<string | void>;
-  /** The adapter's paced client, so sync can see how long its next call would wait (lanes). */
-  readonly http?: Pick<HttpClient, 'pacingWaitMs' | 'releaseShare' | 'releaseShareIfContended'>;
 }
 
 export interface ApplyInput<Desired> {

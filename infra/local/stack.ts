@@ -7,14 +7,14 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
-import { TARGET_NAMES, loadConfigFile, type Config } from '../../functions/core/config.ts';
+import { loadConfigFile, type Config } from '../../functions/core/config.ts';
 import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
 import { startHttpFront } from './http-front.ts';
 import type { Poller } from './poller.ts';
-import { startSyncWorkers, type Lane } from './workers.ts';
+import { startSyncWorkers } from './workers.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
 import type { SandboxServerOptions } from './sandboxes/server.ts';
@@ -49,10 +49,8 @@ export interface LocalStackOptions {
    */
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
-  /** How many sync "Lambda instances" poll the main queue at once, each with its own handler; 0: no workers at all, lanes' neither (the caller runs them). */
+  /** How many sync "Lambda instances" poll at once, each with its own handler. */
   syncWorkers?: number;
-  /** Whether each target gets its own lane (queue and worker) for work its pace would hold up; default true. */
-  lanes?: boolean;
   minut?: MinutSandboxOptions;
   recepai?: SandboxServerOptions['recepai'];
   kasify?: SandboxServerOptions['kasify'];
@@ -73,10 +71,6 @@ export interface LocalStack {
   queueUrl: string;
   queueArn: string;
   dlqUrl: string;
-  /** Each target's lane queue (none with `lanes: false`). */
-  lanes: Lane[];
-  /** Where ingest puts a connection's burst (functions/ingest/burst.ts). */
-  bulk: { queueUrl: string; queueArn: string };
   tableName: string;
   config: Config;
   /** The env a handler, CLI or bundle needs to talk to this stack. */
@@ -139,7 +133,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const tableName = 'guest-sync';
     await createTable(dynamodb, tableName);
-    const { queueUrl, queueArn, dlqUrl, lanes, bulk } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT, options.lanes ?? true);
+    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT);
 
     // The config, pointed at wherever the sandbox really listens.
     const sourceConfig = resolve(options.configPath ?? 'config/guest-sync.example.json');
@@ -159,8 +153,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       GUEST_SYNC_TABLE: tableName,
       GUEST_SYNC_QUEUE_URL: queueUrl,
       GUEST_SYNC_DLQ_URL: dlqUrl,
-      GUEST_SYNC_BULK_QUEUE_URL: bulk.queueUrl,
-      GUEST_SYNC_LANE_QUEUE_URLS: JSON.stringify(Object.fromEntries(lanes.map((lane) => [lane.target, lane.queueUrl]))),
       GUEST_SYNC_SECRETS: 'local',
       GUEST_SYNC_SECRETS_FILES: (options.secretsFiles ?? ['config/secrets.example.json', '.secrets.json']).map((f) => resolve(f)).join(','),
       ...options.env,
@@ -176,8 +168,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl,
       queueArn,
       count: options.syncWorkers ?? 1,
-      lanes: options.syncWorkers === 0 ? [] : lanes,
-      ...(options.syncWorkers === 0 ? {} : { bulk }),
       now,
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
@@ -216,8 +206,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl,
       queueArn,
       dlqUrl,
-      lanes,
-      bulk,
       tableName,
       config,
       env,
@@ -228,8 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const deadline = Date.now() + timeoutMs;
         let quietSince: number | undefined;
         for (;;) {
-          const depths = await Promise.all([queueUrl, bulk.queueUrl, ...lanes.map((lane) => lane.queueUrl)].map(queueDepth));
-          const idle = depths.every((depth) => depth === 0) && pollers.every((p) => p.inFlight() === 0);
+          const idle = (await queueDepth(queueUrl)) === 0 && pollers.every((p) => p.inFlight() === 0);
           if (idle) {
             quietSince ??= Date.now();
             if (Date.now() - quietSince >= 300) return;
@@ -276,29 +263,23 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   }
 }
 
-/** The main queue, the bulk queue, one lane per target (as on AWS), and the DLQ they all redrive to. */
-async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number, withLanes: boolean) {
+async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number) {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'guest-sync-dlq.fifo', Attributes: { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 86_400) } }));
   const dlqUrl = dlq.QueueUrl!;
   const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
-  const create = async (name: string) => {
-    const queue = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: {
-          FifoQueue: 'true',
-          VisibilityTimeout: String(visibilityTimeout),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount }),
-        },
-      }),
-    );
-    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl!, AttributeNames: ['QueueArn'] }));
-    return { queueUrl: queue.QueueUrl!, queueArn: attrs.Attributes!.QueueArn! };
-  };
-  const main = await create('guest-sync-events.fifo');
-  const bulk = await create('guest-sync-bulk.fifo');
-  const lanes: Lane[] = withLanes ? await Promise.all(TARGET_NAMES.map(async (target) => ({ target, ...(await create(`guest-sync-lane-${target}.fifo`)) }))) : [];
-  return { ...main, dlqUrl, lanes, bulk };
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'guest-sync-events.fifo',
+      Attributes: {
+        FifoQueue: 'true',
+        VisibilityTimeout: String(visibilityTimeout),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount }),
+      },
+    }),
+  );
+  const queueUrl = queue.QueueUrl!;
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return { queueUrl, queueArn: attrs.Attributes!.QueueArn!, dlqUrl };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -17,31 +17,17 @@ export interface SyncWorkersOptions {
   queueUrl: string;
   queueArn: string;
   count: number;
-  /** Each target's lane: one more worker per lane polls it (on AWS, the lane's event source mapping). */
-  lanes?: readonly Lane[];
-  /** The bulk queue (a connection's burst): one more worker polls it (on AWS, its event source, at most 2). */
-  bulk?: { queueUrl: string; queueArn: string };
   now: () => number;
   maxBackoffSeconds?: number;
   onError?: (error: unknown) => void;
 }
 
-export interface Lane {
-  target: string;
-  queueUrl: string;
-  queueArn: string;
-}
-
 export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
   const { now } = options;
   const pollers: Poller[] = [];
-  const workers = [
-    ...Array.from({ length: options.count }, (_, i) => ({ instanceId: `local-sync-${i + 1}`, queueUrl: options.queueUrl, queueArn: options.queueArn })),
-    ...(options.bulk ? [{ instanceId: 'local-bulk-1', queueUrl: options.bulk.queueUrl, queueArn: options.bulk.queueArn }] : []),
-    ...(options.lanes ?? []).map((lane) => ({ instanceId: `local-lane-${lane.target}`, queueUrl: lane.queueUrl, queueArn: lane.queueArn })),
-  ];
-  for (const { instanceId, queueUrl, queueArn } of workers) {
+  for (let i = 0; i < options.count; i++) {
     const runtime = runtimeFromEnv(options.env);
+    const instanceId = `local-sync-${i + 1}`;
     const handler = createSyncHandler({
       config: runtime.config,
       store: runtime.store,
@@ -56,7 +42,7 @@ export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
       })),
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
     });
-    pollers.push(startPoller({ sqs: options.sqs, queueUrl, queueArn, handler, name: `guest-sync-${instanceId}`, ...(options.onError ? { onError: options.onError } : {}) }));
+    pollers.push(startPoller({ sqs: options.sqs, queueUrl: options.queueUrl, queueArn: options.queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
   }
   return pollers;
 }

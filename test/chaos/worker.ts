@@ -4,7 +4,6 @@
  * record it, the process kills itself with SIGKILL, the way a Lambda dies mid-invocation.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Lane } from '../../infra/local/workers.ts';
 
 let crashP = Number(process.env.CHAOS_CRASH_P ?? '0');
 // The faults stop: no more crashes (without killing the in-flight batches once more).
@@ -24,7 +23,5 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
 const { startSyncWorkers } = await import('../../infra/local/workers.ts');
 const env = process.env;
 const sqs = new SQSClient({ endpoint: env.AWS_ENDPOINT_URL_SQS!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, useQueueUrlAsEndpoint: false });
-const lanes = JSON.parse(env.CHAOS_LANES ?? '[]') as Lane[];
-const bulk = env.CHAOS_BULK_QUEUE_ARN ? { queueUrl: env.GUEST_SYNC_BULK_QUEUE_URL!, queueArn: env.CHAOS_BULK_QUEUE_ARN } : undefined;
-startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), lanes, ...(bulk ? { bulk } : {}), now: Date.now, onError: () => undefined });
+startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), now: Date.now, onError: () => undefined });
 process.send?.('ready');

@@ -96,10 +96,8 @@ describe('Minut: tokens and rate limits across concurrent workers', () => {
     const log = minut.requestLog();
     // One token lifetime (an hour) covers the run: exactly one grant for both workers.
     expect(minut.counters().tokenGrants).toBe(1);
-    // Both sync instances called (and Minut's lane, once its pace held them up), on the one token.
     const workers = new Set(log.map((e) => e.userAgent));
-    expect(workers).toContain('guest-sync (local-sync-1)');
-    expect(workers.size).toBeGreaterThan(1);
+    expect([...workers].sort()).toEqual(['guest-sync (local-sync-1)', 'guest-sync (local-sync-2)']);
 
     const limited = log.filter((e) => e.status === 429);
     expect(limited.length).toBeGreaterThan(0); // the limit really was hit
@@ -107,7 +105,7 @@ describe('Minut: tokens and rate limits across concurrent workers', () => {
       const next = log.find((e) => e.userAgent === hit.userAgent && e.at > hit.at);
       if (next) expect(next.at - hit.at).toBeGreaterThanOrEqual(hit.retryAfter! * 1000);
     }
-  }, 120_000);
+  });
 
   it('refreshes a short-lived token once per lifetime, not once per worker', async () => {
     stack = await startTestStack({ syncWorkers: 2, minut: { tokenTtlSeconds: 3, rateLimit: null } });

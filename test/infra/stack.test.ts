@@ -72,8 +72,7 @@ describe('GuestSyncStack', () => {
   });
 
   it('has a FIFO queue with a FIFO DLQ: redrive after 5 receives, DLQ kept 14 days', () => {
-    // The main queue, the bulk queue, one lane per configured target, and the DLQ.
-    template.resourceCountIs('AWS::SQS::Queue', 3 + Object.keys(config.targets).length);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
     const dlqId = logicalId(stack.deadLetterQueue);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
@@ -92,31 +91,8 @@ describe('GuestSyncStack', () => {
     expect(queue.Properties.VisibilityTimeout).toBe(6 * syncTimeout);
   });
 
-  it('gives each configured target a FIFO lane, redriven to the DLQ and drained by sync at most 2 at a time', () => {
-    const targets = Object.keys(config.targets).sort();
-    expect([...stack.laneQueues.keys()].sort()).toEqual(targets);
-    for (const lane of stack.laneQueues.values()) {
-      expect(resources[logicalId(lane)]!.Properties).toMatchObject({
-        FifoQueue: true,
-        ContentBasedDeduplication: false,
-        VisibilityTimeout: 360,
-        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'Arn'] }, maxReceiveCount: 10 },
-      });
-      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        BatchSize: 10,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: 2 },
-        EventSourceArn: { 'Fn::GetAtt': [logicalId(lane), 'Arn'] },
-        FunctionName: { Ref: logicalId(stack.syncFunction) },
-      });
-    }
-    // Sync is told where each lane is.
-    const env = resources[logicalId(stack.syncFunction)]!.Properties.Environment.Variables as Json;
-    expect(JSON.stringify(env.GUEST_SYNC_LANE_QUEUE_URLS)).toContain(logicalId(stack.laneQueues.get('kasify')!));
-  });
-
   it('feeds the sync function in batches of 10 with partial batch failures and a concurrency cap', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 + Object.keys(config.targets).length);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -124,23 +100,6 @@ describe('GuestSyncStack', () => {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] },
       FunctionName: { Ref: logicalId(stack.syncFunction) },
     });
-  });
-
-  it('gives a connection\'s burst its own FIFO queue, which ingest may send to and sync drains beside the main one, at most 2 at a time', () => {
-    expect(resources[logicalId(stack.bulkQueue)]!.Properties).toMatchObject({
-      FifoQueue: true,
-      VisibilityTimeout: 360,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'Arn'] }, maxReceiveCount: 10 },
-    });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 2 },
-      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.bulkQueue), 'Arn'] },
-      FunctionName: { Ref: logicalId(stack.syncFunction) },
-    });
-    const send = policyStatementsOf(stack.ingestRole).find((s) => s.Action === 'sqs:SendMessage')!;
-    expect(asArray(send.Resource as Json).map((r: Json) => r['Fn::GetAtt'][0]).sort()).toEqual([logicalId(stack.queue), logicalId(stack.bulkQueue)].sort());
   });
 
   it('defaults the concurrency cap to 5 and rejects values outside 2-1000', () => {
@@ -255,9 +214,7 @@ describe('GuestSyncStack', () => {
         NODE_OPTIONS: '--enable-source-maps',
         GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
         // Only sync writes to the DLQ (an unreadable message, set aside at once).
-        ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) }, GUEST_SYNC_LANE_QUEUE_URLS: expect.anything() } : {}),
-        // Ingest sends a connection's burst there; sync backs off the messages it receives from it.
-        ...(fn !== stack.sweepFunction ? { GUEST_SYNC_BULK_QUEUE_URL: { Ref: logicalId(stack.bulkQueue) } } : {}),
+        ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) } } : {}),
       });
     }
   });
@@ -386,11 +343,8 @@ describe('GuestSyncStack', () => {
     expect(queueActions).toContain('sqs:ReceiveMessage');
     expect(queueActions).toContain('sqs:DeleteMessage');
     expect(queueActions).not.toContain('sqs:SendMessage');
-    // It sends only to the DLQ (an unreadable message, set aside on its first receive) and to the
-    // targets' lanes (work a target's pace would hold up), whose URLs it is given.
-    const send = statements.find((s) => asArray(s.Action as string | string[]).includes('sqs:SendMessage'))!;
-    expect(asArray(send.Resource as Json).map((r: Json) => r['Fn::GetAtt'][0]).sort()).toEqual([stack.deadLetterQueue, ...stack.laneQueues.values()].map(logicalId).sort());
-    for (const lane of stack.laneQueues.values()) expect(actionsOn({ 'Fn::GetAtt': [logicalId(lane), 'Arn'] })).toContain('sqs:ReceiveMessage');
+    // It sends only to the DLQ (an unreadable message, set aside on its first receive), whose URL it is given.
+    expect(actionsOn({ 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'Arn'] })).toEqual(['sqs:SendMessage']);
     // Target credentials and the PMS API credentials of notify-then-fetch connections, and nothing else.
     const apiRefs = Object.values(config.connections).flatMap((c) => (c.api ? [c.api.credentials] : []));
     expect(apiRefs.length).toBeGreaterThan(0);
@@ -423,9 +377,6 @@ describe('GuestSyncStack', () => {
     const expected: Array<[string, string, string, string, number, Json]> = [
       ['DeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 1, { QueueName: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'QueueName'] } }],
       ['QueueOldestMessageAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(stack.queue), 'QueueName'] } }],
-      ['BulkQueueOldestMessageAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(stack.bulkQueue), 'QueueName'] } }],
-      // Each configured target's lane.
-      ...[...stack.laneQueues].map(([target, lane]): [string, string, string, string, number, Json] => [`LaneOldestMessageAge-${target}`, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(lane), 'QueueName'] } }]),
       ['Api5xx', 'AWS/ApiGateway', '5xx', 'Sum', 1, { ApiId: { Ref: logicalId(stack.httpApi) } }],
       ['UnreadableMessages', 'GuestSync', 'MessageUnparseable', 'Sum', 1, { service: 'guest-sync' }],
       ['IngestErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],

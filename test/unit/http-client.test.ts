@@ -71,37 +71,3 @@ describe('HTTP client waits, within the budget', () => {
     await expect(http.request({ method: 'POST', url: `${base}/drop`, body: {} })).rejects.toMatchObject({ code: 'network_error' });
   });
 });
-
-describe('how long a call asked for now would wait for its turn (sync hands longer waits to the target\'s lane)', () => {
-  const share = (known: { fraction: number; waitMs: number } | undefined, joinWaitMs = 0) => ({
-    share: async () => known ?? { fraction: 1, waitMs: 0 },
-    noteTurn: () => undefined,
-    notePacing: () => undefined,
-    joinWaitMs: async () => joinWaitMs,
-    known: () => known,
-    release: async () => undefined,
-    releaseIfContended: async () => undefined,
-  });
-  it.each([
-    ['unpaced: never', {}, 0, 0],
-    ['paced, nothing called yet: none', { requestsPerSecond: 2 }, 0, 0],
-    ['paced, three calls of this worker ahead at 2/s: 1.5 s', { requestsPerSecond: 2 }, 3, 1_500],
-    ['a fifth of the account\'s 2/s, one call ahead: 2.5 s', { requestsPerSecond: 2, share: share({ fraction: 0.2, waitMs: 0 }) }, 1, 2_500],
-    ['a burst of 10 at half the rate: five calls go at once...', { requestsPerSecond: 2, burst: 10, share: share({ fraction: 0.5, waitMs: 0 }) }, 4, 0],
-    ['...and the sixth waits one interval (1 s)', { requestsPerSecond: 2, burst: 10, share: share({ fraction: 0.5, waitMs: 0 }) }, 5, 1_000],
-    ['waiting to be admitted to the account\'s rate: that wait', { requestsPerSecond: 2, share: share({ fraction: 0, waitMs: 12_000 }) }, 0, 12_000],
-    ['no lease, another worker busy: the join wait', { requestsPerSecond: 2, share: share(undefined, 15_000) }, 0, 15_000],
-    ['no lease, nobody busy: none', { requestsPerSecond: 2, share: share(undefined, 0) }, 0, 0],
-  ] as const)('%s', async (_name, options, ahead, expected) => {
-    const { http } = client({ now: () => 1_000_000, ...options });
-    expect(await http.pacingWaitMs(ahead)).toBe(expected);
-  });
-
-  it('counts a Retry-After still running', async () => {
-    let now = 1_000_000;
-    const { http } = client({ now: () => now, maxInlineWaitMs: 0 });
-    await expect(http.request({ method: 'GET', url: `${base}/429-long` })).rejects.toMatchObject({ code: 'rate_limited' });
-    now += 100_000;
-    expect(await http.pacingWaitMs()).toBe(200_000);
-  });
-});

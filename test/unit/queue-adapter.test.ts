@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitReservation } from '../../functions/core/bounds.ts';
 import { stableStringify } from '../../functions/core/hash.ts';
-import { messageGroupId, QUEUE_SCHEMA_VERSION, readQueueMessage, SQS_MAX_BODY_BYTES, SqsQueue, sqsEntry, sqsEntryProblem, type ReservationMessage } from '../../functions/core/queue.ts';
+import { messageGroupId, QUEUE_SCHEMA_VERSION, readQueueMessage, SQS_MAX_BODY_BYTES, sqsEntry, sqsEntryProblem, type ReservationMessage } from '../../functions/core/queue.ts';
 import { LIMITS, type Reservation } from '../../functions/core/reservation.ts';
 import { aReservation } from '../support/reservation.ts';
 
@@ -87,20 +87,5 @@ describe('schema versions: this release reads its own messages and the previous 
     expect(readQueueMessage('not json')).toEqual({ error: 'the body is not JSON' });
     expect(readQueueMessage('{"v": 99, "kind": "reservation"}')).toMatchObject({ error: expect.stringMatching(/^v: /) });
     expect(readQueueMessage(JSON.stringify({ ...message({}), kind: 'teleport' }))).toMatchObject({ error: expect.stringMatching(/^kind: /) });
-  });
-});
-
-describe('backing off a message on the queue it came from', () => {
-  const urls = { main: 'https://sqs.eu-west-1.amazonaws.com/123/GuestSync-prod-Queue.fifo', bulk: 'https://sqs.eu-west-1.amazonaws.com/123/GuestSync-prod-Bulk.fifo', kasify: 'https://sqs.eu-west-1.amazonaws.com/123/GuestSync-prod-Lane-kasify.fifo' };
-  it.each([
-    ['a main-queue message', 'arn:aws:sqs:eu-west-1:123:GuestSync-prod-Queue.fifo', urls.main],
-    ['a bulk-queue message (a burst)', 'arn:aws:sqs:eu-west-1:123:GuestSync-prod-Bulk.fifo', urls.bulk],
-    ['a message from Kasify\'s lane', 'arn:aws:sqs:eu-west-1:123:GuestSync-prod-Lane-kasify.fifo', urls.kasify],
-    ['no source named: the main queue', undefined, urls.main],
-  ])('%s', async (_name, arn, expected) => {
-    const sent: { QueueUrl?: string }[] = [];
-    const client = { send: async (command: { input: { QueueUrl?: string } }) => void sent.push(command.input) } as unknown as ConstructorParameters<typeof SqsQueue>[0];
-    await new SqsQueue(client, urls.main, undefined, { kasify: urls.kasify }, urls.bulk).delay('handle', 30, arn);
-    expect(sent.map((input) => input.QueueUrl)).toEqual([expected]);
   });
 });
