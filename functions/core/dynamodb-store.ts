@@ -130,35 +130,36 @@ export class DynamoDbStore implements Store {
 
   async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]> {
     // One item per worker, so renewals never contend; a day's ttl sweeps what dead workers leave.
-    const Key = { pk: `RATE#${key}`, sk: `WORKER#${worker}` };
-    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':admit': lease.admitAt, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
+    const Key = rateLeaseKey(key, worker);
+    const names = { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' };
+    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
     try {
       // A renewal keeps `since` and `admittedAt`...
       await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' }, ExpressionAttributeValues: { ':until': values[':until'], ':now': nowMs, ':busy': lease.busy, ':ttl': values[':ttl'] } }),
+        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // ...a new or lapsed lease starts now, admitted when the caller says.
       await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl', ExpressionAttributeNames: { '#until': 'until', '#since': 'since', '#busy': 'busy', '#admit': 'admittedAt', '#ttl': 'ttl' }, ExpressionAttributeValues: values }),
+        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl', ExpressionAttributeNames: { ...names, '#since': 'since', '#admit': 'admittedAt' }, ExpressionAttributeValues: { ...values, ':admit': lease.admitAt } }),
       );
     }
     return this.rateLeases(key, nowMs);
   }
 
   async admitRateLease(key: string, worker: string, atMs: number): Promise<void> {
-    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: { pk: `RATE#${key}`, sk: `WORKER#${worker}` }, UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': atMs } }));
+    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: rateLeaseKey(key, worker), UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': atMs } }));
   }
 
   private async rateLeases(key: string, nowMs: number): Promise<RateLease[]> {
     const out = await this.doc.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `RATE#${key}` }, ConsistentRead: true }),
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': rateLeaseKey(key, '').pk }, ConsistentRead: true }),
     );
     return (out.Items ?? []).flatMap((item) => {
       const lease = RateLeaseItem.safeParse(item);
       if (!lease.success || lease.data.until <= nowMs) return [];
-      return [{ worker: lease.data.sk.slice('WORKER#'.length), since: lease.data.since, busy: lease.data.busy, admittedAt: lease.data.admittedAt ?? lease.data.since }];
+      return [{ worker: lease.data.sk.slice(RATE_LEASE_SK_PREFIX.length), since: lease.data.since, busy: lease.data.busy, admittedAt: lease.data.admittedAt ?? lease.data.since }];
     });
   }
 
@@ -331,6 +332,13 @@ function unreadableKey(key: ReservationKey): { pk: string; sk: string } {
 }
 
 const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z.boolean().default(true), admittedAt: z.number().optional() });
+
+const RATE_LEASE_SK_PREFIX = 'WORKER#';
+
+/** One item per worker under the vendor account's partition (rate-share.ts). */
+function rateLeaseKey(key: string, worker: string): { pk: string; sk: string } {
+  return { pk: `RATE#${key}`, sk: `${RATE_LEASE_SK_PREFIX}${worker}` };
+}
 
 function tokenKey(key: string): { pk: string; sk: string } {
   return { pk: `TOKEN#${key}`, sk: 'TOKEN' };
