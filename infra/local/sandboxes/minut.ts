@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FailNextOptions, FaultInjector, type PendingFault } from './faults.ts';
 import {
   Router,
-  RollingWindowRateLimiter,
+  type RollingWindowRateLimiter,
   errorReply,
   headerValue,
   jsonReply,
@@ -12,7 +12,7 @@ import {
   parseJsonBody,
   parseJsonWithSchema,
   parseWithSchema,
-  type RateWindow,
+  rateLimiterFor,
   type RouteContext,
   type SandboxReply,
   type SandboxRequest,
@@ -317,14 +317,9 @@ export class MinutSandbox implements VendorSandbox {
   /** A number sets the per-second limit (keeping any per-minute one); `null` or 0 disables limiting. */
   setRateLimit(limit: number | MinutRateLimit | null): void {
     const next = typeof limit === 'number' ? { ...this.rateLimit, perSecond: limit } : limit;
-    const windows: RateWindow[] = [];
-    const scale = this.timeScale ?? 1;
-    if (next && next.perSecond > 0) windows.push({ limit: next.perSecond, windowMs: 1000 / scale });
-    if (next && next.perSecond > 0 && next.perMinute !== undefined && next.perMinute > 0) {
-      windows.push({ limit: next.perMinute, windowMs: 60_000 / scale });
-    }
-    this.rateLimit = windows.length > 0 ? next : null;
-    this.limiter = windows.length > 0 ? new RollingWindowRateLimiter(windows) : null;
+    // A per-minute window applies only beside a per-second one: perSecond 0 disables limiting.
+    this.limiter = next && next.perSecond > 0 ? rateLimiterFor(next, this.timeScale ?? 1) : null;
+    this.rateLimit = this.limiter ? next : null;
   }
 
   /** Makes every issued token expire now, so a running stack can exercise its token refresh. */
