@@ -5,6 +5,7 @@ import { CliContext, CliError } from './env.ts';
 import { replayDlq } from './replay-dlq.ts';
 import { resync } from './resync.ts';
 import { status } from './status.ts';
+import { trace } from './trace.ts';
 
 /**
  * `guest-sync <command>`: the operator CLI, against the local stack or a deployed one alike.
@@ -17,7 +18,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const context = () => (ctx ??= new CliContext(env));
 
   const program = new Command('guest-sync')
-    .description('Operate guest-sync: inspect a reservation, replay the DLQ, resync, check and push the config.')
+    .description('Operate guest-sync: inspect or trace a reservation, replay the DLQ, resync, check and push the config.')
     .showHelpAfterError()
     .exitOverride();
 
@@ -29,6 +30,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .option('--json', 'print JSON instead of text')
     .action(async (connection: string, reservation: string, options: { json?: boolean }) => {
       exitCode = await status(context(), connection, reservation, options, out);
+    });
+
+  program
+    .command('trace')
+    .description("Show a reservation's timeline: each delivery, what changed (field names only), and each target's action and answer.")
+    .argument('<connection>', 'connection id from the config')
+    .argument('<reservation>', "the PMS's reservation id")
+    .option('--json', 'print JSON instead of text')
+    .action(async (connection: string, reservation: string, options: { json?: boolean }) => {
+      exitCode = await trace(context(), connection, reservation, options, out);
     });
 
   program

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -11,6 +12,7 @@ import {
   StaleWriteError,
   STORE_SCHEMA_VERSION,
   TargetState,
+  TraceEntry,
   UnreadableRecord,
   upgradeSnapshot,
   type RateLease,
@@ -29,6 +31,7 @@ import {
  * so the sweep finds due work with a query, never a scan.
  *   RES#<connection>#<reservation> / FETCH_ERROR     the last failed PMS API fetch (thin events)
  *   RES#<connection>#<reservation> / UNREADABLE      why the last unreadable message about it went to the DLQ
+ *   RES#<connection>#<reservation> / TRACE#<ms>#<id>  one step of its timeline (no guest data)
  * Every item carries `schemaVersion` (absent on the first release's items, read as 1).
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
  * few top-level attributes that conditions need. Only single-item conditional writes:
@@ -44,18 +47,21 @@ export class DynamoDbStore implements Store {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean }> {
+  async saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord }> {
     const key = snapshotKey(record.reservation);
     try {
-      await this.doc.send(
+      // The replaced item comes back at no extra cost: the trace names the fields that changed.
+      const out = await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, data: JSON.stringify(record) },
           ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)',
           ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return { stored: record, changed: true };
+      const previous = out.Attributes ? snapshotOf(out.Attributes) : undefined;
+      return { stored: record, changed: true, ...(previous ? { previous } : {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const stored = await this.getSnapshot(record.reservation);
@@ -66,9 +72,7 @@ export class DynamoDbStore implements Store {
 
   async getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(key), ConsistentRead: true }));
-    if (!out.Item || typeof out.Item.data !== 'string') return undefined;
-    const schemaVersion = typeof out.Item.schemaVersion === 'number' ? out.Item.schemaVersion : 1;
-    return SnapshotRecord.parse(upgradeSnapshot(JSON.parse(out.Item.data), schemaVersion));
+    return out.Item ? snapshotOf(out.Item) : undefined;
   }
 
   async getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined> {
@@ -254,6 +258,30 @@ export class DynamoDbStore implements Store {
     return FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
   }
 
+  async appendTrace(key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
+    // One small item per step (never a growing list: DynamoDB bills a write by the whole item's size).
+    const sk = `${TRACE_SK_PREFIX}${String(entry.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`;
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: reservationPk(key), sk, schemaVersion: STORE_SCHEMA_VERSION, ttl, data: JSON.stringify(entry) } }));
+  }
+
+  async listTrace(key: ReservationKey): Promise<TraceEntry[]> {
+    const entries: TraceEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': reservationPk(key), ':prefix': TRACE_SK_PREFIX },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) entries.push(parseData(item, TraceEntry));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return entries;
+  }
+
   async recordUnreadable(key: ReservationKey, record: UnreadableRecord): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...unreadableKey(key), schemaVersion: STORE_SCHEMA_VERSION, ttl: record.ttl, data: JSON.stringify(record) } }));
   }
@@ -289,6 +317,14 @@ function parseData<T extends z.ZodType>(item: Record<string, unknown>, schema: T
   if (typeof item.data !== 'string') throw new Error(`item ${String(item.pk)}/${String(item.sk)} has no data attribute`);
   return schema.parse(JSON.parse(item.data));
 }
+
+function snapshotOf(item: Record<string, unknown>): SnapshotRecord | undefined {
+  if (typeof item.data !== 'string') return undefined;
+  const schemaVersion = typeof item.schemaVersion === 'number' ? item.schemaVersion : 1;
+  return SnapshotRecord.parse(upgradeSnapshot(JSON.parse(item.data), schemaVersion));
+}
+
+const TRACE_SK_PREFIX = 'TRACE#';
 
 function snapshotKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: reservationPk(key), sk: 'SNAPSHOT' };

@@ -144,6 +144,54 @@ export const UnreadableRecord = z.object({
 });
 export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
 
+/** What sync did to the stored snapshot with one delivery (trace.ts). */
+export const snapshotResults = [
+  'created', // the first snapshot of this reservation
+  'newer', // a newer version replaced the stored one
+  'tie_replaced', // the same version with other content: the later delivery wins
+  'duplicate', // the same version and content: nothing changed
+  'older', // older than the stored one: ignored
+  'fetch_failed', // a thin event whose PMS read failed (retried)
+  'nothing_fetched', // a thin event the PMS API had nothing for
+] as const;
+
+/** One target's action in a trace entry: never guest data, only what happened and the answer's code. */
+export const TraceTargetAction = z.object({
+  target: z.string(),
+  /** created, updated, deleted, adopted, unchanged, stale, pending, failed, readonly, shadow_create, ... */
+  action: z.string(),
+  code: z.string().optional(),
+  permanent: z.boolean().optional(),
+  /** Epoch ms: when parked work is due again. */
+  retryAt: z.number().optional(),
+});
+export type TraceTargetAction = z.infer<typeof TraceTargetAction>;
+
+/**
+ * One step of a reservation's timeline (`guest-sync trace`): a delivery sync processed, or a
+ * resync that did something, with what happened to the snapshot (the names of the fields that
+ * changed, never their values) and to each target. Its own small item, written once per
+ * message with the reservation's ttl.
+ */
+export const TraceEntry = z.object({
+  /** Epoch ms when sync finished with the message. */
+  at: z.number(),
+  via: z.enum(['delivery', 'resync']),
+  deliveryId: z.string().optional(),
+  /** For a resync: who asked (operator, sweep, ...). */
+  reason: z.string().optional(),
+  /** SQS receive count of the message: above 1 it is a retry. */
+  attempt: z.number().int().optional(),
+  /** The delivery's reservation status, the PMS status as sent and its version. */
+  event: z.object({ status: z.string(), sourceStatus: z.string(), version: z.number() }).optional(),
+  snapshot: z.enum(snapshotResults).optional(),
+  changed: z.array(z.string()).optional(),
+  /** Why a thin event's PMS read failed. */
+  code: z.string().optional(),
+  targets: z.array(TraceTargetAction),
+});
+export type TraceEntry = z.infer<typeof TraceEntry>;
+
 export interface RateLease {
   worker: string;
   since: number;
@@ -164,7 +212,7 @@ export interface Store {
    * Stores the snapshot if it is newer than the stored one (or the same version with
    * other content: the later message in the group wins). Returns what is stored now.
    */
-  saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean }>;
+  saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord }>;
   getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined>;
   getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined>;
   /** Writes `state` if the stored version is still `state.version - 1` (or absent for version 1); else StaleWriteError. */
@@ -198,6 +246,11 @@ export interface Store {
   recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;
   clearFetchError(key: ReservationKey): Promise<void>;
   getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined>;
+
+  /** Adds a step to the reservation's timeline (kept until `ttl`, epoch seconds). */
+  appendTrace(key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void>;
+  /** The reservation's timeline, oldest first. */
+  listTrace(key: ReservationKey): Promise<TraceEntry[]>;
 
   /** Records why a message about the reservation was set aside in the DLQ (the latest one wins). */
   recordUnreadable(key: ReservationKey, record: UnreadableRecord): Promise<void>;

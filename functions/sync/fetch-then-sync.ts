@@ -7,7 +7,8 @@ import { QUEUE_SCHEMA_VERSION, reservationIdOf, type ClientRefMessage, type Rese
 import { Reservation } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
-import type { SyncDeps, SyncOutcome } from './sync.ts';
+import type { MessageContext, SyncDeps, SyncOutcome } from './sync.ts';
+import { recordTrace } from './trace.ts';
 
 /**
  * The sync side of notify-then-fetch. A thin message is completed from the PMS API and then
@@ -30,6 +31,7 @@ export async function fetchThenSync(
   message: ReservationRefMessage | ClientRefMessage,
   deps: SyncDeps & { fetchers?: FetcherLookup },
   continueWith: ContinueWith,
+  context: MessageContext = {},
 ): Promise<SyncOutcome> {
   const connection = own(deps.config.connections, message.connectionId);
   const source = connection?.pms ?? 'unknown';
@@ -71,6 +73,10 @@ export async function fetchThenSync(
       });
     } catch (recordError) {
       logger.error('could not record the fetch error', { error: errorMessage(recordError) });
+    }
+    if (message.kind === 'reservation_ref') {
+      const step = { at: deps.now(), via: 'delivery' as const, deliveryId: message.deliveryId, ...(context.attempt !== undefined ? { attempt: context.attempt } : {}), snapshot: 'fetch_failed' as const, code: failed.code, targets: [] };
+      await recordTrace(deps.store, key, step, Math.floor(deps.now() / 1000) + FETCH_ERROR_TTL_SECONDS);
     }
     const backoff = Math.max(failed.retryAfterSeconds ?? 0, FETCH_BACKOFF_BASE_SECONDS * 2 ** Math.min(failures - 1, 5));
     return { ...nothing, retry: new RetryableError(failed.message, backoff, failed.code) };

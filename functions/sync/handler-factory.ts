@@ -65,7 +65,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
       ...(message.kind === 'resync' ? { resync: message.reason } : { deliveryId: message.deliveryId }),
     };
     await withLogKeys(keys, async () => {
-      const outcome = await syncMessage(message, deps);
+      const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });
       logger.info('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,

@@ -7,12 +7,13 @@ import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import type { ReservationKey, SnapshotRecord, Store, TargetState } from '../core/store.ts';
+import type { ReservationKey, SnapshotRecord, Store, TargetState, TraceEntry } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
+import { changedFields, recordTrace, traceActions } from './trace.ts';
 
 /**
  * Level-triggered sync of one reservation: keep the newest snapshot, then drive every
@@ -34,6 +35,14 @@ export interface TargetOutcome {
   target: TargetName;
   action: string;
   error?: { code: string; permanent: boolean };
+  /** Epoch ms when parked (pending) work is due again. */
+  retryAt?: number;
+}
+
+/** About the message being handled, for its trace step. */
+export interface MessageContext {
+  /** SQS receive count: above 1 the message is a retry. */
+  attempt?: number;
 }
 
 export interface SyncOutcome {
@@ -46,10 +55,10 @@ export interface SyncOutcome {
 }
 
 
-export async function syncMessage(message: QueueMessage, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncMessage(message: QueueMessage, deps: SyncDeps, context: MessageContext = {}): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
-  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps));
-  return message.kind === 'reservation' ? syncReservation(message, deps) : resyncReservation(message, deps);
+  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context), context);
+  return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
 }
 
 /** One breaker per store (i.e. per worker), so its short read cache is shared across messages. */
@@ -61,7 +70,7 @@ function breakerFor(deps: SyncDeps): CircuitBreaker {
 }
 
 /** Re-drives the targets toward the stored snapshot, e.g. after a property was added or a target recovered. */
-async function resyncReservation(message: ResyncMessage, deps: SyncDeps): Promise<SyncOutcome> {
+async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context: MessageContext): Promise<SyncOutcome> {
   const stored = await deps.store.getSnapshot(message);
   if (!stored) {
     logger.warn('resync asked for a reservation with no stored snapshot', { reason: message.reason });
@@ -70,6 +79,11 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps): Promis
   // The config may have changed since it was stored (a property added): route it afresh.
   const outcome = await syncSnapshot(stored, false, deps);
   if (message.reason === 'sweep') await forgetUnroutedDueWork(stored, deps);
+  // A resync that found every target in step is not a step worth paying a write for.
+  if (outcome.targets.some((t) => t.action !== 'unchanged' && t.action !== 'stale')) {
+    const entry: TraceEntry = { at: deps.now(), via: 'resync', reason: message.reason, ...attemptOf(context), targets: traceActions(outcome.targets) };
+    await recordTrace(deps.store, message, entry, stored.ttl);
+  }
   return outcome;
 }
 
@@ -85,7 +99,7 @@ async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Pr
   }
 }
 
-async function syncReservation(message: ReservationMessage, deps: SyncDeps): Promise<SyncOutcome> {
+async function syncReservation(message: ReservationMessage, deps: SyncDeps, context: MessageContext): Promise<SyncOutcome> {
   const { reservation } = message;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   const record: SnapshotRecord = {
@@ -95,8 +109,32 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps): Pro
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
   };
-  const { stored, changed } = await deps.store.saveSnapshotIfNewer(record);
-  return syncSnapshot(stored, changed, deps);
+  const { stored, changed, previous } = await deps.store.saveSnapshotIfNewer(record);
+  const outcome = await syncSnapshot(stored, changed, deps);
+  const entry: TraceEntry = {
+    at: deps.now(),
+    via: 'delivery',
+    deliveryId: message.deliveryId,
+    ...attemptOf(context),
+    event: { status: reservation.status, sourceStatus: reservation.sourceStatus, version: reservation.sourceVersion },
+    snapshot: !changed
+      ? stored.reservation.sourceVersion > reservation.sourceVersion
+        ? 'older'
+        : 'duplicate'
+      : !previous
+        ? 'created'
+        : previous.reservation.sourceVersion < reservation.sourceVersion
+          ? 'newer'
+          : 'tie_replaced',
+    ...(changed && previous ? { changed: changedFields(previous.reservation, reservation) } : {}),
+    targets: traceActions(outcome.targets),
+  };
+  await recordTrace(deps.store, reservation, entry, stored.ttl);
+  return outcome;
+}
+
+function attemptOf(context: MessageContext): { attempt?: number } {
+  return context.attempt !== undefined ? { attempt: context.attempt } : {};
 }
 
 async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps): Promise<SyncOutcome> {
@@ -238,7 +276,7 @@ async function reconcileTarget(
       throw saveError;
     }
     logger.info('target work pending', { target: target.name, code, retryAt: new Date(retryAt).toISOString() });
-    return { outcome: { target: target.name, action: 'pending', error: { code, permanent: false } } };
+    return { outcome: { target: target.name, action: 'pending', error: { code, permanent: false }, retryAt } };
   }
 }
 

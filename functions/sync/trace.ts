@@ -1,0 +1,55 @@
+import { errorMessage } from '../core/errors.ts';
+import { count, logger } from '../core/powertools.ts';
+import type { Reservation } from '../core/reservation.ts';
+import type { ReservationKey, Store, TraceEntry, TraceTargetAction } from '../core/store.ts';
+import type { TargetOutcome } from './sync.ts';
+
+/**
+ * The per-reservation timeline behind `guest-sync trace`: one small item per message sync
+ * handled, holding what happened and never a value of the guest's (field names, codes, times).
+ */
+
+/**
+ * The names of the reservation's fields that differ between two snapshots, e.g.
+ * `stay.checkInDate`, `guest.email`; never their values. The version itself is not a change.
+ */
+export function changedFields(before: Reservation, after: Reservation): string[] {
+  const flat = (reservation: Reservation): Map<string, string> => {
+    const fields = new Map<string, string>();
+    for (const [name, value] of Object.entries(reservation)) {
+      if (name === 'sourceVersion') continue;
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [inner, innerValue] of Object.entries(value)) fields.set(`${name}.${inner}`, JSON.stringify(innerValue));
+      } else {
+        fields.set(name, JSON.stringify(value));
+      }
+    }
+    return fields;
+  };
+  const a = flat(before);
+  const b = flat(after);
+  const names = new Set([...a.keys(), ...b.keys()]);
+  return [...names].filter((name) => a.get(name) !== b.get(name)).sort();
+}
+
+export function traceActions(targets: readonly TargetOutcome[]): TraceTargetAction[] {
+  return targets.map((t) => ({
+    target: t.target,
+    action: t.action,
+    ...(t.error ? { code: t.error.code, permanent: t.error.permanent } : {}),
+    ...(t.retryAt !== undefined ? { retryAt: t.retryAt } : {}),
+  }));
+}
+
+/**
+ * Best effort: the timeline is for operators, and losing one step must not fail (and so repeat)
+ * work that reached the targets. A failed write is logged and counted.
+ */
+export async function recordTrace(store: Store, key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
+  try {
+    await store.appendTrace(key, entry, ttl);
+  } catch (error) {
+    count('TraceWriteFailed');
+    logger.warn('could not record the trace step', { error: errorMessage(error) });
+  }
+}

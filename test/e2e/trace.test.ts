@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { runCli } from '../support/cli.ts';
+import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
+import { sendHostaway, startTestStack } from '../support/stack.ts';
+
+/** `guest-sync trace`: the timeline sync writes as it works, read back by an operator. */
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack({ maxBackoffSeconds: 1 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('guest-sync trace', () => {
+  it('shows a reservation that was created, retried, moved and cancelled, with no guest data', async () => {
+    const id = 791001;
+    const guest = { guestName: 'Tracy Timeline', guestFirstName: 'Tracy', guestLastName: 'Timeline', guestEmail: 'tracy.timeline@example.com' };
+    // Minut answers 503 to every attempt the HTTP client makes inline (3): the message is retried.
+    stack.sandbox.minut.failNext({ status: 503, count: 3, method: 'POST', pathIncludes: '/guests' });
+    const created = hostawayDelivery('reservation.created', { id, ...guest });
+    expect((await sendHostaway(stack, created)).status).toBe(202);
+    await stack.drain();
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Tracy Timeline')).toHaveLength(1);
+    // The same delivery again (a PMS retry), then the stay moves, then it is cancelled.
+    await sendHostaway(stack, JSON.stringify({ ...created, _redelivered: true }));
+    await stack.drain();
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { id, ...guest, status: 'modified', departureDate: '2026-07-16' }));
+    await stack.drain();
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { id, ...guest, status: 'cancelled', departureDate: '2026-07-16' }));
+    await stack.drain();
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Tracy Timeline')).toHaveLength(0);
+
+    const text = await runCli(stack, ['trace', 'hostaway-demo', String(id)]);
+    expect(text.code, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toBe(`Trace of hostaway-demo/${id}: 5 step(s), oldest first`);
+    const steps = lines.filter((line) => /^\d{4}-/.test(line));
+    expect(steps).toHaveLength(5);
+    expect(steps[0]).toMatch(/delivery \S+ {2}confirmed \(PMS: new\) version \d+ {2}snapshot created$/);
+    expect(steps[1]).toMatch(/delivery \S+ \(attempt 2\) {2}confirmed .* snapshot duplicate$/);
+    expect(steps[2]).toMatch(/snapshot duplicate$/);
+    expect(steps[3]).toMatch(/confirmed \(PMS: modified\) .*snapshot newer: .*stay\.checkOutDate/);
+    expect(steps[4]).toMatch(/cancelled \(PMS: cancelled\) .*snapshot newer: .*sourceStatus, status/);
+    const minut = lines.filter((line) => line.trimStart().startsWith('minut')).map((line) => line.trim().replace(/\s+/g, ' '));
+    expect(minut).toEqual(['minut failed http_503 (will retry)', expect.stringMatching(/^minut (created|adopted)$/), 'minut unchanged', 'minut updated', 'minut deleted']);
+    // Names, emails and phone numbers never appear in the timeline.
+    expect(text.stdout).not.toMatch(/Tracy|Timeline|example\.com/);
+
+    const json = await runCli(stack, ['trace', 'hostaway-demo', String(id), '--json']);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { steps: { snapshot: string; attempt?: number; changed?: string[]; targets: { target: string; action: string; code?: string }[] }[] };
+    expect(parsed.steps.map((s) => s.snapshot)).toEqual(['created', 'duplicate', 'duplicate', 'newer', 'newer']);
+    expect(parsed.steps[0]!.targets.find((t) => t.target === 'minut')).toEqual({ target: 'minut', action: 'failed', code: 'http_503', permanent: false });
+    expect(parsed.steps[3]!.changed).toEqual(['sourceStatus', 'stay.checkOutDate']);
+  });
+
+  it('says so for a reservation it has never seen', async () => {
+    const run = await runCli(stack, ['trace', 'hostaway-demo', 'never-seen']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('No trace for hostaway-demo/never-seen');
+  });
+});
