@@ -43,6 +43,7 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
       lastError: t.lastError ? { code: t.lastError.code, permanent: t.lastError.permanent, message: t.lastError.message, at: iso(t.lastError.at) } : null,
       warnings: t.warnings,
       pendingCreate: t.intent ? { since: iso(t.intent.startedAt) } : null,
+      shadow: t.shadow ? { wouldCall: t.shadow.action, at: iso(t.shadow.at) } : null,
       updatedAt: iso(t.updatedAt),
     })),
     setAside: unreadable ? { messageId: unreadable.messageId, reason: unreadable.reason, at: iso(unreadable.at) } : null,
@@ -74,6 +75,7 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
     if (t.lastError) out(`             last error: ${t.lastError.code}${t.lastError.permanent ? ' (permanent)' : ' (retrying)'} at ${t.lastError.at}: ${t.lastError.message}`);
     if (t.warnings.length > 0) out(`             warnings: ${t.warnings.join(', ')}`);
     if (t.pendingCreate) out(`             create in progress since ${t.pendingCreate.since}`);
+    if (t.shadow) out(`             shadow mode: would ${t.shadow.wouldCall === 'none' ? 'make no call' : t.shadow.wouldCall} (planned ${t.shadow.at}); nothing was sent`);
   }
   if (view.setAside) {
     out(`Set aside: message ${view.setAside.messageId} could not be read by this release and is in the DLQ (${view.setAside.at}): ${view.setAside.reason}`);

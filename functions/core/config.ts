@@ -64,6 +64,11 @@ export const HostelmateRoute = z.strictObject({
 
 export const PropertyConfig = z.strictObject({
   name: z.string().optional(),
+  /**
+   * `shadow`: everything runs except the target calls, which are recorded instead (status,
+   * trace), so an operator can check a new property before it goes live. Absent: `live`.
+   */
+  mode: z.enum(['live', 'shadow']).optional(),
   timeZone,
   checkInTime: localTime.default('15:00'),
   checkOutTime: localTime.default('11:00'),

@@ -38,6 +38,7 @@ export const targetStatuses = [
   'failed', // a permanent error for this content; retried only when the content changes
   'retrying', // a retryable error; the message is retried with backoff
   'pending', // the target is down (or kept failing): the sweep re-enqueues the work at `dueAt`
+  'shadow', // the property is in shadow mode: nothing was sent; `shadow` says what would have been
 ] as const;
 
 export const TargetError = z.object({
@@ -75,6 +76,11 @@ export const TargetState = z.object({
   failures: z.number().int().nonnegative().optional(),
   /** The snapshot's `sourceVersion` this target last got: an older snapshot is never applied after it. */
   appliedVersion: z.number().nullable().optional(),
+  /**
+   * Shadow mode: the call sync would have made for the content `fingerprint` (create, update,
+   * delete, or none), instead of making it. Cleared once the property is live and synced.
+   */
+  shadow: z.object({ action: z.enum(['create', 'update', 'delete', 'none']), fingerprint: z.string(), at: z.number() }).nullable().optional(),
   /** The record the target last accepted, for targets that send only what changed (RecepAI, HostelMate). */
   applied: z.record(z.string(), z.unknown()).nullable().optional(),
   ttl: z.number().int(),

@@ -202,11 +202,13 @@ async function reconcileTarget(
     count('TargetSkippedStale', { target: target.name });
     return { outcome: { target: target.name, action: 'stale' } };
   }
-  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending') {
+  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending' && state.status !== 'shadow') {
     if ((state.dueAt ?? null) !== due) await save({ dueAt: due });
     count('TargetSkipped', { target: target.name });
     return { outcome: { target: target.name, action: 'unchanged' } };
   }
+
+  if (property.mode === 'shadow') return shadow();
 
   const pausedUntil = await breaker.pausedUntil(target.name);
   if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
@@ -214,7 +216,7 @@ async function reconcileTarget(
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
-    await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion });
+    await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null });
     await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
     logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
@@ -263,6 +265,21 @@ async function reconcileTarget(
       logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
     }
     return retry();
+  }
+
+  /**
+   * Shadow mode: record the call the target would get (once per content), make none. The applied
+   * fingerprint stays as it was, so once the property is live the same comparison makes the call.
+   */
+  async function shadow(): Promise<{ outcome: TargetOutcome }> {
+    const exists = Object.keys(state.targetIds).length > 0;
+    const action = state.appliedFingerprint === wanted ? 'none' : desired === null ? (exists ? 'delete' : 'none') : exists ? 'update' : 'create';
+    if (state.shadow?.fingerprint !== wanted || state.status !== 'shadow') {
+      await save({ status: 'shadow', shadow: { action, fingerprint: wanted, at: deps.now() }, dueAt: due });
+      count('TargetShadowed', { target: target.name });
+      return { outcome: { target: target.name, action: `shadow_${action}` } };
+    }
+    return { outcome: { target: target.name, action: 'unchanged' } };
   }
 
   /** "Pending, retry at T": the message is done; the sweep re-enqueues the reservation at T. */
