@@ -4,6 +4,7 @@ import { configCheck, configPush, configReset } from './config.ts';
 import { CliContext, CliError } from './env.ts';
 import { replayDlq } from './replay-dlq.ts';
 import { resync } from './resync.ts';
+import { lagging } from './lagging.ts';
 import { status } from './status.ts';
 import { trace } from './trace.ts';
 
@@ -24,11 +25,19 @@ export async function main(argv: string[], env: Record<string, string | undefine
 
   program
     .command('status')
-    .description("Show a reservation's stored snapshot and each target's state and last error (guest name as initials only).")
-    .argument('<connection>', 'connection id from the config, e.g. hostaway-demo')
-    .argument('<reservation>', "the PMS's reservation id")
+    .description("Show a reservation's stored snapshot and each target's state and last error (guest name as initials only); or, with --lagging, every reservation behind on a target.")
+    .argument('[connection]', 'connection id from the config, e.g. hostaway-demo (with --lagging: only this connection)')
+    .argument('[reservation]', "the PMS's reservation id")
+    .option('--lagging', 'list reservations whose latest delivery has not reached every routed target, with the reason per target (exit status 1 if any)')
+    .option('--minutes <n>', 'with --lagging: behind for more than n minutes (default 30)', nonNegativeNumber, 30)
     .option('--json', 'print JSON instead of text')
-    .action(async (connection: string, reservation: string, options: { json?: boolean }) => {
+    .action(async (connection: string | undefined, reservation: string | undefined, options: { json?: boolean; lagging?: boolean; minutes: number }) => {
+      if (options.lagging) {
+        if (reservation) throw new CliError('--lagging lists every lagging reservation: give at most a connection');
+        exitCode = await lagging(context(), connection, options, out);
+        return;
+      }
+      if (!connection || !reservation) throw new CliError('status needs <connection> <reservation> (or --lagging)');
       exitCode = await status(context(), connection, reservation, options, out);
     });
 
@@ -99,6 +108,12 @@ export async function main(argv: string[], env: Record<string, string | undefine
     ctx?.close();
   }
   return exitCode;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of minutes, 0 or more');
+  return n;
 }
 
 function positiveInteger(value: string): number {

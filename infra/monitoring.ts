@@ -59,6 +59,8 @@ export interface MonitoringProps {
   readonly sources: readonly string[];
   /** Every target the code can sync to (a widget row and alarms each). */
   readonly targets: readonly string[];
+  /** A reservation behind on a target this long raises the target's lagging alarm. */
+  readonly laggingAlarmMinutes: number;
 }
 
 export class Monitoring extends Construct {
@@ -69,9 +71,11 @@ export class Monitoring extends Construct {
   private readonly stage: string;
   private readonly sources: readonly string[];
   private readonly targets: readonly string[];
+  private readonly laggingAlarmMinutes: number;
 
   constructor(scope: Stack, id: string, props: MonitoringProps) {
     super(scope, id);
+    this.laggingAlarmMinutes = props.laggingAlarmMinutes;
     this.stage = props.stage;
     this.sources = props.sources;
     this.targets = props.targets;
@@ -117,7 +121,7 @@ export class Monitoring extends Construct {
   }
 
   /** An alarm (>= threshold over one period) that notifies the topic; `runbookAnchor` is its section in docs/runbook.md. */
-  alarm(id: string, metric: IMetric, threshold: number, description: string, runbookAnchor = id.toLowerCase()): Alarm {
+  alarm(id: string, metric: IMetric, threshold: number, description: string, runbookAnchor = id.toLowerCase(), treatMissingData = TreatMissingData.NOT_BREACHING): Alarm {
     const alarm = new Alarm(this, id, {
       alarmName: `guest-sync-${this.stage}-${id}`,
       alarmDescription: `${description} See docs/runbook.md#${runbookAnchor}.`,
@@ -125,8 +129,8 @@ export class Monitoring extends Construct {
       threshold,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // No data means nothing happened (these count failures), not a problem.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      // Counts of failures: no data means nothing happened, not a problem (levels pass IGNORE).
+      treatMissingData,
     });
     alarm.addAlarmAction(new SnsAction(this.topic));
     this.alarms.push(alarm);
@@ -201,6 +205,11 @@ export class Monitoring extends Construct {
       const id = target.charAt(0).toUpperCase() + target.slice(1);
       this.alarm(`${id}PermanentFailures`, permanent, ALARM_THRESHOLDS.targetPermanentFailures, `${target} refused a guest permanently (4xx other than 429): that guest is missing there.`, 'target-permanent-failures');
       this.alarm(`${id}AuthFailures`, auth, ALARM_THRESHOLDS.targetAuthFailures, `${target} refused guest-sync's credentials: syncs to it fail until the secret is fixed.`, 'target-auth-failures');
+      // A level sync reports on each attempt at the target (0 once it holds what it should). Between
+      // attempts (backoff, a parked retry) there is no data: the alarm keeps its state until the
+      // next attempt says otherwise.
+      const behind = this.appMetric('TargetBehindSeconds', { target }, 'Maximum').with({ period: Duration.minutes(15) });
+      this.alarm(`${id}Lagging`, behind, this.laggingAlarmMinutes * 60, `A reservation has been behind on ${target} for ${this.laggingAlarmMinutes} minutes or more (retrying or parked): list them with guest-sync status --lagging.`, 'lagging', TreatMissingData.IGNORE);
       const conflicts = this.appMetric('GuestConflict', { target });
       this.alarm(`${id}GuestConflicts`, conflicts, ALARM_THRESHOLDS.guestConflicts, `${target} holds another person's record where ours would go (e.g. a shared email): ours was not created and theirs was left untouched.`, 'guest-conflicts');
       widgets.push(

@@ -37,7 +37,11 @@ export interface GuestSyncStackProps extends StackProps {
   readonly configPath: string;
   /** Cap on concurrent sync invocations (event source mapping `MaximumConcurrency`, 2-1000). Default 5. */
   readonly maxConcurrency?: number;
+  /** Alarm when any reservation has been behind on a target (retrying or pending) this many minutes. Default 30. */
+  readonly laggingAlarmMinutes?: number;
 }
+
+export const DEFAULT_LAGGING_ALARM_MINUTES = 30;
 
 /*
  * Function sizing.
@@ -141,8 +145,11 @@ export class GuestSyncStack extends Stack {
     Tags.of(this).add('app', 'guest-sync');
     Tags.of(this).add('stage', this.stage);
     // Per source and per target: every one the code supports, so a pushed config is covered too.
+    const laggingAlarmMinutes = props.laggingAlarmMinutes ?? DEFAULT_LAGGING_ALARM_MINUTES;
+    if (!Number.isInteger(laggingAlarmMinutes) || laggingAlarmMinutes < 1) throw new Error(`laggingAlarmMinutes ${String(laggingAlarmMinutes)} is invalid: expected a whole number of minutes, 1 or more`);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.stage,
+      laggingAlarmMinutes,
       sources: pmsTypes,
       targets: Object.keys(ConfigSchema.shape.targets.shape),
     });

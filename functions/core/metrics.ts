@@ -10,7 +10,7 @@
  * (POWERTOOLS_SERVICE_NAME), off when POWERTOOLS_METRICS_DISABLED is true (or, unset, POWERTOOLS_DEV).
  */
 
-type Unit = 'Count' | 'Milliseconds';
+type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 
 interface Series {
   name: string;
@@ -58,6 +58,12 @@ export class MetricsBatch {
   timing(name: string, milliseconds: number, dimensions: Record<string, string> = {}): void {
     if (this.options.disabled) return;
     this.seriesOf(name, 'Milliseconds', dimensions).values.push(Math.round(milliseconds * 1000) / 1000);
+  }
+
+  /** A level in seconds, e.g. how long a target has been behind; each value is kept (alarms take the maximum). */
+  seconds(name: string, seconds: number, dimensions: Record<string, string> = {}): void {
+    if (this.options.disabled) return;
+    this.seriesOf(name, 'Seconds', dimensions).values.push(Math.round(seconds));
   }
 
   /** Writes what was collected (as few EMF lines as the dimensions allow, usually one) and starts over. */

@@ -44,3 +44,8 @@ export function count(name: string, dimensions: Record<string, string> = {}, val
 export function timing(name: string, milliseconds: number, dimensions: Record<string, string>): void {
   metrics.timing(name, milliseconds, dimensions);
 }
+
+/** A level in seconds, e.g. `TargetBehindSeconds` {target}: an alarm takes its maximum. */
+export function level(name: string, seconds: number, dimensions: Record<string, string>): void {
+  metrics.seconds(name, seconds, dimensions);
+}

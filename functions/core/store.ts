@@ -74,6 +74,12 @@ export const TargetState = z.object({
   dueAt: z.number().nullable().optional(),
   /** Failed attempts in a row at this target (its own, not SQS receives); pending after `attemptsBeforePending`. */
   failures: z.number().int().nonnegative().optional(),
+  /**
+   * Epoch ms since when this target has not held what the snapshot asks for because of retryable
+   * failures (retrying or pending); null once it does, or once the target refused for good.
+   * `guest-sync status --lagging` and the lagging alarm read it.
+   */
+  behindSince: z.number().nullable().optional(),
   /** The snapshot's `sourceVersion` this target last got: an older snapshot is never applied after it. */
   appliedVersion: z.number().nullable().optional(),
   /**

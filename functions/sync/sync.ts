@@ -4,7 +4,7 @@ import { classify } from '../core/failure.ts';
 import { fingerprint } from '../core/hash.ts';
 import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
-import { count, logger } from '../core/powertools.ts';
+import { count, level, logger } from '../core/powertools.ts';
 import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ReservationKey, SnapshotRecord, Store, TargetState, TraceEntry } from '../core/store.ts';
@@ -216,7 +216,8 @@ async function reconcileTarget(
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
-    await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null });
+    await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null });
+    level('TargetBehindSeconds', 0, { target: target.name });
     await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
     logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
@@ -243,7 +244,7 @@ async function reconcileTarget(
     if (permanent) {
       try {
         // A definite "no" is remembered against this content: retried only when the content changes.
-        await save({ status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due, failures: 0 });
+        await save({ status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due, failures: 0, behindSince: null });
       } catch (saveError) {
         logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
       }
@@ -260,11 +261,18 @@ async function reconcileTarget(
       return park(deps.now() + Math.max((failure.retryAfterSeconds ?? 0) * 1000, deps.config.circuitBreaker.pauseSeconds * 1000), code, lastError.message);
     }
     try {
-      await save({ status: 'retrying', lastError, failures });
+      await save({ status: 'retrying', lastError, failures, behindSince: behind() });
     } catch (saveError) {
       logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
     }
     return retry();
+  }
+
+  /** Since when this target has been behind (kept from the first failure), reported as a level for the lagging alarm. */
+  function behind(): number {
+    const since = state.behindSince ?? deps.now();
+    level('TargetBehindSeconds', (deps.now() - since) / 1000, { target: target.name });
+    return since;
   }
 
   /**
@@ -286,7 +294,7 @@ async function reconcileTarget(
   async function park(retryAt: number, code: string, message: string): Promise<{ outcome: TargetOutcome }> {
     const lastError = { code, message, permanent: false, at: deps.now() };
     try {
-      await save({ status: 'pending', lastError, dueAt: retryAt, failures: 0 });
+      await save({ status: 'pending', lastError, dueAt: retryAt, failures: 0, behindSince: behind() });
     } catch (saveError) {
       // Without the pending record nothing would bring the work back: let the message retry.
       logger.error('could not park target work as pending', { target: target.name, error: errorMessage(saveError) });

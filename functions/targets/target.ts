@@ -41,7 +41,7 @@ export interface ApplyInput<Desired> {
   save(next: StatePatch): Promise<TargetState>;
 }
 
-export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied' | 'failures' | 'appliedVersion' | 'shadow'>>;
+export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied' | 'failures' | 'appliedVersion' | 'shadow' | 'behindSince'>>;
 
 export interface ApplyResult {
   patch: StatePatch;

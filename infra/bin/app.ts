@@ -5,6 +5,7 @@
  *   stage           deployment stage, default `dev`
  *   configPath      guest-sync config file, default `config/guest-sync.example.json` (relative to the repo root)
  *   maxConcurrency  cap on concurrent sync invocations (2-1000), default 5
+ *   laggingAlarmMinutes  alarm when a reservation has been behind on a target this long, default 30
  *
  * Parameter (`cdk deploy --parameters AlarmEmail=ops@example.com`):
  *   AlarmEmail      email address subscribed to the stack's alarm topic (empty: none)
@@ -16,7 +17,7 @@ import { isAbsolute, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { projectRoot } from '../bundling.ts';
 import { acknowledgeNagFindings, addNagChecks } from '../nag.ts';
-import { DEFAULT_MAX_CONCURRENCY, GuestSyncStack } from '../stack.ts';
+import { DEFAULT_LAGGING_ALARM_MINUTES, DEFAULT_MAX_CONCURRENCY, GuestSyncStack } from '../stack.ts';
 
 const DEFAULT_CONFIG = 'config/guest-sync.example.json';
 
@@ -40,12 +41,14 @@ const stage = contextString('stage') ?? 'dev';
 const configArg = contextString('configPath') ?? DEFAULT_CONFIG;
 const configPath = isAbsolute(configArg) ? configArg : join(projectRoot, configArg);
 const maxConcurrency = contextInteger('maxConcurrency', DEFAULT_MAX_CONCURRENCY);
+const laggingAlarmMinutes = contextInteger('laggingAlarmMinutes', DEFAULT_LAGGING_ALARM_MINUTES);
 
 const stack = new GuestSyncStack(app, `GuestSync-${stage}`, {
   stackName: `GuestSync-${stage}`,
   stage,
   configPath,
   maxConcurrency,
+  laggingAlarmMinutes,
   // Environment-agnostic on purpose: synth needs no AWS account or network. `cdk deploy` uses the
   // account and region of the caller's credentials.
 });

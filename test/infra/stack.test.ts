@@ -392,11 +392,15 @@ describe('GuestSyncStack', () => {
           [`${id}PermanentFailures`, 'GuestSync', 'TargetFailedPermanent', 'Sum', 1, { service: 'guest-sync', target }],
           [`${id}AuthFailures`, 'GuestSync', 'TargetAuthFailure', 'Sum', 1, { service: 'guest-sync', target }],
           [`${id}GuestConflicts`, 'GuestSync', 'GuestConflict', 'Sum', 1, { service: 'guest-sync', target }],
+          // 30 minutes by default (context laggingAlarmMinutes).
+          [`${id}Lagging`, 'GuestSync', 'TargetBehindSeconds', 'Maximum', 1800, { service: 'guest-sync', target }],
         ];
       }),
     ];
     for (const [id, namespace, metricName, statistic, threshold, dimensions] of expected) {
       const alarm = alarmNamed(id);
+      // A level, not a count: no data between attempts keeps the alarm's state.
+      const level = id.endsWith('Lagging');
       expect(alarm, id).toMatchObject({
         Namespace: namespace,
         MetricName: metricName,
@@ -404,7 +408,7 @@ describe('GuestSyncStack', () => {
         Threshold: threshold,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: 1,
-        TreatMissingData: 'notBreaching',
+        TreatMissingData: level ? 'ignore' : 'notBreaching',
         AlarmActions: [topicRef],
       });
       expect(dimensionsOf(alarm), id).toEqual(dimensions);
@@ -424,6 +428,10 @@ describe('GuestSyncStack', () => {
     rmSync(dir, { recursive: true, force: true });
     const narrowNames = Object.values(narrow.toJSON().Resources as Record<string, Json>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties.AlarmName as string);
     expect(narrowNames).toEqual(expect.arrayContaining(['guest-sync-narrow-KasifyPermanentFailures', 'guest-sync-narrow-HostelmateAuthFailures']));
+    // The lagging alarm's time is configurable.
+    const patient = Template.fromStack(newStack(newApp(), { stage: 'patient', laggingAlarmMinutes: 90 }));
+    const lagging = Object.values(patient.toJSON().Resources as Record<string, Json>).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === 'guest-sync-patient-MinutLagging');
+    expect(lagging?.Properties).toMatchObject({ Threshold: 5400, Period: 900 });
     const app = newApp();
     const other = newStack(app, { stage: 'other' });
     // A function added later gets its alarms by one call.
