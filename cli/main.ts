@@ -4,6 +4,7 @@ import { configCheck, configPush, configReset } from './config.ts';
 import { CliContext, CliError } from './env.ts';
 import { replayDlq } from './replay-dlq.ts';
 import { resync } from './resync.ts';
+import { erase } from './erase.ts';
 import { lagging } from './lagging.ts';
 import { status } from './status.ts';
 import { trace } from './trace.ts';
@@ -70,6 +71,19 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .option('--force', 'call each target even where the applied record already matches (a guest deleted by hand, a permanent failure fixed)')
     .action(async (connection: string, reservation: string | undefined, options: { property?: string; force?: boolean }) => {
       exitCode = await resync(context(), connection, reservation, options, out);
+    });
+
+  program
+    .command('erase')
+    .description("Erase a guest on request (GDPR Art. 17): remove it from every target, delete what guest-sync holds, and ignore later deliveries (a tombstone).")
+    .argument('<connection>', 'connection id from the config')
+    .argument('[reservation]', "the PMS's reservation id")
+    .option('--email <address>', "every stored reservation of the connection whose guest has this email (matched on a keyed hash)")
+    .option('--lift', 'remove the tombstone instead: deliveries for the reservation are processed again')
+    .option('--wait <seconds>', 'how long to follow the erasure before returning (exit status 3 if unfinished)', nonNegativeNumber, 120)
+    .option('--json', 'print JSON instead of text')
+    .action(async (connection: string, reservation: string | undefined, options: { email?: string; lift?: boolean; wait: number; json?: boolean }) => {
+      exitCode = await erase(context(), connection, reservation, options, out);
     });
 
   const config = program.command('config').description('Check or change the config the functions use.');

@@ -1,6 +1,7 @@
 import { findProperty } from '../functions/core/config.ts';
 import type { Reservation } from '../functions/core/reservation.ts';
 import type { CliContext } from './env.ts';
+import { printReport } from './erase.ts';
 
 /**
  * `guest-sync status <connection> <reservation>`: the stored snapshot and each target's state.
@@ -11,6 +12,14 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
   const store = ctx.store();
   const key = { connectionId, reservationId };
   const [snapshot, targets, unreadable] = await Promise.all([store.getSnapshot(key), store.listTargetStates(key), store.getUnreadable(key)]);
+  if (!snapshot) {
+    const tombstone = await store.getTombstone(key);
+    if (tombstone) {
+      if (options.json) out(JSON.stringify({ connectionId, reservationId, erasure: tombstone }, null, 2));
+      else printReport(`${connectionId}/${reservationId}`, tombstone, out);
+      return 0;
+    }
+  }
   if (!snapshot && targets.length === 0 && !unreadable) {
     out(`No stored state for ${connectionId}/${reservationId}: no event for it reached sync (or its data has expired).`);
     return 1;

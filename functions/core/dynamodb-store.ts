@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -12,6 +12,7 @@ import {
   StaleWriteError,
   STORE_SCHEMA_VERSION,
   TargetState,
+  Tombstone,
   TraceEntry,
   UnreadableRecord,
   upgradeSnapshot,
@@ -32,6 +33,8 @@ import {
  *   RES#<connection>#<reservation> / FETCH_ERROR     the last failed PMS API fetch (thin events)
  *   RES#<connection>#<reservation> / UNREADABLE      why the last unreadable message about it went to the DLQ
  *   RES#<connection>#<reservation> / TRACE#<ms>#<id>  one step of its timeline (no guest data)
+ * An erased reservation's SNAPSHOT item is a tombstone (`tombstone: true`, no guest data).
+ *   KEY#email-hash                 / KEY             the key of the email hash on snapshots (erase --email)
  * Every item carries `schemaVersion` (absent on the first release's items, read as 1).
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
  * few top-level attributes that conditions need. Only single-item conditional writes:
@@ -47,15 +50,16 @@ export class DynamoDbStore implements Store {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord }> {
+  async saveSnapshotIfNewer(record: SnapshotRecord, attributes: { emailHash?: string } = {}): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord } | { erased: Tombstone }> {
     const key = snapshotKey(record.reservation);
     try {
       // The replaced item comes back at no extra cost: the trace names the fields that changed.
       const out = await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, data: JSON.stringify(record) },
-          ConditionExpression: 'attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)',
+          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, ...attributes, data: JSON.stringify(record) },
+          // Never over a tombstone: an erased guest does not come back.
+          ConditionExpression: '(attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)) AND attribute_not_exists(tombstone)',
           ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash },
           ReturnValues: 'ALL_OLD',
         }),
@@ -64,7 +68,9 @@ export class DynamoDbStore implements Store {
       return { stored: record, changed: true, ...(previous ? { previous } : {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const stored = await this.getSnapshot(record.reservation);
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      if (out.Item && out.Item.tombstone === true) return { erased: parseData(out.Item, Tombstone) };
+      const stored = out.Item ? snapshotOf(out.Item) : undefined;
       if (!stored) throw new Error('snapshot vanished between a failed condition and the read');
       return { stored, changed: false };
     }
@@ -73,6 +79,72 @@ export class DynamoDbStore implements Store {
   async getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(key), ConsistentRead: true }));
     return out.Item ? snapshotOf(out.Item) : undefined;
+  }
+
+  async putTombstone(key: ReservationKey, tombstone: Tombstone, ttl: number): Promise<void> {
+    // Highest version there is, and a flag the snapshot write's condition refuses to replace.
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...snapshotKey(key), schemaVersion: STORE_SCHEMA_VERSION, version: Number.MAX_SAFE_INTEGER, contentHash: 'tombstone', tombstone: true, ttl, data: JSON.stringify(tombstone) },
+      }),
+    );
+  }
+
+  async getTombstone(key: ReservationKey): Promise<Tombstone | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(key), ConsistentRead: true }));
+    return out.Item && out.Item.tombstone === true ? parseData(out.Item, Tombstone) : undefined;
+  }
+
+  async liftTombstone(key: ReservationKey): Promise<boolean> {
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: snapshotKey(key), ConditionExpression: 'tombstone = :yes', ExpressionAttributeValues: { ':yes': true } }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async deleteReservationData(key: ReservationKey): Promise<number> {
+    let deleted = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': reservationPk(key) },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const keys = (out.Items ?? []).filter((item) => item.sk !== 'SNAPSHOT');
+      for (const item of keys) {
+        await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } }));
+        deleted++;
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return deleted;
+  }
+
+  async emailHashKey(options: { create: boolean } = { create: true }): Promise<Buffer | undefined> {
+    const Key = { pk: 'KEY#email-hash', sk: 'KEY' };
+    const read = async () => {
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+      return typeof out.Item?.key === 'string' ? Buffer.from(out.Item.key, 'base64') : undefined;
+    };
+    const existing = await read();
+    if (existing || !options.create) return existing;
+    try {
+      // Not guest data and never expiring: hashes written with it must stay findable.
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...Key, key: randomBytes(32).toString('base64') }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // another worker made it first
+    }
+    return read();
   }
 
   async getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined> {
@@ -319,7 +391,7 @@ function parseData<T extends z.ZodType>(item: Record<string, unknown>, schema: T
 }
 
 function snapshotOf(item: Record<string, unknown>): SnapshotRecord | undefined {
-  if (typeof item.data !== 'string') return undefined;
+  if (typeof item.data !== 'string' || item.tombstone === true) return undefined;
   const schemaVersion = typeof item.schemaVersion === 'number' ? item.schemaVersion : 1;
   return SnapshotRecord.parse(upgradeSnapshot(JSON.parse(item.data), schemaVersion));
 }

@@ -92,7 +92,22 @@ export const ClientRefMessage = z.object({
 });
 export type ClientRefMessage = z.infer<typeof ClientRefMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage]);
+/**
+ * - `erase`: remove the guest of one reservation from every target, delete what guest-sync holds
+ *   about it and leave a tombstone (`guest-sync erase`). In the reservation's group, so it runs
+ *   after the events queued before it; the ones after it meet the tombstone.
+ */
+export const EraseMessage = z.object({
+  v: z.literal(QUEUE_SCHEMA_VERSION),
+  kind: z.literal('erase'),
+  connectionId: ConnectionId,
+  reservationId: ReservationId,
+  /** Epoch ms; it makes the deduplication id. */
+  requestedAt: z.number(),
+});
+export type EraseMessage = z.infer<typeof EraseMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -131,7 +146,8 @@ export function reservationIdOf(message: QueueMessage): string {
 }
 
 function deduplicationKey(message: QueueMessage): string {
-  return message.kind === 'resync' ? `resync:${message.reason}:${message.requestedAt}` : message.deliveryId;
+  if (message.kind === 'resync') return `resync:${message.reason}:${message.requestedAt}`;
+  return message.kind === 'erase' ? `erase:${message.requestedAt}` : message.deliveryId;
 }
 
 /** SQS's rule for group and deduplication ids: 1–128 characters of a-z, A-Z, 0-9 and ASCII punctuation. */

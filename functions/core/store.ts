@@ -204,6 +204,37 @@ export const TraceEntry = z.object({
 });
 export type TraceEntry = z.infer<typeof TraceEntry>;
 
+/** What erasure did at one target (no guest data). */
+export const ErasureAtTarget = z.object({
+  target: z.string(),
+  /** deleted, cancelled, checked_out, nothing_there, not_ours (a native integration's guest), refused, not_configured */
+  result: z.string(),
+  code: z.string().optional(),
+  /** What the target keeps anyway, per docs/erasure.md (e.g. a cancelled booking's dates). */
+  note: z.string().optional(),
+});
+export type ErasureAtTarget = z.infer<typeof ErasureAtTarget>;
+
+/**
+ * Left in place of an erased reservation's snapshot: later deliveries meet it and are ignored
+ * (counted), so the guest does not come back, until an operator lifts it. No personal data; kept
+ * for the retention period.
+ */
+export const Tombstone = z.object({
+  requestedAt: z.number(),
+  /** The PMS property (not personal data): the erase worker routes to its targets with it. */
+  propertyId: z.string().nullable(),
+  /** `erasing` until every target is done and the data deleted; then `erased`. */
+  status: z.enum(['erasing', 'erased']),
+  targets: z.array(ErasureAtTarget),
+  /** Items deleted once the targets were done. */
+  deletedItems: z.number().int().nonnegative().optional(),
+  finishedAt: z.number().optional(),
+  /** Deliveries ignored since. */
+  ignoredDeliveries: z.number().int().nonnegative().optional(),
+});
+export type Tombstone = z.infer<typeof Tombstone>;
+
 export interface RateLease {
   worker: string;
   since: number;
@@ -222,10 +253,26 @@ export class StaleWriteError extends GuestSyncError {}
 export interface Store {
   /**
    * Stores the snapshot if it is newer than the stored one (or the same version with
-   * other content: the later message in the group wins). Returns what is stored now.
+   * other content: the later message in the group wins). Returns what is stored now, or the
+   * tombstone of an erased reservation (nothing is stored then). `emailHash` (the keyed hash
+   * of the guest's email) lets `guest-sync erase --email` find it.
    */
-  saveSnapshotIfNewer(record: SnapshotRecord): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord }>;
+  saveSnapshotIfNewer(record: SnapshotRecord, attributes?: { emailHash?: string }): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord } | { erased: Tombstone }>;
+  /** The stored snapshot; undefined when there is none, or the reservation was erased. */
   getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined>;
+
+  /** Replaces the snapshot with a tombstone (kept until `ttl`): no later snapshot can be stored over it. */
+  putTombstone(key: ReservationKey, tombstone: Tombstone, ttl: number): Promise<void>;
+  getTombstone(key: ReservationKey): Promise<Tombstone | undefined>;
+  /** Removes the tombstone (an operator lifts it): deliveries are processed again. */
+  liftTombstone(key: ReservationKey): Promise<boolean>;
+  /** Deletes every item of the reservation but its snapshot (or tombstone); returns how many. */
+  deleteReservationData(key: ReservationKey): Promise<number>;
+  /**
+   * The key of the email hash snapshots carry for erasure by email (made on first use, random).
+   * Undefined from `readOnly` callers when none exists yet.
+   */
+  emailHashKey(options?: { create: boolean }): Promise<Buffer | undefined>;
   getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined>;
   /** Writes `state` if the stored version is still `state.version - 1` (or absent for version 1); else StaleWriteError. */
   putTargetState(key: ReservationKey, state: TargetState): Promise<void>;

@@ -1,7 +1,7 @@
 import { findProperty, type Config, type PropertyConfig, type TargetName } from '../core/config.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { classify } from '../core/failure.ts';
-import { fingerprint } from '../core/hash.ts';
+import { emailHash, fingerprint } from '../core/hash.ts';
 import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, level, logger } from '../core/powertools.ts';
@@ -12,6 +12,7 @@ import { localToEpochSeconds } from '../core/time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
+import { eraseReservation } from './erase.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
 import { changedFields, recordTrace, traceActions } from './trace.ts';
 
@@ -58,7 +59,22 @@ export interface SyncOutcome {
 export async function syncMessage(message: QueueMessage, deps: SyncDeps, context: MessageContext = {}): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
   if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context), context);
+  if (message.kind === 'erase') return eraseReservation(message, deps);
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
+}
+
+/** The email-hash key, read once per store (i.e. per worker). */
+const emailKeys = new WeakMap<Store, Promise<Buffer | undefined>>();
+async function emailHashOf(reservation: Reservation, deps: SyncDeps): Promise<{ emailHash?: string }> {
+  if (!reservation.guest.email) return {};
+  let key = emailKeys.get(deps.store);
+  if (!key) {
+    key = deps.store.emailHashKey({ create: true });
+    emailKeys.set(deps.store, key);
+    key.catch(() => emailKeys.delete(deps.store)); // a failed read is tried again by the next message
+  }
+  const bytes = await key;
+  return bytes ? { emailHash: emailHash(bytes, reservation.guest.email) } : {};
 }
 
 /** One breaker per store (i.e. per worker), so its short read cache is shared across messages. */
@@ -109,7 +125,14 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
   };
-  const { stored, changed, previous } = await deps.store.saveSnapshotIfNewer(record);
+  const saved = await deps.store.saveSnapshotIfNewer(record, await emailHashOf(reservation, deps));
+  if ('erased' in saved) {
+    // Erased on request: the guest must not come back until an operator lifts the tombstone.
+    count('DeliveryIgnoredErased', { source: reservation.source });
+    logger.info('delivery ignored: the reservation was erased');
+    return { snapshotChanged: false, unrouted: false, targets: [] };
+  }
+  const { stored, changed, previous } = saved;
   const outcome = await syncSnapshot(stored, changed, deps);
   const entry: TraceEntry = {
     at: deps.now(),

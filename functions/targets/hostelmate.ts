@@ -65,6 +65,8 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
 
   return {
     name: 'hostelmate',
+    // The API has no delete: what erasure leaves behind (docs/erasure.md).
+    keptAfterRemoval: 'HostelMate keeps the cancelled booking and its guest record: delete them in HostelMate',
 
     /** Proves the key of every HostelMate property a route names (the default key for routes that name none). */
     async checkCredentials(): Promise<void> {

@@ -58,6 +58,8 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
 
   return {
     name: 'kasify',
+    // The API has no delete: what erasure leaves behind (docs/erasure.md).
+    keptAfterRemoval: 'Kasify keeps the cancelled booking with its guest details: delete it in Kasify',
 
     async checkCredentials(): Promise<string | void> {
       const propertyId = firstRouted(deps.config, (property) => property.targets.kasify?.propertyId);

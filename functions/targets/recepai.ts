@@ -102,6 +102,8 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
 
   return {
     name: 'recepai',
+    // The API has no delete: what erasure leaves behind (docs/erasure.md).
+    keptAfterRemoval: 'RecepAI keeps checked-out guests in its history: ask RecepAI to delete them',
 
     /** Proves the key of every hotel a property routes to, each against its own hotel. */
     async checkCredentials(): Promise<string | void> {

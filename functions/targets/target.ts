@@ -15,6 +15,8 @@ import type { ReservationKey, Store, TargetState } from '../core/store.ts';
  */
 export interface Target<Desired extends Record<string, unknown> = Record<string, unknown>> {
   readonly name: TargetName;
+  /** What the vendor still holds after the removal (a cancel, a check-out): erasure reports it. Absent: nothing. */
+  readonly keptAfterRemoval?: string;
   desired(reservation: Reservation, property: PropertyConfig): Desired | null;
   /**
    * For targets whose record depends on the time (RecepAI holds only in-house guests): epoch
