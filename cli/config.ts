@@ -6,6 +6,7 @@ import { fetcherLookup } from '../functions/sources/fetcher.ts';
 import { fetcherFactories } from '../functions/sources/registry.ts';
 import { createTargets } from '../functions/targets/registry.ts';
 import type { CliContext } from './env.ts';
+import { offboardRemovedRoutes } from './offboard.ts';
 
 /**
  * `guest-sync config check [--file f]`: validates the config (a file, or the one in force on the
@@ -96,14 +97,18 @@ export async function configPush(ctx: CliContext, file: string, out: (line: stri
   }
   // A secret name the stack does not know yet has no Secrets Manager secret and no IAM grant:
   // that needs a `cdk deploy` (pushing is still allowed; the rest of the config works).
-  const known = await ctx.activeConfig().then(
-    (active) => new Set(secretRefs(active.config)),
+  const active = await ctx.activeConfig().then(
+    (a) => a.config,
     () => undefined,
   );
+  const known = active ? new Set(secretRefs(active)) : undefined;
   const added = known ? secretRefs(config).filter((ref) => !known.has(ref)) : [];
   if (added.length > 0) {
     out(`warning: new secret name(s) ${added.map((ref) => `"${ref}"`).join(', ')}: run cdk deploy with this config so the stack creates and grants them; until then their connections or targets fail`);
   }
+  // Guests created through routes this config removes are left (and listed) or removed, never orphaned.
+  if (active) await offboardRemovedRoutes(ctx, active, config, out);
+  else out('offboarding: no active config to compare with (nothing pushed, no GUEST_SYNC_CONFIG): removed routes cannot be detected');
   const hash = await ctx.configStore().push(config, pushedBy());
   const properties = Object.values(config.connections).reduce((n, c) => n + Object.keys(c.properties).length, 0);
   out(`pushed config ${hash} (${Object.keys(config.connections).length} connection(s), ${properties} propert${properties === 1 ? 'y' : 'ies'}); the functions use it within 60 s`);

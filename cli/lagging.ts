@@ -1,11 +1,7 @@
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { findProperty, type Config } from '../functions/core/config.ts';
-import { SnapshotRecord, TargetState } from '../functions/core/store.ts';
+import type { TargetState } from '../functions/core/store.ts';
 import type { CliContext } from './env.ts';
-import { progressBar } from './progress.ts';
-
-const Item = z.object({ pk: z.string(), sk: z.string(), data: z.string() });
+import { scanReservations } from './scan.ts';
 
 export interface LaggingTarget {
   target: string;
@@ -27,46 +23,16 @@ export interface LaggingReservation {
  * `guest-sync status --lagging [--minutes N] [connection]`: reservations whose latest delivery
  * has not reached every routed target after N minutes, with the reason per target: a target
  * retrying or parked (pending) since then, one that refused the guest for good, or a routed
- * target never attempted (a property configured since, not resynced). A table scan, like
- * `resync` of a connection: an operator command, with no index to pay for on every write.
+ * target never attempted (a property configured since, not resynced). A table scan (scan.ts).
  * Exit status 1 when anything lags, so a script can use it.
  */
 export async function lagging(ctx: CliContext, connectionId: string | undefined, options: { minutes: number; json?: boolean }, out: (line: string) => void, now: () => number = Date.now): Promise<number> {
   const config = await activeConfigOrUndefined(ctx);
   const cutoff = now() - options.minutes * 60_000;
-  const snapshots = new Map<string, SnapshotRecord>();
-  const states = new Map<string, TargetState[]>();
-  const doc = DynamoDBDocumentClient.from(ctx.dynamodb);
-  const prefix = connectionId ? `RES#${connectionId}#` : 'RES#';
-  let start: Record<string, unknown> | undefined;
-  const bar = progressBar('scanning stored reservations', 0);
-  try {
-    do {
-      const page = await doc.send(
-        new ScanCommand({
-          TableName: ctx.need('GUEST_SYNC_TABLE'),
-          FilterExpression: 'begins_with(pk, :prefix) AND (sk = :snapshot OR begins_with(sk, :target))',
-          ExpressionAttributeValues: { ':prefix': prefix, ':snapshot': 'SNAPSHOT', ':target': 'TARGET#' },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const raw of page.Items ?? []) {
-        const item = Item.parse(raw);
-        const data: unknown = JSON.parse(item.data);
-        if (item.sk === 'SNAPSHOT') snapshots.set(item.pk, SnapshotRecord.parse(data));
-        else states.set(item.pk, [...(states.get(item.pk) ?? []), TargetState.parse(data)]);
-        bar.increment();
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-  } finally {
-    bar.stop();
-  }
+  const stored = await scanReservations(ctx, connectionId);
 
   const found: LaggingReservation[] = [];
-  for (const pk of new Set([...snapshots.keys(), ...states.keys()])) {
-    const snapshot = snapshots.get(pk);
-    const targetStates = states.get(pk) ?? [];
+  for (const { key, snapshot, states: targetStates } of stored) {
     const targets: LaggingTarget[] = [];
     for (const state of targetStates) {
       const behind = behindOf(state);
@@ -82,8 +48,7 @@ export async function lagging(ctx: CliContext, connectionId: string | undefined,
       }
     }
     if (targets.length === 0) continue;
-    const key = /^RES#([^#]+)#(.+)$/.exec(pk);
-    found.push({ connectionId: key?.[1] ?? '?', reservationId: key?.[2] ?? pk, propertyId: snapshot?.reservation.propertyId ?? null, targets: targets.sort((a, b) => a.target.localeCompare(b.target)) });
+    found.push({ connectionId: key.connectionId, reservationId: key.reservationId, propertyId: snapshot?.reservation.propertyId ?? null, targets: targets.sort((a, b) => a.target.localeCompare(b.target)) });
   }
   found.sort((a, b) => Math.min(...a.targets.map((t) => t.since)) - Math.min(...b.targets.map((t) => t.since)));
 

@@ -6,6 +6,7 @@ import { replayDlq } from './replay-dlq.ts';
 import { resync } from './resync.ts';
 import { erase } from './erase.ts';
 import { lagging } from './lagging.ts';
+import { listOffboarded } from './offboard.ts';
 import { status } from './status.ts';
 import { trace } from './trace.ts';
 
@@ -30,9 +31,15 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .argument('[connection]', 'connection id from the config, e.g. hostaway-demo (with --lagging: only this connection)')
     .argument('[reservation]', "the PMS's reservation id")
     .option('--lagging', 'list reservations whose latest delivery has not reached every routed target, with the reason per target (exit status 1 if any)')
+    .option('--offboarded', 'list the guests left at a target after their route was removed from the config')
     .option('--minutes <n>', 'with --lagging: behind for more than n minutes (default 30)', nonNegativeNumber, 30)
     .option('--json', 'print JSON instead of text')
-    .action(async (connection: string | undefined, reservation: string | undefined, options: { json?: boolean; lagging?: boolean; minutes: number }) => {
+    .action(async (connection: string | undefined, reservation: string | undefined, options: { json?: boolean; lagging?: boolean; offboarded?: boolean; minutes: number }) => {
+      if (options.offboarded) {
+        if (reservation) throw new CliError('--offboarded lists every offboarded guest: give at most a connection');
+        exitCode = await listOffboarded(context(), connection, options, out);
+        return;
+      }
       if (options.lagging) {
         if (reservation) throw new CliError('--lagging lists every lagging reservation: give at most a connection');
         exitCode = await lagging(context(), connection, options, out);

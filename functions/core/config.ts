@@ -210,6 +210,13 @@ export const Config = z.strictObject({
     hostelmate: HostelmateTargetConfig.optional(),
   }),
   circuitBreaker: CircuitBreakerConfig.default({ failureThreshold: 5, pauseSeconds: 300, attemptsBeforePending: 3 }),
+  /**
+   * What happens to the guests guest-sync created through a property, a route to a target or a
+   * connection that a `config push` removes (docs/runbook.md "Removing a property"): `leave` them
+   * at the target and list them (their states say `offboarded`), or `remove` them as a
+   * cancellation would.
+   */
+  offboarding: z.enum(['leave', 'remove']).default('leave'),
 });
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];

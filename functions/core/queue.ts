@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { sha256Hex } from './hash.ts';
 import { LIMITS, Reservation, ReservationId, unknownParty } from './reservation.ts';
 import { isObject } from './own.ts';
+import { PropertyConfig } from './config.ts';
 
 /**
  * What goes on the FIFO queue. `v` is the schema version: bump it on any change a previous
@@ -107,7 +108,22 @@ export const EraseMessage = z.object({
 });
 export type EraseMessage = z.infer<typeof EraseMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage]);
+/**
+ * - `offboard`: a route was removed from the config with `offboarding: remove`; remove the guest
+ *   guest-sync created at `target`, with the route as it was (`property`, no guest data).
+ */
+export const OffboardMessage = z.object({
+  v: z.literal(QUEUE_SCHEMA_VERSION),
+  kind: z.literal('offboard'),
+  connectionId: ConnectionId,
+  reservationId: ReservationId,
+  target: z.string().max(32),
+  property: PropertyConfig,
+  requestedAt: z.number(),
+});
+export type OffboardMessage = z.infer<typeof OffboardMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -147,6 +163,7 @@ export function reservationIdOf(message: QueueMessage): string {
 
 function deduplicationKey(message: QueueMessage): string {
   if (message.kind === 'resync') return `resync:${message.reason}:${message.requestedAt}`;
+  if (message.kind === 'offboard') return `offboard:${message.target}:${message.requestedAt}`;
   return message.kind === 'erase' ? `erase:${message.requestedAt}` : message.deliveryId;
 }
 

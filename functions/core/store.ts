@@ -39,6 +39,7 @@ export const targetStatuses = [
   'retrying', // a retryable error; the message is retried with backoff
   'pending', // the target is down (or kept failing): the sweep re-enqueues the work at `dueAt`
   'shadow', // the property is in shadow mode: nothing was sent; `shadow` says what would have been
+  'offboarded', // its route was removed from the config and the guest left at the target (offboarding: leave)
 ] as const;
 
 export const TargetError = z.object({

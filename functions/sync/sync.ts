@@ -13,6 +13,7 @@ import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { eraseReservation } from './erase.ts';
+import { offboardGuest } from './offboard.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
 import { changedFields, recordTrace, traceActions } from './trace.ts';
 
@@ -60,6 +61,7 @@ export async function syncMessage(message: QueueMessage, deps: SyncDeps, context
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
   if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context), context);
   if (message.kind === 'erase') return eraseReservation(message, deps);
+  if (message.kind === 'offboard') return offboardGuest(message, deps);
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
 }
 
@@ -225,7 +227,7 @@ async function reconcileTarget(
     count('TargetSkippedStale', { target: target.name });
     return { outcome: { target: target.name, action: 'stale' } };
   }
-  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending' && state.status !== 'shadow') {
+  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending' && state.status !== 'shadow' && state.status !== 'offboarded') {
     if ((state.dueAt ?? null) !== due) await save({ dueAt: due });
     count('TargetSkipped', { target: target.name });
     return { outcome: { target: target.name, action: 'unchanged' } };

@@ -1,0 +1,61 @@
+import type { TargetName } from '../core/config.ts';
+import { own } from '../core/own.ts';
+import { count, logger } from '../core/powertools.ts';
+import type { OffboardMessage } from '../core/queue.ts';
+import { emptyGuest, unknownParty, type Reservation } from '../core/reservation.ts';
+import type { ReservationKey, TargetState } from '../core/store.ts';
+import type { StatePatch } from '../targets/target.ts';
+import type { SyncDeps, SyncOutcome } from './sync.ts';
+
+/**
+ * `offboarding: remove`: a route was removed from the config, and the guest guest-sync created
+ * through it is removed as a cancellation would remove it (Minut delete, RecepAI check-out,
+ * Kasify and HostelMate cancel), with the route as it was (the message carries it). The target
+ * itself must still be configured (its credentials); if it is not, the guest is left and the
+ * state says `offboarded`. A failure is retried like any other.
+ */
+export async function offboardGuest(message: OffboardMessage, deps: SyncDeps): Promise<SyncOutcome> {
+  const key: ReservationKey = { connectionId: message.connectionId, reservationId: message.reservationId };
+  const name = message.target as TargetName;
+  const outcome: SyncOutcome = { snapshotChanged: false, unrouted: false, targets: [] };
+  let state = await deps.store.getTargetState(key, name);
+  if (!state || !holdsGuest(state)) return outcome;
+  const save = async (patch: StatePatch): Promise<TargetState> => {
+    const next: TargetState = { ...state!, ...patch, updatedAt: deps.now(), version: state!.version + 1 };
+    await deps.store.putTargetState(key, next);
+    state = next;
+    return next;
+  };
+  const target = own(deps.targets, name);
+  if (!target) {
+    logger.warn('offboarding: the target is no longer configured, the guest is left there', { target: name });
+    await save({ status: 'offboarded' });
+    return { ...outcome, targets: [{ target: name, action: 'offboarded_left' }] };
+  }
+  const snapshot = await deps.store.getSnapshot(key);
+  const reservation: Reservation = snapshot?.reservation ?? {
+    source: 'offboarded',
+    connectionId: key.connectionId,
+    reservationId: key.reservationId,
+    propertyId: 'unknown',
+    unitId: null,
+    status: 'cancelled',
+    sourceStatus: 'offboarded',
+    stay: { checkInDate: '2000-01-01', checkOutDate: '2000-01-01', checkInTime: null, checkOutTime: null, timeZone: null },
+    guest: emptyGuest,
+    partySize: null,
+    party: unknownParty,
+    sourceVersion: 0,
+    dropped: [],
+  };
+  // Errors propagate: the handler retries the message with backoff, as for any sync.
+  const result = await target.apply({ key, reservation, property: message.property, desired: null, fingerprint: 'absent', state, save });
+  await save({ ...result.patch, status: 'absent', appliedFingerprint: null, lastError: null, dueAt: null, failures: 0, behindSince: null });
+  count('GuestOffboarded', { target: name });
+  return { ...outcome, targets: [{ target: name, action: `offboarded_${result.action}` }] };
+}
+
+/** A guest guest-sync created and still answers for at the target. */
+export function holdsGuest(state: TargetState): boolean {
+  return Object.keys(state.targetIds).length > 0 && state.status !== 'absent' && state.status !== 'readonly';
+}
