@@ -4,6 +4,7 @@ import { configCheck, configPush, configReset } from './config.ts';
 import { CliContext, CliError } from './env.ts';
 import { replayDlq } from './replay-dlq.ts';
 import { resync } from './resync.ts';
+import { backfill } from './backfill.ts';
 import { erase } from './erase.ts';
 import { lagging } from './lagging.ts';
 import { listOffboarded } from './offboard.ts';
@@ -78,6 +79,21 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .option('--force', 'call each target even where the applied record already matches (a guest deleted by hand, a permanent failure fixed)')
     .action(async (connection: string, reservation: string | undefined, options: { property?: string; force?: boolean }) => {
       exitCode = await resync(context(), connection, reservation, options, out);
+    });
+
+  program
+    .command('backfill')
+    .description("Read a connection's upcoming and in-house reservations from the PMS API and sync each like a webhook (safe to run twice).")
+    .argument('[connection]', 'connection id from the config (its PMS must have an API to list from)')
+    .option('--property <id>', 'only this PMS property (e.g. one just added with config push)')
+    .option('--from <date>', 'stays ending on or after this date, YYYY-MM-DD (default today)')
+    .option('--to <date>', 'stays starting on or before this date, YYYY-MM-DD (default a year after --from)')
+    .option('--dry-run', 'print what each target would get (create, update, remove) without calling any')
+    .option('--follow <job>', 'follow a backfill started earlier instead of starting one')
+    .option('--wait <seconds>', 'how long to follow before returning (exit status 3 if unfinished; the job goes on)', nonNegativeNumber, 600)
+    .option('--json', 'print JSON instead of text')
+    .action(async (connection: string | undefined, options: { property?: string; from?: string; to?: string; dryRun?: boolean; follow?: string; wait: number; json?: boolean }) => {
+      exitCode = await backfill(context(), connection, options, out);
     });
 
   program

@@ -4,6 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import * as z from 'zod';
 import type { TargetName } from './config.ts';
 import {
+  BackfillJob,
   CachedToken,
   CircuitState,
   type DueItem,
@@ -34,6 +35,7 @@ import {
  *   RES#<connection>#<reservation> / UNREADABLE      why the last unreadable message about it went to the DLQ
  *   RES#<connection>#<reservation> / TRACE#<ms>#<id>  one step of its timeline (no guest data)
  * An erased reservation's SNAPSHOT item is a tombstone (`tombstone: true`, no guest data).
+ *   BACKFILL#<job>                 / JOB             a backfill run's progress (no guest data)
  *   KEY#email-hash                 / KEY             the key of the email hash on snapshots (erase --email)
  * Every item carries `schemaVersion` (absent on the first release's items, read as 1).
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
@@ -330,6 +332,15 @@ export class DynamoDbStore implements Store {
     return FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
   }
 
+  async putBackfillJob(job: BackfillJob): Promise<void> {
+    // Two weeks: long enough to follow and look back on, and it holds no guest data.
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...backfillKey(job.jobId), schemaVersion: STORE_SCHEMA_VERSION, ttl: Math.floor(job.updatedAt / 1000) + 14 * 86_400, data: JSON.stringify(job) } }));
+  }
+
+  async getBackfillJob(jobId: string): Promise<BackfillJob | undefined> {
+    return this.getData(backfillKey(jobId), BackfillJob);
+  }
+
   async appendTrace(key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
     // One small item per step (never a growing list: DynamoDB bills a write by the whole item's size).
     const sk = `${TRACE_SK_PREFIX}${String(entry.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`;
@@ -397,6 +408,10 @@ function snapshotOf(item: Record<string, unknown>): SnapshotRecord | undefined {
 }
 
 const TRACE_SK_PREFIX = 'TRACE#';
+
+function backfillKey(jobId: string): { pk: string; sk: string } {
+  return { pk: `BACKFILL#${jobId}`, sk: 'JOB' };
+}
 
 function snapshotKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: reservationPk(key), sk: 'SNAPSHOT' };

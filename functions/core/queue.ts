@@ -123,7 +123,28 @@ export const OffboardMessage = z.object({
 });
 export type OffboardMessage = z.infer<typeof OffboardMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage]);
+const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/**
+ * - `backfill`: read one page of a connection's upcoming and in-house reservations from the PMS
+ *   API and queue each like a webhook (or, dry, plan what each target would get); the next page
+ *   is the next message. Its group is the job's (`<connection>#backfill:<job>`).
+ */
+export const BackfillMessage = z.object({
+  v: z.literal(QUEUE_SCHEMA_VERSION),
+  kind: z.literal('backfill'),
+  connectionId: ConnectionId,
+  jobId: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  propertyId: ReservationId.optional(),
+  from: LocalDate,
+  to: LocalDate,
+  dryRun: z.boolean(),
+  cursor: z.string().max(2000).optional(),
+  page: z.number().int().nonnegative(),
+});
+export type BackfillMessage = z.infer<typeof BackfillMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -158,11 +179,13 @@ function upgradeMessage(json: unknown): unknown {
 /** The reservation a message is about; for a `client_ref`, `client:<id>` (its own group and state key). */
 export function reservationIdOf(message: QueueMessage): string {
   if (message.kind === 'client_ref') return `client:${message.clientId}`;
+  if (message.kind === 'backfill') return `backfill:${message.jobId}`;
   return message.kind === 'reservation' ? message.reservation.reservationId : message.reservationId;
 }
 
 function deduplicationKey(message: QueueMessage): string {
   if (message.kind === 'resync') return `resync:${message.reason}:${message.requestedAt}`;
+  if (message.kind === 'backfill') return `backfill:${message.jobId}:${message.page}`;
   if (message.kind === 'offboard') return `offboard:${message.target}:${message.requestedAt}`;
   return message.kind === 'erase' ? `erase:${message.requestedAt}` : message.deliveryId;
 }

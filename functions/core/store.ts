@@ -236,6 +236,33 @@ export const Tombstone = z.object({
 });
 export type Tombstone = z.infer<typeof Tombstone>;
 
+/** A backfill run (`guest-sync backfill`), updated by the worker page by page; no guest data. */
+export const BackfillJob = z.object({
+  jobId: z.string(),
+  connectionId: z.string(),
+  propertyId: z.string().nullable(),
+  from: z.string(),
+  to: z.string(),
+  dryRun: z.boolean(),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  pages: z.number().int().nonnegative(),
+  /** Reservations the PMS listed in the window (and property). */
+  listed: z.number().int().nonnegative(),
+  /** Queued to sync like webhooks (not in a dry run). */
+  queued: z.number().int().nonnegative(),
+  /** Of a property missing from the config (queued all the same: parked as unrouted). */
+  unrouted: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative().nullable(),
+  /** Dry run: per target, how many creates, updates, removals and no-ops it would get. */
+  plan: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
+  /** Dry run: the first planned calls (reservation id, target, action). */
+  planned: z.array(z.object({ reservationId: z.string(), target: z.string(), action: z.string() })),
+  lastError: z.string().nullable(),
+  startedAt: z.number(),
+  updatedAt: z.number(),
+});
+export type BackfillJob = z.infer<typeof BackfillJob>;
+
 export interface RateLease {
   worker: string;
   since: number;
@@ -306,6 +333,9 @@ export interface Store {
   recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;
   clearFetchError(key: ReservationKey): Promise<void>;
   getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined>;
+
+  putBackfillJob(job: BackfillJob): Promise<void>;
+  getBackfillJob(jobId: string): Promise<BackfillJob | undefined>;
 
   /** Adds a step to the reservation's timeline (kept until `ttl`, epoch seconds). */
   appendTrace(key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void>;

@@ -28,6 +28,34 @@ export interface Fetcher {
    * naming the secret when they are refused; a string explains why nothing was checked.
    */
   checkCredentials?(): Promise<string | void>;
+  /**
+   * Backfill: one page of the reservations staying in [from, to] (local dates; in-house and
+   * upcoming), of one property or the whole account; `cursor` is the `next` of the page before.
+   * Versions must order with the webhooks' (a read is the current state).
+   */
+  listReservations?(query: ListQuery): Promise<ReservationPage>;
+}
+
+export interface ListQuery {
+  propertyId?: string;
+  /** YYYY-MM-DD: stays that end on or after it. */
+  from: string;
+  /** YYYY-MM-DD: stays that start on or before it. */
+  to: string;
+  cursor?: string;
+}
+
+export interface ReservationPage {
+  reservations: Reservation[];
+  /** The cursor of the next page; absent on the last one. */
+  next?: string;
+  /** How many there are in all, when the API says. */
+  total?: number;
+}
+
+/** Whether a stay overlaps [from, to] (local dates), for APIs that cannot filter by both ends. */
+export function staysWithin(reservation: Reservation, query: Pick<ListQuery, 'from' | 'to'>): boolean {
+  return reservation.stay.checkOutDate >= query.from && reservation.stay.checkInDate <= query.to;
 }
 
 export interface FetcherDeps {
@@ -71,13 +99,14 @@ export function pmsApiClient(
  * reader (and no source schemas) it does not call. `has` names the optional methods the real
  * one has, so callers see the same shape.
  */
-export function lazyFetcher(load: () => Promise<FetcherFactory>, has: { clientReservations?: true; credentials?: true }): FetcherFactory {
+export function lazyFetcher(load: () => Promise<FetcherFactory>, has: { clientReservations?: true; credentials?: true; list?: true }): FetcherFactory {
   return (connectionId, connection, deps) => {
     let real: Promise<Fetcher> | undefined;
     const get = () => (real ??= load().then((factory) => factory(connectionId, connection, deps)));
     const fetcher: Fetcher = { fetchReservation: async (ref, stored) => (await get()).fetchReservation(ref, stored) };
     if (has.clientReservations) fetcher.fetchClientReservations = async (ref) => (await get()).fetchClientReservations!(ref);
     if (has.credentials) fetcher.checkCredentials = async () => (await get()).checkCredentials!();
+    if (has.list) fetcher.listReservations = async (query) => (await get()).listReservations!(query);
     return fetcher;
   };
 }

@@ -2,7 +2,7 @@ import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { normaliseLodgifyBooking } from './lodgify.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, readVersion } from './reread.ts';
@@ -16,6 +16,8 @@ import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, read
  */
 
 const DEFAULT_REQUESTS_PER_SECOND = 5;
+const LIST_PAGE_SIZE = 50;
+const LIST_PASSES = ['Current', 'Upcoming'] as const;
 
 export function createLodgifyFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
   const now = deps.now ?? Date.now;
@@ -28,6 +30,28 @@ export function createLodgifyFetcher(connectionId: string, connection: Connectio
       const raw = expectOk('lodgify', 'GET booking', response);
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('lodgify: GET booking did not answer a JSON object', undefined, 'invalid_response');
       return normaliseRead('lodgify', () => normaliseLodgifyBooking(raw, undefined, connectionId, connection, version, 'booking'));
+    },
+
+    /**
+     * Backfill: Lodgify lists by stay (`stayFilter`) with no property filter and no date range, so
+     * two passes, `Current` (in house) then `Upcoming`, filtered here by window and property.
+     * The cursor is `<pass>:<page>`; pages hold at most 50 (the documented size).
+     */
+    async listReservations(query: ListQuery): Promise<ReservationPage> {
+      const [pass, pageText] = (query.cursor ?? `${LIST_PASSES[0]}:1`).split(':');
+      const page = Number(pageText);
+      const passIndex = LIST_PASSES.indexOf(pass as (typeof LIST_PASSES)[number]);
+      if (passIndex < 0 || !Number.isInteger(page) || page < 1) throw new RetryableError(`lodgify: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      const response = await api.get(`/v2/reservations/bookings?stayFilter=${pass}&page=${page}&size=${LIST_PAGE_SIZE}&trash=False`);
+      const raw = expectOk('lodgify', 'GET bookings', response);
+      const items = typeof raw === 'object' && raw !== null && Array.isArray((raw as { items?: unknown }).items) ? ((raw as { items: unknown[] }).items) : undefined;
+      if (!items) throw new RetryableError('lodgify: GET bookings did not answer {items: [...]}', undefined, 'invalid_response');
+      const version = readVersion(now(), undefined);
+      const reservations = items
+        .map((item) => normaliseRead('lodgify', () => normaliseLodgifyBooking(item, undefined, connectionId, connection, version, 'booking')))
+        .filter((r) => (!query.propertyId || r.propertyId === query.propertyId) && staysWithin(r, query));
+      const next = items.length === LIST_PAGE_SIZE ? `${pass}:${page + 1}` : passIndex + 1 < LIST_PASSES.length ? `${LIST_PASSES[passIndex + 1]}:1` : undefined;
+      return { reservations, ...(next ? { next } : {}) };
     },
 
     async checkCredentials() {

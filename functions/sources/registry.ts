@@ -29,7 +29,7 @@ export const sources: Record<PmsType, () => Promise<Source>> = {
 export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
   guesty: lazyFetcher(async () => (await import('./guesty-api.ts')).createGuestyFetcher, {}),
   smily: lazyFetcher(async () => (await import('./smily-api.ts')).createSmilyFetcher, { clientReservations: true, credentials: true }),
-  lodgify: lazyFetcher(async () => (await import('./lodgify-api.ts')).createLodgifyFetcher, { credentials: true }),
+  lodgify: lazyFetcher(async () => (await import('./lodgify-api.ts')).createLodgifyFetcher, { credentials: true, list: true }),
   hospitable: lazyFetcher(async () => (await import('./hospitable-api.ts')).createHospitableFetcher, { credentials: true }),
   smoobu: lazyFetcher(async () => (await import('./smoobu-api.ts')).createSmoobuFetcher, { credentials: true }),
   apaleo: lazyFetcher(async () => (await import('./apaleo-api.ts')).createApaleoFetcher, { credentials: true }),

@@ -5,7 +5,7 @@ import { emailHash, fingerprint } from '../core/hash.ts';
 import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, level, logger } from '../core/powertools.ts';
-import type { QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
+import type { Queue, QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ReservationKey, SnapshotRecord, Store, TargetState, TraceEntry } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
@@ -14,6 +14,7 @@ import type { StatePatch, Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { eraseReservation } from './erase.ts';
 import { offboardGuest } from './offboard.ts';
+import { backfillPage } from './backfill.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
 import { changedFields, recordTrace, traceActions } from './trace.ts';
 
@@ -31,6 +32,8 @@ export interface SyncDeps {
   now: () => number;
   /** PMS API readers for thin events (notify-then-fetch), per connection. */
   fetchers?: FetcherLookup;
+  /** Where backfill queues what it reads (the worker's own queue). */
+  queue?: Queue;
 }
 
 export interface TargetOutcome {
@@ -62,6 +65,7 @@ export async function syncMessage(message: QueueMessage, deps: SyncDeps, context
   if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context), context);
   if (message.kind === 'erase') return eraseReservation(message, deps);
   if (message.kind === 'offboard') return offboardGuest(message, deps);
+  if (message.kind === 'backfill') return backfillPage(message, deps);
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
 }
 

@@ -44,6 +44,28 @@ export class LodgifySandbox extends PmsApiSandbox {
 
   constructor(options: PmsApiSandboxOptions = {}) {
     super('/lodgify', { kind: 'key', header: 'x-apikey', keys: DEFAULT_LODGIFY_KEYS }, options);
+    // The list as Lodgify documents it: no property filter, `stayFilter`, `page` (from 1) and `size`.
+    this.api.add('GET', '/v2/reservations/bookings', ({ req }) => {
+      const stayFilter = req.query.get('stayFilter') ?? 'All';
+      const page = Number(req.query.get('page') ?? '1');
+      const size = Number(req.query.get('size') ?? '50');
+      if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > 50) return lodgifyError(400, 'BadRequest', 'page must be 1 or more and size from 1 to 50');
+      const today = new Date(this.now()).toISOString().slice(0, 10);
+      const matching = this.bookings
+        .all()
+        .filter((b) => b.is_deleted !== true)
+        .filter((b) => {
+          const arrival = String(b.arrival).slice(0, 10);
+          const departure = String(b.departure).slice(0, 10);
+          if (stayFilter === 'Upcoming') return arrival > today;
+          if (stayFilter === 'Current') return arrival <= today && departure >= today;
+          if (stayFilter === 'Historic') return departure < today;
+          return true;
+        })
+        .sort((a, b) => Number(a.id) - Number(b.id));
+      const items = matching.slice((page - 1) * size, page * size);
+      return jsonReply(200, { count: req.query.get('includeCount') === 'true' ? matching.length : null, items });
+    });
     this.api.add('GET', '/v2/reservations/bookings/:id', ({ params }) => {
       const booking = this.bookings.get(params.id!);
       return booking ? jsonReply(200, booking) : lodgifyError(404, 'NotFound', 'Booking not found');
