@@ -6,6 +6,7 @@ import { replayDlq } from './replay-dlq.ts';
 import { resync } from './resync.ts';
 import { backfill } from './backfill.ts';
 import { erase } from './erase.ts';
+import { reconcile } from './reconcile.ts';
 import { lagging } from './lagging.ts';
 import { listOffboarded } from './offboard.ts';
 import { status } from './status.ts';
@@ -94,6 +95,18 @@ export async function main(argv: string[], env: Record<string, string | undefine
     .option('--json', 'print JSON instead of text')
     .action(async (connection: string | undefined, options: { property?: string; from?: string; to?: string; dryRun?: boolean; follow?: string; wait: number; json?: boolean }) => {
       exitCode = await backfill(context(), connection, options, out);
+    });
+
+  program
+    .command('reconcile')
+    .description('Compare what each target holds with what guest-sync applied, repair drift, report records it did not create, and re-read the PMS.')
+    .option('--connection <id>', 'only this connection')
+    .option('--property <id>', 'only this PMS property (with --connection)')
+    .option('--dry-run', 'report only: repair nothing (list calls are read-only)')
+    .option('--wait <seconds>', 'how long to follow the run before returning (exit status 3 if unfinished)', nonNegativeNumber, 300)
+    .option('--json', 'print JSON instead of text')
+    .action(async (options: { connection?: string; property?: string; dryRun?: boolean; wait: number; json?: boolean }) => {
+      exitCode = await reconcile(context(), options, out);
     });
 
   program

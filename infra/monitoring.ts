@@ -51,6 +51,8 @@ export const ALARM_THRESHOLDS = {
   targetAuthFailures: 1,
   /** Any record of another person where ours would go (a shared email): an operator decides. */
   guestConflicts: 1,
+  /** Records repaired at one target in a day: a few is a host's hand edit; more means something writes behind guest-sync. */
+  driftRepairsPerDay: 5,
 } as const;
 
 export interface MonitoringProps {
@@ -210,6 +212,8 @@ export class Monitoring extends Construct {
       // next attempt says otherwise.
       const behind = this.appMetric('TargetBehindSeconds', { target }, 'Maximum').with({ period: Duration.minutes(15) });
       this.alarm(`${id}Lagging`, behind, this.laggingAlarmMinutes * 60, `A reservation has been behind on ${target} for ${this.laggingAlarmMinutes} minutes or more (retrying or parked): list them with guest-sync status --lagging.`, 'lagging', TreatMissingData.IGNORE);
+      const drift = this.appMetric('DriftRepaired', { target }).with({ period: Duration.days(1) });
+      this.alarm(`${id}Drift`, drift, ALARM_THRESHOLDS.driftRepairsPerDay, `Reconciliation repaired ${ALARM_THRESHOLDS.driftRepairsPerDay} or more ${target} records in a day (deleted, edited or cancelled behind guest-sync): find who writes there.`, 'drift');
       const conflicts = this.appMetric('GuestConflict', { target });
       this.alarm(`${id}GuestConflicts`, conflicts, ALARM_THRESHOLDS.guestConflicts, `${target} holds another person's record where ours would go (e.g. a shared email): ours was not created and theirs was left untouched.`, 'guest-conflicts');
       widgets.push(
@@ -225,6 +229,7 @@ export class Monitoring extends Construct {
             this.appMetric('TargetPaused', { target }, 'Sum', 'paused (circuit open)'),
             conflicts.with({ label: 'guest conflicts (not adopted)' }),
             this.appMetric('TargetSkippedStale', { target }, 'Sum', 'older snapshot skipped'),
+            this.appMetric('DriftRepaired', { target }, 'Sum', 'drift repaired (reconcile)'),
           ],
           right: [this.appMetric('TargetLatency', { target }, 'p50', 'latency p50 (ms)'), this.appMetric('TargetLatency', { target }, 'p99', 'latency p99 (ms)')],
           width: 12,

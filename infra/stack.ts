@@ -12,7 +12,7 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { GraphWidget, LogQueryWidget, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -37,11 +37,14 @@ export interface GuestSyncStackProps extends StackProps {
   readonly configPath: string;
   /** Cap on concurrent sync invocations (event source mapping `MaximumConcurrency`, 2-1000). Default 5. */
   readonly maxConcurrency?: number;
+  /** When reconciliation runs: an EventBridge schedule expression. Default `rate(1 day)`. */
+  readonly reconcileSchedule?: string;
   /** Alarm when any reservation has been behind on a target (retrying or pending) this many minutes. Default 30. */
   readonly laggingAlarmMinutes?: number;
 }
 
 export const DEFAULT_LAGGING_ALARM_MINUTES = 30;
+export const DEFAULT_RECONCILE_SCHEDULE = 'rate(1 day)';
 
 /*
  * Function sizing.
@@ -115,6 +118,7 @@ export class GuestSyncStack extends Stack {
   readonly sweepFunction: NodejsFunction;
   readonly sweepRole: Role;
   readonly sweepSchedule: Rule;
+  readonly reconcileSchedule: Rule;
   readonly ingestRole: Role;
   readonly syncRole: Role;
   readonly httpApi: HttpApi;
@@ -294,11 +298,15 @@ export class GuestSyncStack extends Stack {
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
           'dynamodb:Query',
+          // Reconciliation reads every stored reservation of a connection (once a day by default).
+          'dynamodb:Scan',
         ],
-        // Sync reads items by key only; the `due` index is the sweep's.
+        // Sync reads items by key (and scans the table to reconcile); the `due` index is the sweep's.
         resources: [this.table.tableArn],
       }),
     );
+    // Backfill queues what it reads (and its next page), reconciliation its repairs (resyncs).
+    this.syncRole.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
     // A message no release can read is set aside in the DLQ by sync itself, on its first receive.
     this.syncRole.addToPolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
@@ -376,6 +384,12 @@ export class GuestSyncStack extends Stack {
       schedule: Schedule.rate(SWEEP_INTERVAL),
       // A missed run is made up by the next one: due work stays due until it is done.
       targets: [new LambdaFunction(this.sweepFunction, { retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+    });
+    // Reconciliation of every connection: the sweep queues it, the sync worker runs it (docs/runbook.md).
+    this.reconcileSchedule = new Rule(this, 'ReconcileSchedule', {
+      description: `guest-sync ${this.stage}: reconcile the targets with what guest-sync applied`,
+      schedule: Schedule.expression(props.reconcileSchedule ?? DEFAULT_RECONCILE_SCHEDULE),
+      targets: [new LambdaFunction(this.sweepFunction, { event: RuleTargetInput.fromObject({ reconcile: true }), retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
 
     // ---- HTTP API (payload format 2.0), with access logs and stage throttling.

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { TargetName } from './config.ts';
 import {
@@ -9,6 +9,7 @@ import {
   CircuitState,
   type DueItem,
   FetchErrorRecord,
+  ReconcileJob,
   SnapshotRecord,
   StaleWriteError,
   STORE_SCHEMA_VERSION,
@@ -19,6 +20,7 @@ import {
   upgradeSnapshot,
   type RateLease,
   type ReservationKey,
+  type StoredReservation,
   type Store,
 } from './store.ts';
 
@@ -36,6 +38,7 @@ import {
  *   RES#<connection>#<reservation> / TRACE#<ms>#<id>  one step of its timeline (no guest data)
  * An erased reservation's SNAPSHOT item is a tombstone (`tombstone: true`, no guest data).
  *   BACKFILL#<job>                 / JOB             a backfill run's progress (no guest data)
+ *   RECONCILE#<job>                / JOB             a reconciliation run's report (no guest data)
  *   KEY#email-hash                 / KEY             the key of the email hash on snapshots (erase --email)
  * Every item carries `schemaVersion` (absent on the first release's items, read as 1).
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
@@ -330,6 +333,44 @@ export class DynamoDbStore implements Store {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: fetchErrorKey(key), ConsistentRead: true }));
     if (!out.Item || typeof out.Item.data !== 'string') return undefined;
     return FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
+  }
+
+  async putReconcileJob(job: ReconcileJob): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `RECONCILE#${job.jobId}`, sk: 'JOB', schemaVersion: STORE_SCHEMA_VERSION, ttl: Math.floor(job.updatedAt / 1000) + 14 * 86_400, data: JSON.stringify(job) } }));
+  }
+
+  async getReconcileJob(jobId: string): Promise<ReconcileJob | undefined> {
+    return this.getData({ pk: `RECONCILE#${jobId}`, sk: 'JOB' }, ReconcileJob);
+  }
+
+  async scanReservations(connectionId?: string): Promise<StoredReservation[]> {
+    const found = new Map<string, StoredReservation>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(pk, :prefix) AND (sk = :snapshot OR begins_with(sk, :target))',
+          ExpressionAttributeValues: { ':prefix': connectionId ? `RES#${connectionId}#` : 'RES#', ':snapshot': 'SNAPSHOT', ':target': 'TARGET#' },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const pk = String(item.pk);
+        const key = reservationKeyOf(pk);
+        if (!key) continue;
+        let entry = found.get(pk);
+        if (!entry) found.set(pk, (entry = { key, states: [] }));
+        if (item.sk === 'SNAPSHOT') {
+          const snapshot = snapshotOf(item);
+          if (snapshot) entry.snapshot = snapshot;
+        } else {
+          entry.states.push(parseData(item, TargetState));
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return [...found.values()];
   }
 
   async putBackfillJob(job: BackfillJob): Promise<void> {

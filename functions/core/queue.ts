@@ -144,7 +144,23 @@ export const BackfillMessage = z.object({
 });
 export type BackfillMessage = z.infer<typeof BackfillMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage]);
+/**
+ * - `reconcile`: compare what each target holds with what guest-sync applied, for one connection
+ *   (or all) and property (or all); repair drift unless a dry run. Its group is the job's.
+ */
+export const ReconcileMessage = z.object({
+  v: z.literal(QUEUE_SCHEMA_VERSION),
+  kind: z.literal('reconcile'),
+  jobId: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  /** The job's item and group are keyed by it; `*` when it covers every connection. */
+  connectionId: z.union([ConnectionId, z.literal('*')]),
+  propertyId: ReservationId.optional(),
+  dryRun: z.boolean(),
+  requestedAt: z.number(),
+});
+export type ReconcileMessage = z.infer<typeof ReconcileMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage, ReconcileMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -180,12 +196,14 @@ function upgradeMessage(json: unknown): unknown {
 export function reservationIdOf(message: QueueMessage): string {
   if (message.kind === 'client_ref') return `client:${message.clientId}`;
   if (message.kind === 'backfill') return `backfill:${message.jobId}`;
+  if (message.kind === 'reconcile') return `reconcile:${message.jobId}`;
   return message.kind === 'reservation' ? message.reservation.reservationId : message.reservationId;
 }
 
 function deduplicationKey(message: QueueMessage): string {
   if (message.kind === 'resync') return `resync:${message.reason}:${message.requestedAt}`;
   if (message.kind === 'backfill') return `backfill:${message.jobId}:${message.page}`;
+  if (message.kind === 'reconcile') return `reconcile:${message.jobId}`;
   if (message.kind === 'offboard') return `offboard:${message.target}:${message.requestedAt}`;
   return message.kind === 'erase' ? `erase:${message.requestedAt}` : message.deliveryId;
 }

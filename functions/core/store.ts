@@ -263,6 +263,36 @@ export const BackfillJob = z.object({
 });
 export type BackfillJob = z.infer<typeof BackfillJob>;
 
+/** A reconciliation run (`guest-sync reconcile`, or the daily schedule); no guest data. */
+export const ReconcileJob = z.object({
+  jobId: z.string(),
+  connectionId: z.string().nullable(),
+  propertyId: z.string().nullable(),
+  dryRun: z.boolean(),
+  status: z.enum(['running', 'done', 'failed']),
+  /** Per target: records compared, and how many it could not check (no list API). */
+  checked: z.record(z.string(), z.number().int().nonnegative()),
+  /** Drift found (and repaired, unless a dry run): missing, edited (which fields), should_be_removed. */
+  drift: z.array(z.object({ connectionId: z.string(), reservationId: z.string(), target: z.string(), kind: z.string(), fields: z.array(z.string()).optional() })),
+  /** Records at a target that guest-sync did not create (or no longer knows): reported, never touched. */
+  unknown: z.array(z.object({ target: z.string(), propertyId: z.string(), id: z.string(), why: z.string() })),
+  /** Targets without a list API to compare with. */
+  unchecked: z.array(z.string()),
+  /** The backfill jobs that re-read the PMSs (a webhook never sent). */
+  backfills: z.array(z.string()),
+  lastError: z.string().nullable(),
+  startedAt: z.number(),
+  updatedAt: z.number(),
+});
+export type ReconcileJob = z.infer<typeof ReconcileJob>;
+
+/** A stored reservation with its target states (scans: operator commands and reconciliation). */
+export interface StoredReservation {
+  key: ReservationKey;
+  snapshot?: SnapshotRecord;
+  states: TargetState[];
+}
+
 export interface RateLease {
   worker: string;
   since: number;
@@ -335,6 +365,10 @@ export interface Store {
   getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined>;
 
   putBackfillJob(job: BackfillJob): Promise<void>;
+  putReconcileJob(job: ReconcileJob): Promise<void>;
+  getReconcileJob(jobId: string): Promise<ReconcileJob | undefined>;
+  /** Every stored reservation (of one connection) with its target states: a table scan. */
+  scanReservations(connectionId?: string): Promise<StoredReservation[]>;
   getBackfillJob(jobId: string): Promise<BackfillJob | undefined>;
 
   /** Adds a step to the reservation's timeline (kept until `ttl`, epoch seconds). */

@@ -49,3 +49,12 @@ export async function sweepDue(deps: SweepDeps): Promise<SweepResult> {
   if (due > 0) logger.info('sweep enqueued due reservations', { due, enqueued: messages.length });
   return { due, enqueued: messages.length };
 }
+
+/** The scheduled reconciliation (daily by default): one run over every connection, done by the sync worker. */
+export async function queueReconcile(deps: SweepDeps): Promise<{ jobId: string }> {
+  const now = deps.now();
+  const jobId = `scheduled-${now}`;
+  await deps.queue.send([{ v: QUEUE_SCHEMA_VERSION, kind: 'reconcile', jobId, connectionId: '*', dryRun: false, requestedAt: now }]);
+  logger.info('reconciliation queued', { jobId });
+  return { jobId };
+}

@@ -62,7 +62,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     const keys = {
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
-      ...(message.kind === 'resync' ? { resync: message.reason } : message.kind === 'erase' || message.kind === 'offboard' ? { [message.kind]: true } : message.kind === 'backfill' ? { backfillJob: message.jobId } : { deliveryId: message.deliveryId }),
+      ...(message.kind === 'resync' ? { resync: message.reason } : message.kind === 'erase' || message.kind === 'offboard' ? { [message.kind]: true } : message.kind === 'backfill' || message.kind === 'reconcile' ? { job: message.jobId } : { deliveryId: message.deliveryId }),
     };
     await withLogKeys(keys, async () => {
       const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });

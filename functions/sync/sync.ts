@@ -15,6 +15,7 @@ import { CircuitBreaker } from './circuit-breaker.ts';
 import { eraseReservation } from './erase.ts';
 import { offboardGuest } from './offboard.ts';
 import { backfillPage } from './backfill.ts';
+import { reconcileRun } from './reconcile.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
 import { changedFields, recordTrace, traceActions } from './trace.ts';
 
@@ -66,6 +67,7 @@ export async function syncMessage(message: QueueMessage, deps: SyncDeps, context
   if (message.kind === 'erase') return eraseReservation(message, deps);
   if (message.kind === 'offboard') return offboardGuest(message, deps);
   if (message.kind === 'backfill') return backfillPage(message, deps);
+  if (message.kind === 'reconcile') return reconcileRun(message, deps);
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
 }
 

@@ -72,6 +72,26 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
       expectAccepted('Kasify', settings.credentials, response, `listing the bookings of property ${propertyId}`);
     },
 
+    reconciliation: {
+      idOf: (ids) => ids.bookingId,
+      async list(property, window) {
+        const propertyId = property.targets.kasify?.propertyId;
+        if (!propertyId) return [];
+        return (await api.listBookings(propertyId, window)).map((booking) => {
+          const [connectionId, ...rest] = (booking.channel === KASIFY_CHANNEL ? (booking.channel_id ?? '') : '').split(':');
+          const reservationId = rest.join(':');
+          return {
+            id: booking.id,
+            active: booking.status !== 'cancelled',
+            ...(connectionId && reservationId ? { ours: { connectionId, reservationId } } : {}),
+            differs: (desired: KasifyDesired) =>
+              // A null is a value guest-sync does not know (left out of the create): nothing to compare.
+              (Object.keys(desired.booking) as (keyof KasifyBooking)[]).filter((field) => desired.booking[field] !== null && (booking[field] ?? null) !== desired.booking[field]),
+          };
+        });
+      },
+    },
+
     desired(reservation: Reservation, property: PropertyConfig): KasifyDesired | null {
       const route = property.targets.kasify;
       if (!route || !hasGuestStay(reservation.status)) return null;
@@ -196,6 +216,19 @@ class KasifyApi {
     }
     // Not found within the cap is not "absent": creating could duplicate. Say so instead.
     throw new PermanentError(`Kasify lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} of our bookings around this stay; the look-up before a create stopped there`, 'lookup_incomplete');
+  }
+
+  /** Every booking of the property around [from, to], all channels, all pages (bounded). */
+  async listBookings(propertyId: string, window: { from: string; to: string }): Promise<z.infer<typeof Booking>[]> {
+    const all: z.infer<typeof Booking>[] = [];
+    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+      const query = new URLSearchParams({ from: window.from, to: window.to, page: String(page), size: String(PAGE_SIZE) });
+      const response = await this.call({ method: 'GET', url: `${this.baseUrl}/properties/${enc(propertyId)}/bookings?${query}` });
+      const list = BookingPage.parse(this.expectOk(response, 'list bookings'));
+      all.push(...list.bookings);
+      if (list.bookings.length < PAGE_SIZE) return all;
+    }
+    throw new PermanentError(`Kasify lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} bookings for this property; reconciliation stopped there`, 'list_incomplete');
   }
 
   async create(propertyId: string, booking: KasifyBooking): Promise<z.infer<typeof Booking>> {

@@ -36,6 +36,8 @@ const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.
 const MinutGuest = z.object({
   guest_id: z.string(),
   name: z.string().nullish(),
+  email: z.string().nullish(),
+  phone_number: z.string().nullish(),
   checkin_time: z.string().nullish(),
   checkout_time: z.string().nullish(),
   readonly: z.boolean().nullish(),
@@ -65,6 +67,28 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
 
     async checkCredentials(): Promise<void> {
       await api.requestToken();
+    },
+
+    reconciliation: {
+      idOf: (ids) => ids.guestId,
+      async list(property) {
+        const homeId = property.targets.minut?.homeId;
+        if (!homeId) return [];
+        // Minut's list has no date filter: the whole home, every page.
+        return (await api.listGuests(homeId)).map((guest) => ({
+          id: guest.guest_id,
+          active: true,
+          ...(guest.readonly ? { readonly: true } : {}),
+          differs: (desired: MinutGuestRecord) =>
+            (Object.keys(desired) as (keyof MinutGuestRecord)[]).filter((field) => {
+              const want = desired[field];
+              const have = guest[field] ?? null;
+              // Instants compare as instants: Minut may write them in another ISO form.
+              if (field === 'checkin_time' || field === 'checkout_time') return want === null || have === null ? want !== have : Date.parse(want) !== Date.parse(have);
+              return want !== have;
+            }),
+        }));
+      },
     },
 
     desired(reservation: Reservation, property: PropertyConfig): MinutGuestRecord | null {
@@ -215,6 +239,19 @@ class MinutApi {
     }
     // Not found within the cap is not "absent": creating could duplicate. Say so instead.
     throw new PermanentError(`the Minut home lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} guests; the look-up before a create stopped there`, 'lookup_incomplete');
+  }
+
+  /** Every guest of the home (bounded like the look-up). */
+  async listGuests(homeId: string): Promise<MinutGuest[]> {
+    const all: MinutGuest[] = [];
+    for (let offset = 0; offset < MAX_LOOKUP_PAGES * PAGE_SIZE; offset += PAGE_SIZE) {
+      const response = await this.call({ method: 'GET', url: `${this.baseUrl}/homes/${enc(homeId)}/guests?limit=${PAGE_SIZE}&offset=${offset}` });
+      const page = GuestPage.parse(this.expectOk(response, 'list guests'));
+      all.push(...page.guests);
+      const total = page.paging?.total_count;
+      if (page.guests.length < PAGE_SIZE || (total !== undefined && offset + page.guests.length >= total)) return all;
+    }
+    throw new PermanentError(`the Minut home lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} guests; reconciliation stopped there`, 'list_incomplete');
   }
 
   async createGuest(homeId: string, desired: MinutGuestRecord): Promise<MinutGuest> {

@@ -29,6 +29,28 @@ export interface Target<Desired extends Record<string, unknown> = Record<string,
    * token grant); throws naming them if not; resolves with a note when there was nothing to ask.
    */
   checkCredentials?(): Promise<string | void>;
+  /** Reconciliation (`guest-sync reconcile`): read what the target holds, to compare with what was applied. */
+  reconciliation?: Reconciliation<Desired>;
+}
+
+export interface Reconciliation<Desired> {
+  /** The id of its record among the state's `targetIds` (e.g. Minut `guestId`). */
+  idOf(targetIds: Record<string, string>): string | undefined;
+  /** Every record the route (a Minut home, a Kasify property) holds for stays within [from, to] (local dates), all pages. */
+  list(property: PropertyConfig, window: { from: string; to: string }): Promise<HeldRecord<Desired>[]>;
+}
+
+/** A record a target holds, as reconciliation compares it: never logged, never stored. */
+export interface HeldRecord<Desired> {
+  id: string;
+  /** In effect (not cancelled or checked out). */
+  active: boolean;
+  /** Whose it is, where the target keeps a marker (Kasify's channel id); undefined: it does not say. */
+  ours?: ReservationKey;
+  /** A vendor's native-integration guest: never ours, never touched. */
+  readonly?: boolean;
+  /** The names of the fields that differ from `desired` (what guest-sync would send now). */
+  differs(desired: Desired): string[];
 }
 
 export interface ApplyInput<Desired> {

@@ -6,6 +6,7 @@
  *   configPath      guest-sync config file, default `config/guest-sync.example.json` (relative to the repo root)
  *   maxConcurrency  cap on concurrent sync invocations (2-1000), default 5
  *   laggingAlarmMinutes  alarm when a reservation has been behind on a target this long, default 30
+ *   reconcileSchedule    when reconciliation runs (EventBridge expression), default rate(1 day)
  *
  * Parameter (`cdk deploy --parameters AlarmEmail=ops@example.com`):
  *   AlarmEmail      email address subscribed to the stack's alarm topic (empty: none)
@@ -49,6 +50,7 @@ const stack = new GuestSyncStack(app, `GuestSync-${stage}`, {
   configPath,
   maxConcurrency,
   laggingAlarmMinutes,
+  ...(contextString('reconcileSchedule') ? { reconcileSchedule: contextString('reconcileSchedule')! } : {}),
   // Environment-agnostic on purpose: synth needs no AWS account or network. `cdk deploy` uses the
   // account and region of the caller's credentials.
 });

@@ -173,6 +173,13 @@ describe('GuestSyncStack', () => {
       Principal: 'events.amazonaws.com',
       FunctionName: { 'Fn::GetAtt': [sweepId, 'Arn'] },
     });
+    // Reconciliation: daily by default, through the sweep with {"reconcile": true}.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweepId, 'Arn'] }, Input: JSON.stringify({ reconcile: true }) })],
+    });
+    const hourly = Template.fromStack(newStack(newApp(), { stage: 'hourly', reconcileSchedule: 'rate(1 hour)' }));
+    hourly.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Input: JSON.stringify({ reconcile: true }) })] });
   });
 
   it('lets the sweep only query the due index, read the config item and send to the queue', () => {
@@ -336,13 +343,14 @@ describe('GuestSyncStack', () => {
         .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource))
         .flatMap((s) => asArray(s.Action as string | string[]));
     expect(actionsOn({ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }).sort()).toEqual(
-      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'].sort(),
     );
     const queueActions = actionsOn({ 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] });
     expect(queueActions).toContain('sqs:ChangeMessageVisibility');
     expect(queueActions).toContain('sqs:ReceiveMessage');
     expect(queueActions).toContain('sqs:DeleteMessage');
-    expect(queueActions).not.toContain('sqs:SendMessage');
+    // Backfill pages and reconciliation's repairs are queued by sync itself.
+    expect(queueActions).toContain('sqs:SendMessage');
     // It sends only to the DLQ (an unreadable message, set aside on its first receive), whose URL it is given.
     expect(actionsOn({ 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'Arn'] })).toEqual(['sqs:SendMessage']);
     // Target credentials and the PMS API credentials of notify-then-fetch connections, and nothing else.
@@ -394,6 +402,7 @@ describe('GuestSyncStack', () => {
           [`${id}GuestConflicts`, 'GuestSync', 'GuestConflict', 'Sum', 1, { service: 'guest-sync', target }],
           // 30 minutes by default (context laggingAlarmMinutes).
           [`${id}Lagging`, 'GuestSync', 'TargetBehindSeconds', 'Maximum', 1800, { service: 'guest-sync', target }],
+          [`${id}Drift`, 'GuestSync', 'DriftRepaired', 'Sum', 5, { service: 'guest-sync', target }],
         ];
       }),
     ];

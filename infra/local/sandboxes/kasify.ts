@@ -49,6 +49,7 @@ export interface KasifyBookingRecord {
   guest_phone: string | null;
   adults_count: number | null;
   children_count: number | null;
+  infants_count: number | null;
   checkin_time: string | null;
   checkout_time: string | null;
   notes: string | null;
@@ -171,6 +172,13 @@ export class KasifySandbox implements VendorSandbox {
   /** Revokes a personal access token: it answers 401 from now on. */
   revokeToken(token: string): void {
     this.tokens.delete(token);
+  }
+
+  /** Changes a booking as if edited by hand in the Kasify app. */
+  editBooking(id: string, fields: Partial<KasifyBookingRecord>): void {
+    const booking = this.bookings.get(id);
+    if (!booking) throw new Error(`no Kasify booking ${id}`);
+    this.bookings.set(id, { ...booking, ...fields, id });
   }
 
   /** Removes a booking as if deleted in the Kasify app. */
@@ -297,6 +305,7 @@ export class KasifySandbox implements VendorSandbox {
       guest_phone: fields.guest_phone ?? null,
       adults_count: fields.adults_count ?? null,
       children_count: fields.children_count ?? null,
+      infants_count: fields.infants_count ?? null,
       checkin_time: fields.checkin_time ?? null,
       checkout_time: fields.checkout_time ?? null,
       notes: fields.notes ?? null,

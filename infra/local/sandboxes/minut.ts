@@ -267,6 +267,11 @@ export class MinutSandbox implements VendorSandbox {
       .map(copyGuest);
   }
 
+  /** Removes a guest as if deleted by hand in the Minut app. */
+  removeGuest(guestId: string): void {
+    this.guestsById.delete(guestId);
+  }
+
   /** Inserts a guest directly, e.g. a read-only one from a native PMS integration. */
   seedGuest(homeId: string, partial: SeedGuestInput = {}): MinutGuest {
     if (!this.findHome(homeId)) throw new MinutSandboxInputError(`unknown home_id ${homeId}`);
