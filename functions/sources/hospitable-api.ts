@@ -1,8 +1,8 @@
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
-import type { Reservation } from '../core/reservation.ts';
-import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { LIMITS, type Reservation } from '../core/reservation.ts';
+import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { normaliseHospitableReservation } from './hospitable.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
@@ -16,6 +16,7 @@ import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROB
  */
 
 const DEFAULT_REQUESTS_PER_SECOND = 2;
+const LIST_PAGE_SIZE = 100;
 
 export function createHospitableFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
   const now = deps.now ?? Date.now;
@@ -29,6 +30,32 @@ export function createHospitableFetcher(connectionId: string, connection: Connec
       const raw = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>).data : undefined;
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RetryableError('hospitable: GET reservation answered no data', undefined, 'invalid_response');
       return normaliseRead('hospitable', () => normaliseHospitableReservation(raw, connectionId, connection, version, 'data'));
+    },
+
+    /**
+     * Backfill: `GET /reservations` needs the property UUIDs (`properties[]`): the one asked for,
+     * else each property the connection configures, in turn. Stays that end in the window are
+     * asked for by check-out (`date_query=checkout`), up to the window's end plus the longest stay
+     * allowed, then filtered here. The cursor is `<property index>:<page>`; 100 a page.
+     */
+    async listReservations(query: ListQuery): Promise<ReservationPage> {
+      const properties = query.propertyId ? [query.propertyId] : Object.keys(connection.properties).sort();
+      const [indexText, pageText] = (query.cursor ?? '0:1').split(':');
+      const index = Number(indexText);
+      const page = Number(pageText);
+      if (!Number.isInteger(index) || !Number.isInteger(page) || page < 1) throw new RetryableError(`hospitable: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      const propertyId = properties[index];
+      if (propertyId === undefined) return { reservations: [] };
+      const until = new Date(Date.parse(`${query.to}T00:00:00Z`) + LIMITS.maxStayNightsCeiling * 86_400_000).toISOString().slice(0, 10);
+      const params = new URLSearchParams({ 'properties[]': propertyId, start_date: query.from, end_date: until, date_query: 'checkout', include: 'guest,properties', per_page: String(LIST_PAGE_SIZE), page: String(page) });
+      const json = expectOk('hospitable', 'GET reservations', await api.get(`/reservations?${params}`));
+      const body = typeof json === 'object' && json !== null ? (json as { data?: unknown; meta?: { last_page?: unknown } }) : {};
+      if (!Array.isArray(body.data)) throw new RetryableError('hospitable: GET reservations answered no data list', undefined, 'invalid_response');
+      const version = readVersion(now(), undefined);
+      const reservations = body.data.map((item) => normaliseRead('hospitable', () => normaliseHospitableReservation(item, connectionId, connection, version, 'data'))).filter((r) => staysWithin(r, query));
+      const lastPage = typeof body.meta?.last_page === 'number' ? body.meta.last_page : page;
+      const next = page < lastPage ? `${index}:${page + 1}` : index + 1 < properties.length ? `${index + 1}:1` : undefined;
+      return { reservations, ...(next ? { next } : {}) };
     },
 
     async checkCredentials() {

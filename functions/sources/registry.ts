@@ -30,9 +30,9 @@ export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
   guesty: lazyFetcher(async () => (await import('./guesty-api.ts')).createGuestyFetcher, {}),
   smily: lazyFetcher(async () => (await import('./smily-api.ts')).createSmilyFetcher, { clientReservations: true, credentials: true }),
   lodgify: lazyFetcher(async () => (await import('./lodgify-api.ts')).createLodgifyFetcher, { credentials: true, list: true }),
-  hospitable: lazyFetcher(async () => (await import('./hospitable-api.ts')).createHospitableFetcher, { credentials: true }),
-  smoobu: lazyFetcher(async () => (await import('./smoobu-api.ts')).createSmoobuFetcher, { credentials: true }),
-  apaleo: lazyFetcher(async () => (await import('./apaleo-api.ts')).createApaleoFetcher, { credentials: true }),
+  hospitable: lazyFetcher(async () => (await import('./hospitable-api.ts')).createHospitableFetcher, { credentials: true, list: true }),
+  smoobu: lazyFetcher(async () => (await import('./smoobu-api.ts')).createSmoobuFetcher, { credentials: true, list: true }),
+  apaleo: lazyFetcher(async () => (await import('./apaleo-api.ts')).createApaleoFetcher, { credentials: true, list: true }),
   mews: lazyFetcher(async () => (await import('./mews-api.ts')).createMewsFetcher, { clientReservations: true, credentials: true }),
   cloudbeds: lazyFetcher(async () => (await import('./cloudbeds-api.ts')).createCloudbedsFetcher, { credentials: true }),
 };

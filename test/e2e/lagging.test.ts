@@ -7,8 +7,10 @@ import { hostawayDelivery } from '../support/hostaway.ts';
 import { sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
 
 // Metrics on, as deployed (the test config turns them off): the lagging alarm reads one.
-vi.hoisted(() => {
+const metricsSetting = vi.hoisted(() => {
+  const before = process.env.POWERTOOLS_METRICS_DISABLED;
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  return before;
 });
 
 /**
@@ -24,6 +26,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  // The environment outlives this file in its worker: put the test setting back.
+  if (metricsSetting === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+  else process.env.POWERTOOLS_METRICS_DISABLED = metricsSetting;
 });
 
 /** Every `TargetBehindSeconds` value written for `target` in the EMF lines of `output`. */

@@ -37,6 +37,26 @@ export class ApaleoSandbox extends PmsApiSandbox {
 
   constructor(options: PmsApiSandboxOptions = {}) {
     super('/apaleo', { kind: 'oauth', tokenPath: '/connect/token', clients: DEFAULT_APALEO_CLIENTS }, options);
+    // The list as apaleo documents it: `propertyIds` (comma-separated), `dateFilter` (`Stay`:
+    // overlapping [from, to)), `pageNumber` from 1, `pageSize` ≤ 200; an empty page is 204.
+    this.api.add('GET', '/booking/v1/reservations', ({ req }) => {
+      const pageNumber = Number(req.query.get('pageNumber') ?? '1');
+      const pageSize = Number(req.query.get('pageSize') ?? '20');
+      if (!Number.isInteger(pageNumber) || pageNumber < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 200) return jsonReply(400, { messages: ['pageNumber must be 1 or more and pageSize from 1 to 200'] });
+      const properties = (req.query.get('propertyIds') ?? '').split(',').filter((p) => p !== '');
+      const from = req.query.get('from');
+      const to = req.query.get('to');
+      const dateFilter = req.query.get('dateFilter');
+      if (dateFilter && !from && !to) return jsonReply(400, { messages: ['from or to is required with dateFilter'] });
+      const at = (value: unknown) => Date.parse(String(value));
+      const matching = this.reservations
+        .all()
+        .filter((r) => properties.length === 0 || properties.includes(String((r.property as { id?: unknown } | undefined)?.id)))
+        .filter((r) => dateFilter !== 'Stay' || ((!to || at(r.arrival) < Date.parse(to)) && (!from || at(r.departure) >= Date.parse(from))))
+        .sort((a, b) => at(a.arrival) - at(b.arrival));
+      const items = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+      return items.length === 0 ? { status: 204 } : jsonReply(200, { reservations: items, count: matching.length });
+    });
     this.api.add('GET', '/booking/v1/reservations/:id', ({ params }) => {
       const reservation = this.reservations.get(params.id!);
       return reservation ? jsonReply(200, reservation) : jsonReply(404, { messages: [`Reservation with id ${params.id} not found`] });

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../infra/local/stack.ts';
+import { runCli } from '../support/cli.ts';
+import { exampleConfigWith } from '../support/config.ts';
+import { HOTEL_PMSS, type Stay } from '../support/hotel-pms.ts';
+import { RENTAL_PMSS, type Booking } from '../support/rental-pms.ts';
+import { startTestStack } from '../support/stack.ts';
+
+/**
+ * Backfill from every rental PMS whose API lists reservations, each against its API sandbox
+ * (the vendor's list endpoint, filters and paging): in-house and upcoming stays are created in
+ * Minut once; a stay that is over is not.
+ */
+let stack: LocalStack;
+beforeAll(async () => {
+  // Minut only: what is tested here is the reading; the targets' path is the webhooks'.
+  const configPath = exampleConfigWith((config) => {
+    for (const pms of [...RENTAL_PMSS, ...LISTING_HOTEL_PMSS]) {
+      for (const property of Object.values(config.connections[pms.connectionId].properties) as { targets: Record<string, unknown> }[]) {
+        property.targets = { minut: property.targets.minut };
+      }
+    }
+  });
+  stack = await startTestStack({ configPath, sweepIntervalMs: null });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** The hotel PMSs guest-sync can list from so far. */
+const LISTING_HOTEL_PMSS = HOTEL_PMSS.filter((pms) => pms.name === 'apaleo');
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+const booking = (id: number, arrival: string, departure: string): Booking => ({ id, firstName: 'Listed', lastName: String(id), email: `listed.${id}@example.com`, phone: '+46701234567', arrival, departure, adults: 2, children: 0, state: 'booked' });
+
+describe('backfill from each PMS API that lists', () => {
+  it.each(RENTAL_PMSS.map((pms, i) => ({ pms, base: 887000 + i * 10 })))('$pms.name', async ({ pms, base }) => {
+    pms.publish(stack, booking(base + 1, day(5), day(8))); // upcoming
+    pms.publish(stack, booking(base + 2, day(-1), day(2))); // in house
+    pms.publish(stack, booking(base + 3, day(-20), day(-15))); // over
+    const run = await runCli(stack, ['backfill', pms.connectionId]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/DONE, \d+ page\(s\)/);
+    await stack.drain(60_000);
+    const names = stack.sandbox.minut.guests(pms.minutHome).map((g) => g.name);
+    expect(names).toEqual(expect.arrayContaining([`Listed ${base + 1}`, `Listed ${base + 2}`]));
+    expect(names).not.toContain(`Listed ${base + 3}`);
+  });
+
+  const stay = (id: number, arrival: string, departure: string): Stay => ({ id, firstName: 'Listed', lastName: String(id), email: `listed.${id}@example.com`, phone: '+46701234567', arrival, departure, adults: 2, children: 0, unit: 0, state: 'booked' });
+  it.each(LISTING_HOTEL_PMSS.map((pms, i) => ({ pms, base: 888000 + i * 10 })))('$pms.name', async ({ pms, base }) => {
+    pms.publish(stack, stay(base + 1, day(5), day(8)));
+    pms.publish(stack, { ...stay(base + 2, day(-1), day(2)), state: 'in_house' });
+    pms.publish(stack, { ...stay(base + 3, day(-20), day(-15)), state: 'checked_out' });
+    const run = await runCli(stack, ['backfill', pms.connectionId]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    await stack.drain(60_000);
+    const names = stack.sandbox.minut.guests(pms.minutHome).map((g) => g.name);
+    expect(names).toEqual(expect.arrayContaining([`Listed ${base + 1}`, `Listed ${base + 2}`]));
+    expect(names).not.toContain(`Listed ${base + 3}`);
+  });
+});
