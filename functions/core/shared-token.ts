@@ -29,6 +29,8 @@ export interface SharedTokenOptions {
   grantAttempts: number;
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Answers that mean "this token is no longer valid"; default 401 (Hostaway says 403). */
+  rejectedStatuses?: readonly number[];
 }
 
 const POLL_MS = 150;
@@ -41,11 +43,11 @@ export class SharedToken {
     this.leaseMs = leaseMs({ timeoutMs: options.grantTimeoutMs, attempts: options.grantAttempts, backoffMs: 1_000 });
   }
 
-  /** A request with the bearer token; a 401 drops the token (unless another worker replaced it) and retries once with a fresh one. */
+  /** A request with the bearer token; a 401 (or another rejected status) drops the token (unless another worker replaced it) and retries once with a fresh one. */
   async call(send: (token: string) => Promise<HttpResponse>): Promise<HttpResponse> {
     const token = await this.get();
     const response = await send(token);
-    if (response.status !== 401) return response;
+    if (!(this.options.rejectedStatuses ?? [401]).includes(response.status)) return response;
     this.memory = undefined;
     await this.options.store.dropToken(this.options.key, token);
     return send(await this.get());

@@ -121,7 +121,8 @@ export function fetcherLookup(factories: Partial<Record<PmsType, FetcherFactory>
     if (existing) return existing;
     const connection = own(deps.config.connections, connectionId);
     const factory = connection ? own(factories, connection.pms) : undefined;
-    if (!connection || !factory) return undefined;
+    // No API configured (optional for Hostaway): nothing to read from.
+    if (!connection || !factory || !connection.api) return undefined;
     const fetcher = factory(connectionId, connection, deps);
     built.set(connectionId, fetcher);
     return fetcher;

@@ -32,6 +32,8 @@ export interface PmsOAuthOptions {
   http: HttpClient;
   deps: FetcherDeps;
   owner: string;
+  /** Answers that mean the token is no longer valid (default 401; Hostaway answers 403). */
+  rejectedStatuses?: readonly number[];
 }
 
 export class PmsOAuth {
@@ -48,6 +50,7 @@ export class PmsOAuth {
       grantAttempts: options.http.maxAttempts,
       now: options.deps.now ?? Date.now,
       ...(options.deps.sleep ? { sleep: options.deps.sleep } : {}),
+      ...(options.rejectedStatuses ? { rejectedStatuses: options.rejectedStatuses } : {}),
     });
   }
 

@@ -27,6 +27,8 @@ export const sources: Record<PmsType, () => Promise<Source>> = {
 
 /** One line per PMS whose thin events the sync worker completes or re-reads from its API (see fetcher.ts), loaded on first use. */
 export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
+  // Only with the connection's optional `api`: Hostaway's webhooks carry the whole reservation.
+  hostaway: lazyFetcher(async () => (await import('./hostaway-api.ts')).createHostawayFetcher, { credentials: true, list: true }),
   guesty: lazyFetcher(async () => (await import('./guesty-api.ts')).createGuestyFetcher, {}),
   smily: lazyFetcher(async () => (await import('./smily-api.ts')).createSmilyFetcher, { clientReservations: true, credentials: true }),
   lodgify: lazyFetcher(async () => (await import('./lodgify-api.ts')).createLodgifyFetcher, { credentials: true, list: true }),

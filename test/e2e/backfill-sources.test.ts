@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { runCli } from '../support/cli.ts';
@@ -15,7 +16,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   // Minut only: what is tested here is the reading; the targets' path is the webhooks'.
   const configPath = exampleConfigWith((config) => {
-    for (const pms of [...RENTAL_PMSS, ...LISTING_HOTEL_PMSS]) {
+    for (const pms of [...RENTAL_PMSS, ...LISTING_HOTEL_PMSS, { connectionId: 'hostaway-demo' }]) {
       for (const property of Object.values(config.connections[pms.connectionId].properties) as { targets: Record<string, unknown> }[]) {
         property.targets = { minut: property.targets.minut };
       }
@@ -44,6 +45,19 @@ describe('backfill from each PMS API that lists', () => {
     const names = stack.sandbox.minut.guests(pms.minutHome).map((g) => g.name);
     expect(names).toEqual(expect.arrayContaining([`Listed ${base + 1}`, `Listed ${base + 2}`]));
     expect(names).not.toContain(`Listed ${base + 3}`);
+  });
+
+  it('hostaway (the API credentials are an optional part of a Hostaway connection)', async () => {
+    const fixture = JSON.parse(readFileSync('examples/hostaway-reservation.created.json', 'utf8')) as { data: Record<string, unknown> };
+    const put = (id: number, arrivalDate: string, departureDate: string) =>
+      stack.sandbox.hostaway.reservations.put({ ...fixture.data, id, guestName: `Listed ${id}`, guestFirstName: 'Listed', guestLastName: String(id), guestEmail: `listed.${id}@example.com`, arrivalDate, departureDate, updatedOn: '2026-05-02 09:14:27' });
+    // 105 upcoming stays: two pages of the afterId cursor; and one that is over.
+    for (let i = 0; i < 105; i++) put(889000 + i, day(3 + i), day(5 + i));
+    put(889200, day(-20), day(-15));
+    const run = await runCli(stack, ['backfill', 'hostaway-demo', '--dry-run']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/DONE \(dry run\), 2 page\(s\), 105 reservation\(s\) listed/);
+    expect(run.stdout).toMatch(/minut\s+create 105/);
   });
 
   const stay = (id: number, arrival: string, departure: string): Stay => ({ id, firstName: 'Listed', lastName: String(id), email: `listed.${id}@example.com`, phone: '+46701234567', arrival, departure, adults: 2, children: 0, unit: 0, state: 'booked' });

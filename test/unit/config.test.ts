@@ -16,7 +16,7 @@ describe('config', () => {
   it('loads the shipped example and lists the secrets it needs', () => {
     const config = loadConfigFile('config/guest-sync.example.json');
     expect(secretRefs(config)).toEqual([
-      'apaleo-demo', 'apaleo-demo-api', 'cloudbeds-demo', 'cloudbeds-demo-api', 'generic-demo', 'guesty-demo', 'guesty-demo-api', 'hospitable-demo', 'hospitable-demo-api', 'hostaway-demo', 'hostelmate', 'kasify',
+      'apaleo-demo', 'apaleo-demo-api', 'cloudbeds-demo', 'cloudbeds-demo-api', 'generic-demo', 'guesty-demo', 'guesty-demo-api', 'hospitable-demo', 'hospitable-demo-api', 'hostaway-demo', 'hostaway-demo-api', 'hostelmate', 'kasify',
       'lodgify-demo', 'lodgify-demo-api', 'mews-demo', 'mews-demo-api', 'minut', 'recepai', 'smily-demo', 'smily-demo-api', 'smoobu-demo', 'smoobu-demo-api',
     ]);
   });

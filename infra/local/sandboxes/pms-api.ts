@@ -184,10 +184,13 @@ export abstract class PmsApiSandbox implements VendorSandbox {
     }
     const token = /^Bearer\s+(\S+)$/i.exec(headerValue(req.headers, 'authorization') ?? '')?.[1];
     const expiresAt = token ? this.tokens.get(token) : undefined;
-    if (!token || expiresAt === undefined || expiresAt <= this.now()) {
-      return errorReply(401, 'Missing, invalid or expired access token', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-    }
+    if (!token || expiresAt === undefined || expiresAt <= this.now()) return this.invalidToken();
     return undefined;
+  }
+
+  /** An OAuth vendor's answer to a missing, invalid or expired bearer token. */
+  protected invalidToken(): SandboxResponse {
+    return errorReply(401, 'Missing, invalid or expired access token', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
   }
 
   /** A key-auth vendor's own 401 body (each documents its own shape). */

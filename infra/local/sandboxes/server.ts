@@ -23,6 +23,7 @@ import { SmilySandbox, type SmilySandboxOptions } from './smily.ts';
 import { ApaleoSandbox } from './apaleo.ts';
 import { CloudbedsSandbox } from './cloudbeds.ts';
 import { HospitableSandbox } from './hospitable.ts';
+import { HostawaySandbox } from './hostaway.ts';
 import { LodgifySandbox } from './lodgify.ts';
 import { MewsSandbox } from './mews.ts';
 import { SmoobuSandbox } from './smoobu.ts';
@@ -45,6 +46,7 @@ export interface SandboxServerOptions {
   guesty?: PmsApiSandboxOptions;
   smily?: SmilySandboxOptions;
   lodgify?: PmsApiSandboxOptions;
+  hostaway?: PmsApiSandboxOptions;
   hospitable?: PmsApiSandboxOptions;
   smoobu?: PmsApiSandboxOptions;
   apaleo?: PmsApiSandboxOptions;
@@ -66,6 +68,8 @@ export interface SandboxServer {
   smily: SmilySandbox;
   /** Lodgify Public API at `${url}/lodgify`. */
   lodgify: LodgifySandbox;
+  /** Hostaway API at `${url}/hostaway` (backfill and reconciliation read it). */
+  hostaway: HostawaySandbox;
   /** Hospitable Public API at `${url}/hospitable/v2`. */
   hospitable: HospitableSandbox;
   /** Smoobu API at `${url}/smoobu`. */
@@ -96,12 +100,13 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   const guesty = new GuestySandbox(options.guesty);
   const smily = new SmilySandbox(options.smily);
   const lodgify = new LodgifySandbox(options.lodgify);
+  const hostaway = new HostawaySandbox(options.hostaway);
   const hospitable = new HospitableSandbox(options.hospitable);
   const smoobu = new SmoobuSandbox(options.smoobu);
   const apaleo = new ApaleoSandbox(options.apaleo);
   const mews = new MewsSandbox(options.mews);
   const cloudbeds = new CloudbedsSandbox(options.cloudbeds);
-  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily, lodgify, hospitable, smoobu, apaleo, mews, cloudbeds];
+  const vendors: VendorSandbox[] = [minut, recepai, kasify, hostelmate, guesty, smily, lodgify, hostaway, hospitable, smoobu, apaleo, mews, cloudbeds];
 
   const slow = new SlowAnswers();
   const server = createServer((req, res) => {
@@ -131,6 +136,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     guesty,
     smily,
     lodgify,
+    hostaway,
     hospitable,
     smoobu,
     apaleo,
