@@ -5,7 +5,7 @@ import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, type BackfillMessage, type ReconcileMessage } from '../core/queue.ts';
 import { StaleWriteError, type ReconcileJob, type ReservationKey, type StoredReservation, type TargetState } from '../core/store.ts';
-import type { HeldRecord, Target } from '../targets/target.ts';
+import type { HeldRecord, StatePatch, Target } from '../targets/target.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -123,7 +123,7 @@ async function compareTarget(target: Target, property: PropertyConfig, propertyI
     if (!kind) continue;
     job.drift.push({ connectionId: key.connectionId, reservationId: key.reservationId, target: name, kind, ...(fields && fields.length > 0 ? { fields } : {}) });
     count('DriftFound', { target: name, kind });
-    if (!message.dryRun) await repair(key, state, kind, deps);
+    if (!message.dryRun) await repair(key, state, kind, target.reconciliation!.repairPatch?.(kind) ?? {}, deps);
   }
 
   for (const record of records) {
@@ -138,11 +138,14 @@ async function compareTarget(target: Target, property: PropertyConfig, propertyI
 }
 
 /** Marks the target's state for a retry and queues a resync: the ordinary sync path repairs it. */
-async function repair(key: ReservationKey, state: TargetState, kind: string, deps: SyncDeps): Promise<void> {
+async function repair(key: ReservationKey, state: TargetState, kind: string, patch: StatePatch, deps: SyncDeps): Promise<void> {
   const at = deps.now();
   try {
     await deps.store.putTargetState(key, {
       ...state,
+      ...patch,
+      // A new epoch for idempotency keys: a write identical to an earlier one must be made again.
+      targetIds: { ...(patch.targetIds ?? state.targetIds), epoch: String(at) },
       status: 'retrying',
       lastError: { code: `drift_${kind}`, message: `reconciliation found the record ${kind.replaceAll('_', ' ')} at the target`, permanent: false, at },
       updatedAt: at,

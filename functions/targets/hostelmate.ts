@@ -56,6 +56,17 @@ type FoundGuest = z.infer<typeof GuestSearch>['guests'][number];
 /** What guest-sync reads of a booking answer (undocumented shape: read leniently). */
 const BookingAnswer = z.object({ booking: z.object({ guest: z.object({ email: z.string().min(1) }).loose() }).loose() }).loose();
 const BookingList = z.object({ results: z.array(z.object({ id: z.string() }).loose()) }).loose();
+const ListedBooking = z
+  .object({
+    id: z.string(),
+    status: z.string().nullish(),
+    guest: z.object({ first_name: z.string().nullish(), last_name: z.string().nullish(), email: z.string().nullish(), phone: z.string().nullish() }).loose().nullish(),
+    stay_dates: z.array(z.object({ date: z.string(), amount: z.number(), room: z.string().nullish() }).loose()).default([]),
+  })
+  .loose();
+const BookingPage = z.object({ results: z.array(ListedBooking), total_pages: z.number().nullish() }).loose();
+/** Every list is bounded: at most this many pages of 100. */
+const MAX_LIST_PAGES = 50;
 
 export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesired> {
   const settings = deps.config.targets.hostelmate;
@@ -117,9 +128,39 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
       };
     },
 
+    reconciliation: {
+      idOf: (ids) => ids.bookingId,
+      async list(property, window) {
+        const route = property.targets.hostelmate;
+        if (!route) return [];
+        const rooms = new Set([route.roomId, ...Object.values(route.rooms ?? {})]);
+        const bookings = await new HostelmateApi(baseUrl, settings.credentials, http, deps, undefined, route.account).listBookings(window);
+        return bookings
+          .filter((b) => b.stay_dates.some((d) => rooms.has(d.room ?? '')))
+          .map((b) => ({
+            id: b.id,
+            active: b.status !== 'cancelled',
+            // Booking ids are derived from the reservation: whose it is cannot be read back.
+            differs: (desired: HostelmateDesired) => {
+              const fields: string[] = [];
+              const dates = b.stay_dates.map((d) => ({ date: d.date, amount: d.amount }));
+              if (fingerprint(dates) !== fingerprint(desired.dates)) fields.push('dates');
+              if (b.stay_dates[0]?.room !== desired.room) fields.push('room');
+              for (const field of ['first_name', 'last_name', 'email', 'phone'] as const) {
+                const want = desired.guest?.[field];
+                if (want !== undefined && (b.guest?.[field] ?? undefined) !== want) fields.push(`guest.${field}`);
+              }
+              return fields;
+            },
+          }));
+      },
+      // Forget `applied`: the sync then finds the booking (its id is ours), confirms it and sends all again.
+      repairPatch: () => ({ applied: null }),
+    },
+
     async apply(input: ApplyInput<HostelmateDesired>): Promise<ApplyResult> {
       const { desired, state, reservation } = input;
-      const api = new HostelmateApi(baseUrl, settings.credentials, http, deps, reservation, input.property.targets.hostelmate?.account);
+      const api = new HostelmateApi(baseUrl, settings.credentials, http, deps, reservation, input.property.targets.hostelmate?.account, state.targetIds.epoch);
       const bookingId = state.targetIds.bookingId;
       const applied = state.applied as HostelmateDesired | null | undefined;
       const live = state.status !== 'absent';
@@ -158,6 +199,8 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
           // of the reservation: the booking id is derived from the reservation, so the booking
           // and the guest it was made for are ours. Make both match.
           const booked = await api.patchBooking(desired.bookingId, { booking: { dates: desired.dates }, room: desired.room });
+          // It may have been cancelled since (by hand, or for an older version): the stay is on.
+          await api.setStatus(desired.bookingId, 'confirmed');
           guestId = (await api.alignGuest(created.guestId, booked.guestEmail, desired.guest)) ?? guestId;
         }
       }
@@ -194,9 +237,24 @@ class HostelmateApi {
     private readonly credentialsRef: string,
     private readonly http: HttpClient,
     private readonly deps: TargetDeps,
-    private readonly reservation: Reservation,
+    /** The reservation writes are about (their idempotency keys); undefined for reads only. */
+    private readonly reservation: Reservation | undefined,
     private readonly account: string | undefined,
+    /** Set by a repair: the same write as before must reach HostelMate again, not its answer cache. */
+    private readonly keyEpoch?: string,
   ) {}
+
+  /** The bookings with a night in [from, to], all pages (bounded). */
+  async listBookings(window: { from: string; to: string }): Promise<z.infer<typeof ListedBooking>[]> {
+    const all: z.infer<typeof ListedBooking>[] = [];
+    for (let page = 1; page <= MAX_LIST_PAGES; page++) {
+      const query = new URLSearchParams({ start_date: window.from, end_date: window.to, page: String(page), limit: '100' });
+      const list = BookingPage.parse(this.expectOk(await this.call({ method: 'GET', url: `${this.baseUrl}/bookings?${query}` }), 'list bookings'));
+      all.push(...list.results);
+      if (list.results.length < 100 || (list.total_pages != null && page >= list.total_pages)) return all;
+    }
+    throw new PermanentError(`HostelMate lists more than ${MAX_LIST_PAGES * 100} bookings; reconciliation stopped there`, 'list_incomplete');
+  }
 
   async createBooking(desired: HostelmateDesired): Promise<{ kind: 'created' | 'already_exists' | 'adopted_guest'; guestId?: string }> {
     const body = { booking: { id: desired.bookingId, dates: desired.dates }, room: desired.room, guest: desired.guest! };
@@ -301,7 +359,8 @@ class HostelmateApi {
   }
 
   private write(method: 'POST' | 'PATCH', path: string, operation: string, body: Record<string, unknown>): Promise<HttpResponse> {
-    const key = uuidV4FromHash(idempotencyHash(this.reservation, 'hostelmate', `${operation} ${path}`, fingerprint(body)));
+    if (!this.reservation) throw new Error('hostelmate: a write needs the reservation it is about');
+    const key = uuidV4FromHash(idempotencyHash(this.reservation, 'hostelmate', `${operation} ${path}${this.keyEpoch ? `#${this.keyEpoch}` : ''}`, fingerprint(body)));
     return this.call({ method, url: `${this.baseUrl}${path}`, body, headers: { 'idempotency-key': key }, idempotent: true });
   }
 

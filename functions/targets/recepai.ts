@@ -175,9 +175,33 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
       return now() < endsAt ? endsAt : null;
     },
 
+    reconciliation: {
+      idOf: (ids) => ids.pmsGuestId,
+      // RecepAI holds only in-house guests: the list is today's, whatever the window.
+      async list(property) {
+        const slug = property.targets.recepai?.hotelSlug;
+        if (!slug) return [];
+        const guests = await new RecepaiApi(baseUrl, http, deps, undefined).listActive(slug);
+        return guests.map((guest) => {
+          const [connectionId, ...rest] = guest.pmsGuestId.split(':');
+          const reservationId = rest.join(':');
+          return {
+            id: guest.pmsGuestId,
+            active: true,
+            ...(connectionId && reservationId ? { ours: { connectionId, reservationId } } : {}),
+            // Only what the list shows can be compared (email and language are not in it).
+            differs: (desired: RecepaiDesired) =>
+              (Object.keys(desired.guest) as (keyof RecepaiGuest)[]).filter((field) => field !== 'pmsGuestId' && field in guest && (guest as Record<string, unknown>)[field] !== desired.guest[field]),
+          };
+        });
+      },
+      // Updates send only what changed since `applied`: forget it, so the repair checks in or sends all.
+      repairPatch: () => ({ applied: null }),
+    },
+
     async apply(input: ApplyInput<RecepaiDesired>): Promise<ApplyResult> {
       const { desired, state, reservation } = input;
-      const api = new RecepaiApi(baseUrl, http, deps, reservation);
+      const api = new RecepaiApi(baseUrl, http, deps, reservation, state.targetIds.epoch);
       const applied = state.applied as RecepaiGuest | null | undefined;
       const checkedInAt = applied ? state.targetIds.slug : undefined;
 
@@ -240,8 +264,17 @@ class RecepaiApi {
     private readonly baseUrl: string,
     private readonly http: HttpClient,
     private readonly deps: TargetDeps,
-    private readonly reservation: Reservation,
+    /** The reservation writes are about (their idempotency keys); undefined for reads only. */
+    private readonly reservation: Reservation | undefined,
+    /** Set by a repair: the same write as before must reach RecepAI again, not its answer cache. */
+    private readonly keyEpoch?: string,
   ) {}
+
+  /** The hotel's in-house guests (RecepAI lists only those). */
+  async listActive(slug: string): Promise<z.infer<typeof ActiveGuests>['guests']> {
+    const response = await this.call(slug, { method: 'GET', url: `${this.baseUrl}/${encodeURIComponent(slug)}/guests` });
+    return ActiveGuests.parse(this.expectOk(response, 'list active guests')).guests;
+  }
 
   async checkin(slug: string, guest: RecepaiGuest): Promise<{ kind: 'created'; guestId?: string } | { kind: 'duplicate' }> {
     const response = await this.post(slug, 'checkin', guest);
@@ -272,7 +305,8 @@ class RecepaiApi {
   }
 
   private post(slug: string, operation: string, body: Record<string, unknown>): Promise<HttpResponse> {
-    const key = `${operation}_${idempotencyHash(this.reservation, 'recepai', `${slug}/${operation}`, fingerprint(body)).slice(0, 48)}`;
+    if (!this.reservation) throw new Error('recepai: a write needs the reservation it is about');
+    const key = `${operation}_${idempotencyHash(this.reservation, 'recepai', `${slug}/${operation}${this.keyEpoch ? `#${this.keyEpoch}` : ''}`, fingerprint(body)).slice(0, 48)}`;
     return this.call(slug, {
       method: 'POST',
       url: `${this.baseUrl}/${encodeURIComponent(slug)}/guests/${operation}`,

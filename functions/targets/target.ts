@@ -38,6 +38,11 @@ export interface Reconciliation<Desired> {
   idOf(targetIds: Record<string, string>): string | undefined;
   /** Every record the route (a Minut home, a Kasify property) holds for stays within [from, to] (local dates), all pages. */
   list(property: PropertyConfig, window: { from: string; to: string }): Promise<HeldRecord<Desired>[]>;
+  /**
+   * What to change on the state, beside marking it for a retry, so the next sync repairs this kind
+   * of drift: targets that send only what changed since `applied` forget it, so all is sent again.
+   */
+  repairPatch?(kind: string): StatePatch;
 }
 
 /** A record a target holds, as reconciliation compares it: never logged, never stored. */

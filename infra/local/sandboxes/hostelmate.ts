@@ -178,6 +178,13 @@ export class HostelmateSandbox implements VendorSandbox {
     this.limiter = rateLimiterFor(limit, this.timeScale);
   }
 
+  /** Changes a booking as if edited by hand in HostelMate. */
+  editBooking(id: string, fields: Partial<Pick<HostelmateBookingRecord, 'status' | 'room' | 'dates'>>): void {
+    const booking = this.bookingsById.get(id);
+    if (!booking) throw new Error(`no HostelMate booking ${id}`);
+    this.bookingsById.set(id, { ...booking, ...fields });
+  }
+
   bookings(): HostelmateBookingRecord[] {
     return [...this.bookingsById.values()].map((b) => structuredClone(b));
   }
@@ -303,7 +310,10 @@ export class HostelmateSandbox implements VendorSandbox {
     const limit = Math.min(100, Math.max(1, Number(q.get('limit') ?? '10') || 10));
     const list = this.bookings()
       .filter((b) => !q.get('status') || b.status === q.get('status'))
-      .filter((b) => !q.get('guest_id') || b.guest.guestId === q.get('guest_id'));
+      .filter((b) => !q.get('guest_id') || b.guest.guestId === q.get('guest_id'))
+      // start_date / end_date: bookings with a night in the range (inclusive).
+      .filter((b) => !q.get('start_date') || b.dates.some((d) => d.date >= q.get('start_date')!))
+      .filter((b) => !q.get('end_date') || b.dates.some((d) => d.date <= q.get('end_date')!));
     return jsonReply(200, { results: list.slice((page - 1) * limit, page * limit).map((b) => this.bookingView(b)), total_count: list.length, total_pages: Math.ceil(list.length / limit), current_page: page });
   }
 
