@@ -17,7 +17,7 @@ export async function reconcile(
 ): Promise<number> {
   if (options.property && !options.connection) throw new CliError('--property needs --connection');
   const jobId = randomUUID().slice(0, 8);
-  const message: ReconcileMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reconcile', jobId, connectionId: options.connection ?? '*', dryRun: !!options.dryRun, requestedAt: now(), ...(options.property ? { propertyId: options.property } : {}) };
+  const message: ReconcileMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reconcile', jobId, connectionId: options.connection ?? '*', dryRun: !!options.dryRun, requestedAt: now(), step: 0, ...(options.property ? { propertyId: options.property } : {}) };
   await new SqsQueue(ctx.sqs, ctx.need('GUEST_SYNC_QUEUE_URL')).send([message]);
   if (!options.json) out(`reconcile ${jobId} started${options.dryRun ? ' (dry run: nothing is repaired)' : ''}; waiting up to ${options.wait} s...`);
   const store = ctx.store();

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { TargetName } from './config.ts';
 import {
@@ -382,10 +382,21 @@ export class DynamoDbStore implements Store {
     return this.getData(backfillKey(jobId), BackfillJob);
   }
 
-  async appendTrace(key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
-    // One small item per step (never a growing list: DynamoDB bills a write by the whole item's size).
-    const sk = `${TRACE_SK_PREFIX}${String(entry.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`;
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: reservationPk(key), sk, schemaVersion: STORE_SCHEMA_VERSION, ttl, data: JSON.stringify(entry) } }));
+  async appendTraces(steps: { key: ReservationKey; entry: TraceEntry; ttl: number }[]): Promise<void> {
+    // One small item per step (never a growing list: DynamoDB bills a write by the whole item's
+    // size), up to 25 in a request; what DynamoDB leaves unprocessed is sent again, a few times.
+    const items = steps.map(({ key, entry, ttl }) => ({
+      PutRequest: { Item: { pk: reservationPk(key), sk: `${TRACE_SK_PREFIX}${String(entry.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`, schemaVersion: STORE_SCHEMA_VERSION, ttl, data: JSON.stringify(entry) } },
+    }));
+    for (let i = 0; i < items.length; i += 25) {
+      let pending = items.slice(i, i + 25);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt === 4) throw new Error(`${pending.length} trace step(s) left unprocessed by DynamoDB`);
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
   }
 
   async listTrace(key: ReservationKey): Promise<TraceEntry[]> {

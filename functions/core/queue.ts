@@ -157,6 +157,8 @@ export const ReconcileMessage = z.object({
   propertyId: ReservationId.optional(),
   dryRun: z.boolean(),
   requestedAt: z.number(),
+  /** Which connection of the run (in id order) this message does; the next is the next message. */
+  step: z.number().int().nonnegative().default(0),
 });
 export type ReconcileMessage = z.infer<typeof ReconcileMessage>;
 
@@ -203,7 +205,7 @@ export function reservationIdOf(message: QueueMessage): string {
 function deduplicationKey(message: QueueMessage): string {
   if (message.kind === 'resync') return `resync:${message.reason}:${message.requestedAt}`;
   if (message.kind === 'backfill') return `backfill:${message.jobId}:${message.page}`;
-  if (message.kind === 'reconcile') return `reconcile:${message.jobId}`;
+  if (message.kind === 'reconcile') return `reconcile:${message.jobId}:${message.step}`;
   if (message.kind === 'offboard') return `offboard:${message.target}:${message.requestedAt}`;
   return message.kind === 'erase' ? `erase:${message.requestedAt}` : message.deliveryId;
 }

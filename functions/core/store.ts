@@ -275,7 +275,7 @@ export const ReconcileJob = z.object({
   /** Drift found (and repaired, unless a dry run): missing, edited (which fields), should_be_removed. */
   drift: z.array(z.object({ connectionId: z.string(), reservationId: z.string(), target: z.string(), kind: z.string(), fields: z.array(z.string()).optional() })),
   /** Records at a target that guest-sync did not create (or no longer knows): reported, never touched. */
-  unknown: z.array(z.object({ target: z.string(), propertyId: z.string(), id: z.string(), why: z.string() })),
+  unknown: z.array(z.object({ connectionId: z.string(), target: z.string(), propertyId: z.string(), id: z.string(), why: z.string() })),
   /** Targets without a list API to compare with. */
   unchecked: z.array(z.string()),
   /** The backfill jobs that re-read the PMSs (a webhook never sent). */
@@ -371,8 +371,8 @@ export interface Store {
   scanReservations(connectionId?: string): Promise<StoredReservation[]>;
   getBackfillJob(jobId: string): Promise<BackfillJob | undefined>;
 
-  /** Adds a step to the reservation's timeline (kept until `ttl`, epoch seconds). */
-  appendTrace(key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void>;
+  /** Adds steps to reservations' timelines (each kept until its `ttl`, epoch seconds), in batches. */
+  appendTraces(steps: { key: ReservationKey; entry: TraceEntry; ttl: number }[]): Promise<void>;
   /** The reservation's timeline, oldest first. */
   listTrace(key: ReservationKey): Promise<TraceEntry[]>;
 

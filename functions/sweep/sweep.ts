@@ -54,7 +54,7 @@ export async function sweepDue(deps: SweepDeps): Promise<SweepResult> {
 export async function queueReconcile(deps: SweepDeps): Promise<{ jobId: string }> {
   const now = deps.now();
   const jobId = `scheduled-${now}`;
-  await deps.queue.send([{ v: QUEUE_SCHEMA_VERSION, kind: 'reconcile', jobId, connectionId: '*', dryRun: false, requestedAt: now }]);
+  await deps.queue.send([{ v: QUEUE_SCHEMA_VERSION, kind: 'reconcile', jobId, connectionId: '*', dryRun: false, requestedAt: now, step: 0 }]);
   logger.info('reconciliation queued', { jobId });
   return { jobId };
 }

@@ -76,7 +76,7 @@ export async function fetchThenSync(
     }
     if (message.kind === 'reservation_ref') {
       const step = { at: deps.now(), via: 'delivery' as const, deliveryId: message.deliveryId, ...(context.attempt !== undefined ? { attempt: context.attempt } : {}), snapshot: 'fetch_failed' as const, code: failed.code, targets: [] };
-      await recordTrace(deps.store, key, step, Math.floor(deps.now() / 1000) + FETCH_ERROR_TTL_SECONDS);
+      await recordTrace(deps, key, step, Math.floor(deps.now() / 1000) + FETCH_ERROR_TTL_SECONDS);
     }
     const backoff = Math.max(failed.retryAfterSeconds ?? 0, FETCH_BACKOFF_BASE_SECONDS * 2 ** Math.min(failures - 1, 5));
     return { ...nothing, retry: new RetryableError(failed.message, backoff, failed.code) };

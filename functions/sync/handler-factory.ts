@@ -10,6 +10,7 @@ import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
 import { syncMessage, type SyncDeps } from './sync.ts';
 import { withLatencyMetric } from './target-latency.ts';
+import { TraceBatch } from './trace.ts';
 
 export interface SyncHandlerDeps extends SyncDeps {
   /** For backoff: a failed message is hidden for longer than the queue's default. */
@@ -121,9 +122,16 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
       const live = { ...initialDeps, ...(await initialDeps.liveDeps()) };
       deps = { ...live, targets: withLatencyMetric(live.targets, live.now) };
     }
+    // The invocation's trace steps are written together once the batch is done.
+    const traceBatch = new TraceBatch();
+    deps = { ...deps, traceBatch };
     // Every wait and request below is capped by what is left of this invocation (budget.ts).
     const deadline = Date.now() + context.getRemainingTimeInMillis() - BUDGET_MARGIN_MS;
-    return withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
+    try {
+      return await withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
+    } finally {
+      await traceBatch.flush(deps.store);
+    }
   };
 
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics());

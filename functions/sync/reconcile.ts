@@ -40,11 +40,15 @@ export async function reconcileRun(message: ReconcileMessage, deps: SyncDeps): P
     updatedAt: now,
   };
   if (job.status !== 'running') return outcome;
-  // A retried run starts its report again: repairs are safe to repeat.
-  Object.assign(job, { checked: {}, drift: [], unknown: [], unchecked: [], backfills: [] });
+  // One connection per message (the job's group orders them), so a run over many connections
+  // never has to fit one invocation; the next connection is the next message.
+  const connections = message.connectionId === '*' ? Object.keys(deps.config.connections).sort() : [message.connectionId];
+  const connectionId = connections[message.step];
+  // A retried step starts its part of the report again: repairs are safe to repeat.
+  const mine = (entry: { connectionId: string }) => entry.connectionId === connectionId;
+  Object.assign(job, { drift: job.drift.filter((d) => !mine(d)), unknown: job.unknown.filter((u) => !mine(u)), backfills: job.backfills.filter((b) => !b.startsWith(`${message.jobId}-${message.step}-`)) });
   try {
-    const connections = message.connectionId === '*' ? Object.keys(deps.config.connections) : [message.connectionId];
-    for (const connectionId of connections) {
+    if (connectionId !== undefined) {
       const byProperty = new Map<string, StoredReservation[]>();
       for (const stored of await deps.store.scanReservations(connectionId)) {
         const propertyId = stored.snapshot?.reservation.propertyId;
@@ -61,18 +65,24 @@ export async function reconcileRun(message: ReconcileMessage, deps: SyncDeps): P
             if (!job.unchecked.includes(name)) job.unchecked.push(name);
             continue;
           }
-          await compareTarget(target, property, propertyId, stored, job, message, deps);
+          await compareTarget(target, property, connectionId, propertyId, stored, job, message, deps);
         }
       }
       // Where the PMS lists, re-read its upcoming stays: a webhook it never sent is caught too.
       if (deps.fetchers?.(connectionId)?.listReservations && deps.queue) {
-        const backfillId = `${message.jobId}-${job.backfills.length + 1}`;
+        const backfillId = `${message.jobId}-${message.step}-pms`;
         const today = new Date(deps.now()).toISOString().slice(0, 10);
         const to = new Date(deps.now() + 365 * 86_400_000).toISOString().slice(0, 10);
         const backfill: BackfillMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'backfill', connectionId, jobId: backfillId, from: today, to, dryRun: message.dryRun, page: 0, ...(message.propertyId ? { propertyId: message.propertyId } : {}) };
         await deps.queue.send([backfill]);
         job.backfills.push(backfillId);
       }
+    }
+    if (message.step + 1 < connections.length && deps.queue) {
+      // The next connection first, then the progress: a crash in between redoes this step, never skips one.
+      await deps.queue.send([{ ...message, step: message.step + 1 }]);
+      await deps.store.putReconcileJob({ ...job, lastError: null, updatedAt: deps.now() });
+      return outcome;
     }
   } catch (error) {
     const failure = classify(error);
@@ -86,7 +96,7 @@ export async function reconcileRun(message: ReconcileMessage, deps: SyncDeps): P
   return outcome;
 }
 
-async function compareTarget(target: Target, property: PropertyConfig, propertyId: string, stored: StoredReservation[], job: ReconcileJob, message: ReconcileMessage, deps: SyncDeps): Promise<void> {
+async function compareTarget(target: Target, property: PropertyConfig, connectionId: string, propertyId: string, stored: StoredReservation[], job: ReconcileJob, message: ReconcileMessage, deps: SyncDeps): Promise<void> {
   const name = target.name;
   const withState = stored.flatMap((r) => {
     const state = r.states.find((s) => s.target === name);
@@ -133,7 +143,7 @@ async function compareTarget(target: Target, property: PropertyConfig, propertyI
       : record.ours
         ? `marked as guest-sync's (${record.ours.connectionId}/${record.ours.reservationId}) but not the record it holds for that reservation`
         : 'not created by guest-sync';
-    job.unknown.push({ target: name, propertyId, id: record.id, why });
+    job.unknown.push({ connectionId, target: name, propertyId, id: record.id, why });
   }
 }
 

@@ -17,7 +17,7 @@ import { offboardGuest } from './offboard.ts';
 import { backfillPage } from './backfill.ts';
 import { reconcileRun } from './reconcile.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
-import { changedFields, recordTrace, traceActions } from './trace.ts';
+import { changedFields, recordTrace, traceActions, type TraceBatch } from './trace.ts';
 
 /**
  * Level-triggered sync of one reservation: keep the newest snapshot, then drive every
@@ -35,6 +35,8 @@ export interface SyncDeps {
   fetchers?: FetcherLookup;
   /** Where backfill queues what it reads (the worker's own queue). */
   queue?: Queue;
+  /** The invocation's trace steps, written together at its end (trace.ts). */
+  traceBatch?: TraceBatch;
 }
 
 export interface TargetOutcome {
@@ -106,7 +108,7 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context
   // A resync that found every target in step is not a step worth paying a write for.
   if (outcome.targets.some((t) => t.action !== 'unchanged' && t.action !== 'stale')) {
     const entry: TraceEntry = { at: deps.now(), via: 'resync', reason: message.reason, ...attemptOf(context), targets: traceActions(outcome.targets) };
-    await recordTrace(deps.store, message, entry, stored.ttl);
+    await recordTrace(deps, message, entry, stored.ttl);
   }
   return outcome;
 }
@@ -160,7 +162,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     ...(changed && previous ? { changed: changedFields(previous.reservation, reservation) } : {}),
     targets: traceActions(outcome.targets),
   };
-  await recordTrace(deps.store, reservation, entry, stored.ttl);
+  await recordTrace(deps, reservation, entry, stored.ttl);
   return outcome;
 }
 

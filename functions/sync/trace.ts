@@ -41,13 +41,39 @@ export function traceActions(targets: readonly TargetOutcome[]): TraceTargetActi
   }));
 }
 
+/** Collects an invocation's trace steps, written together at its end (one batch write, no wait per message). */
+export class TraceBatch {
+  private readonly steps: { key: ReservationKey; entry: TraceEntry; ttl: number }[] = [];
+
+  add(key: ReservationKey, entry: TraceEntry, ttl: number): void {
+    this.steps.push({ key: { connectionId: key.connectionId, reservationId: key.reservationId }, entry, ttl });
+  }
+
+  /** Best effort, like every trace write: a failure is logged and counted, never retried by SQS. */
+  async flush(store: Store): Promise<void> {
+    if (this.steps.length === 0) return;
+    const steps = this.steps.splice(0);
+    try {
+      await store.appendTraces(steps);
+    } catch (error) {
+      count('TraceWriteFailed', {}, steps.length);
+      logger.warn('could not record the trace steps', { steps: steps.length, error: errorMessage(error) });
+    }
+  }
+}
+
 /**
  * Best effort: the timeline is for operators, and losing one step must not fail (and so repeat)
- * work that reached the targets. A failed write is logged and counted.
+ * work that reached the targets. Within an invocation the step joins the batch written at its
+ * end; outside one (tests, tools) it is written at once. A failed write is logged and counted.
  */
-export async function recordTrace(store: Store, key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
+export async function recordTrace(deps: { store: Store; traceBatch?: TraceBatch | undefined }, key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
+  if (deps.traceBatch) {
+    deps.traceBatch.add(key, entry, ttl);
+    return;
+  }
   try {
-    await store.appendTrace(key, entry, ttl);
+    await deps.store.appendTraces([{ key, entry, ttl }]);
   } catch (error) {
     count('TraceWriteFailed');
     logger.warn('could not record the trace step', { error: errorMessage(error) });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { runCli } from '../support/cli.ts';
@@ -94,5 +95,38 @@ describe('guest-sync backfill', () => {
     const refused = await runCli(stack, ['backfill', 'generic-demo']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('connection "generic-demo" (generic) cannot be backfilled');
+  });
+
+  it('creates each guest once in every routed target (Hostaway, all four), and a second run changes nothing', async () => {
+    const fixture = JSON.parse(readFileSync('examples/hostaway-reservation.created.json', 'utf8')) as { data: Record<string, unknown> };
+    const put = (id: number, arrivalDate: string, departureDate: string, unit: number) =>
+      stack.sandbox.hostaway.reservations.put({ ...fixture.data, id, guestName: `All Back ${id}`, guestFirstName: 'All Back', guestLastName: String(id), guestEmail: `all.back.${id}@example.com`, arrivalDate, departureDate, reservationUnit: [{ listingUnitId: unit }], updatedOn: '2026-05-02 09:14:27' });
+    put(883001, day(-1), day(2), 8801); // in house: RecepAI holds it too
+    put(883002, day(30), day(33), 8802);
+    const writes = () => ({
+      minut: stack.sandbox.minut.requestLog().filter((e) => e.method !== 'GET' && !e.route.includes('token')).length,
+      recepai: stack.sandbox.recepai.requestLog().filter((e) => e.method !== 'GET').length,
+      kasify: stack.sandbox.kasify.requestLog().filter((e) => e.method !== 'GET').length,
+      hostelmate: stack.sandbox.hostelmate.requestLog().filter((e) => e.method !== 'GET').length,
+    });
+    const before = writes();
+    const run = await runCli(stack, ['backfill', 'hostaway-demo', '--property', '219407']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    await stack.drain(120_000);
+    const ids = (id: number) => ({ connectionId: 'hostaway-demo', reservationId: String(id) });
+    for (const id of [883001, 883002]) {
+      const states = Object.fromEntries((await storeFor(stack).listTargetStates(ids(id))).map((t) => [t.target, t.status]));
+      expect(states, String(id)).toEqual({ minut: 'synced', recepai: id === 883001 ? 'synced' : 'absent', kasify: 'synced', hostelmate: 'synced' });
+    }
+    expect(stack.sandbox.minut.guests('home_demo_seaside').filter((g) => g.name.startsWith('All Back'))).toHaveLength(2);
+    expect(stack.sandbox.recepai.activeGuests('seaside-hotel').filter((g) => g.pmsGuestId === 'hostaway-demo:883001')).toHaveLength(1);
+    expect(stack.sandbox.kasify.allBookings().filter((b) => String(b.channel_id).startsWith('hostaway-demo:88300'))).toHaveLength(2);
+    const after = writes();
+    expect(after.hostelmate).toBeGreaterThan(before.hostelmate);
+
+    const again = await runCli(stack, ['backfill', 'hostaway-demo', '--property', '219407']);
+    expect(again.code).toBe(0);
+    await stack.drain(120_000);
+    expect(writes()).toEqual(after);
   });
 });
