@@ -110,7 +110,8 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
   const sizes = await itemSizes(stack);
   await stack.stop();
 
-  const isWrite = (c: string) => /^(Put|Update|Delete|BatchWrite)/.test(c);
+  // BatchWrite requests count through their items (BatchPut, BatchDelete), not as one write.
+  const isWrite = (c: string) => /^(Put|Update|Delete|BatchPut|BatchDelete)/.test(c);
   const isRead = (c: string) => /^(Get|Query|Scan|BatchGet)/.test(c);
   const dynamo = recorded.filter((r) => r.key !== undefined || /Item|Query|Scan/.test(r.command));
   const writes = dynamo.filter((r) => isWrite(r.command));
@@ -164,8 +165,19 @@ function recordSends(recorded: Recorded[]): () => void {
       writable: true,
       value: function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
         const input = command.input ?? {};
-        const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
-        recorded.push({ command: command.constructor.name.replace(/Command$/, ''), ...(key ? { key: keyOf(key) } : {}) });
+        const name = command.constructor.name.replace(/Command$/, '');
+        const batch = input.RequestItems as Record<string, { PutRequest?: { Item?: Record<string, unknown> }; DeleteRequest?: { Key?: Record<string, unknown> } }[]> | undefined;
+        if (name.startsWith('BatchWrite') && batch) {
+          // A batch is billed per item (each at least one write unit): count each as a write.
+          for (const request of Object.values(batch).flat()) {
+            const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
+            recorded.push({ command: request.PutRequest ? 'BatchPut' : 'BatchDelete', ...(item ? { key: keyOf(item) } : {}) });
+          }
+          recorded.push({ command: name });
+        } else {
+          const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+          recorded.push({ command: name, ...(key ? { key: keyOf(key) } : {}) });
+        }
         return inherited.call(this, command, ...rest);
       },
     });
