@@ -217,6 +217,11 @@ export const Config = z.strictObject({
    * cancellation would.
    */
   offboarding: z.enum(['leave', 'remove']).default('leave'),
+  /**
+   * The per-reservation timeline (`guest-sync trace`): one small write per message sync handles,
+   * about $0.62 per 1M events (bench/results.md). `false` writes none.
+   */
+  trace: z.boolean().default(true),
 });
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];

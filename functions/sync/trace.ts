@@ -67,7 +67,8 @@ export class TraceBatch {
  * work that reached the targets. Within an invocation the step joins the batch written at its
  * end; outside one (tests, tools) it is written at once. A failed write is logged and counted.
  */
-export async function recordTrace(deps: { store: Store; traceBatch?: TraceBatch | undefined }, key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
+export async function recordTrace(deps: { store: Store; config: { trace?: boolean }; traceBatch?: TraceBatch | undefined }, key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
+  if (deps.config.trace === false) return;
   if (deps.traceBatch) {
     deps.traceBatch.add(key, entry, ttl);
     return;

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { runCli } from '../support/cli.ts';
 import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
-import { sendHostaway, startTestStack } from '../support/stack.ts';
+import { exampleConfigWith } from '../support/config.ts';
+import { sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
 
 /** `guest-sync trace`: the timeline sync writes as it works, read back by an operator. */
 let stack: LocalStack;
@@ -60,5 +61,17 @@ describe('guest-sync trace', () => {
     const run = await runCli(stack, ['trace', 'hostaway-demo', 'never-seen']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('No trace for hostaway-demo/never-seen');
+  });
+
+  it('writes no timeline when the config turns it off ("trace": false), and syncs all the same', async () => {
+    const quiet = await startTestStack({ configPath: exampleConfigWith((config) => (config.trace = false)) });
+    try {
+      await sendHostaway(quiet, hostawayDelivery('reservation.created', { id: 791002, guestName: 'No Trace' }));
+      await quiet.drain();
+      expect(quiet.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'No Trace')).toHaveLength(1);
+      expect(await storeFor(quiet).listTrace({ connectionId: 'hostaway-demo', reservationId: '791002' })).toEqual([]);
+    } finally {
+      await quiet.stop();
+    }
   });
 });
