@@ -164,3 +164,25 @@ export function displayName(guest: Guest): string | null {
   const name = (guest.fullName?.trim() || joined).replace(/\s+/g, ' ').trim();
   return name === '' ? null : name;
 }
+
+/**
+ * A reservation of ids only, no guest and no stay of its own: what a removal call is given when
+ * the snapshot is gone (erasure's retries, offboarding), since removing needs only the ids.
+ */
+export function idsOnlyReservation(key: { connectionId: string; reservationId: string }, propertyId: string | null, source: string): Reservation {
+  return {
+    source,
+    connectionId: key.connectionId,
+    reservationId: key.reservationId,
+    propertyId: propertyId ?? 'unknown',
+    unitId: null,
+    status: 'cancelled',
+    sourceStatus: source,
+    stay: { checkInDate: LIMITS.earliestDate, checkOutDate: LIMITS.earliestDate, checkInTime: null, checkOutTime: null, timeZone: null },
+    guest: emptyGuest,
+    partySize: null,
+    party: unknownParty,
+    sourceVersion: 0,
+    dropped: [],
+  };
+}

@@ -4,7 +4,7 @@ import { RetryableError } from '../core/errors.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { EraseMessage } from '../core/queue.ts';
-import { emptyGuest, unknownParty, type Reservation } from '../core/reservation.ts';
+import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ErasureAtTarget, ReservationKey, SnapshotRecord, TargetState, Tombstone } from '../core/store.ts';
 import type { StatePatch } from '../targets/target.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
@@ -39,7 +39,7 @@ export async function eraseReservation(message: EraseMessage, deps: SyncDeps): P
   };
 
   const property = tombstone.propertyId ? findProperty(deps.config, key.connectionId, tombstone.propertyId) : undefined;
-  const reservation = snapshot?.reservation ?? stubReservation(key, tombstone.propertyId);
+  const reservation = snapshot?.reservation ?? idsOnlyReservation(key, tombstone.propertyId, 'erased');
   for (const state of await deps.store.listTargetStates(key)) {
     if (tombstone.targets.some((t) => t.target === state.target)) continue; // done on an earlier attempt
     let result: ErasureAtTarget;
@@ -84,23 +84,4 @@ export async function eraseReservation(message: EraseMessage, deps: SyncDeps): P
     const applied = await target.apply({ key, reservation, property, desired: null, fingerprint: 'absent', state, save: saveState });
     return { target: name, result: applied.action, ...(kept ? { note: kept } : {}) };
   }
-}
-
-/** For the removal calls when the snapshot is already gone: ids only, no guest. */
-function stubReservation(key: ReservationKey, propertyId: string | null): Reservation {
-  return {
-    source: 'erased',
-    connectionId: key.connectionId,
-    reservationId: key.reservationId,
-    propertyId: propertyId ?? 'unknown',
-    unitId: null,
-    status: 'cancelled',
-    sourceStatus: 'erased',
-    stay: { checkInDate: '2000-01-01', checkOutDate: '2000-01-01', checkInTime: null, checkOutTime: null, timeZone: null },
-    guest: emptyGuest,
-    partySize: null,
-    party: unknownParty,
-    sourceVersion: 0,
-    dropped: [],
-  };
 }

@@ -2,7 +2,7 @@ import type { TargetName } from '../core/config.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { OffboardMessage } from '../core/queue.ts';
-import { emptyGuest, unknownParty, type Reservation } from '../core/reservation.ts';
+import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ReservationKey, TargetState } from '../core/store.ts';
 import type { StatePatch } from '../targets/target.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
@@ -33,21 +33,7 @@ export async function offboardGuest(message: OffboardMessage, deps: SyncDeps): P
     return { ...outcome, targets: [{ target: name, action: 'offboarded_left' }] };
   }
   const snapshot = await deps.store.getSnapshot(key);
-  const reservation: Reservation = snapshot?.reservation ?? {
-    source: 'offboarded',
-    connectionId: key.connectionId,
-    reservationId: key.reservationId,
-    propertyId: 'unknown',
-    unitId: null,
-    status: 'cancelled',
-    sourceStatus: 'offboarded',
-    stay: { checkInDate: '2000-01-01', checkOutDate: '2000-01-01', checkInTime: null, checkOutTime: null, timeZone: null },
-    guest: emptyGuest,
-    partySize: null,
-    party: unknownParty,
-    sourceVersion: 0,
-    dropped: [],
-  };
+  const reservation = snapshot?.reservation ?? idsOnlyReservation(key, null, 'offboarded');
   // Errors propagate: the handler retries the message with backoff, as for any sync.
   const result = await target.apply({ key, reservation, property: message.property, desired: null, fingerprint: 'absent', state, save });
   await save({ ...result.patch, status: 'absent', appliedFingerprint: null, lastError: null, dueAt: null, failures: 0, behindSince: null });
