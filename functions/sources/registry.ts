@@ -30,7 +30,7 @@ export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
   // Only with the connection's optional `api`: Hostaway's webhooks carry the whole reservation.
   hostaway: lazyFetcher(async () => (await import('./hostaway-api.ts')).createHostawayFetcher, { credentials: true, list: true }),
   guesty: lazyFetcher(async () => (await import('./guesty-api.ts')).createGuestyFetcher, {}),
-  smily: lazyFetcher(async () => (await import('./smily-api.ts')).createSmilyFetcher, { clientReservations: true, credentials: true }),
+  smily: lazyFetcher(async () => (await import('./smily-api.ts')).createSmilyFetcher, { clientReservations: true, credentials: true, list: true }),
   lodgify: lazyFetcher(async () => (await import('./lodgify-api.ts')).createLodgifyFetcher, { credentials: true, list: true }),
   hospitable: lazyFetcher(async () => (await import('./hospitable-api.ts')).createHospitableFetcher, { credentials: true, list: true }),
   smoobu: lazyFetcher(async () => (await import('./smoobu-api.ts')).createSmoobuFetcher, { credentials: true, list: true }),

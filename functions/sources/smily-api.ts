@@ -3,7 +3,7 @@ import { RetryableError } from '../core/errors.ts';
 import type { HttpResponse } from '../core/http-client.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import { pmsApiClient, type Fetcher, type FetcherDeps } from './fetcher.ts';
+import { pmsApiClient, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
 import { expectProbeAccepted, normaliseRead } from './reread.ts';
 import { cancelled, guestFromSmilyClient, normaliseSmilyBooking } from './smily.ts';
@@ -67,6 +67,44 @@ export function createSmilyFetcher(connectionId: string, connection: ConnectionC
     async checkCredentials() {
       const response = await oauth.probe({ method: 'GET', url: `${baseUrl}/api/v3/bookings/0` });
       expectProbeAccepted('smily', api.credentials, response, [404]);
+    },
+
+    /**
+     * Backfill: `GET /api/v3/bookings` of stays overlapping the window (`from`, `until`, as
+     * YYYYMMDD), of one rental when asked, cancellations included, 100 a page, following the
+     * `Link: rel="next"` of our own API (the cursor). Each guest stay's client is read once per
+     * page (the booking holds no guest).
+     */
+    async listReservations(query: ListQuery): Promise<ReservationPage> {
+      const compact = (date: string) => date.replaceAll('-', '');
+      const dayAfter = new Date(Date.parse(`${query.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const params = new URLSearchParams({ from: compact(query.from), until: compact(dayAfter), include_canceled: 'true', per_page: '100', ...(query.propertyId ? { rental_id: query.propertyId } : {}) });
+      const url = query.cursor ?? `/api/v3/bookings?${params}`;
+      // Only our own API: the bearer token must not go anywhere else.
+      if (url.startsWith('http') && !url.startsWith(`${baseUrl}/`)) throw new RetryableError('smily: backfill cursor is not on the API it was configured with', undefined, 'invalid_cursor');
+      const response = await get(url);
+      const json = expectOk('smily', 'GET bookings', response);
+      const list = isObject(json) ? json.bookings : undefined;
+      if (!Array.isArray(list)) throw new RetryableError('smily: GET bookings answered no bookings', undefined, 'invalid_response');
+      const clients = new Map<string, Promise<Guest | null>>();
+      const reservations: Reservation[] = [];
+      for (const raw of list) {
+        const reservation = normalise(raw, null);
+        const clientId = isObject(raw) && isObject(raw.links) && (typeof raw.links.client === 'number' || typeof raw.links.client === 'string') ? String(raw.links.client) : null;
+        if (!hasGuestStay(reservation.status) || !clientId) {
+          reservations.push(reservation);
+          continue;
+        }
+        if (!clients.has(clientId)) clients.set(clientId, readClient(clientId, reservation.propertyId));
+        reservations.push(withGuest(reservation, await clients.get(clientId)!));
+      }
+      const next = nextLink(response.headers.get('link'));
+      const total = Number(response.headers.get('x-total-count'));
+      return {
+        reservations: reservations.filter((r) => staysWithin(r, query)),
+        ...(next?.startsWith(`${baseUrl}/`) ? { next } : {}),
+        ...(Number.isInteger(total) && total >= 0 && response.headers.get('x-total-count') !== null ? { total } : {}),
+      };
     },
 
     async fetchClientReservations(ref: ClientRefMessage): Promise<Reservation[]> {

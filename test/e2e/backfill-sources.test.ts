@@ -4,6 +4,7 @@ import type { LocalStack } from '../../infra/local/stack.ts';
 import { runCli } from '../support/cli.ts';
 import { exampleConfigWith } from '../support/config.ts';
 import { HOTEL_PMSS, type Stay } from '../support/hotel-pms.ts';
+import { smilyBooking, smilyClient } from '../support/pms.ts';
 import { RENTAL_PMSS, type Booking } from '../support/rental-pms.ts';
 import { startTestStack } from '../support/stack.ts';
 
@@ -58,6 +59,22 @@ describe('backfill from each PMS API that lists', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/DONE \(dry run\), 2 page\(s\), 105 reservation\(s\) listed/);
     expect(run.stdout).toMatch(/minut\s+create 105/);
+  });
+
+  it('smily (the client read once for its bookings)', async () => {
+    stack.sandbox.smily.putClient(smilyClient(6001, { fullname: 'Listed Smily', firstname: 'Listed', lastname: 'Smily', emails: [{ label: 'default', email: 'listed.smily@example.com' }] }));
+    const at = (offset: number) => `${day(offset)}T16:00:00Z`;
+    stack.sandbox.smily.putBooking(smilyBooking({ id: 886101, start_at: at(5), end_at: at(8) }, { client: 6001 }));
+    stack.sandbox.smily.putBooking(smilyBooking({ id: 886102, start_at: at(-1), end_at: at(2) }, { client: 6001 }));
+    stack.sandbox.smily.putBooking(smilyBooking({ id: 886103, start_at: at(-20), end_at: at(-15) }, { client: 6001 }));
+    const run = await runCli(stack, ['backfill', 'smily-demo', '--dry-run']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/DONE \(dry run\)/);
+    expect(run.stdout).toContain('would create minut      smily-demo/886101');
+    expect(run.stdout).toContain('would create minut      smily-demo/886102');
+    expect(run.stdout).not.toContain('886103');
+    const clientReads = stack.sandbox.smily.requestLog().filter((e) => e.route === 'GET /api/v3/clients/:id').length;
+    expect(clientReads).toBe(1);
   });
 
   const stay = (id: number, arrival: string, departure: string): Stay => ({ id, firstName: 'Listed', lastName: String(id), email: `listed.${id}@example.com`, phone: '+46701234567', arrival, departure, adults: 2, children: 0, unit: 0, state: 'booked' });
