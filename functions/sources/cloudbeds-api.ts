@@ -1,9 +1,9 @@
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
-import type { ReservationRefMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { normaliseCloudbedsReservation } from './cloudbeds.ts';
-import type { Fetcher, FetcherDeps } from './fetcher.ts';
+import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
@@ -17,11 +17,12 @@ import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROB
  */
 
 const DEFAULT_REQUESTS_PER_SECOND = 3;
+const LIST_PAGE_SIZE = 100;
 
 export function createCloudbedsFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
   const now = deps.now ?? Date.now;
   const api = apiKeyReader({ name: 'cloudbeds', connectionId, connection, deps, defaultRequestsPerSecond: DEFAULT_REQUESTS_PER_SECOND, header: 'x-api-key' });
-  return {
+  const fetcher: Fetcher = {
     async fetchReservation(ref: ReservationRefMessage, stored: Reservation | undefined): Promise<Reservation | null> {
       const version = typeof ref.hints.version === 'number' ? ref.hints.version : readVersion(now(), stored);
       if (ref.hints.event === 'reservation/deleted') return goneReservation(ref, stored, version);
@@ -40,5 +41,31 @@ export function createCloudbedsFetcher(connectionId: string, connection: Connect
       // A refused key is a 401; an accepted one answers 200 (success: false for an unknown id).
       expectProbeAccepted('cloudbeds', api.credentialsRef, await api.get(`/getReservation?reservationID=${PROBE_ID}`), []);
     },
+
+    /**
+     * Backfill: `GET /getReservations` of stays that check out on or after `from` and check in on
+     * or before `to`, of one property when asked, 100 a page (the documented maximum). Its items
+     * have no guest contact, so each is read again with `getReservation` (paced like any read).
+     * The cursor is the next page number.
+     */
+    async listReservations(query: ListQuery): Promise<ReservationPage> {
+      const page = Number(query.cursor ?? '1');
+      if (!Number.isInteger(page) || page < 1) throw new RetryableError(`cloudbeds: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      const params = new URLSearchParams({ checkOutFrom: query.from, checkInTo: query.to, pageNumber: String(page), pageSize: String(LIST_PAGE_SIZE), ...(query.propertyId ? { propertyID: query.propertyId } : {}) });
+      const json = expectOk('cloudbeds', 'getReservations', await api.get(`/getReservations?${params}`));
+      const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as { success?: unknown; data?: unknown; total?: unknown }) : {};
+      if (body.success !== true || !Array.isArray(body.data)) throw new RetryableError('cloudbeds: getReservations answered success: false', undefined, 'api_refused');
+      const reservations: Reservation[] = [];
+      for (const item of body.data) {
+        const id = typeof item === 'object' && item !== null ? (item as { reservationID?: unknown; propertyID?: unknown }) : {};
+        if (typeof id.reservationID !== 'string' && typeof id.reservationID !== 'number') continue;
+        const ref: ReservationRefMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation_ref', connectionId, deliveryId: 'backfill', receivedAt: now(), reservationId: String(id.reservationID), ...(id.propertyID !== undefined ? { propertyId: String(id.propertyID) } : {}), hints: {} };
+        const full = await fetcher.fetchReservation(ref, undefined);
+        if (full && staysWithin(full, query)) reservations.push(full);
+      }
+      const more = body.data.length === LIST_PAGE_SIZE;
+      return { reservations, ...(more ? { next: String(page + 1) } : {}), ...(typeof body.total === 'number' ? { total: body.total } : {}) };
+    },
   };
+  return fetcher;
 }

@@ -45,6 +45,33 @@ export class CloudbedsSandbox extends PmsApiSandbox {
       if (!reservation || (property && reservation.propertyID !== property)) return jsonReply(200, { success: false, message: 'Reservation not found' });
       return jsonReply(200, { success: true, data: reservation });
     });
+    // The list as the spec has it: `propertyID` (comma-separated), `checkInFrom`/`checkInTo`,
+    // `checkOutFrom`/`checkOutTo`, `pageNumber` from 1, `pageSize` ≤ 100; summary items
+    // (no email or phone), `count` (this page) and `total`.
+    this.api.add('GET', '/api/v1.3/getReservations', ({ req }) => {
+      const q = (name: string) => req.query.get(name);
+      const pageNumber = Number(q('pageNumber') ?? '1');
+      const pageSize = Number(q('pageSize') ?? '100');
+      if (!Number.isInteger(pageNumber) || pageNumber < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) return jsonReply(400, { success: false, message: 'pageNumber must be 1 or more and pageSize from 1 to 100' });
+      const properties = (q('propertyID') ?? '').split(',').filter((p) => p !== '');
+      const between = (value: unknown, from: string | null, to: string | null) => (!from || String(value) >= from) && (!to || String(value) <= to);
+      const matching = this.reservations
+        .all()
+        .filter((r) => properties.length === 0 || properties.includes(String(r.propertyID)))
+        .filter((r) => between(r.startDate, q('checkInFrom'), q('checkInTo')) && between(r.endDate, q('checkOutFrom'), q('checkOutTo')))
+        .sort((a, b) => String(a.reservationID).localeCompare(String(b.reservationID)));
+      const data = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((r) => ({
+        propertyID: r.propertyID,
+        reservationID: r.reservationID,
+        dateCreated: r.dateCreated,
+        dateModified: r.dateModified,
+        status: r.status,
+        guestName: r.guestName,
+        startDate: r.startDate,
+        endDate: r.endDate,
+      }));
+      return jsonReply(200, { success: true, data, count: data.length, total: matching.length });
+    });
     this.reservations.addControls(this.control, '/reservations');
   }
 
