@@ -4,7 +4,7 @@ import { RetryableError } from '../core/errors.ts';
 import type { HttpResponse } from '../core/http-client.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { pmsApiClient, type Fetcher, type FetcherDeps } from './fetcher.ts';
+import { pmsApiClient, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { normaliseMewsReservation, type AgeClassifications } from './mews.ts';
 import { expectOk } from './pms-oauth.ts';
 import { expectProbeAccepted, goneReservation, normaliseRead } from './reread.ts';
@@ -29,6 +29,8 @@ const AGE_CATEGORY_TTL_MS = 3_600_000;
 /** A customer's upcoming reservations: those ending in the next 3 months (Mews' longest interval). */
 const CUSTOMER_WINDOW_MS = 90 * 86_400_000;
 const PAGE_SIZE = 100;
+/** Backfill windows: Mews allows time intervals of at most 3 months. */
+const LIST_WINDOW_MS = 90 * 86_400_000;
 const MAX_PAGES = 10;
 
 const MewsCredentials = z.union([
@@ -115,6 +117,51 @@ export function createMewsFetcher(connectionId: string, connection: ConnectionCo
           throw error;
         }
       }
+    },
+
+    /**
+     * Backfill: `reservations/getAll/2023-06-06` with `CollidingUtc` (stays overlapping the
+     * interval) in windows of 90 days (Mews allows 3 months), per enterprise (the property asked
+     * for, else each configured one: every enterprise has its own token), 100 a page on Mews'
+     * cursor. The cursor is `<enterprise>:<window>:<Mews cursor>`. A stay that spans two windows
+     * is listed twice; queueing it twice changes nothing.
+     */
+    async listReservations(query: ListQuery): Promise<ReservationPage> {
+      const enterprises = query.propertyId ? [query.propertyId] : Object.keys(connection.properties).sort();
+      const [enterpriseText = '0', windowText = '0', ...rest] = (query.cursor ?? '0:0:').split(':');
+      const enterpriseIndex = Number(enterpriseText);
+      const windowIndex = Number(windowText);
+      if (!Number.isInteger(enterpriseIndex) || !Number.isInteger(windowIndex)) throw new RetryableError(`mews: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      const enterpriseId = enterprises[enterpriseIndex];
+      if (enterpriseId === undefined) return { reservations: [] };
+      const start = Date.parse(`${query.from}T00:00:00Z`) + windowIndex * LIST_WINDOW_MS;
+      const end = Date.parse(`${query.to}T00:00:00Z`) + 86_400_000;
+      const windowEnd = Math.min(start + LIST_WINDOW_MS, end);
+      const mewsCursor = rest.join(':');
+      const json = await call('reservations/getAll/2023-06-06', enterpriseId, {
+        EnterpriseIds: [enterpriseId],
+        CollidingUtc: { StartUtc: new Date(start).toISOString(), EndUtc: new Date(windowEnd).toISOString() },
+        Limitation: { Count: PAGE_SIZE, ...(mewsCursor ? { Cursor: mewsCursor } : {}) },
+      });
+      const items = (Array.isArray(json.Reservations) ? json.Reservations : []).filter(isObject);
+      const ages = items.length > 0 ? await ageCategories(enterpriseId) : new Map<string, string>();
+      const guests = new Map<string, Promise<Record<string, unknown> | null>>();
+      const reservations: Reservation[] = [];
+      for (const raw of items) {
+        const account = typeof raw.AccountId === 'string' ? raw.AccountId : '';
+        if (!guests.has(account)) guests.set(account, customer(raw, enterpriseId));
+        const reservation = normalise(raw, await guests.get(account)!, ages, enterpriseId);
+        if (staysWithin(reservation, query)) reservations.push(reservation);
+      }
+      const nextCursor = typeof json.Cursor === 'string' && json.Cursor !== '' && items.length === PAGE_SIZE ? json.Cursor : undefined;
+      const next = nextCursor
+        ? `${enterpriseIndex}:${windowIndex}:${nextCursor}`
+        : windowEnd < end
+          ? `${enterpriseIndex}:${windowIndex + 1}:`
+          : enterpriseIndex + 1 < enterprises.length
+            ? `${enterpriseIndex + 1}:0:`
+            : undefined;
+      return { reservations, ...(next ? { next } : {}) };
     },
 
     async fetchClientReservations(ref: ClientRefMessage): Promise<Reservation[]> {

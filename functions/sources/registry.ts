@@ -35,6 +35,6 @@ export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
   hospitable: lazyFetcher(async () => (await import('./hospitable-api.ts')).createHospitableFetcher, { credentials: true, list: true }),
   smoobu: lazyFetcher(async () => (await import('./smoobu-api.ts')).createSmoobuFetcher, { credentials: true, list: true }),
   apaleo: lazyFetcher(async () => (await import('./apaleo-api.ts')).createApaleoFetcher, { credentials: true, list: true }),
-  mews: lazyFetcher(async () => (await import('./mews-api.ts')).createMewsFetcher, { clientReservations: true, credentials: true }),
+  mews: lazyFetcher(async () => (await import('./mews-api.ts')).createMewsFetcher, { clientReservations: true, credentials: true, list: true }),
   cloudbeds: lazyFetcher(async () => (await import('./cloudbeds-api.ts')).createCloudbedsFetcher, { credentials: true, list: true }),
 };

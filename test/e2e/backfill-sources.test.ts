@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 /** The hotel PMSs guest-sync can list from so far. */
-const LISTING_HOTEL_PMSS = HOTEL_PMSS.filter((pms) => pms.name !== 'mews');
+const LISTING_HOTEL_PMSS = HOTEL_PMSS;
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 const booking = (id: number, arrival: string, departure: string): Booking => ({ id, firstName: 'Listed', lastName: String(id), email: `listed.${id}@example.com`, phone: '+46701234567', arrival, departure, adults: 2, children: 0, state: 'booked' });
 

@@ -104,8 +104,13 @@ export class MewsSandbox extends PmsApiSandbox {
     const enterprise = this.enterpriseOf(body);
     const ids = Array.isArray(body.ReservationIds) ? body.ReservationIds.map(String) : undefined;
     const accounts = Array.isArray(body.AccountIds) ? body.AccountIds.map(String) : undefined;
-    if (!ids && !accounts) return jsonReply(400, { Message: 'Invalid ReservationIds.' });
     const window = body.ScheduledEndUtc as { StartUtc?: string; EndUtc?: string } | undefined;
+    // `CollidingUtc`: reservations whose stay overlaps the interval; like every interval, at most 3 months.
+    const colliding = body.CollidingUtc as { StartUtc?: string; EndUtc?: string } | undefined;
+    if (!ids && !accounts && !colliding && !window) return jsonReply(400, { Message: 'Invalid ReservationIds.' });
+    for (const interval of [window, colliding]) {
+      if (interval?.StartUtc && interval.EndUtc && Date.parse(interval.EndUtc) - Date.parse(interval.StartUtc) > 92 * 86_400_000) return jsonReply(400, { Message: 'The time interval must not be longer than 3 months.' });
+    }
     const list = this.reservations
       .all()
       .filter((r) => r.EnterpriseId === enterprise)
@@ -113,6 +118,8 @@ export class MewsSandbox extends PmsApiSandbox {
       .filter((r) => !accounts || accounts.includes(String(r.AccountId)))
       .filter((r) => !window?.StartUtc || Date.parse(String(r.ScheduledEndUtc)) >= Date.parse(window.StartUtc))
       .filter((r) => !window?.EndUtc || Date.parse(String(r.ScheduledEndUtc)) <= Date.parse(window.EndUtc))
+      .filter((r) => !colliding?.StartUtc || Date.parse(String(r.ScheduledEndUtc)) > Date.parse(colliding.StartUtc))
+      .filter((r) => !colliding?.EndUtc || Date.parse(String(r.ScheduledStartUtc)) < Date.parse(colliding.EndUtc))
       .map(({ EnterpriseId: _enterprise, ...reservation }) => reservation);
     // Cursor paging as Mews documents it: the cursor is the last item of the previous page.
     const { Count: count, Cursor: cursor } = body.Limitation as { Count: number; Cursor?: string };
