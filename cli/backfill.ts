@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { own } from '../functions/core/own.ts';
+import { addDays, utcDate } from '../functions/core/time.ts';
 import { QUEUE_SCHEMA_VERSION, SqsQueue, type BackfillMessage } from '../functions/core/queue.ts';
 import type { BackfillJob } from '../functions/core/store.ts';
 import { fetcherLookup } from '../functions/sources/fetcher.ts';
@@ -35,9 +36,8 @@ export async function backfill(
     const fetcher = fetcherLookup(fetcherFactories, { config, secrets: ctx.secrets(), store: ctx.storeOrUnused() })(connectionId);
     if (!fetcher?.listReservations) throw new CliError(`connection "${connectionId}" (${connection.pms}) cannot be backfilled: ${connection.api ? `guest-sync cannot list ${connection.pms} reservations yet` : 'it has no "api" (PMS API credentials) in the config'}; see docs/pms-sources.md`);
     if (options.property && !own(connection.properties, options.property)) out(`note: property ${options.property} is not in the config: its reservations are stored as unrouted until it is`);
-    const today = new Date(now()).toISOString().slice(0, 10);
-    const from = options.from ?? today;
-    const to = options.to ?? new Date(Date.parse(`${from}T00:00:00Z`) + DEFAULT_DAYS_AHEAD * 86_400_000).toISOString().slice(0, 10);
+    const from = options.from ?? utcDate(now());
+    const to = options.to ?? addDays(from, DEFAULT_DAYS_AHEAD);
     for (const [name, value] of [['--from', from], ['--to', to]] as const) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new CliError(`${name} must be a date YYYY-MM-DD, got "${value}"`);
     }

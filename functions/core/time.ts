@@ -42,3 +42,13 @@ export function instantToLocal(instant: string, timeZone: string): { date: strin
 export function hourToLocalTime(hour: number): string {
   return `${String(hour).padStart(2, '0')}:00`;
 }
+
+/** A calendar date (YYYY-MM-DD) `days` later (or earlier); plain calendar arithmetic, no zone. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The UTC calendar date (YYYY-MM-DD) of an instant in epoch ms. */
+export function utcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

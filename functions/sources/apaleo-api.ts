@@ -1,5 +1,6 @@
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
+import { addDays } from '../core/time.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { normaliseApaleoReservation } from './apaleo.ts';
@@ -44,7 +45,7 @@ export function createApaleoFetcher(connectionId: string, connection: Connection
     async listReservations(query: ListQuery): Promise<ReservationPage> {
       const page = Number(query.cursor ?? '1');
       if (!Number.isInteger(page) || page < 1) throw new RetryableError(`apaleo: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
-      const dayAfter = new Date(Date.parse(`${query.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const dayAfter = addDays(query.to, 1);
       const params = new URLSearchParams({ dateFilter: 'Stay', from: `${query.from}T00:00:00Z`, to: `${dayAfter}T00:00:00Z`, pageNumber: String(page), pageSize: String(LIST_PAGE_SIZE), ...(query.propertyId ? { propertyIds: query.propertyId } : {}) });
       const response = await oauth.call({ method: 'GET', url: `${baseUrl}/booking/v1/reservations?${params}` });
       if (response.status === 204) return { reservations: [] };

@@ -2,6 +2,7 @@ import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
+import { addDays } from '../core/time.ts';
 import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { normaliseHospitableReservation } from './hospitable.ts';
 import { expectOk } from './pms-oauth.ts';
@@ -46,7 +47,7 @@ export function createHospitableFetcher(connectionId: string, connection: Connec
       if (!Number.isInteger(index) || !Number.isInteger(page) || page < 1) throw new RetryableError(`hospitable: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
       const propertyId = properties[index];
       if (propertyId === undefined) return { reservations: [] };
-      const until = new Date(Date.parse(`${query.to}T00:00:00Z`) + LIMITS.maxStayNightsCeiling * 86_400_000).toISOString().slice(0, 10);
+      const until = addDays(query.to, LIMITS.maxStayNightsCeiling);
       const params = new URLSearchParams({ 'properties[]': propertyId, start_date: query.from, end_date: until, date_query: 'checkout', include: 'guest,properties', per_page: String(LIST_PAGE_SIZE), page: String(page) });
       const json = expectOk('hospitable', 'GET reservations', await api.get(`/reservations?${params}`));
       const body = typeof json === 'object' && json !== null ? (json as { data?: unknown; meta?: { last_page?: unknown } }) : {};

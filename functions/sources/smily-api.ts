@@ -1,5 +1,6 @@
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
+import { addDays } from '../core/time.ts';
 import type { HttpResponse } from '../core/http-client.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
@@ -77,7 +78,7 @@ export function createSmilyFetcher(connectionId: string, connection: ConnectionC
      */
     async listReservations(query: ListQuery): Promise<ReservationPage> {
       const compact = (date: string) => date.replaceAll('-', '');
-      const dayAfter = new Date(Date.parse(`${query.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const dayAfter = addDays(query.to, 1);
       const params = new URLSearchParams({ from: compact(query.from), until: compact(dayAfter), include_canceled: 'true', per_page: '100', ...(query.propertyId ? { rental_id: query.propertyId } : {}) });
       const url = query.cursor ?? `/api/v3/bookings?${params}`;
       // Only our own API: the bearer token must not go anywhere else.

@@ -2,6 +2,7 @@ import { findProperty, type PropertyConfig, type TargetName } from '../core/conf
 import { RetryableError } from '../core/errors.ts';
 import { classify } from '../core/failure.ts';
 import { own } from '../core/own.ts';
+import { addDays, utcDate } from '../core/time.ts';
 import { count, logger } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, type BackfillMessage, type ReconcileMessage } from '../core/queue.ts';
 import { StaleWriteError, type ReconcileJob, type ReservationKey, type StoredReservation, type TargetState } from '../core/store.ts';
@@ -71,8 +72,8 @@ export async function reconcileRun(message: ReconcileMessage, deps: SyncDeps): P
       // Where the PMS lists, re-read its upcoming stays: a webhook it never sent is caught too.
       if (deps.fetchers?.(connectionId)?.listReservations && deps.queue) {
         const backfillId = `${message.jobId}-${message.step}-pms`;
-        const today = new Date(deps.now()).toISOString().slice(0, 10);
-        const to = new Date(deps.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+        const today = utcDate(deps.now());
+        const to = addDays(today, 365);
         const backfill: BackfillMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'backfill', connectionId, jobId: backfillId, from: today, to, dryRun: message.dryRun, page: 0, ...(message.propertyId ? { propertyId: message.propertyId } : {}) };
         await deps.queue.send([backfill]);
         job.backfills.push(backfillId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instantToLocal, localToEpochSeconds, localToInstant } from '../../functions/core/time.ts';
+import { addDays, instantToLocal, localToEpochSeconds, localToInstant, utcDate } from '../../functions/core/time.ts';
 
 describe('local stay times to instants', () => {
   it('uses the offset in force on each day across the autumn change', () => {
@@ -21,5 +21,21 @@ describe('local stay times to instants', () => {
   it('gives epoch seconds and goes back to local dates', () => {
     expect(localToEpochSeconds('2026-07-14', '11:00', 'Europe/Stockholm')).toBe(Date.parse('2026-07-14T09:00:00Z') / 1000);
     expect(instantToLocal('2026-07-10T22:30:00Z', 'Europe/Stockholm')).toEqual({ date: '2026-07-11', time: '00:30' });
+  });
+});
+
+describe('calendar dates for list windows', () => {
+  it.each([
+    ['2026-12-31', 1, '2027-01-01'],
+    ['2028-02-28', 1, '2028-02-29'],
+    ['2026-03-29', 1, '2026-03-30'], // a DST change in Europe changes nothing: no zone
+    ['2026-01-10', -10, '2025-12-31'],
+    ['2026-12-01', 365, '2027-12-01'],
+  ])('%s plus %i days is %s', (date, days, expected) => {
+    expect(addDays(date, days)).toBe(expected);
+  });
+  it('gives the UTC date of an instant', () => {
+    expect(utcDate(Date.parse('2026-12-01T23:59:59.999Z'))).toBe('2026-12-01');
+    expect(utcDate(Date.parse('2026-12-01T00:00:00+02:00'))).toBe('2026-11-30');
   });
 });
