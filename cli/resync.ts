@@ -1,11 +1,9 @@
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { QUEUE_SCHEMA_VERSION, SqsQueue, type ResyncMessage } from '../functions/core/queue.ts';
-import { SnapshotRecord, StaleWriteError, type Store } from '../functions/core/store.ts';
+import type { Store } from '../functions/core/store.ts';
 import type { CliContext } from './env.ts';
 import { progressBar } from './progress.ts';
-
-const SnapshotItem = z.object({ pk: z.string(), sk: z.literal('SNAPSHOT'), data: z.string() });
+import { scanReservations } from './scan.ts';
+import { editTargetStates } from './target-states.ts';
 
 /**
  * `guest-sync resync <connection> [reservation] [--property id]`: enqueues `resync` messages,
@@ -13,8 +11,7 @@ const SnapshotItem = z.object({ pk: z.string(), sk: z.literal('SNAPSHOT'), data:
  * property, or once a target recovered). A target whose applied record already matches is
  * skipped unless `--force` (a guest deleted at the target by hand, a permanent failure fixed
  * at the target: the target is called again). Without a reservation it resyncs every stored
- * reservation of the connection (or of one property): a table scan, fine for an operator
- * command on a table this size, and no index to pay for on every write.
+ * reservation of the connection (or of one property): a table scan (scan.ts).
  */
 export async function resync(
   ctx: CliContext,
@@ -57,33 +54,9 @@ export async function resync(
 }
 
 async function findReservations(ctx: CliContext, connectionId: string, propertyId: string | undefined): Promise<string[]> {
-  const prefix = `RES#${connectionId}#`;
-  const ids: string[] = [];
-  const doc = DynamoDBDocumentClient.from(ctx.dynamodb);
-  let startKey: Record<string, unknown> | undefined;
-  const bar = progressBar('scanning stored reservations', 0);
-  try {
-    do {
-      const page = await doc.send(
-        new ScanCommand({
-          TableName: ctx.need('GUEST_SYNC_TABLE'),
-          FilterExpression: 'begins_with(pk, :prefix) AND sk = :snapshot',
-          ExpressionAttributeValues: { ':prefix': prefix, ':snapshot': 'SNAPSHOT' },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const raw of page.Items ?? []) {
-        const item = SnapshotItem.parse(raw);
-        const record = SnapshotRecord.parse(JSON.parse(item.data));
-        if (propertyId === undefined || record.reservation.propertyId === propertyId) ids.push(record.reservation.reservationId);
-        bar.increment();
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  } finally {
-    bar.stop();
-  }
-  return ids.sort();
+  // Erased reservations (a tombstone, no snapshot) are not resynced.
+  const stored = await scanReservations(ctx, connectionId);
+  return stored.flatMap((r) => (r.snapshot && (propertyId === undefined || r.snapshot.reservation.propertyId === propertyId) ? [r.key.reservationId] : [])).sort();
 }
 
 /**
@@ -93,23 +66,13 @@ async function findReservations(ctx: CliContext, connectionId: string, propertyI
  * moment is never overwritten: on a conflict the state is read again.
  */
 async function markForRetry(store: Store, connectionId: string, reservationId: string, at: number): Promise<void> {
-  const key = { connectionId, reservationId };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const states = (await store.listTargetStates(key)).filter((state) => state.status !== 'readonly' && state.status !== 'retrying');
-    try {
-      for (const state of states) {
-        await store.putTargetState(key, {
-          ...state,
-          status: 'retrying',
-          lastError: state.lastError ?? { code: 'operator_resync', message: 'resync --force requested by an operator', permanent: false, at },
-          updatedAt: at,
-          version: state.version + 1,
-        });
-      }
-      return;
-    } catch (error) {
-      if (!(error instanceof StaleWriteError)) throw error;
-    }
-  }
-  throw new Error(`could not mark ${connectionId}/${reservationId} for a forced resync: its state keeps changing; try again`);
+  await editTargetStates(
+    store,
+    { connectionId, reservationId },
+    (state) =>
+      state.status === 'readonly' || state.status === 'retrying'
+        ? undefined
+        : { ...state, status: 'retrying', lastError: state.lastError ?? { code: 'operator_resync', message: 'resync --force requested by an operator', permanent: false, at }, updatedAt: at },
+    'mark it for a forced resync',
+  );
 }

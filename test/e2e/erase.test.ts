@@ -74,6 +74,11 @@ describe('guest-sync erase', () => {
     expect(minutPosts()).toBe(postsBefore);
     expect(held(794001)).toEqual({ minut: 0, recepai: 0, kasify: 0, hostelmate: 0 });
     expect((await runCli(stack, ['status', 'hostaway-demo', '794001'])).stdout).toContain('hostaway-demo/794001: ERASED');
+    // A resync of the whole connection passes over the tombstone (no snapshot to drive from).
+    const resynced = await runCli(stack, ['resync', 'hostaway-demo']);
+    expect(resynced.code, resynced.stderr).toBe(0);
+    await stack.drain();
+    expect(held(794001)).toEqual({ minut: 0, recepai: 0, kasify: 0, hostelmate: 0 });
 
     // By email (any case): finds the guest's other reservation, not the one with another email.
     const byEmail = await runCli(stack, ['erase', 'hostaway-demo', '--email', ' Erase.Me@Example.com ']);
