@@ -1,10 +1,11 @@
 import type { Config, PropertyConfig, TargetName } from '../functions/core/config.ts';
 import { own } from '../functions/core/own.ts';
 import { QUEUE_SCHEMA_VERSION, SqsQueue, type OffboardMessage } from '../functions/core/queue.ts';
-import { StaleWriteError, type ReservationKey, type Store, type TargetState } from '../functions/core/store.ts';
+import type { ReservationKey, Store, TargetState } from '../functions/core/store.ts';
 import { holdsGuest } from '../functions/sync/offboard.ts';
 import type { CliContext } from './env.ts';
 import { scanReservations } from './scan.ts';
+import { editTargetStates } from './target-states.ts';
 
 /** A route (connection, property, target) the new config no longer has, with the property as it was. */
 export interface RemovedRoute {
@@ -70,19 +71,8 @@ export async function offboardRemovedRoutes(ctx: CliContext, before: Config, aft
   return affected.length;
 }
 
-/** Versioned, so a sync writing at the same moment is never overwritten: read again on a conflict. */
 async function markOffboarded(store: Store, key: ReservationKey, target: string, at: number): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const state = await store.getTargetState(key, target as TargetName);
-    if (!state || !holdsGuest(state) || state.status === 'offboarded') return;
-    try {
-      await store.putTargetState(key, { ...state, status: 'offboarded', dueAt: null, updatedAt: at, version: state.version + 1 });
-      return;
-    } catch (error) {
-      if (!(error instanceof StaleWriteError)) throw error;
-    }
-  }
-  throw new Error(`could not mark ${key.connectionId}/${key.reservationId} ${target} as offboarded: its state keeps changing; push again`);
+  await editTargetStates(store, key, (state) => (state.target === target && holdsGuest(state) && state.status !== 'offboarded' ? { ...state, status: 'offboarded', dueAt: null, updatedAt: at } : undefined), `mark ${target} as offboarded`);
 }
 
 /** `guest-sync status --offboarded [connection]`: every guest left at a target whose route was removed. */
