@@ -6,6 +6,7 @@ import type { BackfillJob } from '../functions/core/store.ts';
 import { fetcherLookup } from '../functions/sources/fetcher.ts';
 import { fetcherFactories } from '../functions/sources/registry.ts';
 import { CliError, type CliContext } from './env.ts';
+import { follow } from './follow.ts';
 import { progressBar } from './progress.ts';
 
 /** The default window: from today, a year ahead. */
@@ -49,20 +50,20 @@ export async function backfill(
   }
 
   const bar = options.json ? undefined : progressBar('reservations listed', 0);
+  let shown = 0;
   let job: BackfillJob | undefined;
-  const deadline = Date.now() + options.wait * 1000;
   try {
-    for (;;) {
-      job = await store.getBackfillJob(jobId);
-      if (job && bar) {
-        if (job.total !== null) bar.setTotal(job.total);
-        bar.setTotal(job.listed);
-        bar.increment(0);
-      }
-      if (job && (job.status === 'done' || job.status === 'failed')) break;
-      if (Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    job = await follow(
+      () => store.getBackfillJob(jobId),
+      (j) => j?.status === 'done' || j?.status === 'failed',
+      options.wait,
+      (j) => {
+        if (!j || !bar) return;
+        if (j.total !== null) bar.setTotal(j.total);
+        bar.increment(j.listed - shown);
+        shown = j.listed;
+      },
+    );
   } finally {
     bar?.stop();
   }

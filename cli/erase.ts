@@ -3,6 +3,7 @@ import { emailHash } from '../functions/core/hash.ts';
 import { QUEUE_SCHEMA_VERSION, SqsQueue, type EraseMessage } from '../functions/core/queue.ts';
 import type { ReservationKey, Tombstone } from '../functions/core/store.ts';
 import { CliError, type CliContext } from './env.ts';
+import { follow } from './follow.ts';
 
 /** What erasure cannot reach, whatever the targets allowed: printed with every report. */
 export const BEYOND_ERASURE = [
@@ -49,19 +50,20 @@ export async function erase(
   if (!options.json) out(`Erasure of ${keys.length} reservation(s) of ${connectionId} queued; waiting up to ${options.wait} s for it to finish...`);
 
   const reports = new Map<string, Tombstone | undefined>();
-  const deadline = Date.now() + options.wait * 1000;
-  for (;;) {
-    for (const key of keys) {
-      const done = reports.get(key.reservationId);
-      if (done?.status === 'erased') continue;
-      const tombstone = await store.getTombstone(key);
-      reports.set(key.reservationId, tombstone && tombstone.requestedAt >= requestedAt ? tombstone : undefined);
-    }
-    if ([...reports.values()].every((t) => t?.status === 'erased') || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  const allErased = () => keys.every((key) => reports.get(key.reservationId)?.status === 'erased');
+  await follow(
+    async () => {
+      for (const key of keys) {
+        if (reports.get(key.reservationId)?.status === 'erased') continue;
+        const tombstone = await store.getTombstone(key);
+        reports.set(key.reservationId, tombstone && tombstone.requestedAt >= requestedAt ? tombstone : undefined);
+      }
+    },
+    allErased,
+    options.wait,
+  );
 
-  const finished = [...reports.values()].every((t) => t?.status === 'erased');
+  const finished = allErased();
   if (options.json) {
     out(JSON.stringify({ connectionId, reservations: keys.map((k) => ({ reservationId: k.reservationId, erasure: reports.get(k.reservationId) ?? null })), beyondErasure: BEYOND_ERASURE }, null, 2));
     return finished ? 0 : 3;

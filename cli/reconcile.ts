@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QUEUE_SCHEMA_VERSION, SqsQueue, type ReconcileMessage } from '../functions/core/queue.ts';
 import type { ReconcileJob } from '../functions/core/store.ts';
 import { CliError, type CliContext } from './env.ts';
+import { follow } from './follow.ts';
 
 /**
  * `guest-sync reconcile [--connection C] [--property P] [--dry-run]`: runs reconciliation in the
@@ -21,13 +22,7 @@ export async function reconcile(
   await new SqsQueue(ctx.sqs, ctx.need('GUEST_SYNC_QUEUE_URL')).send([message]);
   if (!options.json) out(`reconcile ${jobId} started${options.dryRun ? ' (dry run: nothing is repaired)' : ''}; waiting up to ${options.wait} s...`);
   const store = ctx.store();
-  let job: ReconcileJob | undefined;
-  const deadline = Date.now() + options.wait * 1000;
-  for (;;) {
-    job = await store.getReconcileJob(jobId);
-    if (job?.status === 'done' || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  const job = await follow(() => store.getReconcileJob(jobId), (j) => j?.status === 'done', options.wait);
   if (options.json) {
     out(JSON.stringify({ jobId, job: job ?? null }, null, 2));
   } else if (!job) {
