@@ -6,7 +6,7 @@ import { count, logger } from '../core/powertools.ts';
 import type { EraseMessage } from '../core/queue.ts';
 import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ErasureAtTarget, ReservationKey, SnapshotRecord, TargetState, Tombstone } from '../core/store.ts';
-import type { StatePatch } from '../targets/target.ts';
+import { TargetStateWriter } from './state-writer.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -74,14 +74,8 @@ export async function eraseReservation(message: EraseMessage, deps: SyncDeps): P
     const target = own(deps.targets, name);
     const route = property && own(property.targets, name);
     if (!target || !property || !route) return { target: name, result: 'not_configured', note: `the property or its ${name} route is no longer in the config: remove the guest there by hand` };
-    let current = state;
-    const saveState = async (patch: StatePatch): Promise<TargetState> => {
-      const next: TargetState = { ...current, ...patch, updatedAt: deps.now(), version: current.version + 1 };
-      await deps.store.putTargetState(key, next);
-      current = next;
-      return next;
-    };
-    const applied = await target.apply({ key, reservation, property, desired: null, fingerprint: 'absent', state, save: saveState });
+    const writer = new TargetStateWriter(deps.store, key, state, deps.now);
+    const applied = await target.apply({ key, reservation, property, desired: null, fingerprint: 'absent', state, save: writer.save });
     return { target: name, result: applied.action, ...(kept ? { note: kept } : {}) };
   }
 }

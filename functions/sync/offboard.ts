@@ -4,7 +4,7 @@ import { count, logger } from '../core/powertools.ts';
 import type { OffboardMessage } from '../core/queue.ts';
 import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ReservationKey, TargetState } from '../core/store.ts';
-import type { StatePatch } from '../targets/target.ts';
+import { TargetStateWriter } from './state-writer.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -18,14 +18,9 @@ export async function offboardGuest(message: OffboardMessage, deps: SyncDeps): P
   const key: ReservationKey = { connectionId: message.connectionId, reservationId: message.reservationId };
   const name = message.target as TargetName;
   const outcome: SyncOutcome = { snapshotChanged: false, unrouted: false, targets: [] };
-  let state = await deps.store.getTargetState(key, name);
+  const state = await deps.store.getTargetState(key, name);
   if (!state || !holdsGuest(state)) return outcome;
-  const save = async (patch: StatePatch): Promise<TargetState> => {
-    const next: TargetState = { ...state!, ...patch, updatedAt: deps.now(), version: state!.version + 1 };
-    await deps.store.putTargetState(key, next);
-    state = next;
-    return next;
-  };
+  const { save } = new TargetStateWriter(deps.store, key, state, deps.now);
   const target = own(deps.targets, name);
   if (!target) {
     logger.warn('offboarding: the target is no longer configured, the guest is left there', { target: name });

@@ -10,13 +10,14 @@ import type { Reservation } from '../core/reservation.ts';
 import type { ReservationKey, SnapshotRecord, Store, TargetState, TraceEntry } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
-import type { StatePatch, Target } from '../targets/target.ts';
+import type { Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { eraseReservation } from './erase.ts';
 import { offboardGuest } from './offboard.ts';
 import { backfillPage } from './backfill.ts';
 import { reconcileRun } from './reconcile.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
+import { TargetStateWriter } from './state-writer.ts';
 import { changedFields, recordTrace, traceActions, type TraceBatch } from './trace.ts';
 
 /**
@@ -209,13 +210,9 @@ async function reconcileTarget(
   /** The target's state when already read with the others' (undefined inside: none stored yet). */
   read?: { state: TargetState | undefined },
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
-  let state = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
-  const save = async (patch: StatePatch): Promise<TargetState> => {
-    const next: TargetState = { ...state, ...patch, ttl, updatedAt: deps.now(), version: state.version + 1 };
-    await deps.store.putTargetState(key, next);
-    state = next;
-    return next;
-  };
+  const initial = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
+  const writer = new TargetStateWriter(deps.store, key, initial, deps.now, { ttl });
+  const { save } = writer;
   const breaker = breakerFor(deps);
   let desired: Record<string, unknown> | null;
   let wanted = 'unmappable';
@@ -231,12 +228,12 @@ async function reconcileTarget(
   wanted = desired === null ? 'absent' : fingerprint(desired);
   // Never older after newer: a snapshot older than the one this target last got is not applied,
   // whichever message group carries it (a client's resync runs outside the reservation's group).
-  if (state.appliedVersion != null && reservation.sourceVersion < state.appliedVersion) {
+  if (writer.state.appliedVersion != null && reservation.sourceVersion < writer.state.appliedVersion) {
     count('TargetSkippedStale', { target: target.name });
     return { outcome: { target: target.name, action: 'stale' } };
   }
-  if (state.appliedFingerprint === wanted && state.status !== 'retrying' && state.status !== 'pending' && state.status !== 'shadow' && state.status !== 'offboarded') {
-    if ((state.dueAt ?? null) !== due) await save({ dueAt: due });
+  if (writer.state.appliedFingerprint === wanted && writer.state.status !== 'retrying' && writer.state.status !== 'pending' && writer.state.status !== 'shadow' && writer.state.status !== 'offboarded') {
+    if ((writer.state.dueAt ?? null) !== due) await save({ dueAt: due });
     count('TargetSkipped', { target: target.name });
     return { outcome: { target: target.name, action: 'unchanged' } };
   }
@@ -248,7 +245,7 @@ async function reconcileTarget(
 
   const started = deps.now();
   try {
-    const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state, save });
+    const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state: writer.state, save });
     await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null });
     level('TargetBehindSeconds', 0, { target: target.name });
     await breaker.recordSuccess(target.name);
@@ -289,7 +286,7 @@ async function reconcileTarget(
     // A Retry-After longer than the HTTP client waits out inline parks the work as pending.
     if ((failure.retryAfterSeconds ?? 0) * 1000 > MAX_INLINE_WAIT_MS) return park(deps.now() + failure.retryAfterSeconds! * 1000, code, lastError.message);
     // Only this target's own failed attempts count toward "pending", never how often SQS delivered the message.
-    const failures = (state.failures ?? 0) + 1;
+    const failures = (writer.state.failures ?? 0) + 1;
     if (failures >= deps.config.circuitBreaker.attemptsBeforePending) {
       return park(deps.now() + Math.max((failure.retryAfterSeconds ?? 0) * 1000, deps.config.circuitBreaker.pauseSeconds * 1000), code, lastError.message);
     }
@@ -303,7 +300,7 @@ async function reconcileTarget(
 
   /** Since when this target has been behind (kept from the first failure), reported as a level for the lagging alarm. */
   function behind(): number {
-    const since = state.behindSince ?? deps.now();
+    const since = writer.state.behindSince ?? deps.now();
     level('TargetBehindSeconds', (deps.now() - since) / 1000, { target: target.name });
     return since;
   }
@@ -313,9 +310,9 @@ async function reconcileTarget(
    * fingerprint stays as it was, so once the property is live the same comparison makes the call.
    */
   async function shadow(): Promise<{ outcome: TargetOutcome }> {
-    const exists = Object.keys(state.targetIds).length > 0;
-    const action = state.appliedFingerprint === wanted ? 'none' : desired === null ? (exists ? 'delete' : 'none') : exists ? 'update' : 'create';
-    if (state.shadow?.fingerprint !== wanted || state.status !== 'shadow') {
+    const exists = Object.keys(writer.state.targetIds).length > 0;
+    const action = writer.state.appliedFingerprint === wanted ? 'none' : desired === null ? (exists ? 'delete' : 'none') : exists ? 'update' : 'create';
+    if (writer.state.shadow?.fingerprint !== wanted || writer.state.status !== 'shadow') {
       await save({ status: 'shadow', shadow: { action, fingerprint: wanted, at: deps.now() }, dueAt: due });
       count('TargetShadowed', { target: target.name });
       return { outcome: { target: target.name, action: `shadow_${action}` } };
