@@ -42,6 +42,22 @@ function reservationNamedIn(body: string): ReservationKey | undefined {
   return short(m.connectionId) && short(reservationId) ? { connectionId: m.connectionId, reservationId } : undefined;
 }
 
+/** The log key that says what a message is: a delivery, a resync, an operator job, an erasure or offboarding. */
+function whatItIs(message: QueueMessage): Record<string, string | boolean> {
+  switch (message.kind) {
+    case 'resync':
+      return { resync: message.reason };
+    case 'erase':
+    case 'offboard':
+      return { [message.kind]: true };
+    case 'backfill':
+    case 'reconcile':
+      return { job: message.jobId };
+    default:
+      return { deliveryId: message.deliveryId };
+  }
+}
+
 /** Longest backoff we set through the visibility timeout. */
 const MAX_BACKOFF_SECONDS = 15 * 60;
 
@@ -63,7 +79,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     const keys = {
       connectionId: message.connectionId,
       reservationId: reservationIdOf(message),
-      ...(message.kind === 'resync' ? { resync: message.reason } : message.kind === 'erase' || message.kind === 'offboard' ? { [message.kind]: true } : message.kind === 'backfill' || message.kind === 'reconcile' ? { job: message.jobId } : { deliveryId: message.deliveryId }),
+      ...whatItIs(message),
     };
     await withLogKeys(keys, async () => {
       const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });
