@@ -336,11 +336,11 @@ export class DynamoDbStore implements Store {
   }
 
   async putReconcileJob(job: ReconcileJob): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `RECONCILE#${job.jobId}`, sk: 'JOB', schemaVersion: STORE_SCHEMA_VERSION, ttl: Math.floor(job.updatedAt / 1000) + 14 * 86_400, data: JSON.stringify(job) } }));
+    await this.putJob('RECONCILE', job);
   }
 
   async getReconcileJob(jobId: string): Promise<ReconcileJob | undefined> {
-    return this.getData({ pk: `RECONCILE#${jobId}`, sk: 'JOB' }, ReconcileJob);
+    return this.getData(jobKey('RECONCILE', jobId), ReconcileJob);
   }
 
   async scanReservations(connectionId?: string): Promise<StoredReservation[]> {
@@ -374,12 +374,16 @@ export class DynamoDbStore implements Store {
   }
 
   async putBackfillJob(job: BackfillJob): Promise<void> {
-    // Two weeks: long enough to follow and look back on, and it holds no guest data.
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...backfillKey(job.jobId), schemaVersion: STORE_SCHEMA_VERSION, ttl: Math.floor(job.updatedAt / 1000) + 14 * 86_400, data: JSON.stringify(job) } }));
+    await this.putJob('BACKFILL', job);
   }
 
   async getBackfillJob(jobId: string): Promise<BackfillJob | undefined> {
-    return this.getData(backfillKey(jobId), BackfillJob);
+    return this.getData(jobKey('BACKFILL', jobId), BackfillJob);
+  }
+
+  /** An operator job's progress (backfill, reconciliation): kept two weeks to follow and look back on; no guest data. */
+  private async putJob(kind: JobKind, job: { jobId: string; updatedAt: number }): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...jobKey(kind, job.jobId), schemaVersion: STORE_SCHEMA_VERSION, ttl: Math.floor(job.updatedAt / 1000) + 14 * 86_400, data: JSON.stringify(job) } }));
   }
 
   async appendTraces(steps: { key: ReservationKey; entry: TraceEntry; ttl: number }[]): Promise<void> {
@@ -461,8 +465,10 @@ function snapshotOf(item: Record<string, unknown>): SnapshotRecord | undefined {
 
 const TRACE_SK_PREFIX = 'TRACE#';
 
-function backfillKey(jobId: string): { pk: string; sk: string } {
-  return { pk: `BACKFILL#${jobId}`, sk: 'JOB' };
+type JobKind = 'BACKFILL' | 'RECONCILE';
+
+function jobKey(kind: JobKind, jobId: string): { pk: string; sk: string } {
+  return { pk: `${kind}#${jobId}`, sk: 'JOB' };
 }
 
 function snapshotKey(key: ReservationKey): { pk: string; sk: string } {
