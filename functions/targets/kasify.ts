@@ -206,29 +206,33 @@ class KasifyApi {
     const channelId = candidates[0]!.channel_id;
     const from = candidates.map((c) => c.from).sort()[0]!;
     const to = candidates.map((c) => c.to).sort().at(-1)!;
-    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
-      const query = new URLSearchParams({ channel: KASIFY_CHANNEL, from, to, page: String(page), size: String(PAGE_SIZE) });
-      const response = await this.call({ method: 'GET', url: `${this.baseUrl}/properties/${enc(propertyId)}/bookings?${query}` });
-      const list = BookingPage.parse(this.expectOk(response, 'list bookings'));
-      const match = list.bookings.find((b) => b.channel === KASIFY_CHANNEL && b.channel_id === channelId);
-      if (match) return match;
-      if (list.bookings.length < PAGE_SIZE) return undefined;
-    }
     // Not found within the cap is not "absent": creating could duplicate. Say so instead.
-    throw new PermanentError(`Kasify lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} of our bookings around this stay; the look-up before a create stopped there`, 'lookup_incomplete');
+    const capped = new PermanentError(`Kasify lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} of our bookings around this stay; the look-up before a create stopped there`, 'lookup_incomplete');
+    for await (const bookings of this.bookingPages(propertyId, { channel: KASIFY_CHANNEL, from, to }, capped)) {
+      const match = bookings.find((b) => b.channel === KASIFY_CHANNEL && b.channel_id === channelId);
+      if (match) return match;
+    }
+    return undefined;
   }
 
   /** Every booking of the property around [from, to], all channels, all pages (bounded). */
   async listBookings(propertyId: string, window: { from: string; to: string }): Promise<z.infer<typeof Booking>[]> {
     const all: z.infer<typeof Booking>[] = [];
+    const capped = new PermanentError(`Kasify lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} bookings for this property; reconciliation stopped there`, 'list_incomplete');
+    for await (const bookings of this.bookingPages(propertyId, window, capped)) all.push(...bookings);
+    return all;
+  }
+
+  /** The property's bookings matching `filters`, page by page until the last; past MAX_LOOKUP_PAGES, `capped` is thrown. */
+  private async *bookingPages(propertyId: string, filters: Record<string, string>, capped: Error): AsyncGenerator<z.infer<typeof Booking>[]> {
     for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
-      const query = new URLSearchParams({ from: window.from, to: window.to, page: String(page), size: String(PAGE_SIZE) });
+      const query = new URLSearchParams({ ...filters, page: String(page), size: String(PAGE_SIZE) });
       const response = await this.call({ method: 'GET', url: `${this.baseUrl}/properties/${enc(propertyId)}/bookings?${query}` });
       const list = BookingPage.parse(this.expectOk(response, 'list bookings'));
-      all.push(...list.bookings);
-      if (list.bookings.length < PAGE_SIZE) return all;
+      yield list.bookings;
+      if (list.bookings.length < PAGE_SIZE) return;
     }
-    throw new PermanentError(`Kasify lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} bookings for this property; reconciliation stopped there`, 'list_incomplete');
+    throw capped;
   }
 
   async create(propertyId: string, booking: KasifyBooking): Promise<z.infer<typeof Booking>> {

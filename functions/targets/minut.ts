@@ -224,34 +224,38 @@ class MinutApi {
    */
   async findGuest(homeId: string, candidates: (Omit<MinutGuestRecord, 'checkout_time'> & { checkout_time: string | null })[], acceptable: (guest: MinutGuest) => boolean): Promise<MinutGuest | undefined> {
     const wanted = candidates.map((c) => ({ at: Date.parse(c.checkin_time), out: c.checkout_time === null ? null : Date.parse(c.checkout_time), name: comparableName(c.name) }));
-    for (let offset = 0; offset < MAX_LOOKUP_PAGES * PAGE_SIZE; offset += PAGE_SIZE) {
-      const response = await this.call({ method: 'GET', url: `${this.baseUrl}/homes/${enc(homeId)}/guests?limit=${PAGE_SIZE}&offset=${offset}` });
-      const page = GuestPage.parse(this.expectOk(response, 'list guests'));
-      const match = page.guests.find(
+    // Not found within the cap is not "absent": creating could duplicate. Say so instead.
+    const capped = new PermanentError(`the Minut home lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} guests; the look-up before a create stopped there`, 'lookup_incomplete');
+    for await (const guests of this.guestPages(homeId, capped)) {
+      const match = guests.find(
         (g) =>
           !!g.checkin_time &&
           acceptable(g) &&
           wanted.some((w) => w.at === Date.parse(g.checkin_time!) && (w.out === null || !g.checkout_time || w.out === Date.parse(g.checkout_time)) && w.name === comparableName(g.name ?? '')),
       );
       if (match) return match;
-      const total = page.paging?.total_count;
-      if (page.guests.length < PAGE_SIZE || (total !== undefined && offset + page.guests.length >= total)) return undefined;
     }
-    // Not found within the cap is not "absent": creating could duplicate. Say so instead.
-    throw new PermanentError(`the Minut home lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} guests; the look-up before a create stopped there`, 'lookup_incomplete');
+    return undefined;
   }
 
   /** Every guest of the home (bounded like the look-up). */
   async listGuests(homeId: string): Promise<MinutGuest[]> {
     const all: MinutGuest[] = [];
+    const capped = new PermanentError(`the Minut home lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} guests; reconciliation stopped there`, 'list_incomplete');
+    for await (const guests of this.guestPages(homeId, capped)) all.push(...guests);
+    return all;
+  }
+
+  /** The home's guests page by page, until the last page; past MAX_LOOKUP_PAGES, `capped` is thrown. */
+  private async *guestPages(homeId: string, capped: Error): AsyncGenerator<MinutGuest[]> {
     for (let offset = 0; offset < MAX_LOOKUP_PAGES * PAGE_SIZE; offset += PAGE_SIZE) {
       const response = await this.call({ method: 'GET', url: `${this.baseUrl}/homes/${enc(homeId)}/guests?limit=${PAGE_SIZE}&offset=${offset}` });
       const page = GuestPage.parse(this.expectOk(response, 'list guests'));
-      all.push(...page.guests);
+      yield page.guests;
       const total = page.paging?.total_count;
-      if (page.guests.length < PAGE_SIZE || (total !== undefined && offset + page.guests.length >= total)) return all;
+      if (page.guests.length < PAGE_SIZE || (total !== undefined && offset + page.guests.length >= total)) return;
     }
-    throw new PermanentError(`the Minut home lists more than ${MAX_LOOKUP_PAGES * PAGE_SIZE} guests; reconciliation stopped there`, 'list_incomplete');
+    throw capped;
   }
 
   async createGuest(homeId: string, desired: MinutGuestRecord): Promise<MinutGuest> {
