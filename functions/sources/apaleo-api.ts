@@ -4,7 +4,7 @@ import { addDays } from '../core/time.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { normaliseApaleoReservation } from './apaleo.ts';
-import { pmsApiClient, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { pmsApiClient, pageNumberCursor, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
 import { expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
@@ -43,8 +43,7 @@ export function createApaleoFetcher(connectionId: string, connection: Connection
      * inline, as in a single read. The cursor is the next page number.
      */
     async listReservations(query: ListQuery): Promise<ReservationPage> {
-      const page = Number(query.cursor ?? '1');
-      if (!Number.isInteger(page) || page < 1) throw new RetryableError(`apaleo: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      const page = pageNumberCursor('apaleo', query);
       const dayAfter = addDays(query.to, 1);
       const params = new URLSearchParams({ dateFilter: 'Stay', from: `${query.from}T00:00:00Z`, to: `${dayAfter}T00:00:00Z`, pageNumber: String(page), pageSize: String(LIST_PAGE_SIZE), ...(query.propertyId ? { propertyIds: query.propertyId } : {}) });
       const response = await oauth.call({ method: 'GET', url: `${baseUrl}/booking/v1/reservations?${params}` });

@@ -3,7 +3,7 @@ import { RetryableError } from '../core/errors.ts';
 import { QUEUE_SCHEMA_VERSION, type ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { normaliseCloudbedsReservation } from './cloudbeds.ts';
-import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { pageNumberCursor, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
@@ -49,8 +49,7 @@ export function createCloudbedsFetcher(connectionId: string, connection: Connect
      * The cursor is the next page number.
      */
     async listReservations(query: ListQuery): Promise<ReservationPage> {
-      const page = Number(query.cursor ?? '1');
-      if (!Number.isInteger(page) || page < 1) throw new RetryableError(`cloudbeds: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      const page = pageNumberCursor('cloudbeds', query);
       const params = new URLSearchParams({ checkOutFrom: query.from, checkInTo: query.to, pageNumber: String(page), pageSize: String(LIST_PAGE_SIZE), ...(query.propertyId ? { propertyID: query.propertyId } : {}) });
       const json = expectOk('cloudbeds', 'getReservations', await api.get(`/getReservations?${params}`));
       const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as { success?: unknown; data?: unknown; total?: unknown }) : {};

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config, ConnectionConfig, PmsApiConfig, PmsType } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
 import { HttpClient } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
@@ -51,6 +52,18 @@ export interface ReservationPage {
   next?: string;
   /** How many there are in all, when the API says. */
   total?: number;
+}
+
+/** A cursor this release did not make (a message from another release, or tampered with): the page is retried, and says why. */
+export function invalidCursor(name: string, cursor: string | undefined): RetryableError {
+  return new RetryableError(`${name}: backfill cursor "${cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+}
+
+/** The page number a page-numbered list's cursor holds (the first page when there is none). */
+export function pageNumberCursor(name: string, query: Pick<ListQuery, 'cursor'>): number {
+  const page = Number(query.cursor ?? '1');
+  if (!Number.isInteger(page) || page < 1) throw invalidCursor(name, query.cursor);
+  return page;
 }
 
 /** Whether a stay overlaps [from, to] (local dates), for APIs that cannot filter by both ends. */

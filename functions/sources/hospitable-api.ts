@@ -3,7 +3,7 @@ import { RetryableError } from '../core/errors.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
 import { addDays } from '../core/time.ts';
-import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { invalidCursor, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { normaliseHospitableReservation } from './hospitable.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
@@ -44,7 +44,7 @@ export function createHospitableFetcher(connectionId: string, connection: Connec
       const [indexText, pageText] = (query.cursor ?? '0:1').split(':');
       const index = Number(indexText);
       const page = Number(pageText);
-      if (!Number.isInteger(index) || !Number.isInteger(page) || page < 1) throw new RetryableError(`hospitable: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      if (!Number.isInteger(index) || !Number.isInteger(page) || page < 1) throw invalidCursor('hospitable', query.cursor);
       const propertyId = properties[index];
       if (propertyId === undefined) return { reservations: [] };
       const until = addDays(query.to, LIMITS.maxStayNightsCeiling);

@@ -2,7 +2,7 @@ import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { invalidCursor, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { normaliseLodgifyBooking } from './lodgify.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, readVersion } from './reread.ts';
@@ -41,7 +41,7 @@ export function createLodgifyFetcher(connectionId: string, connection: Connectio
       const [pass, pageText] = (query.cursor ?? `${LIST_PASSES[0]}:1`).split(':');
       const page = Number(pageText);
       const passIndex = LIST_PASSES.indexOf(pass as (typeof LIST_PASSES)[number]);
-      if (passIndex < 0 || !Number.isInteger(page) || page < 1) throw new RetryableError(`lodgify: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      if (passIndex < 0 || !Number.isInteger(page) || page < 1) throw invalidCursor('lodgify', query.cursor);
       const response = await api.get(`/v2/reservations/bookings?stayFilter=${pass}&page=${page}&size=${LIST_PAGE_SIZE}&trash=False`);
       const raw = expectOk('lodgify', 'GET bookings', response);
       const items = typeof raw === 'object' && raw !== null && Array.isArray((raw as { items?: unknown }).items) ? ((raw as { items: unknown[] }).items) : undefined;

@@ -4,7 +4,7 @@ import { RetryableError } from '../core/errors.ts';
 import type { HttpResponse } from '../core/http-client.ts';
 import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { pmsApiClient, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { pmsApiClient, invalidCursor, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { normaliseMewsReservation, type AgeClassifications } from './mews.ts';
 import { expectOk } from './pms-oauth.ts';
 import { expectProbeAccepted, goneReservation, normaliseRead } from './reread.ts';
@@ -131,7 +131,7 @@ export function createMewsFetcher(connectionId: string, connection: ConnectionCo
       const [enterpriseText = '0', windowText = '0', ...rest] = (query.cursor ?? '0:0:').split(':');
       const enterpriseIndex = Number(enterpriseText);
       const windowIndex = Number(windowText);
-      if (!Number.isInteger(enterpriseIndex) || !Number.isInteger(windowIndex)) throw new RetryableError(`mews: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      if (!Number.isInteger(enterpriseIndex) || !Number.isInteger(windowIndex)) throw invalidCursor('mews', query.cursor);
       const enterpriseId = enterprises[enterpriseIndex];
       if (enterpriseId === undefined) return { reservations: [] };
       const start = Date.parse(`${query.from}T00:00:00Z`) + windowIndex * LIST_WINDOW_MS;

@@ -2,7 +2,7 @@ import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { pageNumberCursor, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, readVersion } from './reread.ts';
 import { normaliseSmoobuReservation } from './smoobu.ts';
@@ -39,8 +39,7 @@ export function createSmoobuFetcher(connectionId: string, connection: Connection
      * (docs/pms-sources.md); the window is checked again here.
      */
     async listReservations(query: ListQuery): Promise<ReservationPage> {
-      const page = Number(query.cursor ?? '1');
-      if (!Number.isInteger(page) || page < 1) throw new RetryableError(`smoobu: backfill cursor "${query.cursor}" is not one this release makes`, undefined, 'invalid_cursor');
+      const page = pageNumberCursor('smoobu', query);
       const params = new URLSearchParams({ from: query.from, to: query.to, showCancellation: 'true', page: String(page), pageSize: String(LIST_PAGE_SIZE), ...(query.propertyId ? { apartmentId: query.propertyId } : {}) });
       const json = expectOk('smoobu', 'GET reservations', await api.get(`/api/reservations?${params}`));
       const body = typeof json === 'object' && json !== null ? (json as { bookings?: unknown; page_count?: unknown; total_items?: unknown }) : {};
