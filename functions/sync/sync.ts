@@ -232,7 +232,7 @@ async function reconcileTarget(
     count('TargetSkippedStale', { target: target.name });
     return { outcome: { target: target.name, action: 'stale' } };
   }
-  if (writer.state.appliedFingerprint === wanted && writer.state.status !== 'retrying' && writer.state.status !== 'pending' && writer.state.status !== 'shadow' && writer.state.status !== 'offboarded') {
+  if (writer.state.appliedFingerprint === wanted && SETTLED.has(writer.state.status)) {
     if ((writer.state.dueAt ?? null) !== due) await save({ dueAt: due });
     count('TargetSkipped', { target: target.name });
     return { outcome: { target: target.name, action: 'unchanged' } };
@@ -334,6 +334,12 @@ async function reconcileTarget(
     return { outcome: { target: target.name, action: 'pending', error: { code, permanent: false }, retryAt } };
   }
 }
+
+/**
+ * States whose applied fingerprint says what the target holds, so the same content needs no
+ * call: not work still under way (retrying, pending), a shadow plan, or a guest left by offboarding.
+ */
+const SETTLED: ReadonlySet<TargetState['status']> = new Set(['synced', 'absent', 'readonly', 'failed']);
 
 function freshState(target: string, ttl: number, now: number): TargetState {
   return { target, status: 'absent', targetIds: {}, appliedFingerprint: null, intent: null, lastError: null, warnings: [], dueAt: null, applied: null, ttl, updatedAt: now, version: 0 };
