@@ -69,14 +69,7 @@ export class TraceBatch {
  */
 export async function recordTrace(deps: { store: Store; config: { trace?: boolean }; traceBatch?: TraceBatch | undefined }, key: ReservationKey, entry: TraceEntry, ttl: number): Promise<void> {
   if (deps.config.trace === false) return;
-  if (deps.traceBatch) {
-    deps.traceBatch.add(key, entry, ttl);
-    return;
-  }
-  try {
-    await deps.store.appendTraces([{ key, entry, ttl }]);
-  } catch (error) {
-    count('TraceWriteFailed');
-    logger.warn('could not record the trace step', { error: errorMessage(error) });
-  }
+  const batch = deps.traceBatch ?? new TraceBatch();
+  batch.add(key, entry, ttl);
+  if (!deps.traceBatch) await batch.flush(deps.store);
 }
