@@ -1,8 +1,8 @@
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
-import type { ReservationRefMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type ReservationRefMessage } from '../core/queue.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import { pmsApiClient, type Fetcher, type FetcherDeps } from './fetcher.ts';
+import { invalidCursor, pmsApiClient, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { guestFromGuesty, normaliseGuestyReservation } from './guesty.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
 import { normaliseRead } from './reread.ts';
@@ -17,8 +17,11 @@ import { normaliseRead } from './reread.ts';
  */
 
 const DEFAULT_REQUESTS_PER_SECOND = 2;
+/** The search's documented maximum page size. */
+const LIST_PAGE_SIZE = 100;
 
 export function createGuestyFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {
+  const now = deps.now ?? Date.now;
   const { api, baseUrl, instanceId, http } = pmsApiClient('guesty', connectionId, connection, deps, DEFAULT_REQUESTS_PER_SECOND);
   const oauth = new PmsOAuth({ name: 'guesty', tokenUrl: `${baseUrl}/oauth2/token`, credentialsRef: api.credentials, defaultScope: 'open-api', http, deps, owner: instanceId });
 
@@ -33,7 +36,7 @@ export function createGuestyFetcher(connectionId: string, connection: Connection
     return guestFromGuesty(raw, propertyId, connection) ?? null;
   };
 
-  return {
+  const fetcher: Fetcher = {
     async fetchReservation(ref: ReservationRefMessage): Promise<Reservation | null> {
       // Legacy events carry the reservation already: only its guest is missing.
       if (ref.partial) {
@@ -51,5 +54,56 @@ export function createGuestyFetcher(connectionId: string, connection: Connection
       const guest = embedded ?? (guestId ? await readGuest(guestId, reservation.propertyId) : null);
       return guest ? { ...reservation, guest: guest.guest, dropped: guest.dropped } : reservation;
     },
+
+    /**
+     * Backfill: `GET /v1/reservations-v3/search` (the legacy `GET /v1/reservations` list is
+     * deprecated and removed on 1 March 2027) of stays that check out on or after `from` and check
+     * in on or before `to`, of the listing asked for or else the configured ones, sorted by `_id` so `skip` paging is stable,
+     * 100 a page; `pagination.hasMore` says whether another page follows. Its items are v3
+     * projections without guest contact, so each is read again the way a webhook's is (reservation,
+     * then guest). The cursor is the next `skip`.
+     */
+    async listReservations(query: ListQuery): Promise<ReservationPage> {
+      const skip = Number(query.cursor ?? '0');
+      if (!Number.isInteger(skip) || skip < 0) throw invalidCursor('guesty', query.cursor);
+      const params = new URLSearchParams({ 'filter[checkOut][gte]': query.from, 'filter[checkIn][lte]': query.to, sort: '_id', skip: String(skip), limit: String(LIST_PAGE_SIZE) });
+      // The configured listings only: a reservation elsewhere would be read again for nothing.
+      const listings = query.propertyId ? [query.propertyId] : Object.keys(connection.properties);
+      if (listings.length > 0) params.set('filter[listingId]', listings.join(','));
+      const page = searchPage(await get(`/v1/reservations-v3/search?${params}`, 'reservations search'));
+      const reservations: Reservation[] = [];
+      for (const reservationId of page.ids) {
+        const ref: ReservationRefMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation_ref', connectionId, deliveryId: 'backfill', receivedAt: now(), reservationId, hints: {} };
+        const full = await fetcher.fetchReservation(ref, undefined).catch((error: unknown) => {
+          // Gone between the list and the read: nothing to backfill (any other failure retries the page).
+          if (error instanceof RetryableError && error.code === 'http_404') return null;
+          throw error;
+        });
+        if (full && staysWithin(full, query)) reservations.push(full);
+      }
+      return { reservations, ...(page.hasMore ? { next: String(skip + page.ids.length) } : {}) };
+    },
   };
+  return fetcher;
+}
+
+/**
+ * The reservation ids of one search page and whether more follow. The answer is
+ * `{results: [...], pagination: {hasMore}}`; an item names its reservation by `reservationId`
+ * or `_id`. A page that says more follow but holds nothing would page forever: retried instead.
+ */
+export function searchPage(body: Record<string, unknown>): { ids: string[]; hasMore: boolean } {
+  const results = body.results;
+  const pagination = body.pagination;
+  const hasMore = typeof pagination === 'object' && pagination !== null && (pagination as { hasMore?: unknown }).hasMore === true;
+  if (!Array.isArray(results)) throw new RetryableError('guesty: reservations search answered no results list', undefined, 'invalid_response');
+  const ids: string[] = [];
+  for (const item of results) {
+    const fields = typeof item === 'object' && item !== null ? (item as { reservationId?: unknown; _id?: unknown }) : {};
+    const id = typeof fields.reservationId === 'string' && fields.reservationId !== '' ? fields.reservationId : typeof fields._id === 'string' && fields._id !== '' ? fields._id : undefined;
+    if (id === undefined) throw new RetryableError('guesty: a reservations search item has no reservation id', undefined, 'invalid_response');
+    ids.push(id);
+  }
+  if (hasMore && results.length === 0) throw new RetryableError('guesty: reservations search says more pages follow but returned none', undefined, 'invalid_response');
+  return { ids, hasMore };
 }

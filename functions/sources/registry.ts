@@ -29,7 +29,7 @@ export const sources: Record<PmsType, () => Promise<Source>> = {
 export const fetcherFactories: Partial<Record<PmsType, FetcherFactory>> = {
   // Only with the connection's optional `api`: Hostaway's webhooks carry the whole reservation.
   hostaway: lazyFetcher(async () => (await import('./hostaway-api.ts')).createHostawayFetcher, { credentials: true, list: true }),
-  guesty: lazyFetcher(async () => (await import('./guesty-api.ts')).createGuestyFetcher, {}),
+  guesty: lazyFetcher(async () => (await import('./guesty-api.ts')).createGuestyFetcher, { list: true }),
   smily: lazyFetcher(async () => (await import('./smily-api.ts')).createSmilyFetcher, { clientReservations: true, credentials: true, list: true }),
   lodgify: lazyFetcher(async () => (await import('./lodgify-api.ts')).createLodgifyFetcher, { credentials: true, list: true }),
   hospitable: lazyFetcher(async () => (await import('./hospitable-api.ts')).createHospitableFetcher, { credentials: true, list: true }),

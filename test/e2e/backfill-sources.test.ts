@@ -7,6 +7,7 @@ import { HOTEL_PMSS, type Stay } from '../support/hotel-pms.ts';
 import { smilyBooking, smilyClient } from '../support/pms.ts';
 import { RENTAL_PMSS, type Booking } from '../support/rental-pms.ts';
 import { startTestStack } from '../support/stack.ts';
+import { GUESTY_EXAMPLE_GUEST } from '../../infra/local/sandboxes/guesty.ts';
 
 /**
  * Backfill from every rental PMS whose API lists reservations, each against its API sandbox
@@ -22,6 +23,8 @@ beforeAll(async () => {
         property.targets = { minut: property.targets.minut };
       }
     }
+    // Guesty's reader reads each listed reservation again: paced faster here so 100+ reads take seconds.
+    config.connections['guesty-demo'].api.requestsPerSecond = 50;
   });
   stack = await startTestStack({ configPath, sweepIntervalMs: null });
 });
@@ -59,6 +62,38 @@ describe('backfill from each PMS API that lists', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/DONE \(dry run\), 2 page\(s\), 105 reservation\(s\) listed/);
     expect(run.stdout).toMatch(/minut\s+create 105/);
+  });
+
+  it('guesty (the reservations-v3 search, then each reservation read as a webhook is)', async () => {
+    const listing = '6421f0b9c8d7e60011223344';
+    const guesty = stack.sandbox.guesty;
+    const put = (id: string, checkIn: string, checkOut: string, extra: Record<string, unknown> = {}) =>
+      guesty.putReservation({ _id: id, listingId: listing, status: 'confirmed', checkInDateLocalized: checkIn, checkOutDateLocalized: checkOut, lastUpdatedAt: '2026-05-02T09:14:27.512Z', guest: { _id: `g-${id}`, firstName: 'Listed', lastName: id, fullName: `Listed ${id}`, email: `${id}@example.com` }, ...extra });
+    // 101 stays to come: two pages of the search (100 a page).
+    for (let i = 0; i < 101; i++) put(`gy${String(i).padStart(4, '0')}`, day(3 + (i % 40)), day(5 + (i % 40)));
+    put('gy-over', day(-20), day(-15));
+    put('gy-elsewhere', day(4), day(6), { listingId: 'not-a-configured-listing' });
+    const run = await runCli(stack, ['backfill', 'guesty-demo', '--dry-run']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/DONE \(dry run\), 2 page\(s\), 101 reservation\(s\) listed/);
+    expect(run.stdout).toMatch(/minut\s+create 101/);
+    const searches = guesty.requestLog().filter((e) => e.route === 'GET /v1/reservations-v3/search');
+    expect(searches).toHaveLength(2);
+    // Neither the stay that is over nor the one at a listing not in the config is read again.
+    const reads = guesty.requestLog().filter((e) => e.route === 'GET /v1/reservations/:id').map((e) => e.path);
+    expect(reads.some((path) => path.includes('gy-over') || path.includes('gy-elsewhere'))).toBe(false);
+
+    // For real, in a window with one stay whose guest is a separate record (read by its id): created once; a second run changes nothing.
+    put('gy-later', day(300), day(302), { guest: undefined, guestId: GUESTY_EXAMPLE_GUEST._id });
+    const guestsNamed = () => stack.sandbox.minut.guests('home_demo_city').filter((g) => g.name === GUESTY_EXAMPLE_GUEST.fullName).length;
+    const before = guestsNamed();
+    for (const attempt of [1, 2]) {
+      const real = await runCli(stack, ['backfill', 'guesty-demo', '--from', day(299), '--to', day(301)]);
+      expect(real.code, `run ${attempt}: ${real.stdout}${real.stderr}`).toBe(0);
+      expect(real.stdout).toMatch(/DONE, 1 page\(s\)/);
+      await stack.drain(60_000);
+      expect(guestsNamed()).toBe(before + 1);
+    }
   });
 
   it('smily (the client read once for its bookings)', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.ts';
+import { searchPage } from '../../functions/sources/guesty-api.ts';
 import { guesty } from '../../functions/sources/guesty.ts';
 import type { SourceContext } from '../../functions/sources/source.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
@@ -104,5 +105,21 @@ describe('Guesty parsing', () => {
     });
     expect(ids).toEqual(['A', 'B', 'C', 'D']);
     expect(() => guesty.parse({ event: 'reservation.updated.v2', data: { status: 'x' } }, context)).toThrow(expect.objectContaining({ statusCode: 400, code: 'missing_field' }));
+  });
+});
+
+describe('Guesty reservations search page (backfill)', () => {
+  const cases: { name: string; body: Record<string, unknown>; ids?: string[]; hasMore?: boolean; error?: string }[] = [
+    { name: 'ids from reservationId, more to come', body: { results: [{ reservationId: 'A' }, { reservationId: 'B' }], pagination: { skip: 0, limit: 2, hasMore: true } }, ids: ['A', 'B'], hasMore: true },
+    { name: 'an item named by _id', body: { results: [{ _id: 'C' }], pagination: { hasMore: false } }, ids: ['C'], hasMore: false },
+    { name: 'no pagination: the last page', body: { results: [{ reservationId: 'D' }] }, ids: ['D'], hasMore: false },
+    { name: 'an empty last page', body: { results: [], pagination: { hasMore: false } }, ids: [], hasMore: false },
+    { name: 'no results list (a proxy page, an error body)', body: { message: 'upstream' }, error: 'answered no results list' },
+    { name: 'an item without an id', body: { results: [{ status: 'confirmed' }] }, error: 'has no reservation id' },
+    { name: 'more promised on an empty page (would page forever)', body: { results: [], pagination: { hasMore: true } }, error: 'says more pages follow' },
+  ];
+  it.each(cases)('$name', ({ body, ids, hasMore, error }) => {
+    if (error) expect(() => searchPage(body)).toThrow(expect.objectContaining({ code: 'invalid_response', message: expect.stringContaining(error) }));
+    else expect(searchPage(body)).toEqual({ ids, hasMore });
   });
 });
