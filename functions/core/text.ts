@@ -27,11 +27,25 @@ export function truncate(text: string, max: number): string {
 
 /** Every string in a JSON value (keys too) made carriable; other values unchanged. */
 export function carriableDeep<T>(value: T): T {
+  // Nearly every delivery is carriable already: checking costs no copy, so only a bad one is rebuilt.
+  return allCarriable(value) ? value : rebuildCarriable(value);
+}
+
+function allCarriable(value: unknown): boolean {
+  if (typeof value === 'string') return isCarriable(value);
+  if (Array.isArray(value)) return value.every(allCarriable);
+  if (value !== null && typeof value === 'object') {
+    for (const key in value) if (Object.hasOwn(value, key) && (!isCarriable(key) || !allCarriable((value as Record<string, unknown>)[key]))) return false;
+  }
+  return true;
+}
+
+function rebuildCarriable<T>(value: T): T {
   if (typeof value === 'string') return carriable(value) as T;
-  if (Array.isArray(value)) return value.map((item: unknown) => carriableDeep(item)) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => rebuildCarriable(item)) as T;
   if (value !== null && typeof value === 'object') {
     // fromEntries defines own properties, so a "__proto__" key stays a plain key.
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [carriable(key), carriableDeep(item)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [carriable(key), rebuildCarriable(item)])) as T;
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, instantToLocal, localToEpochSeconds, localToInstant, utcDate } from '../../functions/core/time.ts';
+import { addDays, instantToLocal, isTimeZone, localToEpochSeconds, localToInstant, utcDate } from '../../functions/core/time.ts';
 
 describe('local stay times to instants', () => {
   it('uses the offset in force on each day across the autumn change', () => {
@@ -21,6 +21,24 @@ describe('local stay times to instants', () => {
   it('gives epoch seconds and goes back to local dates', () => {
     expect(localToEpochSeconds('2026-07-14', '11:00', 'Europe/Stockholm')).toBe(Date.parse('2026-07-14T09:00:00Z') / 1000);
     expect(instantToLocal('2026-07-10T22:30:00Z', 'Europe/Stockholm')).toEqual({ date: '2026-07-11', time: '00:30' });
+  });
+});
+
+describe('time zone names', () => {
+  it.each([
+    ['Europe/Stockholm', true], // canonical
+    ['America/Argentina/Buenos_Aires', true],
+    ['UTC', true], // aliases and links: ICU accepts them, they are not in the canonical list
+    ['Etc/UTC', true],
+    ['US/Eastern', true],
+    ['Europe/Kyiv', true],
+    ['Mars/Olympus_Mons', false],
+    ['europe stockholm', false],
+    ['', false],
+    ['+01:00', true], // an offset is a zone to Intl and luxon
+  ])('%s → %s', (zone, valid) => {
+    expect(isTimeZone(zone)).toBe(valid);
+    expect(isTimeZone(zone)).toBe(valid); // the cached answer is the same
   });
 });
 
