@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { addDays, instantToLocal, isTimeZone, localToEpochSeconds, localToInstant, utcDate } from '../../functions/core/time.ts';
 
@@ -21,6 +23,47 @@ describe('local stay times to instants', () => {
   it('gives epoch seconds and goes back to local dates', () => {
     expect(localToEpochSeconds('2026-07-14', '11:00', 'Europe/Stockholm')).toBe(Date.parse('2026-07-14T09:00:00Z') / 1000);
     expect(instantToLocal('2026-07-10T22:30:00Z', 'Europe/Stockholm')).toEqual({ date: '2026-07-11', time: '00:30' });
+  });
+});
+
+describe('instants to local dates and times', () => {
+  const zones = ['Europe/Stockholm', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham', 'America/St_Johns', 'UTC', 'Etc/GMT+12', 'Pacific/Kiritimati'];
+  const luxon = (instant: string, zone: string) => {
+    const local = DateTime.fromISO(instant, { zone: 'utc' }).setZone(zone);
+    return { date: local.toISODate(), time: local.toFormat('HH:mm') };
+  };
+
+  it('agrees with luxon on any instant and offset, across DST changes and odd offsets', () => {
+    const instants = fc.record({
+      ms: fc.integer({ min: Date.parse('1990-01-01T00:00:00Z'), max: Date.parse('2060-12-31T23:59:59Z') }),
+      offsetMinutes: fc.constantFrom(0, 60, -300, 330, 345, -570, 840),
+      millis: fc.boolean(),
+      zone: fc.constantFrom(...zones),
+    });
+    fc.assert(
+      fc.property(instants, ({ ms, offsetMinutes, millis, zone }) => {
+        const utc = DateTime.fromMillis(ms, { zone: 'utc' });
+        const instant = offsetMinutes === 0 ? utc.toISO({ suppressMilliseconds: !millis })! : utc.setZone(`UTC${offsetMinutes > 0 ? '+' : '-'}${Math.floor(Math.abs(offsetMinutes) / 60)}:${String(Math.abs(offsetMinutes) % 60).padStart(2, '0')}`).toISO({ suppressMilliseconds: !millis })!;
+        expect(instantToLocal(instant, zone)).toEqual(luxon(instant, zone));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['2026-03-29T00:59:59Z', 'Europe/Stockholm', { date: '2026-03-29', time: '01:59' }], // the last minute of winter time
+    ['2026-03-29T01:00:00Z', 'Europe/Stockholm', { date: '2026-03-29', time: '03:00' }],
+    ['2026-10-25T00:30:00Z', 'Europe/Stockholm', { date: '2026-10-25', time: '02:30' }], // the hour that repeats, first time
+    ['2026-10-25T01:30:00Z', 'Europe/Stockholm', { date: '2026-10-25', time: '02:30' }], // and the second
+    ['2026-07-10T22:30:00+02:00', 'UTC', { date: '2026-07-10', time: '20:30' }],
+    ['2026-12-31T23:00Z', 'Pacific/Kiritimati', { date: '2027-01-01', time: '13:00' }],
+  ])('%s in %s', (instant, zone, expected) => {
+    expect(instantToLocal(instant, zone)).toEqual(expected);
+  });
+
+  it('still refuses what is not an instant or a zone', () => {
+    expect(() => instantToLocal('not a time', 'Europe/Stockholm')).toThrow('invalid instant');
+    expect(() => instantToLocal('2026-07-10T22:30:00Z', 'Mars/Olympus_Mons')).toThrow('invalid instant');
   });
 });
 
