@@ -15,7 +15,7 @@ import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } fr
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, FunctionUrlAuthType, Runtime, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -41,7 +41,18 @@ export interface GuestSyncStackProps extends StackProps {
   readonly reconcileSchedule?: string;
   /** Alarm when any reservation has been behind on a target (retrying or pending) this many minutes. Default 30. */
   readonly laggingAlarmMinutes?: number;
+  /**
+   * What receives the webhooks: `httpApi` (default: stage throttling, access logs, custom
+   * domains) or `functionUrl` (the ingest function's own URL: $1.00 less per 1M webhooks, no
+   * throttling beyond `ingestReservedConcurrency`, no access logs). docs/throughput.md weighs them.
+   */
+  readonly ingress?: Ingress;
+  /** With a Function URL: the most ingest invocations at once (reserved concurrency), so a flood cannot take the account's. Default none. */
+  readonly ingestReservedConcurrency?: number;
 }
+
+export const INGRESSES = ['httpApi', 'functionUrl'] as const;
+export type Ingress = (typeof INGRESSES)[number];
 
 export const DEFAULT_LAGGING_ALARM_MINUTES = 30;
 export const DEFAULT_RECONCILE_SCHEDULE = 'rate(1 day)';
@@ -121,9 +132,13 @@ export class GuestSyncStack extends Stack {
   readonly reconcileSchedule: Rule;
   readonly ingestRole: Role;
   readonly syncRole: Role;
-  readonly httpApi: HttpApi;
-  readonly httpStage: HttpStage;
+  readonly ingress: Ingress;
+  /** The HTTP API and its routes (ingress `httpApi`). */
+  readonly httpApi?: HttpApi;
+  readonly httpStage?: HttpStage;
   readonly webhookRoutes: HttpRoute[];
+  /** The ingest function's URL (ingress `functionUrl`). */
+  readonly functionUrl?: FunctionUrl;
   /** Secret ref (as written in the config) -> its Secrets Manager secret. */
   readonly secrets: ReadonlyMap<string, CfnSecret>;
   /** Alarm topic, alarms and dashboard. A function added to the stack gets its alarms with `monitoring.monitorFunction()`. */
@@ -277,6 +292,8 @@ export class GuestSyncStack extends Stack {
       role: this.ingestRole,
       logGroup: ingestLogs,
       environment,
+      // Behind a Function URL this stands in for the HTTP API's stage throttling (docs/deploy.md).
+      ...(props.ingress === 'functionUrl' && props.ingestReservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.ingestReservedConcurrency } : {}),
     });
 
     // ---- sync: queue -> function -> DynamoDB + targets.
@@ -392,48 +409,59 @@ export class GuestSyncStack extends Stack {
       targets: [new LambdaFunction(this.sweepFunction, { event: RuleTargetInput.fromObject({ reconcile: true }), retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
 
-    // ---- HTTP API (payload format 2.0), with access logs and stage throttling.
-    const accessLogs = new LogGroup(this, 'ApiAccessLogGroup', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.httpApi = new HttpApi(this, 'WebhookApi', {
-      apiName: `guest-sync-${this.stage}`,
-      description: `guest-sync ${this.stage}: PMS webhook receiver`,
-      createDefaultStage: false,
-    });
-    this.httpStage = new HttpStage(this, 'WebhookApiStage', {
-      httpApi: this.httpApi,
-      stageName: '$default',
-      autoDeploy: true,
-      // Applies to every route (the stage's default route settings); sizing: see the top of this file.
-      throttle: { rateLimit: API_RATE_LIMIT, burstLimit: API_BURST_LIMIT },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // Request metadata only: no headers, no body, no path and no query string (they may carry
-        // personal data or a connection's URL token); the route key is the template, not the path.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            requestTime: '$context.requestTime',
-            sourceIp: '$context.identity.sourceIp',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            integrationStatus: '$context.integrationStatus',
-            integrationLatency: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-            userAgent: '$context.identity.userAgent',
-          }),
-        ),
-      },
-    });
-    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
-      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-    });
-    this.webhookRoutes = [WEBHOOK_ROUTE_PATH, WEBHOOK_TOKEN_ROUTE_PATH].flatMap((path) =>
-      this.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration: ingestIntegration }),
-    );
+    // ---- Webhook ingress: the HTTP API (default) or the ingest function's URL. Both deliver payload 2.0.
+    this.ingress = props.ingress ?? 'httpApi';
+    let webhookBase: string;
+    if (this.ingress === 'httpApi') {
+      // HTTP API (payload format 2.0), with access logs and stage throttling.
+      const accessLogs = new LogGroup(this, 'ApiAccessLogGroup', {
+        retention: RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      this.httpApi = new HttpApi(this, 'WebhookApi', {
+        apiName: `guest-sync-${this.stage}`,
+        description: `guest-sync ${this.stage}: PMS webhook receiver`,
+        createDefaultStage: false,
+      });
+      this.httpStage = new HttpStage(this, 'WebhookApiStage', {
+        httpApi: this.httpApi,
+        stageName: '$default',
+        autoDeploy: true,
+        // Applies to every route (the stage's default route settings); sizing: see the top of this file.
+        throttle: { rateLimit: API_RATE_LIMIT, burstLimit: API_BURST_LIMIT },
+        accessLogSettings: {
+          destination: new LogGroupLogDestination(accessLogs),
+          // Request metadata only: no headers, no body, no path and no query string (they may carry
+          // personal data or a connection's URL token); the route key is the template, not the path.
+          format: AccessLogFormat.custom(
+            JSON.stringify({
+              requestId: '$context.requestId',
+              requestTime: '$context.requestTime',
+              sourceIp: '$context.identity.sourceIp',
+              routeKey: '$context.routeKey',
+              status: '$context.status',
+              responseLength: '$context.responseLength',
+              integrationStatus: '$context.integrationStatus',
+              integrationLatency: '$context.integrationLatency',
+              integrationError: '$context.integrationErrorMessage',
+              userAgent: '$context.identity.userAgent',
+            }),
+          ),
+        },
+      });
+      const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      });
+      this.webhookRoutes = [WEBHOOK_ROUTE_PATH, WEBHOOK_TOKEN_ROUTE_PATH].flatMap((path) =>
+        this.httpApi!.addRoutes({ path, methods: [HttpMethod.POST], integration: ingestIntegration }),
+      );
+      webhookBase = this.httpStage.url;
+    } else {
+      // Any method and path reach the handler: it answers 405 and 404 itself.
+      this.webhookRoutes = [];
+      this.functionUrl = this.ingestFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+      webhookBase = this.functionUrl.url;
+    }
 
     // ---- Alarms (to the SNS topic) and dashboard: see infra/monitoring.ts.
     const oneMinute = Duration.minutes(1);
@@ -448,7 +476,9 @@ export class GuestSyncStack extends Stack {
       period: oneMinute,
     });
     const oldestMessageAge = this.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' });
-    const api5xx = this.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' });
+    const api5xx = this.httpApi
+      ? this.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' })
+      : this.ingestFunction.metric('Url5xxCount', { period: fiveMinutes, statistic: 'Sum' });
     monitoring.alarm('DeadLetterQueueNotEmpty', dlqDepth, ALARM_THRESHOLDS.deadLetterMessages, 'Messages in the DLQ: events that could not be processed at all. Inspect them, fix the cause, replay.');
     monitoring.alarm(
       'QueueOldestMessageAge',
@@ -466,13 +496,11 @@ export class GuestSyncStack extends Stack {
 
     monitoring.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Ingest: webhook API',
-        left: [
-          this.httpApi.metricCount({ period: fiveMinutes, statistic: 'Sum' }),
-          this.httpApi.metricClientError({ period: fiveMinutes, statistic: 'Sum' }),
-          api5xx,
-        ],
-        right: [this.httpApi.metricLatency({ period: fiveMinutes, statistic: 'p99' })],
+        title: this.httpApi ? 'Ingest: webhook API' : 'Ingest: function URL',
+        left: this.httpApi
+          ? [this.httpApi.metricCount({ period: fiveMinutes, statistic: 'Sum' }), this.httpApi.metricClientError({ period: fiveMinutes, statistic: 'Sum' }), api5xx]
+          : [this.ingestFunction.metric('UrlRequestCount', { period: fiveMinutes, statistic: 'Sum', label: 'requests' }), this.ingestFunction.metric('Url4xxCount', { period: fiveMinutes, statistic: 'Sum', label: '4xx' }), api5xx],
+        right: [this.httpApi ? this.httpApi.metricLatency({ period: fiveMinutes, statistic: 'p99' }) : this.ingestFunction.metric('UrlRequestLatency', { period: fiveMinutes, statistic: 'p99', label: 'latency p99' })],
         width: 12,
       }),
       new GraphWidget({
@@ -528,7 +556,7 @@ export class GuestSyncStack extends Stack {
     // ---- Outputs.
     new CfnOutput(this, 'WebhookUrl', {
       description: 'POST PMS webhooks here, replacing {connectionId} with a connection id from the config',
-      value: `${this.httpStage.url}webhooks/{connectionId}`,
+      value: `${webhookBase}webhooks/{connectionId}`,
     });
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });

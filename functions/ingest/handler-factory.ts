@@ -31,13 +31,35 @@ const HttpEvent = z.object({
   isBase64Encoded: z.boolean().default(false),
   headers: z.record(z.string(), z.string().optional()).default({}),
   rawQueryString: z.string().default(''),
+  rawPath: z.string().optional(),
+  // Set by the HTTP API's routes; a Function URL sends every path, read from rawPath instead.
   pathParameters: z.object({ connectionId: z.string(), token: z.string() }).partial().optional(),
-  requestContext: z.object({ http: z.object({ sourceIp: z.string() }).partial().optional() }).partial().optional(),
+  requestContext: z.object({ http: z.object({ sourceIp: z.string(), method: z.string() }).partial().optional() }).partial().optional(),
 });
+
+/** `/webhooks/{connectionId}` or `/webhooks/{connectionId}/{token}`, as the HTTP API routes them. */
+const WEBHOOK_PATH = /^\/webhooks\/([^/]+)(?:\/([^/]+))?\/?$/;
+
+/**
+ * The connection and URL token of a request, from the HTTP API's path parameters or else the path
+ * itself: `not_webhook` for another path, `malformed` for one that is not valid percent-encoding.
+ */
+export function webhookRoute(event: Pick<z.infer<typeof HttpEvent>, 'pathParameters' | 'rawPath'>): { connectionId: string; token?: string } | 'not_webhook' | 'malformed' {
+  if (event.pathParameters?.connectionId !== undefined) {
+    return { connectionId: event.pathParameters.connectionId, ...(event.pathParameters.token !== undefined ? { token: event.pathParameters.token } : {}) };
+  }
+  const match = WEBHOOK_PATH.exec(event.rawPath ?? '');
+  if (!match) return 'not_webhook';
+  try {
+    return { connectionId: decodeURIComponent(match[1]!), ...(match[2] !== undefined ? { token: decodeURIComponent(match[2]) } : {}) };
+  } catch {
+    return 'malformed';
+  }
+}
 
 /**
  * The webhook receiver, `POST /webhooks/{connectionId}` (or `/webhooks/{connectionId}/{token}`
- * for URL-token connections): check the source address, verify on the raw body, parse,
+ * for URL-token connections), behind the HTTP API or a Function URL: check the source address, verify on the raw body, parse,
  * normalise, queue, answer 202, well within the PMS's timeout. Bad input gets a 4xx with
  * a stable code and one sentence, and nothing is queued; only a failed enqueue is a 5xx,
  * so the PMS retries.
@@ -47,7 +69,12 @@ export function createIngestHandler(deps: IngestDeps) {
     const parsedEvent = HttpEvent.safeParse(rawEvent);
     if (!parsedEvent.success) return reply(400, { error: { code: 'invalid_request', message: 'The request could not be read.' } });
     const event = parsedEvent.data;
-    const connectionId = event.pathParameters?.connectionId ?? '';
+    const route = webhookRoute(event);
+    if (route === 'malformed') return reply(400, { error: { code: 'invalid_request', message: 'The request could not be read.' } });
+    if (route === 'not_webhook') return reply(404, { error: { code: 'unknown_route', message: 'Webhooks are received at /webhooks/{connectionId}.' } });
+    const method = event.requestContext?.http?.method;
+    if (method !== undefined && method !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'Webhooks are received with POST.' } });
+    const { connectionId } = route;
     logger.appendKeys({ connectionId });
     // `source` (the PMS type) feeds the per-source dashboard widgets; low cardinality by design.
     let source = 'unknown';
@@ -55,7 +82,7 @@ export function createIngestHandler(deps: IngestDeps) {
       const config = deps.liveConfig ? (await deps.liveConfig()).config : deps.config;
       source = own(config.connections, connectionId)?.pms ?? 'unknown';
       count('WebhookReceived', { source });
-      const result = await ingest(connectionId, event, { ...deps, config });
+      const result = await ingest(route, event, { ...deps, config });
       if (result.status === 'ignored') {
         count('WebhookIgnored', { source, reason: result.reason.split(':')[0]! });
         logger.info('webhook ignored', { reason: result.reason });
@@ -84,7 +111,7 @@ type IngestResult =
   | { status: 'ignored'; reason: string }
   | { status: 'accepted'; deliveryId: string; reservations: { reservationId?: string; clientId?: string; propertyId?: string; status: string }[] };
 
-async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, deps: IngestDeps): Promise<IngestResult> {
+async function ingest({ connectionId, token }: { connectionId: string; token?: string }, event: z.infer<typeof HttpEvent>, deps: IngestDeps): Promise<IngestResult> {
   const connection = own(deps.config.connections, connectionId);
   if (!connection) throw new WebhookError(404, 'unknown_connection', `No connection named "${truncate(carriable(connectionId), 64)}" is configured.`);
 
@@ -96,7 +123,7 @@ async function ingest(connectionId: string, event: z.infer<typeof HttpEvent>, de
   if (connection.allowedSourceIps && !allowListOf(connection.allowedSourceIps).allows(sourceIp)) {
     throw new WebhookError(401, 'source_ip_not_allowed', 'Deliveries for this connection are accepted only from its PMS\'s addresses.');
   }
-  const urlToken = event.pathParameters?.token ?? new URLSearchParams(event.rawQueryString).get('token') ?? undefined;
+  const urlToken = token ?? new URLSearchParams(event.rawQueryString).get('token') ?? undefined;
   const delivery: Delivery = {
     rawBody: bodyBytes.toString('utf8'),
     headers: lowerCaseHeaders(event.headers),

@@ -53,6 +53,8 @@ const cases: Case[] = [
   { name: 'a URL-token connection without its token', send: () => postWebhook(stack, 'smoobu-demo', '{}', {}), status: 401, code: 'missing_token' },
   { name: 'a URL-token connection with a wrong token', send: () => postWebhook(stack, `smoobu-demo/${'x'.repeat(36)}`, '{}', {}), status: 401, code: 'invalid_token' },
   { name: 'a delivery from outside the connection\'s allowed addresses', send: () => inProcess({ sourceIp: '203.0.113.9' }), status: 401, code: 'source_ip_not_allowed' },
+  { name: 'a Function URL request to a path that is not a webhook\'s', send: () => inProcess({ functionUrl: { path: '/admin' } }), status: 404, code: 'unknown_route' },
+  { name: 'a Function URL request that is not a POST', send: () => inProcess({ functionUrl: { path: '/webhooks/hostaway-demo', method: 'GET' } }), status: 405, code: 'method_not_allowed' },
   { name: 'the queue refusing the message (injected)', send: () => inProcess({ queueFails: true }), status: 503, code: 'enqueue_failed' },
   { name: 'the secret store failing (injected)', send: () => inProcess({ secretsFail: true }), status: 503, code: 'secret_unavailable' },
 ];
@@ -62,7 +64,7 @@ const cases: Case[] = [
  * of the table), or the Hostaway connection limited to Hostaway's addresses and the delivery
  * coming from `sourceIp`.
  */
-async function inProcess(fault: { queueFails?: boolean; secretsFail?: boolean; sourceIp?: string }) {
+async function inProcess(fault: { queueFails?: boolean; secretsFail?: boolean; sourceIp?: string; functionUrl?: { path: string; method?: string } }) {
   const config = loadConfigFile('config/guest-sync.example.json');
   if (fault.sourceIp) config.connections['hostaway-demo']!.allowedSourceIps = ['192.0.2.0/24'];
   const secrets = new LocalSecretStore({}, ['config/secrets.example.json']);
@@ -74,8 +76,14 @@ async function inProcess(fault: { queueFails?: boolean; secretsFail?: boolean; s
   });
   const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created')));
   const event = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body, ...(fault.sourceIp ? { sourceIp: fault.sourceIp } : {}) });
-  const reply = await handler(event, localContext('ingest', 10_000));
+  const reply = await handler(fault.functionUrl ? asFunctionUrlEvent(event, fault.functionUrl.path, fault.functionUrl.method) : event, localContext('ingest', 10_000));
   return { status: reply.statusCode ?? 0, body: JSON.parse(reply.body ?? '{}') as { error?: { code: string; message: string } } };
+}
+
+/** What a Lambda Function URL delivers for the same request: payload 2.0 without route or path parameters, any method. */
+function asFunctionUrlEvent(event: ReturnType<typeof toApiGatewayEvent>, path: string, method = 'POST'): ReturnType<typeof toApiGatewayEvent> {
+  const { pathParameters: _routed, ...rest } = event;
+  return { ...rest, routeKey: '$default', rawPath: path, requestContext: { ...event.requestContext, routeKey: '$default', http: { ...event.requestContext.http, method, path } } };
 }
 
 describe('the README\'s "Webhook answers" table', () => {
@@ -117,6 +125,26 @@ describe('bad input gets a clear answer and breaks nothing', () => {
     const genericPing = JSON.stringify({ type: 'ping' });
     expect(await sendGeneric(genericPing, signStandardWebhook(GENERIC_SECRET, 'msg_ping', now(), genericPing))).toMatchObject({ status: 200, body: { status: 'ignored' } });
     expect(await queueDepth(stack)).toBe(0);
+  });
+
+  it('accepts deliveries through a Function URL: connection and URL token come from the path', async () => {
+    const sent: unknown[] = [];
+    const handler = createIngestHandler({
+      config: loadConfigFile('config/guest-sync.example.json'),
+      now: Date.now,
+      secrets: new LocalSecretStore({}, ['config/secrets.example.json']),
+      queue: { send: async (messages) => void sent.push(...messages), delay: async () => undefined, deadLetter: async () => undefined },
+    });
+    const hostaway = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body: Buffer.from(JSON.stringify(hostawayDelivery('reservation.created'))) });
+    const smoobuBody = readFileSync('examples/smoobu-newReservation.json');
+    const smoobu = toApiGatewayEvent({ path: '/x', connectionId: 'smoobu-demo', headers: { 'content-type': 'application/json' }, body: smoobuBody });
+    const replies = await Promise.all([
+      handler(asFunctionUrlEvent(hostaway, '/webhooks/hostaway-demo'), localContext('ingest', 10_000)),
+      handler(asFunctionUrlEvent(smoobu, '/webhooks/smoobu-demo/demo-smoobu-url-token-7Qm2xW9aLr4Kp8Vz/'), localContext('ingest', 10_000)),
+      handler(asFunctionUrlEvent(smoobu, '/webhooks/smoobu-demo/wrong-token'), localContext('ingest', 10_000)),
+    ]);
+    expect(replies.map((r) => r.statusCode)).toEqual([202, 202, 401]);
+    expect(sent.map((m) => (m as { connectionId: string }).connectionId)).toEqual(['hostaway-demo', 'smoobu-demo']);
   });
 
   it('still accepts good deliveries afterwards, and unknown fields are ignored', async () => {

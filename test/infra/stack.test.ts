@@ -385,7 +385,7 @@ describe('GuestSyncStack', () => {
     const expected: Array<[string, string, string, string, number, Json]> = [
       ['DeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 1, { QueueName: { 'Fn::GetAtt': [logicalId(stack.deadLetterQueue), 'QueueName'] } }],
       ['QueueOldestMessageAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 1800, { QueueName: { 'Fn::GetAtt': [logicalId(stack.queue), 'QueueName'] } }],
-      ['Api5xx', 'AWS/ApiGateway', '5xx', 'Sum', 1, { ApiId: { Ref: logicalId(stack.httpApi) } }],
+      ['Api5xx', 'AWS/ApiGateway', '5xx', 'Sum', 1, { ApiId: { Ref: logicalId(stack.httpApi!) } }],
       ['UnreadableMessages', 'GuestSync', 'MessageUnparseable', 'Sum', 1, { service: 'guest-sync' }],
       ['IngestErrors', 'AWS/Lambda', 'Errors', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],
       ['IngestThrottles', 'AWS/Lambda', 'Throttles', 'Sum', 1, { FunctionName: { Ref: logicalId(stack.ingestFunction) } }],
@@ -542,6 +542,33 @@ describe('GuestSyncStack', () => {
     const bare = newStack(newApp(), { stage: 'bare' });
     const rules = runNag(bare).violations.map((v) => v.ruleName);
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-L1', 'AwsSolutions-SMG4', 'AwsSolutions-APIG4']));
+  });
+});
+
+describe('GuestSyncStack behind a Function URL (-c ingress=functionUrl)', () => {
+  const stack = newStack(newApp(), { stage: 'furl', ingress: 'functionUrl', ingestReservedConcurrency: 20 });
+  acknowledgeNagFindings(stack);
+  const template = Template.fromStack(stack);
+  const ingestId = stack.getLogicalId(stack.ingestFunction.node.defaultChild as CfnResource);
+
+  it('serves the ingest function at its own URL, public (PMSs cannot sign AWS requests), with no HTTP API', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
+    const outputs = template.toJSON().Outputs as Json;
+    expect(JSON.stringify(outputs.WebhookUrl.Value)).toContain('FunctionUrl');
+  });
+
+  it('caps concurrent ingest invocations in place of the stage throttling', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 20, Description: Match.stringLikeRegexp('enqueue PMS webhooks') });
+  });
+
+  it('alarms on the URL\'s 5xx answers and graphs its requests', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('Api5xx'), Namespace: 'AWS/Lambda', MetricName: 'Url5xxCount', Dimensions: [{ Name: 'FunctionName', Value: { Ref: ingestId } }] });
+    expect(JSON.stringify(template.toJSON())).toContain('UrlRequestCount');
+  });
+
+  it('passes cdk-nag AwsSolutions with every finding acknowledged', () => {
+    expect(runNag(stack).violations.map((v) => v.ruleName)).toEqual([]);
   });
 });
 
