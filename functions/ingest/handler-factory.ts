@@ -8,7 +8,7 @@ import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
-import { count, logger, publishMetrics } from '../core/powertools.ts';
+import { count, logger, publishMetrics, withLogKeys } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
 import { carriable, truncate } from '../core/text.ts';
@@ -75,14 +75,20 @@ export function createIngestHandler(deps: IngestDeps) {
     const method = event.requestContext?.http?.method;
     if (method !== undefined && method !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'Webhooks are received with POST.' } });
     const { connectionId } = route;
-    logger.appendKeys({ connectionId });
+    // This request's correlation keys, on its lines only; ingest adds the delivery id once verified.
+    const keys: Record<string, string> = { connectionId };
+    return withLogKeys(keys, () => answer(route, event, keys));
+  };
+
+  const answer = async (route: { connectionId: string; token?: string }, event: z.infer<typeof HttpEvent>, keys: Record<string, string>): Promise<APIGatewayProxyStructuredResultV2> => {
+    const { connectionId } = route;
     // `source` (the PMS type) feeds the per-source dashboard widgets; low cardinality by design.
     let source = 'unknown';
     try {
       const config = deps.liveConfig ? (await deps.liveConfig()).config : deps.config;
       source = own(config.connections, connectionId)?.pms ?? 'unknown';
       count('WebhookReceived', { source });
-      const result = await ingest(route, event, { ...deps, config });
+      const result = await ingest(route, event, { ...deps, config }, keys);
       if (result.status === 'ignored') {
         count('WebhookIgnored', { source, reason: result.reason.split(':')[0]! });
         logger.info('webhook ignored', { reason: result.reason });
@@ -101,17 +107,17 @@ export function createIngestHandler(deps: IngestDeps) {
       logger.error('webhook could not be handled', { error: errorMessage(error) });
       return reply(500, { error: { code: 'internal_error', message: 'The webhook could not be handled; please retry.' } });
     }
-    // The correlation keys are cleared by injectLambdaContext's resetKeys at the end.
   };
 
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics());
+  // Keys scoped per request (withLogKeys) leave nothing on the shared logger to reset.
+  return middy(handler).use(injectLambdaContext(logger)).use(publishMetrics());
 }
 
 type IngestResult =
   | { status: 'ignored'; reason: string }
   | { status: 'accepted'; deliveryId: string; reservations: { reservationId?: string; clientId?: string; propertyId?: string; status: string }[] };
 
-async function ingest({ connectionId, token }: { connectionId: string; token?: string }, event: z.infer<typeof HttpEvent>, deps: IngestDeps): Promise<IngestResult> {
+async function ingest({ connectionId, token }: { connectionId: string; token?: string }, event: z.infer<typeof HttpEvent>, deps: IngestDeps, logKeys: Record<string, string>): Promise<IngestResult> {
   const connection = own(deps.config.connections, connectionId);
   if (!connection) throw new WebhookError(404, 'unknown_connection', `No connection named "${truncate(carriable(connectionId), 64)}" is configured.`);
 
@@ -146,7 +152,7 @@ async function ingest({ connectionId, token }: { connectionId: string; token?: s
   const verified = source.verify(delivery, secret, context); // before any parsing
   // The PMS's delivery id as sent when SQS could carry it as an id; otherwise its hash (stable across retries).
   const deliveryId = verified.deliveryId !== undefined ? sqsSafeId(verified.deliveryId) : `sha256:${sha256Hex(bodyBytes)}`;
-  logger.appendKeys({ deliveryId });
+  logKeys.deliveryId = deliveryId;
 
   let body: unknown;
   try {

@@ -265,7 +265,8 @@ async function reconcileTarget(
     level('TargetBehindSeconds', 0, { target: target.name });
     await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
-    logger.info('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
+    // Debug only: "reservation synced" names every target's action, and TargetLatency has the time.
+    logger.debug('target synced', { target: target.name, action: result.action, ms: deps.now() - started });
     return { outcome: { target: target.name, action: result.action } };
   } catch (error) {
     return record(error);

@@ -8,6 +8,7 @@ import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery, HOSTAWAY_AUTH } from '../support/hostaway.ts';
+import { captureOutput } from '../support/capture-output.ts';
 import { postWebhook, queueDepth, sendHostaway, startTestStack, tableItemCount } from '../support/stack.ts';
 
 /** No sync worker runs here, so anything ingest queued would still be in the queue. */
@@ -145,6 +146,31 @@ describe('bad input gets a clear answer and breaks nothing', () => {
     ]);
     expect(replies.map((r) => r.statusCode)).toEqual([202, 202, 401]);
     expect(sent.map((m) => (m as { connectionId: string }).connectionId)).toEqual(['hostaway-demo', 'smoobu-demo']);
+  });
+
+  it('logs each request with its own correlation keys, never the previous request\'s', async () => {
+    // The queue is down, and the generic connection's secret cannot be read: two ERROR lines.
+    const secrets = new LocalSecretStore({}, ['config/secrets.example.json']);
+    const handler = createIngestHandler({
+      config: loadConfigFile('config/guest-sync.example.json'),
+      now: Date.now,
+      secrets: { get: (name) => (name === 'generic-demo' ? Promise.reject(new Error('secret store down')) : secrets.get(name)) },
+      queue: { send: async () => { throw new Error('SQS down'); }, delay: async () => undefined, deadLetter: async () => undefined },
+    });
+    // Verified (so it has a delivery id), then not queued.
+    const verified = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body: Buffer.from(JSON.stringify(hostawayDelivery('reservation.created'))) });
+    // Stopped before verification: no delivery id of its own.
+    const unverified = toApiGatewayEvent({ path: '/webhooks/generic-demo', connectionId: 'generic-demo', headers: { 'content-type': 'application/json' }, body: Buffer.from(genericBody) });
+    const output = captureOutput();
+    try {
+      for (const event of [verified, unverified]) await handler(event, localContext('ingest', 10_000));
+    } finally {
+      output.stop();
+    }
+    const lines = output.text().split('\n').filter((line) => line.startsWith('{') && line.includes('"level":"ERROR"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((l) => [l.message, l.connectionId])).toEqual([['enqueue failed', 'hostaway-demo'], ['connection secret unavailable', 'generic-demo']]);
+    expect(lines[0]!.deliveryId).toMatch(/^sha256:/);
+    expect(lines[1]!.deliveryId).toBeUndefined();
   });
 
   it('still accepts good deliveries afterwards, and unknown fields are ignored', async () => {
