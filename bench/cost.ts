@@ -77,7 +77,9 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
   const recorded: Recorded[] = [];
   const restore = recordSends(recorded);
   const level = logger.getLevelName();
-  logger.setLogLevel('INFO'); // as deployed
+  // As deployed. Only the first invocation keeps this (Powertools restores its first level at each
+  // one): `npm run bench` starts the process with POWERTOOLS_LOG_LEVEL=INFO for that reason.
+  logger.setLogLevel('INFO');
   let logBytes = 0;
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => {

@@ -7,9 +7,10 @@ import { parseArgs } from 'node:util';
  * in tests: these machines are shared and noisy. `--quick` is the smoke size CI runs.
  */
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
-// Logs at their production level would be measured too; the bench keeps the INFO lines out of
-// the terminal by swallowing stdout while it measures (metrics stay on, as on AWS).
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// Logs at their production level are measured too (their bytes are in the cost); the bench keeps
+// the INFO lines out of the terminal by swallowing stdout while it measures (metrics stay on, as
+// on AWS). Set before the logger exists: Powertools puts its first level back at each invocation.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 const { measureWebhookLatency } = await import('../bench/webhook-latency.ts');
 const { measureBundles } = await import('../bench/bundles.ts');
 const { measureIngestHotPath } = await import('../bench/ingest-hot-path.ts');
