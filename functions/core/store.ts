@@ -270,8 +270,10 @@ export const ReconcileJob = z.object({
   propertyId: z.string().nullable(),
   dryRun: z.boolean(),
   status: z.enum(['running', 'done', 'failed']),
-  /** Per target: records compared, and how many it could not check (no list API). */
+  /** Per target: records compared (the sum of `checkedByConnection`). */
   checked: z.record(z.string(), z.number().int().nonnegative()),
+  /** The same per connection (one step each), so a retried step counts its records once. */
+  checkedByConnection: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).default({}),
   /** Drift found (and repaired, unless a dry run): missing, edited (which fields), should_be_removed. */
   drift: z.array(z.object({ connectionId: z.string(), reservationId: z.string(), target: z.string(), kind: z.string(), fields: z.array(z.string()).optional() })),
   /** Records at a target that guest-sync did not create (or no longer knows): reported, never touched. */

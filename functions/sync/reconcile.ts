@@ -32,6 +32,7 @@ export async function reconcileRun(message: ReconcileMessage, deps: SyncDeps): P
     dryRun: message.dryRun,
     status: 'running',
     checked: {},
+    checkedByConnection: {},
     drift: [],
     unknown: [],
     unchecked: [],
@@ -48,6 +49,8 @@ export async function reconcileRun(message: ReconcileMessage, deps: SyncDeps): P
   // A retried step starts its part of the report again: repairs are safe to repeat.
   const mine = (entry: { connectionId: string }) => entry.connectionId === connectionId;
   Object.assign(job, { drift: job.drift.filter((d) => !mine(d)), unknown: job.unknown.filter((u) => !mine(u)), backfills: job.backfills.filter((b) => !b.startsWith(`${message.jobId}-${message.step}-`)) });
+  if (connectionId !== undefined) job.checkedByConnection[connectionId] = {};
+  job.checked = totalChecked(job);
   try {
     if (connectionId !== undefined) {
       const byProperty = new Map<string, StoredReservation[]>();
@@ -97,6 +100,13 @@ export async function reconcileRun(message: ReconcileMessage, deps: SyncDeps): P
   return outcome;
 }
 
+/** Records compared per target, over every connection's step. */
+function totalChecked(job: ReconcileJob): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const counts of Object.values(job.checkedByConnection)) for (const [target, n] of Object.entries(counts)) total[target] = (total[target] ?? 0) + n;
+  return total;
+}
+
 async function compareTarget(target: Target, property: PropertyConfig, connectionId: string, propertyId: string, stored: StoredReservation[], job: ReconcileJob, message: ReconcileMessage, deps: SyncDeps): Promise<void> {
   const name = target.name;
   const withState = stored.flatMap((r) => {
@@ -107,7 +117,9 @@ async function compareTarget(target: Target, property: PropertyConfig, connectio
   const from = withState.map((r) => r.reservation.stay.checkInDate).sort()[0]!;
   const to = withState.map((r) => r.reservation.stay.checkOutDate).sort().at(-1)!;
   const records = await target.reconciliation!.list(property, { from, to });
-  job.checked[name] = (job.checked[name] ?? 0) + records.length;
+  const counted = (job.checkedByConnection[connectionId] ??= {});
+  counted[name] = (counted[name] ?? 0) + records.length;
+  job.checked = totalChecked(job);
   const byId = new Map(records.map((r) => [r.id, r]));
   const known = new Set<string>();
 

@@ -64,6 +64,21 @@ describe('guest-sync reconcile', () => {
     expect(again.stdout).toContain('no drift: every target holds what guest-sync applied');
   });
 
+  it('counts what it compared once when a step is retried (Kasify failing its list)', async () => {
+    await sendHostaway(stack, hostawayDelivery('reservation.created', guest(796101)));
+    await stack.drain();
+    const compared = (stdout: string) => /compared: (.*)/.exec(stdout)?.[1];
+    const clean = await runCli(stack, ['reconcile', '--connection', 'hostaway-demo', '--dry-run']);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    expect(compared(clean.stdout)).toMatch(/minut [1-9]\d* record\(s\)/);
+    // Every attempt at Kasify's list fails once Minut has been compared: the step is retried.
+    stack.sandbox.kasify.failNext({ status: 503, count: 3, retryAfter: 1, method: 'GET', pathIncludes: '/bookings' });
+    const retried = await runCli(stack, ['reconcile', '--connection', 'hostaway-demo', '--dry-run']);
+    expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+    expect(stack.sandbox.kasify.requestLog().filter((e) => e.status === 503)).toHaveLength(3);
+    expect(compared(retried.stdout)).toBe(compared(clean.stdout));
+  });
+
   it('catches a reservation whose webhook was never sent, by re-reading the PMS', async () => {
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     stack.sandbox.lodgify.bookings.put({
