@@ -1,16 +1,3 @@
-import { DateTime } from 'luxon';
-
-/**
- * Turns a local date and time at a property into a UTC instant such as
- * `2026-06-01T15:00:00Z`. Luxon applies the zone's rules for that day, so DST is
- * honoured; a local time that does not exist (spring-forward gap) moves forward.
- */
-export function localToInstant(date: string, time: string, timeZone: string): string {
-  const local = DateTime.fromISO(`${date}T${time}`, { zone: timeZone });
-  if (!local.isValid) throw new Error(`cannot place ${date} ${time} in ${timeZone}: ${local.invalidExplanation ?? 'invalid'}`);
-  return local.toUTC().toISO({ suppressMilliseconds: true })!;
-}
-
 /** True for a zone this runtime can place times in (IANA names such as "Europe/Stockholm", or "UTC"). */
 export function isTimeZone(zone: string): boolean {
   if (zone === '' || zone.length > 64) return false;
@@ -33,31 +20,30 @@ export function isTimeZone(zone: string): boolean {
 const knownZones = new Set<string>();
 let canonicalZones: Set<string> | undefined;
 
-/** Epoch seconds of a local date and time at a property. */
-export function localToEpochSeconds(date: string, time: string, timeZone: string): number {
-  return Math.floor(Date.parse(localToInstant(date, time, timeZone)) / 1000);
-}
-
-/** The local calendar date and HH:MM time of a UTC instant at a property. */
+/**
+ * The local calendar date and HH:MM time of an instant (ISO 8601 with `Z` or an offset, as the
+ * sources' schemas require) at a property. One cached Intl formatter per zone: luxon computed
+ * the zone's offset with several formatToParts() per call, a fifth of the ingest hot path of PMSs
+ * that send instants, and ingest no longer bundles luxon at all.
+ */
 export function instantToLocal(instant: string, timeZone: string): { date: string; time: string } {
-  // An instant with its offset: one cached formatter per zone (luxon computes the zone's offset
-  // with several formatToParts() per call: a fifth of the ingest hot path of PMSs that send instants).
   const ms = WITH_OFFSET.test(instant) ? Date.parse(instant) : Number.NaN;
   const formatter = Number.isFinite(ms) ? zonedFormatter(timeZone) : undefined;
+  if (!formatter) throw new Error(`invalid instant ${instant}`);
   // Swedish formats as "2026-07-10 15:00"; format() is a third of formatToParts()' cost. Checked, in
-  // case an ICU release ever writes it otherwise (luxon's path then answers).
-  const formatted = formatter ? LOCAL_FORMAT.exec(formatter.format(ms)) : null;
+  // case an ICU release ever writes it otherwise.
+  const formatted = LOCAL_FORMAT.exec(formatter.format(ms));
   if (formatted) return { date: formatted[1]!, time: formatted[2]! };
-  const local = DateTime.fromISO(instant, { zone: 'utc' }).setZone(timeZone);
-  if (!local.isValid) throw new Error(`invalid instant ${instant}`);
-  return { date: local.toISODate()!, time: local.toFormat('HH:mm') };
+  const parts: Record<string, string> = {};
+  for (const { type, value } of formatter.formatToParts(ms)) parts[type] = value;
+  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
 }
 
-const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 const LOCAL_FORMAT = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})$/;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Undefined for a zone Intl does not know (luxon's path then reports it). */
+/** Undefined for a zone Intl does not know. */
 function zonedFormatter(timeZone: string): Intl.DateTimeFormat | undefined {
   let formatter = formatters.get(timeZone);
   if (!formatter) {

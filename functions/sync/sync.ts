@@ -8,7 +8,7 @@ import { count, level, logger } from '../core/powertools.ts';
 import type { Queue, QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ReservationKey, SnapshotRecord, Store, TargetState, TraceEntry } from '../core/store.ts';
-import { localToEpochSeconds } from '../core/time.ts';
+import { localToEpochSeconds } from '../core/local-time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';

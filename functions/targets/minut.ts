@@ -6,7 +6,7 @@ import { SharedToken } from '../core/shared-token.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { count, logger } from '../core/powertools.ts';
 import { displayName, hasGuestStay, type Reservation } from '../core/reservation.ts';
-import { localToInstant } from '../core/time.ts';
+import { localToInstant } from '../core/local-time.ts';
 import { targetHttpClient, vendorAccountKey, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { comparableName } from './normalise.ts';
 

@@ -1,7 +1,7 @@
 import { normalisePhone } from '../core/contact.ts';
 import { sha256Hex } from '../core/hash.ts';
 import type { Guest, Reservation } from '../core/reservation.ts';
-import { localToEpochSeconds } from '../core/time.ts';
+import { localToEpochSeconds } from '../core/local-time.ts';
 import type { PropertyConfig } from '../core/config.ts';
 
 /**

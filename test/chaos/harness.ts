@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREATE_INTENT_LEASE_MS } from '../../functions/core/budget.ts';
 import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
-import { localToInstant } from '../../functions/core/time.ts';
+import { localToInstant } from '../../functions/core/local-time.ts';
 import { bookingIdOf } from '../../functions/targets/hostelmate.ts';
 import type { Reservation } from '../../functions/core/reservation.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';

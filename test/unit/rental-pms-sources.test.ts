@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.ts';
 import type { SecretStore } from '../../functions/core/secrets.ts';
 import type { Store } from '../../functions/core/store.ts';
-import { localToInstant } from '../../functions/core/time.ts';
+import { localToInstant } from '../../functions/core/local-time.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
 import { hospitable, normaliseHospitableReservation, signHospitable, ulidTime } from '../../functions/sources/hospitable.ts';
 import { lodgify, normaliseLodgifyBooking, signLodgify } from '../../functions/sources/lodgify.ts';

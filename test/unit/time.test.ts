@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { addDays, instantToLocal, isTimeZone, localToEpochSeconds, localToInstant, utcDate } from '../../functions/core/time.ts';
+import { localToEpochSeconds, localToInstant } from '../../functions/core/local-time.ts';
+import { addDays, instantToLocal, isTimeZone, utcDate } from '../../functions/core/time.ts';
 
 describe('local stay times to instants', () => {
   it('uses the offset in force on each day across the autumn change', () => {
@@ -56,6 +57,7 @@ describe('instants to local dates and times', () => {
     ['2026-10-25T00:30:00Z', 'Europe/Stockholm', { date: '2026-10-25', time: '02:30' }], // the hour that repeats, first time
     ['2026-10-25T01:30:00Z', 'Europe/Stockholm', { date: '2026-10-25', time: '02:30' }], // and the second
     ['2026-07-10T22:30:00+02:00', 'UTC', { date: '2026-07-10', time: '20:30' }],
+    ['2026-07-10T22:30:00+0200', 'UTC', { date: '2026-07-10', time: '20:30' }],
     ['2026-12-31T23:00Z', 'Pacific/Kiritimati', { date: '2027-01-01', time: '13:00' }],
   ])('%s in %s', (instant, zone, expected) => {
     expect(instantToLocal(instant, zone)).toEqual(expected);
@@ -64,6 +66,8 @@ describe('instants to local dates and times', () => {
   it('still refuses what is not an instant or a zone', () => {
     expect(() => instantToLocal('not a time', 'Europe/Stockholm')).toThrow('invalid instant');
     expect(() => instantToLocal('2026-07-10T22:30:00Z', 'Mars/Olympus_Mons')).toThrow('invalid instant');
+    // Without an offset it is not an instant (the sources' schemas refuse it before this).
+    expect(() => instantToLocal('2026-07-10T22:30:00', 'UTC')).toThrow('invalid instant');
   });
 });
 
