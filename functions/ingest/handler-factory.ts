@@ -37,6 +37,9 @@ const HttpEvent = z.object({
   requestContext: z.object({ http: z.object({ sourceIp: z.string(), method: z.string() }).partial().optional() }).partial().optional(),
 });
 
+/** Which connection a request is for, and its URL token when the path carries one. */
+type WebhookRoute = { connectionId: string; token?: string };
+
 /** `/webhooks/{connectionId}` or `/webhooks/{connectionId}/{token}`, as the HTTP API routes them. */
 const WEBHOOK_PATH = /^\/webhooks\/([^/]+)(?:\/([^/]+))?\/?$/;
 
@@ -44,7 +47,7 @@ const WEBHOOK_PATH = /^\/webhooks\/([^/]+)(?:\/([^/]+))?\/?$/;
  * The connection and URL token of a request, from the HTTP API's path parameters or else the path
  * itself: `not_webhook` for another path, `malformed` for one that is not valid percent-encoding.
  */
-export function webhookRoute(event: Pick<z.infer<typeof HttpEvent>, 'pathParameters' | 'rawPath'>): { connectionId: string; token?: string } | 'not_webhook' | 'malformed' {
+export function webhookRoute(event: Pick<z.infer<typeof HttpEvent>, 'pathParameters' | 'rawPath'>): WebhookRoute | 'not_webhook' | 'malformed' {
   if (event.pathParameters?.connectionId !== undefined) {
     return { connectionId: event.pathParameters.connectionId, ...(event.pathParameters.token !== undefined ? { token: event.pathParameters.token } : {}) };
   }
@@ -59,10 +62,10 @@ export function webhookRoute(event: Pick<z.infer<typeof HttpEvent>, 'pathParamet
 
 /**
  * The webhook receiver, `POST /webhooks/{connectionId}` (or `/webhooks/{connectionId}/{token}`
- * for URL-token connections), behind the HTTP API or a Function URL: check the source address, verify on the raw body, parse,
- * normalise, queue, answer 202, well within the PMS's timeout. Bad input gets a 4xx with
- * a stable code and one sentence, and nothing is queued; only a failed enqueue is a 5xx,
- * so the PMS retries.
+ * for URL-token connections), behind the HTTP API or a Function URL: check the source address,
+ * verify on the raw body, parse, normalise, queue, answer 202, well within the PMS's timeout.
+ * Bad input gets a 4xx with a stable code and one sentence, and nothing is queued; only a failed
+ * enqueue is a 5xx, so the PMS retries.
  */
 export function createIngestHandler(deps: IngestDeps) {
   const handler = async (rawEvent: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -80,7 +83,7 @@ export function createIngestHandler(deps: IngestDeps) {
     return withLogKeys(keys, () => answer(route, event, keys));
   };
 
-  const answer = async (route: { connectionId: string; token?: string }, event: z.infer<typeof HttpEvent>, keys: Record<string, string>): Promise<APIGatewayProxyStructuredResultV2> => {
+  const answer = async (route: WebhookRoute, event: z.infer<typeof HttpEvent>, keys: Record<string, string>): Promise<APIGatewayProxyStructuredResultV2> => {
     const { connectionId } = route;
     // `source` (the PMS type) feeds the per-source dashboard widgets; low cardinality by design.
     let source = 'unknown';
@@ -117,7 +120,7 @@ type IngestResult =
   | { status: 'ignored'; reason: string }
   | { status: 'accepted'; deliveryId: string; reservations: { reservationId?: string; clientId?: string; propertyId?: string; status: string }[] };
 
-async function ingest({ connectionId, token }: { connectionId: string; token?: string }, event: z.infer<typeof HttpEvent>, deps: IngestDeps, logKeys: Record<string, string>): Promise<IngestResult> {
+async function ingest({ connectionId, token }: WebhookRoute, event: z.infer<typeof HttpEvent>, deps: IngestDeps, logKeys: Record<string, string>): Promise<IngestResult> {
   const connection = own(deps.config.connections, connectionId);
   if (!connection) throw new WebhookError(404, 'unknown_connection', `No connection named "${truncate(carriable(connectionId), 64)}" is configured.`);
 

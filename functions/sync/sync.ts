@@ -202,7 +202,8 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
     const target = own(deps.targets, name);
     return target ? [target] : [];
   });
-  // Several targets' states in one read (one request, one unit for all of them); one target: its item.
+  // All the targets' states in one read (one request, one unit for all of them): usually read
+  // while the snapshot was written; otherwise here (one target: its item).
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   const states = statesRead || routed.length > 1 ? new Map((await (statesRead ?? deps.store.listTargetStates(key))).map((state) => [state.target, state])) : undefined;
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
