@@ -11,9 +11,8 @@ import { printReport } from './erase.ts';
 export async function status(ctx: CliContext, connectionId: string, reservationId: string, options: { json?: boolean }, out: (line: string) => void): Promise<number> {
   const store = ctx.store();
   const key = { connectionId, reservationId };
-  const [snapshot, targets, unreadable] = await Promise.all([store.getSnapshot(key), store.listTargetStates(key), store.getUnreadable(key)]);
+  const [{ snapshot, tombstone }, targets, unreadable] = await Promise.all([store.getSnapshotOrTombstone(key), store.listTargetStates(key), store.getUnreadable(key)]);
   if (!snapshot) {
-    const tombstone = await store.getTombstone(key);
     if (tombstone) {
       if (options.json) out(JSON.stringify({ connectionId, reservationId, erasure: tombstone }, null, 2));
       else printReport(`${connectionId}/${reservationId}`, tombstone, out);

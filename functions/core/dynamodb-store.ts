@@ -97,8 +97,15 @@ export class DynamoDbStore implements Store {
   }
 
   async getTombstone(key: ReservationKey): Promise<Tombstone | undefined> {
+    return (await this.getSnapshotOrTombstone(key)).tombstone;
+  }
+
+  async getSnapshotOrTombstone(key: ReservationKey): Promise<{ snapshot?: SnapshotRecord; tombstone?: Tombstone }> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(key), ConsistentRead: true }));
-    return out.Item && out.Item.tombstone === true ? parseData(out.Item, Tombstone) : undefined;
+    if (!out.Item) return {};
+    if (out.Item.tombstone === true) return { tombstone: parseData(out.Item, Tombstone) };
+    const snapshot = snapshotOf(out.Item);
+    return snapshot ? { snapshot } : {};
   }
 
   async liftTombstone(key: ReservationKey): Promise<boolean> {

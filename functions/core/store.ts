@@ -324,6 +324,8 @@ export interface Store {
   /** Replaces the snapshot with a tombstone (kept until `ttl`): no later snapshot can be stored over it. */
   putTombstone(key: ReservationKey, tombstone: Tombstone, ttl: number): Promise<void>;
   getTombstone(key: ReservationKey): Promise<Tombstone | undefined>;
+  /** The reservation's one item as either (they share a key): one read where both are asked about. */
+  getSnapshotOrTombstone(key: ReservationKey): Promise<{ snapshot?: SnapshotRecord; tombstone?: Tombstone }>;
   /** Removes the tombstone (an operator lifts it): deliveries are processed again. */
   liftTombstone(key: ReservationKey): Promise<boolean>;
   /** Deletes every item of the reservation but its snapshot (or tombstone); returns how many. */

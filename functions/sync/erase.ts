@@ -25,11 +25,13 @@ export async function eraseReservation(message: EraseMessage, deps: SyncDeps): P
   const key: ReservationKey = { connectionId: message.connectionId, reservationId: message.reservationId };
   const outcome: SyncOutcome = { snapshotChanged: false, unrouted: false, targets: [] };
   const ttl = Math.floor(deps.now() / 1000) + deps.config.retentionDays * 86_400;
-  let tombstone = await deps.store.getTombstone(key);
+  // The snapshot and the tombstone are one item: whichever it holds, read once.
+  const item = await deps.store.getSnapshotOrTombstone(key);
+  let tombstone = item.tombstone;
   if (tombstone?.status === 'erased' && tombstone.requestedAt >= message.requestedAt) return outcome;
   let snapshot: SnapshotRecord | undefined;
   if (!tombstone || tombstone.status === 'erased') {
-    snapshot = await deps.store.getSnapshot(key);
+    snapshot = item.snapshot;
     tombstone = { requestedAt: message.requestedAt, propertyId: snapshot?.reservation.propertyId ?? tombstone?.propertyId ?? null, status: 'erasing', targets: [] };
     await deps.store.putTombstone(key, tombstone, ttl);
   }
