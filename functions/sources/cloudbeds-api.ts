@@ -1,9 +1,9 @@
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
-import { QUEUE_SCHEMA_VERSION, type ReservationRefMessage } from '../core/queue.ts';
+import type { ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { normaliseCloudbedsReservation } from './cloudbeds.ts';
-import { pageNumberCursor, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { pageNumberCursor, readListed, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { expectOk } from './pms-oauth.ts';
 import { apiKeyReader, expectProbeAccepted, goneReservation, normaliseRead, PROBE_ID, readVersion } from './reread.ts';
 
@@ -54,14 +54,12 @@ export function createCloudbedsFetcher(connectionId: string, connection: Connect
       const json = expectOk('cloudbeds', 'getReservations', await api.get(`/getReservations?${params}`));
       const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as { success?: unknown; data?: unknown; total?: unknown }) : {};
       if (body.success !== true || !Array.isArray(body.data)) throw new RetryableError('cloudbeds: getReservations answered success: false', undefined, 'api_refused');
-      const reservations: Reservation[] = [];
-      for (const item of body.data) {
+      const listed = body.data.flatMap((item) => {
         const id = typeof item === 'object' && item !== null ? (item as { reservationID?: unknown; propertyID?: unknown }) : {};
-        if (typeof id.reservationID !== 'string' && typeof id.reservationID !== 'number') continue;
-        const ref: ReservationRefMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation_ref', connectionId, deliveryId: 'backfill', receivedAt: now(), reservationId: String(id.reservationID), ...(id.propertyID !== undefined ? { propertyId: String(id.propertyID) } : {}), hints: {} };
-        const full = await fetcher.fetchReservation(ref, undefined);
-        if (full && staysWithin(full, query)) reservations.push(full);
-      }
+        if (typeof id.reservationID !== 'string' && typeof id.reservationID !== 'number') return [];
+        return [{ reservationId: String(id.reservationID), ...(id.propertyID !== undefined ? { propertyId: String(id.propertyID) } : {}) }];
+      });
+      const reservations = await readListed(fetcher, connectionId, listed, query, now);
       const more = body.data.length === LIST_PAGE_SIZE;
       return { reservations, ...(more ? { next: String(page + 1) } : {}), ...(typeof body.total === 'number' ? { total: body.total } : {}) };
     },

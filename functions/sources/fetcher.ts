@@ -3,7 +3,7 @@ import type { Config, ConnectionConfig, PmsApiConfig, PmsType } from '../core/co
 import { RetryableError } from '../core/errors.ts';
 import { HttpClient } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
-import type { ClientRefMessage, ReservationRefMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type ClientRefMessage, type ReservationRefMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { SecretStore } from '../core/secrets.ts';
 import type { Store } from '../core/store.ts';
@@ -64,6 +64,24 @@ export function pageNumberCursor(name: string, query: Pick<ListQuery, 'cursor'>)
   const page = Number(query.cursor ?? '1');
   if (!Number.isInteger(page) || page < 1) throw invalidCursor(name, query.cursor);
   return page;
+}
+
+/**
+ * Backfill from a list whose items lack guest contact (Cloudbeds, Guesty): each listed reservation
+ * is read again the way a webhook's is, and kept when its stay is in the window. One gone between
+ * the list and the read (a 404) is skipped; any other failure retries the page.
+ */
+export async function readListed(fetcher: Fetcher, connectionId: string, listed: { reservationId: string; propertyId?: string }[], query: Pick<ListQuery, 'from' | 'to'>, now: () => number): Promise<Reservation[]> {
+  const reservations: Reservation[] = [];
+  for (const { reservationId, propertyId } of listed) {
+    const ref: ReservationRefMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation_ref', connectionId, deliveryId: 'backfill', receivedAt: now(), reservationId, ...(propertyId !== undefined ? { propertyId } : {}), hints: {} };
+    const full = await fetcher.fetchReservation(ref, undefined).catch((error: unknown) => {
+      if (error instanceof RetryableError && error.code === 'http_404') return null;
+      throw error;
+    });
+    if (full && staysWithin(full, query)) reservations.push(full);
+  }
+  return reservations;
 }
 
 /** Whether a stay overlaps [from, to] (local dates), for APIs that cannot filter by both ends. */

@@ -1,8 +1,8 @@
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
-import { QUEUE_SCHEMA_VERSION, type ReservationRefMessage } from '../core/queue.ts';
+import type { ReservationRefMessage } from '../core/queue.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import { invalidCursor, pmsApiClient, staysWithin, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
+import { invalidCursor, pmsApiClient, readListed, type Fetcher, type FetcherDeps, type ListQuery, type ReservationPage } from './fetcher.ts';
 import { guestFromGuesty, normaliseGuestyReservation } from './guesty.ts';
 import { expectOk, PmsOAuth } from './pms-oauth.ts';
 import { normaliseRead } from './reread.ts';
@@ -58,8 +58,8 @@ export function createGuestyFetcher(connectionId: string, connection: Connection
     /**
      * Backfill: `GET /v1/reservations-v3/search` (the legacy `GET /v1/reservations` list is
      * deprecated and removed on 1 March 2027) of stays that check out on or after `from` and check
-     * in on or before `to`, of the listing asked for or else the configured ones, sorted by `_id` so `skip` paging is stable,
-     * 100 a page; `pagination.hasMore` says whether another page follows. Its items are v3
+     * in on or before `to`, of the listing asked for or else the configured ones, sorted by `_id`
+     * so `skip` paging is stable, 100 a page; `pagination.hasMore` says whether another page follows. Its items are v3
      * projections without guest contact, so each is read again the way a webhook's is (reservation,
      * then guest). The cursor is the next `skip`.
      */
@@ -71,16 +71,7 @@ export function createGuestyFetcher(connectionId: string, connection: Connection
       const listings = query.propertyId ? [query.propertyId] : Object.keys(connection.properties);
       if (listings.length > 0) params.set('filter[listingId]', listings.join(','));
       const page = searchPage(await get(`/v1/reservations-v3/search?${params}`, 'reservations search'));
-      const reservations: Reservation[] = [];
-      for (const reservationId of page.ids) {
-        const ref: ReservationRefMessage = { v: QUEUE_SCHEMA_VERSION, kind: 'reservation_ref', connectionId, deliveryId: 'backfill', receivedAt: now(), reservationId, hints: {} };
-        const full = await fetcher.fetchReservation(ref, undefined).catch((error: unknown) => {
-          // Gone between the list and the read: nothing to backfill (any other failure retries the page).
-          if (error instanceof RetryableError && error.code === 'http_404') return null;
-          throw error;
-        });
-        if (full && staysWithin(full, query)) reservations.push(full);
-      }
+      const reservations = await readListed(fetcher, connectionId, page.ids.map((reservationId) => ({ reservationId })), query, now);
       return { reservations, ...(page.hasMore ? { next: String(skip + page.ids.length) } : {}) };
     },
   };
