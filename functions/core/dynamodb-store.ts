@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { TargetName } from './config.ts';
 import {
@@ -120,25 +120,16 @@ export class DynamoDbStore implements Store {
 
   async deleteReservationData(key: ReservationKey): Promise<number> {
     let deleted = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': reservationPk(key) },
-          ProjectionExpression: 'pk, sk',
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      const keys = (out.Items ?? []).filter((item) => item.sk !== 'SNAPSHOT');
-      for (const item of keys) {
+    const pages = paginateQuery(
+      { client: this.doc },
+      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': reservationPk(key) }, ProjectionExpression: 'pk, sk', ConsistentRead: true },
+    );
+    for await (const page of pages) {
+      for (const item of (page.Items ?? []).filter((item) => item.sk !== 'SNAPSHOT')) {
         await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } }));
         deleted++;
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return deleted;
   }
 
@@ -352,16 +343,15 @@ export class DynamoDbStore implements Store {
 
   async scanReservations(connectionId?: string): Promise<StoredReservation[]> {
     const found = new Map<string, StoredReservation>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'begins_with(pk, :prefix) AND (sk = :snapshot OR begins_with(sk, :target))',
-          ExpressionAttributeValues: { ':prefix': connectionId ? `RES#${connectionId}#` : 'RES#', ':snapshot': 'SNAPSHOT', ':target': 'TARGET#' },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+    const pages = paginateScan(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        FilterExpression: 'begins_with(pk, :prefix) AND (sk = :snapshot OR begins_with(sk, :target))',
+        ExpressionAttributeValues: { ':prefix': connectionId ? `RES#${connectionId}#` : 'RES#', ':snapshot': 'SNAPSHOT', ':target': 'TARGET#' },
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const pk = String(item.pk);
         const key = reservationKeyOf(pk);
@@ -375,8 +365,7 @@ export class DynamoDbStore implements Store {
           entry.states.push(parseData(item, TargetState));
         }
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return [...found.values()];
   }
 
@@ -412,19 +401,11 @@ export class DynamoDbStore implements Store {
 
   async listTrace(key: ReservationKey): Promise<TraceEntry[]> {
     const entries: TraceEntry[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': reservationPk(key), ':prefix': TRACE_SK_PREFIX },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) entries.push(parseData(item, TraceEntry));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateQuery(
+      { client: this.doc },
+      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': reservationPk(key), ':prefix': TRACE_SK_PREFIX } },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) entries.push(parseData(item, TraceEntry));
     return entries;
   }
 
