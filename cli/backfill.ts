@@ -6,7 +6,7 @@ import type { BackfillJob } from '../functions/core/store.ts';
 import { fetcherLookup } from '../functions/sources/fetcher.ts';
 import { fetcherFactories } from '../functions/sources/registry.ts';
 import { CliError, type CliContext } from './env.ts';
-import { follow } from './follow.ts';
+import { follow, printJob } from './follow.ts';
 import { progressBar } from './progress.ts';
 
 /** The default window: from today, a year ahead. */
@@ -67,18 +67,12 @@ export async function backfill(
   } finally {
     bar?.stop();
   }
-  if (options.json) {
-    out(JSON.stringify({ jobId, job: job ?? null }, null, 2));
-  } else if (!job) {
-    out(`backfill ${jobId}: not started yet (is the stack's sync worker running?)`);
-  } else {
-    printJob(job, out);
-  }
+  printJob('backfill', jobId, job, options.json, printBackfill, out);
   if (!job || job.status === 'running' || job.status === 'queued') return 3;
   return job.status === 'done' ? 0 : 1;
 }
 
-function printJob(job: BackfillJob, out: (line: string) => void): void {
+function printBackfill(job: BackfillJob, out: (line: string) => void): void {
   const scope = `${job.connectionId}${job.propertyId ? ` property ${job.propertyId}` : ''}, ${job.from} to ${job.to}`;
   out(`backfill ${job.jobId} (${scope}): ${job.status.toUpperCase()}${job.dryRun ? ' (dry run)' : ''}, ${job.pages} page(s), ${job.listed} reservation(s) listed`);
   if (job.lastError) out(`  last error: ${job.lastError}${job.status === 'running' ? ' (the page is retried; replay-dlq resumes it if it lands in the DLQ)' : ''}`);

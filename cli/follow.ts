@@ -15,3 +15,10 @@ export async function follow<T>(read: () => Promise<T>, done: (value: T) => bool
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
+
+/** What the CLI prints of a job it followed: JSON, a line when the worker never picked it up, or its report. */
+export function printJob<J>(kind: string, jobId: string, job: J | undefined, json: boolean | undefined, report: (job: J, out: (line: string) => void) => void, out: (line: string) => void): void {
+  if (json) out(JSON.stringify({ jobId, job: job ?? null }, null, 2));
+  else if (!job) out(`${kind} ${jobId}: not started yet (is the stack's sync worker running?)`);
+  else report(job, out);
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QUEUE_SCHEMA_VERSION, SqsQueue, type ReconcileMessage } from '../functions/core/queue.ts';
 import type { ReconcileJob } from '../functions/core/store.ts';
 import { CliError, type CliContext } from './env.ts';
-import { follow } from './follow.ts';
+import { follow, printJob } from './follow.ts';
 
 /**
  * `guest-sync reconcile [--connection C] [--property P] [--dry-run]`: runs reconciliation in the
@@ -23,13 +23,7 @@ export async function reconcile(
   if (!options.json) out(`reconcile ${jobId} started${options.dryRun ? ' (dry run: nothing is repaired)' : ''}; waiting up to ${options.wait} s...`);
   const store = ctx.store();
   const job = await follow(() => store.getReconcileJob(jobId), (j) => j?.status === 'done', options.wait);
-  if (options.json) {
-    out(JSON.stringify({ jobId, job: job ?? null }, null, 2));
-  } else if (!job) {
-    out(`reconcile ${jobId}: not started yet (is the stack's sync worker running?)`);
-  } else {
-    printReport(job, out);
-  }
+  printJob('reconcile', jobId, job, options.json, printReport, out);
   return job?.status === 'done' ? 0 : 3;
 }
 
