@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { logger } from '../functions/core/powertools.ts';
 import type { LocalStack } from '../infra/local/stack.ts';
 import { INGEST_MEMORY_MB, SYNC_MEMORY_MB } from '../infra/stack.ts';
 import { exampleConfigWith } from '../test/support/config.ts';
@@ -76,10 +75,8 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
   const stack = await startTestStack({ configPath, sweepIntervalMs: null, minut: { rateLimit: null }, recepai: { rateLimit: null }, kasify: { perMinute: null }, hostelmate: { rateLimit: null } });
   const recorded: Recorded[] = [];
   const restore = recordSends(recorded);
-  const level = logger.getLevelName();
-  // As deployed. Only the first invocation keeps this (Powertools restores its first level at each
-  // one): `npm run bench` starts the process with POWERTOOLS_LOG_LEVEL=INFO for that reason.
-  logger.setLogLevel('INFO');
+  // Log bytes at the process's level: `npm run bench` starts at INFO, as deployed (a setLogLevel
+  // here would not hold: Powertools restores its first level at each invocation).
   let logBytes = 0;
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -105,7 +102,6 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
     await stack.drain(300_000);
   } finally {
     process.stdout.write = write;
-    logger.setLogLevel(level as 'WARN');
     restore();
   }
   const drainMs = performance.now() - started;
