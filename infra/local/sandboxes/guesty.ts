@@ -29,7 +29,7 @@ export const GUESTY_EXAMPLE_GUEST = {
 };
 
 /** The search's filters and their operators (Guesty's Search Reservations reference). */
-const FILTER_OPERATORS: Record<string, readonly string[]> = {
+const FILTER_OPERATORS = new Map<string, readonly string[]>(Object.entries({
   status: ['eq', 'ne', 'in', 'nin'],
   listingId: ['eq', 'in'],
   confirmationCode: ['eq', 'in'],
@@ -37,10 +37,10 @@ const FILTER_OPERATORS: Record<string, readonly string[]> = {
   checkIn: ['eq', 'gte', 'gt', 'lte', 'lt'],
   checkOut: ['eq', 'gte', 'gt', 'lte', 'lt'],
   createdAt: ['eq', 'gte', 'gt', 'lte', 'lt'],
-};
+}));
 /** Dates filter and sort on the listing-local dates. */
-const FILTER_FIELDS: Record<string, string> = { checkIn: 'checkInDateLocalized', checkOut: 'checkOutDateLocalized' };
-const DATE_FIELDS = { checkIn: true, checkOut: true, createdAt: true };
+const FILTER_FIELDS = new Map([['checkIn', 'checkInDateLocalized'], ['checkOut', 'checkOutDateLocalized']]);
+const DATE_FIELDS = new Set(['checkIn', 'checkOut', 'createdAt']);
 const SORT_FIELDS = new Set(['_id', 'checkIn', 'checkOut', 'createdAt']);
 
 export class GuestySandbox extends PmsApiSandbox {
@@ -106,11 +106,11 @@ export class GuestySandbox extends PmsApiSandbox {
       const match = /^filter\[(\w+)\](?:\[(\w+)\])?$/.exec(key);
       const field = match?.[1] ?? '';
       const op = match?.[2] ?? (value.includes(',') ? 'in' : 'eq');
-      const operators = FILTER_OPERATORS[field];
+      const operators = FILTER_OPERATORS.get(field);
       // Date fields need an explicit operator.
-      const needsOperator = field in DATE_FIELDS && !match?.[2];
+      const needsOperator = DATE_FIELDS.has(field) && !match?.[2];
       if (!match || !operators?.includes(op) || needsOperator) return bad(`unsupported filter "${key}"`);
-      const read = (r: Record<string, unknown>) => String(r[FILTER_FIELDS[field] ?? field] ?? '');
+      const read = (r: Record<string, unknown>) => String(r[FILTER_FIELDS.get(field) ?? field] ?? '');
       const set = value.split(',');
       const compare: Record<string, (have: string) => boolean> = {
         eq: (have) => have === value,
@@ -124,7 +124,7 @@ export class GuestySandbox extends PmsApiSandbox {
       };
       tests.push((r) => compare[op]!(read(r)));
     }
-    const key = (r: Record<string, unknown>) => String(r[FILTER_FIELDS[sortField] ?? sortField] ?? '');
+    const key = (r: Record<string, unknown>) => String(r[FILTER_FIELDS.get(sortField) ?? sortField] ?? '');
     const direction = sort.startsWith('-') ? -1 : 1;
     const matching = [...this.reservations.values()].filter((r) => tests.every((test) => test(r))).sort((a, b) => direction * key(a).localeCompare(key(b)));
     const results = matching.slice(skip, skip + limit).map((r) => ({
