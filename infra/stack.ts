@@ -314,6 +314,8 @@ export class GuestSyncStack extends Stack {
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
+          // The trace's steps are written together at the end of an invocation.
+          'dynamodb:BatchWriteItem',
           'dynamodb:Query',
           // Reconciliation reads every stored reservation of a connection (once a day by default).
           'dynamodb:Scan',
