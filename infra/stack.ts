@@ -25,7 +25,7 @@ import type { Construct } from 'constructs';
 import { Config as ConfigSchema, loadConfigFile, pmsTypes, secretRefs, type Config } from '../functions/core/config.ts';
 import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
 import { SYNC_TIMEOUT_SECONDS } from '../functions/core/budget.ts';
-import { DUE_INDEX } from '../functions/core/dynamodb-store.ts';
+import { DUE_INDEX, PARKED_PK_PATTERN } from '../functions/core/dynamodb-store.ts';
 import { MAX_RECEIVE_COUNT } from '../functions/core/queue.ts';
 import { BUNDLED_CONFIG_FILE, nodejsFunctionBase } from './bundling.ts';
 import { ALARM_THRESHOLDS, Monitoring } from './monitoring.ts';
@@ -273,6 +273,15 @@ export class GuestSyncStack extends Stack {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONFIG_ITEM_KEY.pk] } },
       }),
     );
+    // A connection in a burst: ingest parks its messages and takes the drain's lease (parking.ts), under PARK# keys only.
+    this.ingestRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PARKED_PK_PATTERN] } },
+      }),
+    );
     if (connectionSecretRefs.size > 0) {
       this.ingestRole.addToPolicy(
         new PolicyStatement({
@@ -314,7 +323,7 @@ export class GuestSyncStack extends Stack {
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
-          // The trace's steps are written together at the end of an invocation.
+          // The trace's steps are written together at the end of an invocation; a drain deletes a parked turn at once.
           'dynamodb:BatchWriteItem',
           'dynamodb:Query',
           // Reconciliation reads every stored reservation of a connection (once a day by default).
@@ -377,6 +386,15 @@ export class GuestSyncStack extends Stack {
     );
     this.sweepRole.addToPolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+    // It restarts a drain of parked messages whose chain died: looks for parked keys, takes the drain's lease.
+    this.sweepRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PARKED_PK_PATTERN] } },
+      }),
     );
     // The sweep reads the active config item (which targets exist) and nothing else in the table.
     this.sweepRole.addToPolicy(

@@ -227,6 +227,19 @@ export const Config = z.strictObject({
    * about $0.62 per 1M events (bench/results.md). `false` writes none.
    */
   trace: z.boolean().default(true),
+  /**
+   * Fairness (docs/throughput.md): a connection that sends more than `events` events within
+   * `windowSeconds` (as one ingest instance counts them) is in a burst. Its further events are
+   * parked in the table and moved to the queue `turn` at a time, so the other connections' events
+   * are not queued behind a replay. It leaves the burst after a minute under the threshold.
+   */
+  burstParking: z
+    .strictObject({
+      events: z.number().int().min(1).max(100_000).default(50),
+      windowSeconds: z.number().int().min(1).max(300).default(10),
+      turn: z.number().int().min(1).max(100).default(20),
+    })
+    .default({ events: 50, windowSeconds: 10, turn: 20 }),
 });
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];

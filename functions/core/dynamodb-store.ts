@@ -18,6 +18,7 @@ import {
   TraceEntry,
   UnreadableRecord,
   upgradeSnapshot,
+  type ParkedMessage,
   type RateLease,
   type ReservationKey,
   type StoredReservation,
@@ -40,6 +41,8 @@ import {
  *   BACKFILL#<job>                 / JOB             a backfill run's progress (no guest data)
  *   RECONCILE#<job>                / JOB             a reconciliation run's report (no guest data)
  *   KEY#email-hash                 / KEY             the key of the email hash on snapshots (erase --email)
+ *   PARK#<connection>              / MSG#<ms>#<id>   a queue message of a burst, parked until its turn (parking.ts)
+ *   PARK#<connection>              / DRAIN           the lease of the drain that feeds them to the queue
  * Every item carries `schemaVersion` (absent on the first release's items, read as 1).
  * Records are stored as a JSON `data` attribute (parsed with zod on the way out) plus the
  * few top-level attributes that conditions need. Only single-item conditional writes:
@@ -383,19 +386,78 @@ export class DynamoDbStore implements Store {
   }
 
   async appendTraces(steps: { key: ReservationKey; entry: TraceEntry; ttl: number }[]): Promise<void> {
-    // One small item per step (never a growing list: DynamoDB bills a write by the whole item's
-    // size), up to 25 in a request; what DynamoDB leaves unprocessed is sent again, a few times.
-    const items = steps.map(({ key, entry, ttl }) => ({
-      PutRequest: { Item: { pk: reservationPk(key), sk: `${TRACE_SK_PREFIX}${String(entry.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`, schemaVersion: STORE_SCHEMA_VERSION, ttl, data: JSON.stringify(entry) } },
-    }));
-    for (let i = 0; i < items.length; i += 25) {
-      let pending = items.slice(i, i + 25);
+    // One small item per step (never a growing list: DynamoDB bills a write by the whole item's size).
+    await this.batchWrite(
+      steps.map(({ key, entry, ttl }) => ({
+        PutRequest: { Item: { pk: reservationPk(key), sk: `${TRACE_SK_PREFIX}${String(entry.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`, schemaVersion: STORE_SCHEMA_VERSION, ttl, data: JSON.stringify(entry) } },
+      })),
+      'trace step',
+    );
+  }
+
+  /** Up to 25 requests at a time; what DynamoDB leaves unprocessed is sent again, a few times. */
+  private async batchWrite(requests: ({ PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: { pk: string; sk: string } } })[], what: string): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending = requests.slice(i, i + 25);
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt === 4) throw new Error(`${pending.length} trace step(s) left unprocessed by DynamoDB`);
+        if (attempt === 4) throw new Error(`${pending.length} ${what}(s) left unprocessed by DynamoDB`);
         const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
         pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
         if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
       }
+    }
+  }
+
+  async parkMessages(connectionId: string, messages: { at: number; id: string; body: string }[], ttl: number): Promise<void> {
+    await this.batchWrite(
+      messages.map(({ at, id, body }) => ({ PutRequest: { Item: { pk: parkPk(connectionId), sk: `${PARKED_SK_PREFIX}${String(at).padStart(15, '0')}#${id}`, schemaVersion: STORE_SCHEMA_VERSION, ttl, body } } })),
+      'parked message',
+    );
+  }
+
+  async listParked(connectionId: string, limit: number): Promise<ParkedMessage[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': parkPk(connectionId), ':prefix': PARKED_SK_PREFIX },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => ParkedItem.parse(item)).map(({ sk, body }) => ({ id: sk, body }));
+  }
+
+  async deleteParked(connectionId: string, ids: string[]): Promise<void> {
+    await this.batchWrite(ids.map((sk) => ({ DeleteRequest: { Key: { pk: parkPk(connectionId), sk } } })), 'parked message');
+  }
+
+  async holdDrain(connectionId: string, drainId: string, untilMs: number, nowMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: parkPk(connectionId), sk: DRAIN_SK },
+          UpdateExpression: 'SET drainId = :id, drainUntil = :until, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(drainUntil) OR drainUntil < :now OR drainId = :id',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':id': drainId, ':until': untilMs, ':now': nowMs, ':ttl': Math.ceil(untilMs / 1000) + 86_400 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseDrain(connectionId: string, drainId: string): Promise<boolean> {
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: parkPk(connectionId), sk: DRAIN_SK }, ConditionExpression: 'drainId = :id', ExpressionAttributeValues: { ':id': drainId } }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
@@ -452,6 +514,17 @@ function snapshotOf(item: Record<string, unknown>): SnapshotRecord | undefined {
 }
 
 const TRACE_SK_PREFIX = 'TRACE#';
+
+const PARKED_SK_PREFIX = 'MSG#';
+const DRAIN_SK = 'DRAIN';
+const ParkedItem = z.object({ sk: z.string(), body: z.string() });
+
+/** Every parked key: the only items ingest may write (the stack's IAM condition). */
+export const PARKED_PK_PATTERN = 'PARK#*';
+
+function parkPk(connectionId: string): string {
+  return `PARK#${connectionId}`;
+}
 
 type JobKind = 'BACKFILL' | 'RECONCILE';
 

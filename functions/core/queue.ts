@@ -162,7 +162,23 @@ export const ReconcileMessage = z.object({
 });
 export type ReconcileMessage = z.infer<typeof ReconcileMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage, ReconcileMessage]);
+/**
+ * - `drain`: move a turn of a connection's parked burst (parking.ts) to this queue, then queue
+ *   the next turn behind it. Its group is the connection's drain (`<connection>#drain:parked`),
+ *   so two turns never run at once. A new kind, not a new shape: `v` stays (a release that
+ *   cannot read it sets it aside, and the sweep starts the drain again).
+ */
+export const DrainMessage = z.object({
+  v: z.literal(QUEUE_SCHEMA_VERSION),
+  kind: z.literal('drain'),
+  connectionId: ConnectionId,
+  /** The drain's lease holder (Store.holdDrain). */
+  drainId: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  turn: z.number().int().nonnegative(),
+});
+export type DrainMessage = z.infer<typeof DrainMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage, ReconcileMessage, DrainMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -199,6 +215,7 @@ export function reservationIdOf(message: QueueMessage): string {
   if (message.kind === 'client_ref') return `client:${message.clientId}`;
   if (message.kind === 'backfill') return `backfill:${message.jobId}`;
   if (message.kind === 'reconcile') return `reconcile:${message.jobId}`;
+  if (message.kind === 'drain') return 'drain:parked';
   return message.kind === 'reservation' ? message.reservation.reservationId : message.reservationId;
 }
 
@@ -207,6 +224,7 @@ function deduplicationKey(message: QueueMessage): string {
   if (message.kind === 'backfill') return `backfill:${message.jobId}:${message.page}`;
   if (message.kind === 'reconcile') return `reconcile:${message.jobId}:${message.step}`;
   if (message.kind === 'offboard') return `offboard:${message.target}:${message.requestedAt}`;
+  if (message.kind === 'drain') return `drain:${message.drainId}:${message.turn}`;
   return message.kind === 'erase' ? `erase:${message.requestedAt}` : message.deliveryId;
 }
 

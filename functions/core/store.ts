@@ -308,6 +308,12 @@ export interface ReservationKey {
   reservationId: string;
 }
 
+/** A queue message parked during a connection's burst (parking.ts): its sort key and SQS body. */
+export interface ParkedMessage {
+  id: string;
+  body: string;
+}
+
 export class StaleWriteError extends GuestSyncError {}
 
 export interface Store {
@@ -383,4 +389,17 @@ export interface Store {
   /** Records why a message about the reservation was set aside in the DLQ (the latest one wins). */
   recordUnreadable(key: ReservationKey, record: UnreadableRecord): Promise<void>;
   getUnreadable(key: ReservationKey): Promise<UnreadableRecord | undefined>;
+
+  /** Parks a connection's queue messages (its burst, parking.ts), in order of `at` (epoch ms), kept until `ttl`. */
+  parkMessages(connectionId: string, messages: { at: number; id: string; body: string }[], ttl: number): Promise<void>;
+  /** The connection's oldest parked messages, at most `limit` (a strongly consistent read). */
+  listParked(connectionId: string, limit: number): Promise<ParkedMessage[]>;
+  deleteParked(connectionId: string, ids: string[]): Promise<void>;
+  /**
+   * Takes the connection's drain lease for `drainId` until `untilMs`, or renews it if `drainId`
+   * holds it; false while another drain holds an unexpired one.
+   */
+  holdDrain(connectionId: string, drainId: string, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Gives the lease up if `drainId` still holds it; false if another drain has taken it. */
+  releaseDrain(connectionId: string, drainId: string): Promise<boolean>;
 }

@@ -8,6 +8,7 @@ import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
+import type { BurstParking } from '../core/parking.ts';
 import { count, logger, publishMetrics, withLogKeys } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
@@ -23,6 +24,8 @@ export interface IngestDeps {
   now: () => number;
   /** The active config, re-read with a short cache (config without redeploy); `config` when absent. */
   liveConfig?: () => Promise<{ config: Config }>;
+  /** Parks a connection's burst instead of queueing it (parking.ts); without it, everything is queued. */
+  parking?: BurstParking;
 }
 
 // Only what the handler reads of an HTTP API (payload v2) event.
@@ -203,7 +206,8 @@ async function ingest({ connectionId, token }: WebhookRoute, event: z.infer<type
     }
   }
   try {
-    await deps.queue.send(messages);
+    if (deps.parking) await deps.parking.send(connectionId, messages, deps.config.burstParking);
+    else await deps.queue.send(messages);
   } catch (error) {
     logger.error('enqueue failed', { error: errorMessage(error) });
     throw new WebhookError(503, 'enqueue_failed', 'The delivery could not be queued; please retry.');

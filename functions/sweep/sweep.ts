@@ -1,4 +1,5 @@
 import type { Config, TargetName } from '../core/config.ts';
+import { restartDrains } from '../core/parking.ts';
 import { count, logger } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, type Queue, type ResyncMessage } from '../core/queue.ts';
 import type { ReservationKey, Store } from '../core/store.ts';
@@ -23,6 +24,7 @@ export interface SweepDeps {
 export interface SweepResult {
   due: number;
   enqueued: number;
+  drainsRestarted: number;
 }
 
 const DEFAULT_MAX_PER_RUN = 2_000;
@@ -47,7 +49,9 @@ export async function sweepDue(deps: SweepDeps): Promise<SweepResult> {
   if (messages.length > 0) await deps.queue.send(messages);
   count('MessagesEnqueued', {}, messages.length);
   if (due > 0) logger.info('sweep enqueued due reservations', { due, enqueued: messages.length });
-  return { due, enqueued: messages.length };
+  // A drain of parked messages whose chain died (its message set aside) starts again.
+  const drainsRestarted = await restartDrains(Object.keys(deps.config.connections), deps);
+  return { due, enqueued: messages.length, drainsRestarted };
 }
 
 /** The scheduled reconciliation (daily by default): one run over every connection, done by the sync worker. */

@@ -53,6 +53,8 @@ function whatItIs(message: QueueMessage): Record<string, string | boolean> {
     case 'backfill':
     case 'reconcile':
       return { job: message.jobId };
+    case 'drain':
+      return { drain: message.drainId };
     default:
       return { deliveryId: message.deliveryId };
   }

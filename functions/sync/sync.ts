@@ -5,7 +5,8 @@ import { emailHash, fingerprint } from '../core/hash.ts';
 import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, level, logger } from '../core/powertools.ts';
-import type { Queue, QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
+import { drainTurn } from '../core/parking.ts';
+import type { DrainMessage, Queue, QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import type { ReservationKey, SnapshotRecord, Store, TargetState, TraceEntry } from '../core/store.ts';
 import { localToEpochSeconds } from '../core/local-time.ts';
@@ -71,7 +72,16 @@ export async function syncMessage(message: QueueMessage, deps: SyncDeps, context
   if (message.kind === 'offboard') return offboardGuest(message, deps);
   if (message.kind === 'backfill') return backfillPage(message, deps);
   if (message.kind === 'reconcile') return reconcileRun(message, deps);
+  if (message.kind === 'drain') return drainParked(message, deps);
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
+}
+
+/** One turn of a connection's parked burst (parking.ts): no reservation of its own is synced. */
+async function drainParked(message: DrainMessage, deps: SyncDeps): Promise<SyncOutcome> {
+  if (!deps.queue) throw new Error('a drain needs the queue');
+  const { moved, next } = await drainTurn(message, { store: deps.store, queue: deps.queue, now: deps.now, turnSize: deps.config.burstParking.turn });
+  logger.info('parked messages moved to the queue', { moved, next });
+  return { snapshotChanged: false, unrouted: false, targets: [] };
 }
 
 /** The email-hash key, read once per store (i.e. per worker). */

@@ -85,7 +85,7 @@ describe('the Lambda bundles', () => {
       dueAt: Date.now() - 1_000, ttl: 2_000_000_000, updatedAt: Date.now(), version: 1,
     });
     const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), detail: {} };
-    expect(await sweep(scheduled, localContext('sweep', 60_000))).toEqual({ due: 1, enqueued: 1 });
+    expect(await sweep(scheduled, localContext('sweep', 60_000))).toEqual({ due: 1, enqueued: 1, drainsRestarted: 0 });
     const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(received.Messages?.map((m) => JSON.parse(m.Body!))).toEqual([expect.objectContaining({ kind: 'resync', reason: 'sweep', ...key })]);
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));

@@ -182,11 +182,15 @@ describe('GuestSyncStack', () => {
     hourly.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)', Targets: [Match.objectLike({ Input: JSON.stringify({ reconcile: true }) })] });
   });
 
-  it('lets the sweep only query the due index, read the config item and send to the queue', () => {
+  it('lets the sweep only query the due index, read the config item, restart drains of parked keys and send to the queue', () => {
     const statements = policyStatementsOf(stack.sweepRole);
     const actions = statements.flatMap((s) => asArray(s.Action as string | string[])).sort();
-    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'].sort());
+    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'].sort());
     expect(statements.find((s) => s.Action === 'dynamodb:GetItem')!.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } });
+    // On the table itself, only the parked keys (no guest data is read from elsewhere).
+    const parked = statements.find((s) => JSON.stringify(s.Action) === JSON.stringify(['dynamodb:Query', 'dynamodb:UpdateItem']))!;
+    expect(parked.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] });
+    expect(parked.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PARK#*'] } });
     const query = statements.find((s) => s.Action === 'dynamodb:Query')!;
     expect(query.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }, '/index/due']] });
     const send = statements.find((s) => s.Action === 'sqs:SendMessage')!;
@@ -316,12 +320,16 @@ describe('GuestSyncStack', () => {
     }
   });
 
-  it('lets ingest only send to the queue, read the config item and read connection secrets', () => {
+  it('lets ingest only send to the queue, read the config item, park a burst and read connection secrets', () => {
     const statements = policyStatementsOf(stack.ingestRole);
     const actions = statements.flatMap((s) => asArray(s.Action as string | string[])).sort();
     expect(actions).toEqual(
-      ['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage'].sort(),
+      ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:SendMessage'].sort(),
     );
+    // A burst's messages and the drain's lease, under the parked keys only.
+    expect(statements.find((s) => JSON.stringify(s.Action) === JSON.stringify(['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem']))!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PARK#*'] },
+    });
     // The table holds guest data; ingest may read the one config item and nothing else.
     expect(statements.find((s) => s.Action === 'dynamodb:GetItem')).toEqual({
       Action: 'dynamodb:GetItem',
@@ -343,7 +351,7 @@ describe('GuestSyncStack', () => {
         .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource))
         .flatMap((s) => asArray(s.Action as string | string[]));
     expect(actionsOn({ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }).sort()).toEqual(
-      // BatchWriteItem: the trace's steps, written together at the end of an invocation.
+      // BatchWriteItem: the trace's steps at the end of an invocation, a drain's turn of parked messages.
       ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'].sort(),
     );
     const queueActions = actionsOn({ 'Fn::GetAtt': [logicalId(stack.queue), 'Arn'] });
