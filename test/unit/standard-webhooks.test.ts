@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signStandardWebhook, verifyStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
 
@@ -47,5 +48,36 @@ describe('Standard Webhooks verification', () => {
     const headers = signStandardWebhook(previous, id, Number(timestamp), body);
     expect(verify(headers['webhook-signature']!, at, body, ['whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldy1zZWNyZXQ=', previous])).toEqual({ deliveryId: id });
     expect(() => verify(headers['webhook-signature']!, at, body, ['whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldy1zZWNyZXQ='])).toThrow(expect.objectContaining({ code: 'invalid_signature' }));
+  });
+});
+
+describe('Standard Webhooks verification against the standardwebhooks package', () => {
+  it('accepts whatever the package signs, and nothing signed over another body or with another key', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes(' ') && !s.includes(',')),
+        fc.string({ maxLength: 300, unit: 'binary' }),
+        fc.integer({ min: 1_000_000_000, max: 4_000_000_000 }),
+        (key, otherKey, messageId, payload, seconds) => {
+          const secret = `whsec_${Buffer.from(key).toString('base64')}`;
+          const signature = signStandardWebhook(secret, messageId, seconds, payload)['webhook-signature']!;
+          const headers = { id: messageId, timestamp: String(seconds), signature };
+          expect(verifyStandardWebhook(payload, headers, [secret], seconds * 1000)).toEqual({ deliveryId: messageId });
+          expect(() => verifyStandardWebhook(`${payload}x`, headers, [secret], seconds * 1000)).toThrow(expect.objectContaining({ code: 'invalid_signature' }));
+          if (Buffer.compare(Buffer.from(key), Buffer.from(otherKey)) !== 0) {
+            const other = `whsec_${Buffer.from(otherKey).toString('base64')}`;
+            expect(() => verifyStandardWebhook(payload, headers, [other], seconds * 1000)).toThrow(expect.objectContaining({ code: 'invalid_signature' }));
+          }
+        },
+      ),
+      { numRuns: 300, seed: 20261201 },
+    );
+  });
+
+  it('refuses a secret that is not base64, as the package does', () => {
+    expect(() => verify('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=', at, body, ['whsec_not base64!'])).toThrow('base64');
+    expect(() => verify('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=', at, body, [''])).toThrow('whsec_');
   });
 });
