@@ -20,7 +20,7 @@ export interface BenchReservation {
  * One generic connection, one property, routed to Minut only (its sandbox limits set per stack);
  * a second connection (`generic-other`, same secret, its own property) for the burst figure.
  */
-export function benchConfig(): string {
+export function benchConfig(topLevel: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-'));
   const path = join(dir, 'config.json');
   writeFileSync(
@@ -39,6 +39,7 @@ export function benchConfig(): string {
         },
       },
       targets: { minut: { baseUrl: 'http://127.0.0.1:4010/minut/v8', credentials: 'minut', requestsPerSecond: 1000 } },
+      ...topLevel,
     }),
   );
   return path;
