@@ -166,8 +166,12 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
       const live = state.status !== 'absent';
 
       if (desired === null) {
-        if (bookingId && live) await api.setStatus(bookingId, 'cancelled');
-        return { action: bookingId && live ? 'cancelled' : 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, warnings: [] } };
+        let cancelled = false;
+        if (bookingId && live) cancelled = await api.setStatus(bookingId, 'cancelled');
+        // A create that failed may still have landed (its answer lost): its id is ours, so cancel by
+        // it. HostelMate answers 404 when there is nothing to cancel.
+        else if (!bookingId && (state.lastError !== null || (state.failures ?? 0) > 0)) cancelled = await api.setStatus(bookingIdOf(reservation), 'cancelled');
+        return { action: cancelled ? 'cancelled' : 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, warnings: [] } };
       }
 
       let guestId = state.targetIds.guestId;
@@ -313,10 +317,12 @@ class HostelmateApi {
     return list.success && list.data.results.some((b) => b.id === bookingId);
   }
 
-  async setStatus(bookingId: string, status: 'cancelled' | 'confirmed'): Promise<void> {
+  /** False when there was no booking to cancel. */
+  async setStatus(bookingId: string, status: 'cancelled' | 'confirmed'): Promise<boolean> {
     const response = await this.write('POST', `/bookings/${enc(bookingId)}/update`, 'update-status', { status });
-    if (response.status === 404 && status === 'cancelled') return; // nothing left to cancel
+    if (response.status === 404 && status === 'cancelled') return false; // nothing left to cancel
     this.expectOk(response, `set the booking ${status}`);
+    return true;
   }
 
   /** Patches the guest; an email that belongs to another guest makes that guest ours instead. */

@@ -65,3 +65,34 @@ describe.each(Object.keys(targets) as Array<keyof typeof targets>)('%s', (target
     expect(records(id)).toBe(1);
   }, 60_000);
 });
+
+/** Records at the target still in force (not deleted or cancelled), by reservation. */
+const alive = {
+  minut: (id: number) => stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === `Lost ${id}`).length,
+  kasify: (id: number) => stack.sandbox.kasify.allBookings(SEASIDE_KASIFY_PROPERTY).filter((b) => b.channel_id === `hostaway-demo:${id}` && b.status !== 'cancelled').length,
+  hostelmate: (id: number) => {
+    const guest = stack.sandbox.hostelmate.guests().find((g) => g.email === `lost.${id}@example.com`);
+    return guest ? stack.sandbox.hostelmate.bookings().filter((b) => b.guest.guestId === guest.guestId && b.status !== 'cancelled').length : 0;
+  },
+} as const;
+
+describe.each(Object.keys(alive) as Array<keyof typeof alive>)('%s, cancelled after a create whose every answer was lost', (target) => {
+  it('the record that did land is removed', async () => {
+    const id = ++nextId;
+    const { vendor, write } = targets[target];
+    // Every attempt of the first sync is applied at the target, and no answer comes back.
+    stack.sandbox.slow({ vendor, mode: 'lost', method: 'POST', pathIncludes: write, count: 10 });
+    const handler = syncInstance(stack, `lost-then-cancelled-${target}`, { now: clock.now });
+    const key = { connectionId: 'hostaway-demo', reservationId: String(id) };
+    const guest = { guestName: `Lost ${id}`, guestFirstName: 'Lost', guestLastName: String(id), guestEmail: `lost.${id}@example.com` };
+    await handler({ Records: [hostawayRecord(stack, id, guest)] }, localContext('sync', 60_000));
+    expect((await storeFor(stack).getTargetState(key, target))?.lastError).toMatchObject({ permanent: false });
+    expect(alive[target](id)).toBe(1);
+
+    stack.sandbox.clearSlow();
+    clock.set(new Date(clock.now() + 70_000).toISOString()); // past a create intent's lease
+    await handler({ Records: [hostawayRecord(stack, id, { ...guest, status: 'cancelled' })] }, localContext('sync', 60_000));
+    expect(await storeFor(stack).getTargetState(key, target)).toMatchObject({ status: 'absent' });
+    expect(alive[target](id)).toBe(0);
+  }, 60_000);
+});
