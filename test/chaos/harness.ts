@@ -9,6 +9,7 @@ import { localToInstant } from '../../functions/core/local-time.ts';
 import { bookingIdOf } from '../../functions/targets/hostelmate.ts';
 import type { Reservation } from '../../functions/core/reservation.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
+import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import type { RandomFaultRates } from '../../infra/local/sandboxes/slow-answers.ts';
 
 /**
@@ -69,6 +70,17 @@ export interface ChaosReport {
   convergeBoundSeconds: number;
   dlqDepth: number;
   targets: Record<'minut' | 'recepai' | 'kasify' | 'hostelmate', TargetFigures>;
+  /** When it did not converge: what guest-sync holds about each reservation still wrong (no guest data). */
+  problems?: Problem[];
+}
+
+interface Problem {
+  target: string;
+  reservationId: string;
+  kind: 'lost' | 'stale' | 'duplicates' | 'orphans';
+  latest: { version: number; status: string };
+  state: unknown;
+  trace: unknown[];
 }
 
 const CONNECTION = 'chaos';
@@ -194,7 +206,7 @@ function chaosConfig(pauseSeconds: number | undefined): string {
 }
 
 /** What each sandbox holds against what the latest version of each reservation asks for. */
-export function check(stack: LocalStack, planned: Planned[], now = Date.now()): ChaosReport['targets'] {
+export function check(stack: LocalStack, planned: Planned[], now = Date.now(), problems: { target: string; reservationId: string; kind: Problem['kind']; latest: Version }[] = []): ChaosReport['targets'] {
   const figures = (): TargetFigures => ({ expected: 0, lost: 0, duplicates: 0, stale: 0, orphans: 0 });
   const out = { minut: figures(), recepai: figures(), kasify: figures(), hostelmate: figures() };
   const minutGuests = stack.sandbox.minut.guests(HOME);
@@ -207,12 +219,17 @@ export function check(stack: LocalStack, planned: Planned[], now = Date.now()): 
     const latest = reservation.versions.at(-1)!;
     const alive = latest.status === 'confirmed';
     const tally = (f: TargetFigures, present: number, fresh: boolean, wanted: boolean) => {
+      const before = { ...f };
       if (wanted) {
         f.expected++;
         if (present === 0) f.lost++;
         else if (!fresh) f.stale++;
         f.duplicates += Math.max(0, present - 1);
       } else f.orphans += present;
+      const target = Object.entries(out).find(([, figures]) => figures === f)![0];
+      for (const kind of ['lost', 'stale', 'duplicates', 'orphans'] as const) {
+        if (f[kind] > before[kind]) problems.push({ target, reservationId: `R${reservation.id}`, kind, latest });
+      }
     };
     const name = `G${reservation.id} ${latest.lastName}`;
     const minut = minutGuests.filter((g) => g.name.startsWith(`G${reservation.id} C${reservation.id}v`));
@@ -320,7 +337,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
     const { log: _log, ...reported } = options;
+    const problems: Problem[] = [];
+    if (convergeSeconds === null) {
+      const found: Parameters<typeof check>[3] = [];
+      check(stack, planned, Date.now(), found);
+      const store = new DynamoDbStore(stack.dynamodb, stack.tableName);
+      for (const p of found) {
+        const key = { connectionId: CONNECTION, reservationId: p.reservationId };
+        problems.push({ target: p.target, reservationId: p.reservationId, kind: p.kind, latest: { version: p.latest.version, status: p.latest.status }, state: await store.getTargetState(key, p.target as 'minut'), trace: await store.listTrace(key) });
+      }
+    }
     return {
+      ...(problems.length > 0 ? { problems } : {}),
       options: reported,
       deliveries: deliveries.length,
       versions: planned.reduce((n, r) => n + r.versions.length, 0),
