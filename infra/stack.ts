@@ -532,7 +532,8 @@ export class GuestSyncStack extends Stack {
           monitoring.search('WebhookRejected', ['source', 'reason'], {}, 'rejected:'),
           monitoring.appMetric('WebhookFailed', {}, 'Sum', 'failed (5xx)'),
         ],
-        right: [monitoring.appMetric('MessagesEnqueued', {}, 'Sum', 'enqueued')],
+        // A connection in a burst is parked, then moved to the queue in turns (docs/throughput.md).
+        right: [monitoring.appMetric('MessagesEnqueued', {}, 'Sum', 'enqueued'), monitoring.appMetric('MessagesParked', {}, 'Sum', 'parked (burst)'), monitoring.appMetric('ParkedMessagesMoved', {}, 'Sum', 'moved from parked')],
         width: 12,
       }),
       new GraphWidget({

@@ -508,6 +508,9 @@ describe('GuestSyncStack', () => {
     const widget = (title: string) => JSON.stringify(widgets.find((w) => w.properties.title === title)!.properties.metrics);
     expect(widget('Ingest: webhooks by outcome')).toContain('MetricName=\\"WebhookRejected\\"');
     expect(widget('Ingest: webhooks by outcome')).toContain('MessagesEnqueued');
+    // A burst waits in the table, where the queue's widgets cannot see it.
+    expect(widget('Ingest: webhooks by outcome')).toContain('MessagesParked');
+    expect(widget('Ingest: webhooks by outcome')).toContain('ParkedMessagesMoved');
     expect(widget('Dead-letter queue')).toContain('IF(DIFF(dlq) > 0, DIFF(dlq), 0)');
     for (const metric of ['TargetSkipped', 'TargetFailedRetryable', 'TargetFailedPermanent', 'TargetRateLimited', 'TargetAuthFailure', 'TargetLatency', 'TargetSynced']) {
       expect(widget('Target: minut')).toContain(metric);
