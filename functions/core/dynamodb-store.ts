@@ -112,13 +112,7 @@ export class DynamoDbStore implements Store {
   }
 
   async liftTombstone(key: ReservationKey): Promise<boolean> {
-    try {
-      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: snapshotKey(key), ConditionExpression: 'tombstone = :yes', ExpressionAttributeValues: { ':yes': true } }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: snapshotKey(key), ConditionExpression: 'tombstone = :yes', ExpressionAttributeValues: { ':yes': true } })));
   }
 
   async deleteReservationData(key: ReservationKey): Promise<number> {
@@ -258,42 +252,30 @@ export class DynamoDbStore implements Store {
   }
 
   async tryLeaseToken(key: string, owner: string, untilMs: number, nowMs: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tokenKey(key),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
-          // Not while another worker holds the lease, nor once a fresh token is there.
-          ConditionExpression: '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(refreshAt) OR refreshAt < :now)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':owner': owner, ':until': untilMs, ':now': nowMs, ':ttl': Math.ceil(untilMs / 1000) + 86_400 },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.ifConditionHolds(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: tokenKey(key),
+        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
+        // Not while another worker holds the lease, nor once a fresh token is there.
+        ConditionExpression: '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(refreshAt) OR refreshAt < :now)',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':owner': owner, ':until': untilMs, ':now': nowMs, ':ttl': Math.ceil(untilMs / 1000) + 86_400 },
+      }),
+    ));
   }
 
   async putToken(key: string, owner: string, accessToken: string, expiresAtMs: number, refreshAtMs: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tokenKey(key),
-          UpdateExpression: 'SET accessToken = :token, expiresAt = :expires, refreshAt = :refresh, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':token': accessToken, ':expires': expiresAtMs, ':refresh': refreshAtMs, ':owner': owner, ':ttl': Math.ceil(expiresAtMs / 1000) + 86_400 },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.ifConditionHolds(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: tokenKey(key),
+        UpdateExpression: 'SET accessToken = :token, expiresAt = :expires, refreshAt = :refresh, #ttl = :ttl REMOVE leaseOwner, leaseUntil',
+        ConditionExpression: 'leaseOwner = :owner',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':token': accessToken, ':expires': expiresAtMs, ':refresh': refreshAtMs, ':owner': owner, ':ttl': Math.ceil(expiresAtMs / 1000) + 86_400 },
+      }),
+    ));
   }
 
   async dropToken(key: string, accessToken: string): Promise<void> {
@@ -395,6 +377,17 @@ export class DynamoDbStore implements Store {
     );
   }
 
+  /** Sends a conditional write: false when its condition did not hold (nothing was written). */
+  private async ifConditionHolds(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** Up to 25 requests at a time; what DynamoDB leaves unprocessed is sent again, a few times. */
   private async batchWrite(requests: ({ PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: { pk: string; sk: string } } })[], what: string): Promise<void> {
     for (let i = 0; i < requests.length; i += 25) {
@@ -433,32 +426,20 @@ export class DynamoDbStore implements Store {
   }
 
   async holdDrain(connectionId: string, drainId: string, untilMs: number, nowMs: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: parkPk(connectionId), sk: DRAIN_SK },
-          UpdateExpression: 'SET drainId = :id, drainUntil = :until, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(drainUntil) OR drainUntil < :now OR drainId = :id',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':id': drainId, ':until': untilMs, ':now': nowMs, ':ttl': Math.ceil(untilMs / 1000) + 86_400 },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.ifConditionHolds(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: parkPk(connectionId), sk: DRAIN_SK },
+        UpdateExpression: 'SET drainId = :id, drainUntil = :until, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(drainUntil) OR drainUntil < :now OR drainId = :id',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':id': drainId, ':until': untilMs, ':now': nowMs, ':ttl': Math.ceil(untilMs / 1000) + 86_400 },
+      }),
+    ));
   }
 
   async releaseDrain(connectionId: string, drainId: string): Promise<boolean> {
-    try {
-      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: parkPk(connectionId), sk: DRAIN_SK }, ConditionExpression: 'drainId = :id', ExpressionAttributeValues: { ':id': drainId } }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.ifConditionHolds(() => this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: parkPk(connectionId), sk: DRAIN_SK }, ConditionExpression: 'drainId = :id', ExpressionAttributeValues: { ':id': drainId } })));
   }
 
   async listTrace(key: ReservationKey): Promise<TraceEntry[]> {
