@@ -265,23 +265,9 @@ export class GuestSyncStack extends Stack {
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
     );
     // Ingest reads the active config item (config without redeploy) and nothing else in the table.
-    this.ingestRole.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONFIG_ITEM_KEY.pk] } },
-      }),
-    );
+    this.ingestRole.addToPolicy(itemsUnder(this.table.tableArn, ['dynamodb:GetItem'], [CONFIG_ITEM_KEY.pk]));
     // A connection in a burst: ingest parks its messages and takes the drain's lease (parking.ts), under PARK# keys only.
-    this.ingestRole.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PARKED_PK_PATTERN] } },
-      }),
-    );
+    this.ingestRole.addToPolicy(itemsUnder(this.table.tableArn, ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], [PARKED_PK_PATTERN]));
     if (connectionSecretRefs.size > 0) {
       this.ingestRole.addToPolicy(
         new PolicyStatement({
@@ -388,23 +374,9 @@ export class GuestSyncStack extends Stack {
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
     );
     // It restarts a drain of parked messages whose chain died: looks for parked keys, takes the drain's lease.
-    this.sweepRole.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PARKED_PK_PATTERN] } },
-      }),
-    );
+    this.sweepRole.addToPolicy(itemsUnder(this.table.tableArn, ['dynamodb:Query', 'dynamodb:UpdateItem'], [PARKED_PK_PATTERN]));
     // The sweep reads the active config item (which targets exist) and nothing else in the table.
-    this.sweepRole.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONFIG_ITEM_KEY.pk] } },
-      }),
-    );
+    this.sweepRole.addToPolicy(itemsUnder(this.table.tableArn, ['dynamodb:GetItem'], [CONFIG_ITEM_KEY.pk]));
     this.sweepFunction = new NodejsFunction(this, 'SweepFunction', {
       ...nodejsFunctionBase('sweep', configPath),
       description: `guest-sync ${this.stage}: re-enqueue reservations whose target work is due (paused targets, RecepAI check-in/out)`,
@@ -598,4 +570,13 @@ export class GuestSyncStack extends Stack {
       ].join(' '),
     });
   }
+}
+
+/**
+ * `actions` on the table's items whose partition key is one of `keys` (IAM's LeadingKeys
+ * condition; a key with `*` is a pattern), and on nothing else in it.
+ */
+function itemsUnder(tableArn: string, actions: string[], keys: string[]): PolicyStatement {
+  const operator = keys.some((key) => key.includes('*')) ? 'ForAllValues:StringLike' : 'ForAllValues:StringEquals';
+  return new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [tableArn], conditions: { [operator]: { 'dynamodb:LeadingKeys': keys } } });
 }
