@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import { count, logger } from './powertools.ts';
-import { QUEUE_SCHEMA_VERSION, messageBody, readQueueMessage, sqsEntry, type DrainMessage, type Queue, type QueueMessage } from './queue.ts';
+import { QUEUE_SCHEMA_VERSION, readQueueMessage, sqsEntry, type DrainMessage, type Queue, type QueueMessage } from './queue.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -64,7 +64,10 @@ export class BurstParking {
       await this.deps.queue.send(messages);
       return 'queued';
     }
-    const parked = messages.map((message) => ({ at: now, id: sqsEntry(message).MessageDeduplicationId, body: messageBody(message) }));
+    const parked = messages.map((message) => {
+      const entry = sqsEntry(message);
+      return { at: now, id: entry.MessageDeduplicationId, body: entry.MessageBody };
+    });
     await this.deps.store.parkMessages(connectionId, parked, Math.floor(now / 1000) + PARKED_TTL_SECONDS);
     count('MessagesParked', {}, parked.length);
     // After the write, so a drain that ends (finds nothing, lets go) either sees these or lets this start one.
@@ -99,7 +102,8 @@ export async function drainTurn(message: DrainMessage, deps: ParkingDeps & { tur
     if (parked.length === 0) return { moved: 0, next: false };
   }
   // Held (or taken again) for this turn and the wait for the next one; lost: another drain goes on.
-  if (!(await store.holdDrain(connectionId, drainId, now() + DRAIN_LEASE_MS, now()))) return { moved: 0, next: false };
+  const at = now();
+  if (!(await store.holdDrain(connectionId, drainId, at + DRAIN_LEASE_MS, at))) return { moved: 0, next: false };
   const messages: QueueMessage[] = [];
   for (const item of parked) {
     const read = readQueueMessage(item.body);
