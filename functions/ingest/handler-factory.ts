@@ -8,10 +8,11 @@ import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
-import type { BurstParking } from '../core/parking.ts';
+import { BurstParking } from '../core/parking.ts';
 import { count, logger, publishMetrics, withLogKeys } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
+import { liveConfig, type Runtime } from '../core/runtime.ts';
 import { carriable, truncate } from '../core/text.ts';
 import type { SecretStore } from '../core/secrets.ts';
 import { sources } from '../sources/registry.ts';
@@ -117,6 +118,18 @@ export function createIngestHandler(deps: IngestDeps) {
 
   // Keys scoped per request (withLogKeys) leave nothing on the shared logger to reset.
   return middy(handler).use(injectLambdaContext(logger)).use(publishMetrics());
+}
+
+/** Ingest as Lambda runs it, from a runtime built from its environment; the local stack runs the same. */
+export function ingestHandlerFor(runtime: Runtime) {
+  return createIngestHandler({
+    config: runtime.config,
+    secrets: runtime.secrets,
+    queue: runtime.queue,
+    now: Date.now,
+    liveConfig: liveConfig(runtime.configStore, () => ({})),
+    parking: new BurstParking({ store: runtime.store, queue: runtime.queue, now: Date.now }),
+  });
 }
 
 type IngestResult =

@@ -10,9 +10,8 @@ import { startFauxqs } from 'fauxqs';
 import { loadConfigFile, type Config } from '../../functions/core/config.ts';
 import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
-import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
-import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
-import { BurstParking } from '../../functions/core/parking.ts';
+import { runtimeFromEnv } from '../../functions/core/runtime.ts';
+import { ingestHandlerFor } from '../../functions/ingest/handler-factory.ts';
 import { startHttpFront } from './http-front.ts';
 import type { Poller } from './poller.ts';
 import { startSyncWorkers } from './workers.ts';
@@ -160,15 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const handlerEnv = { ...process.env, ...env };
 
-    const ingestRuntime = runtimeFromEnv(handlerEnv);
-    const ingest = createIngestHandler({
-      config: ingestRuntime.config,
-      secrets: ingestRuntime.secrets,
-      queue: ingestRuntime.queue,
-      now: Date.now,
-      liveConfig: liveConfig(ingestRuntime.configStore, () => ({})),
-      parking: new BurstParking({ store: ingestRuntime.store, queue: ingestRuntime.queue, now: Date.now }),
-    });
+    const ingest = ingestHandlerFor(runtimeFromEnv(handlerEnv));
     const now = options.now ?? Date.now;
     const pollers: Poller[] = startSyncWorkers({
       env: handlerEnv,
