@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../infra/local/stack.ts';
-import { INGEST_MEMORY_MB, SYNC_MEMORY_MB } from '../infra/stack.ts';
+import { ACCESS_LOG_FIELDS, INGEST_MEMORY_MB, SYNC_MEMORY_MB } from '../infra/stack.ts';
 import { exampleConfigWith } from '../test/support/config.ts';
 import { hostawayDelivery } from '../test/support/hostaway.ts';
 import { sendHostaway, startTestStack } from '../test/support/stack.ts';
@@ -39,7 +39,10 @@ export interface ScenarioCost {
     dynamodbReadUnits: number;
     sqsRequests: number;
     syncInvocations: number;
+    /** What the functions write (logs and EMF metrics), plus Lambda's own START/END/REPORT lines. */
     logBytes: number;
+    /** The HTTP API's access log line (not written behind a Function URL). */
+    accessLogBytes: number;
     ingestMs: number;
     syncMsPerInvocation: number;
   };
@@ -134,7 +137,8 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
     dynamodbReadUnits: round(readUnits / events, 3),
     sqsRequests: round(sqs.length / events, 3),
     syncInvocations: round(syncInvocations / events, 3),
-    logBytes: Math.round(logBytes / events),
+    logBytes: Math.round(logBytes / events + (1 + syncInvocations / events) * LAMBDA_PLATFORM_LOG_BYTES),
+    accessLogBytes: ACCESS_LOG_BYTES,
     ingestMs: round(ingestMs, 3),
     syncMsPerInvocation: Math.round(syncMs),
   };
@@ -147,14 +151,43 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
     sqs: perEvent.sqsRequests * p.sqsFifoRequests!,
     dynamodb: perEvent.dynamodbWriteUnits * p.dynamodbWriteRequestUnits! + perEvent.dynamodbReadUnits * p.dynamodbReadRequestUnits!,
     cloudwatchLogs: (perEvent.logBytes / 1024 ** 3) * prices.cloudwatchLogsIngestionPerGb * 1e6,
+    apiAccessLogs: (perEvent.accessLogBytes / 1024 ** 3) * prices.cloudwatchLogsIngestionPerGb * 1e6,
   };
   const rounded = Object.fromEntries(Object.entries(dollars).map(([k, v]) => [k, round(v, 3)])) as Record<string, number>;
   const total = round(Object.values(dollars).reduce((a, b) => a + b, 0), 3);
   const requests: Record<string, number> = {};
   for (const r of recorded) if (r.command !== 'GetQueueAttributes') requests[r.command] = (requests[r.command] ?? 0) + 1;
   for (const k of Object.keys(requests)) requests[k] = round(requests[k]! / events, 3);
-  return { events, perEvent, requests, itemBytes: sizes.byType, dollarsPer1M: { ...rounded, total, totalWithFunctionUrl: round(total - dollars.apiGateway, 3) } };
+  return { events, perEvent, requests, itemBytes: sizes.byType, dollarsPer1M: { ...rounded, total, totalWithFunctionUrl: round(total - dollars.apiGateway - dollars.apiAccessLogs, 3) } };
 }
+
+/**
+ * Lambda's own lines per invocation in the default text format (the runbook's cold-start query
+ * reads the REPORT line), with representative figures; measured lengths, not a guess per field.
+ */
+const SAMPLE_REQUEST_ID = '8f5c2a1e-3b7d-4c9a-9e21-6d0f4b8a7c35';
+const LAMBDA_PLATFORM_LOG_BYTES = Buffer.byteLength(
+  `START RequestId: ${SAMPLE_REQUEST_ID} Version: $LATEST\n` +
+    `END RequestId: ${SAMPLE_REQUEST_ID}\n` +
+    `REPORT RequestId: ${SAMPLE_REQUEST_ID}\tDuration: 23.41 ms\tBilled Duration: 24 ms\tMemory Size: 512 MB\tMax Memory Used: 98 MB\t\n`,
+);
+
+/** The webhook API's access log line as the stack defines it, with representative values. */
+const ACCESS_LOG_BYTES = Buffer.byteLength(
+  JSON.stringify({
+    ...ACCESS_LOG_FIELDS,
+    requestId: 'Tq2mXjQ1IAMEV0g=',
+    requestTime: '01/Dec/2026:06:12:44 +0000',
+    sourceIp: '203.0.113.24',
+    routeKey: 'POST /webhooks/{connectionId}',
+    status: '202',
+    responseLength: '44',
+    integrationStatus: '202',
+    integrationLatency: '23',
+    integrationError: '-',
+    userAgent: 'Hostaway-Webhooks/1.0',
+  }) + '\n',
+);
 
 /** Every SDK command the handlers send (the local stack runs them in this process), with the item key it names. */
 function recordSends(recorded: Recorded[]): () => void {

@@ -51,6 +51,24 @@ export interface GuestSyncStackProps extends StackProps {
   readonly ingestReservedConcurrency?: number;
 }
 
+/**
+ * The webhook API's access log line (ingress `httpApi`): request metadata only, no headers, no
+ * body, no path and no query string (they may carry personal data or a connection's URL token);
+ * the route key is the template, not the path. The bench prices its bytes.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  userAgent: '$context.identity.userAgent',
+} as const;
+
 export const INGRESSES = ['httpApi', 'functionUrl'] as const;
 export type Ingress = (typeof INGRESSES)[number];
 
@@ -423,22 +441,7 @@ export class GuestSyncStack extends Stack {
         throttle: { rateLimit: API_RATE_LIMIT, burstLimit: API_BURST_LIMIT },
         accessLogSettings: {
           destination: new LogGroupLogDestination(accessLogs),
-          // Request metadata only: no headers, no body, no path and no query string (they may carry
-          // personal data or a connection's URL token); the route key is the template, not the path.
-          format: AccessLogFormat.custom(
-            JSON.stringify({
-              requestId: '$context.requestId',
-              requestTime: '$context.requestTime',
-              sourceIp: '$context.identity.sourceIp',
-              routeKey: '$context.routeKey',
-              status: '$context.status',
-              responseLength: '$context.responseLength',
-              integrationStatus: '$context.integrationStatus',
-              integrationLatency: '$context.integrationLatency',
-              integrationError: '$context.integrationErrorMessage',
-              userAgent: '$context.identity.userAgent',
-            }),
-          ),
+          format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
         },
       });
       const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {

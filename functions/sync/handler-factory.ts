@@ -60,6 +60,11 @@ function whatItIs(message: QueueMessage): Record<string, string | boolean> {
   }
 }
 
+/** What a batch's messages did at the targets, by action (`created`, `updated`, `pending`…), for its one log line. */
+interface BatchTally {
+  actions: Record<string, number>;
+}
+
 /** Longest backoff we set through the visibility timeout. */
 const MAX_BACKOFF_SECONDS = 15 * 60;
 
@@ -71,7 +76,7 @@ const MAX_BACKOFF_SECONDS = 15 * 60;
 export function createSyncHandler(initialDeps: SyncHandlerDeps) {
   // Refreshed from `liveDeps` at the start of each invocation (one at a time per instance).
   let deps: SyncHandlerDeps = { ...initialDeps, targets: withLatencyMetric(initialDeps.targets, initialDeps.now) };
-  const processRecord = async (record: SQSRecord): Promise<void> => {
+  const processRecord = async (record: SQSRecord, tally: BatchTally): Promise<void> => {
     // Not started when too little time is left for one bounded attempt: it comes back untouched.
     if (remainingMs() < MIN_RECORD_MS) throw new BudgetExceededError('start another message');
     const read = readQueueMessage(record.body);
@@ -85,7 +90,9 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     };
     await withLogKeys(keys, async () => {
       const outcome = await syncMessage(message, deps, { attempt: Number(record.attributes.ApproximateReceiveCount ?? '1') });
-      logger.info('reservation synced', {
+      for (const t of outcome.targets) tally.actions[t.action] = (tally.actions[t.action] ?? 0) + 1;
+      // Debug only: the trace keeps each message's steps, and a failure is logged where it happens.
+      logger.debug('reservation synced', {
         snapshotChanged: outcome.snapshotChanged,
         unrouted: outcome.unrouted,
         targets: outcome.targets,
@@ -145,10 +152,16 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     deps = { ...deps, traceBatch };
     // Every wait and request below is capped by what is left of this invocation (budget.ts).
     const deadline = Date.now() + context.getRemainingTimeInMillis() - BUDGET_MARGIN_MS;
+    const tally: BatchTally = { actions: {} };
+    let failed: number | undefined;
     try {
-      return await withDeadline(deadline, () => processFifoBatch(event.Records, processRecord));
+      const response = await withDeadline(deadline, () => processFifoBatch(event.Records, (record) => processRecord(record, tally)));
+      failed = response.batchItemFailures.length;
+      return response;
     } finally {
       await traceBatch.flush(deps.store);
+      // One line per batch, not per message: logs are billed by the byte.
+      logger.info('batch synced', { messages: event.Records.length, ...(failed !== undefined ? { failed } : {}), actions: tally.actions });
     }
   };
 
