@@ -45,9 +45,9 @@ export const ESM_REQUIRE_BANNER =
  *   package-lock.json (the one the tests ran against), lets esbuild tree-shake and minify it, and
  *   loads ~2.4x faster than resolving the same modules from node_modules (reference/aws-notes.md
  *   §7.4). The cost is ~350 KB per bundle, far under Lambda's limits.
- * - `minify` + linked `sourcemap` (no `sourcesContent`): small bundles; stack traces are mapped
- *   back to the TypeScript sources with `NODE_OPTIONS=--enable-source-maps`, and without embedding
- *   the sources the map stays small.
+ * - `minify` + linked `sourcemap` (no `sourcesContent`): small bundles; the map ships next to
+ *   the bundle but is not loaded (no `--enable-source-maps`: it costs every cold start); an
+ *   operator maps a crash's stack trace by turning it on (docs/runbook.md).
  * - `keepNames`: minification must not rename classes and functions, so `error.name`/`constructor.name`
  *   (used in logs and error classification) stay meaningful.
  */

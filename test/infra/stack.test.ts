@@ -222,7 +222,6 @@ describe('GuestSyncStack', () => {
         POWERTOOLS_SERVICE_NAME: 'guest-sync',
         POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
         GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
         // Only sync writes to the DLQ (an unreadable message, set aside at once).
         ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) } } : {}),
