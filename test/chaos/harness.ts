@@ -72,6 +72,8 @@ export interface ChaosReport {
   targets: Record<'minut' | 'recepai' | 'kasify' | 'hostelmate', TargetFigures>;
   /** When it did not converge: what guest-sync holds about each reservation still wrong (no guest data). */
   problems?: Problem[];
+  /** When it converged: the reservations that were put right last, and how long after the faults stopped. */
+  lastToConverge?: { target: string; reservationId: string; kind: Problem['kind']; wrongUntilSeconds: number }[];
 }
 
 interface Problem {
@@ -327,8 +329,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     let convergeSeconds: number | null = null;
     let targets = check(stack, planned);
+    // What was still wrong at the last poll before convergence: it explains a slow convergence.
+    let lastWrong: { found: NonNullable<Parameters<typeof check>[3]>; seconds: number } = { found: [], seconds: 0 };
     while (Date.now() - stoppedAt < (convergeBoundSeconds + 60) * 1000) {
-      targets = check(stack, planned);
+      const found: NonNullable<Parameters<typeof check>[3]> = [];
+      targets = check(stack, planned, Date.now(), found);
+      if (found.length > 0) lastWrong = { found, seconds: Math.round((Date.now() - stoppedAt) / 1000) };
       const queued = await stack.queueDepth();
       if (converged(targets) && queued === 0) {
         convergeSeconds = Math.round((Date.now() - stoppedAt) / 1000);
@@ -347,8 +353,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         problems.push({ target: p.target, reservationId: p.reservationId, kind: p.kind, latest: { version: p.latest.version, status: p.latest.status }, state: await store.getTargetState(key, p.target as 'minut'), trace: await store.listTrace(key) });
       }
     }
+    const lastToConverge = convergeSeconds !== null ? lastWrong.found.map((p) => ({ target: p.target, reservationId: p.reservationId, kind: p.kind, wrongUntilSeconds: lastWrong.seconds })) : [];
     return {
       ...(problems.length > 0 ? { problems } : {}),
+      ...(lastToConverge.length > 0 ? { lastToConverge } : {}),
       options: reported,
       deliveries: deliveries.length,
       versions: planned.reduce((n, r) => n + r.versions.length, 0),
@@ -376,5 +384,6 @@ export function chaosSummary(report: ChaosReport): string {
     ...rows,
     `DLQ depth: ${report.dlqDepth}`,
     report.converged ? `converged ${report.convergeSeconds} s after the faults stopped (bound: ${report.convergeBoundSeconds} s)` : `NOT converged within ${report.convergeBoundSeconds + 60} s after the faults stopped`,
+    ...(report.lastToConverge?.length ? [`last put right: ${report.lastToConverge.map((p) => `${p.target} ${p.reservationId} (${p.kind})`).join(', ')}, still wrong ${report.lastToConverge[0]!.wrongUntilSeconds} s after the faults stopped`] : []),
   ].join('\n');
 }
