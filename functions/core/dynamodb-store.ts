@@ -65,10 +65,21 @@ export class DynamoDbStore implements Store {
       const out = await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, schemaVersion: STORE_SCHEMA_VERSION, version: record.reservation.sourceVersion, contentHash: record.contentHash, ttl: record.ttl, ...attributes, data: JSON.stringify(record) },
-          // Never over a tombstone: an erased guest does not come back.
-          ConditionExpression: '(attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h)) AND attribute_not_exists(tombstone)',
-          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash },
+          Item: {
+            ...key,
+            schemaVersion: STORE_SCHEMA_VERSION,
+            version: record.reservation.sourceVersion,
+            contentHash: record.contentHash,
+            ...(record.receivedAt !== undefined ? { receivedAt: record.receivedAt } : {}),
+            ttl: record.ttl,
+            ...attributes,
+            data: JSON.stringify(record),
+          },
+          // A tie (same version, other content) goes to the later received copy. Never over a
+          // tombstone: an erased guest does not come back.
+          ConditionExpression:
+            '(attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h AND (attribute_not_exists(receivedAt) OR receivedAt <= :r))) AND attribute_not_exists(tombstone)',
+          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash, ':r': record.receivedAt ?? Number.MAX_SAFE_INTEGER },
           ReturnValues: 'ALL_OLD',
         }),
       );

@@ -12,8 +12,9 @@ import type { Store } from './store.ts';
  * queue a turn at a time, each turn queued behind whatever arrived meanwhile, so the others'
  * events are served between two turns. Every message still reaches sync through its
  * reservation's message group, so no two workers ever hold one reservation; a parked message
- * that reaches sync after a later one sent directly (the burst ended in between) is older, and
- * the snapshot's version guard ignores it.
+ * that reaches sync after a later one sent directly (the burst ended in between, or another
+ * ingest instance was not yet counting a burst) is older, and the snapshot's version guard
+ * ignores it; on a tie of versions, the copy received later wins.
  */
 
 export type BurstSettings = Config['burstParking'];

@@ -28,6 +28,13 @@ export const SnapshotRecord = z.object({
   unrouted: z.boolean(),
   ttl: z.number().int(),
   storedAt: z.number(),
+  /**
+   * When ingest received this copy (epoch ms), or sync read it from the PMS API (a thin event):
+   * of two copies with the same version and other content, the later one wins, even when the
+   * earlier one reaches sync last (a burst's parked message after a later one sent directly).
+   * Absent on snapshots stored before it.
+   */
+  receivedAt: z.number().optional(),
 });
 export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
 
@@ -161,9 +168,9 @@ export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
 export const snapshotResults = [
   'created', // the first snapshot of this reservation
   'newer', // a newer version replaced the stored one
-  'tie_replaced', // the same version with other content: the later delivery wins
+  'tie_replaced', // the same version with other content: the later received delivery wins
   'duplicate', // the same version and content: nothing changed
-  'older', // older than the stored one: ignored
+  'older', // older than the stored one (or the same version, other content, received earlier): ignored
   'fetch_failed', // a thin event whose PMS read failed (retried)
   'nothing_fetched', // a thin event the PMS API had nothing for
 ] as const;

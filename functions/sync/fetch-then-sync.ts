@@ -88,10 +88,12 @@ export async function fetchThenSync(
     return nothing;
   }
   // A client's reservations run one after the other in the client's group; each is guarded
-  // like any other (conditional snapshot write, versioned target state, create lease).
+  // like any other (conditional snapshot write, versioned target state, create lease). A copy
+  // read from the API is as fresh as the read: that is its time when it ties with another.
   const outcome: SyncOutcome = { ...nothing };
+  const readAt = deps.now();
   for (const reservation of fetched) {
-    const result = await continueWith({ v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: message.connectionId, deliveryId: message.deliveryId, receivedAt: message.receivedAt, reservation });
+    const result = await continueWith({ v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: message.connectionId, deliveryId: message.deliveryId, receivedAt: readAt, reservation });
     outcome.snapshotChanged ||= result.snapshotChanged;
     outcome.unrouted ||= result.unrouted;
     outcome.targets.push(...result.targets);

@@ -146,6 +146,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     unrouted: !property,
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
+    receivedAt: message.receivedAt,
   };
   // The targets' states do not depend on this write: read them meanwhile (one round trip less per message).
   const statesRead = readStatesAhead(reservation, deps);
@@ -165,9 +166,9 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     ...attemptOf(context),
     event: { status: reservation.status, sourceStatus: reservation.sourceStatus, version: reservation.sourceVersion },
     snapshot: !changed
-      ? stored.reservation.sourceVersion > reservation.sourceVersion
-        ? 'older'
-        : 'duplicate'
+      ? stored.contentHash === record.contentHash && stored.reservation.sourceVersion === reservation.sourceVersion
+        ? 'duplicate'
+        : 'older'
       : !previous
         ? 'created'
         : previous.reservation.sourceVersion < reservation.sourceVersion
