@@ -58,7 +58,7 @@ export class DynamoDbStore implements Store {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async saveSnapshotIfNewer(record: SnapshotRecord, attributes: { emailHash?: string } = {}): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord } | { erased: Tombstone }> {
+  async saveSnapshotIfNewer(record: SnapshotRecord, attributes: { emailHash?: string; receivedAt?: number } = {}): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord } | { erased: Tombstone }> {
     const key = snapshotKey(record.reservation);
     try {
       // The replaced item comes back at no extra cost: the trace names the fields that changed.
@@ -70,7 +70,6 @@ export class DynamoDbStore implements Store {
             schemaVersion: STORE_SCHEMA_VERSION,
             version: record.reservation.sourceVersion,
             contentHash: record.contentHash,
-            ...(record.receivedAt !== undefined ? { receivedAt: record.receivedAt } : {}),
             ttl: record.ttl,
             ...attributes,
             data: JSON.stringify(record),
@@ -79,7 +78,7 @@ export class DynamoDbStore implements Store {
           // tombstone: an erased guest does not come back.
           ConditionExpression:
             '(attribute_not_exists(pk) OR version < :v OR (version = :v AND contentHash <> :h AND (attribute_not_exists(receivedAt) OR receivedAt <= :r))) AND attribute_not_exists(tombstone)',
-          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash, ':r': record.receivedAt ?? Number.MAX_SAFE_INTEGER },
+          ExpressionAttributeValues: { ':v': record.reservation.sourceVersion, ':h': record.contentHash, ':r': attributes.receivedAt ?? Number.MAX_SAFE_INTEGER },
           ReturnValues: 'ALL_OLD',
         }),
       );

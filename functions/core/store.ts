@@ -28,13 +28,6 @@ export const SnapshotRecord = z.object({
   unrouted: z.boolean(),
   ttl: z.number().int(),
   storedAt: z.number(),
-  /**
-   * When ingest received this copy (epoch ms), or sync read it from the PMS API (a thin event):
-   * of two copies with the same version and other content, the later one wins, even when the
-   * earlier one reaches sync last (a burst's parked message after a later one sent directly).
-   * Absent on snapshots stored before it.
-   */
-  receivedAt: z.number().optional(),
 });
 export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
 
@@ -325,12 +318,14 @@ export class StaleWriteError extends GuestSyncError {}
 
 export interface Store {
   /**
-   * Stores the snapshot if it is newer than the stored one (or the same version with
-   * other content: the later message in the group wins). Returns what is stored now, or the
-   * tombstone of an erased reservation (nothing is stored then). `emailHash` (the keyed hash
-   * of the guest's email) lets `guest-sync erase --email` find it.
+   * Stores the snapshot if it is newer than the stored one, or the same version with other
+   * content received later (`receivedAt`: when ingest received this copy, or sync read it from
+   * the PMS API; the later copy wins even when the earlier one reaches sync last, as a burst's
+   * parked copy can; a snapshot stored without it loses a tie). Returns what is stored now, or
+   * the tombstone of an erased reservation (nothing is stored then). `emailHash` (the keyed
+   * hash of the guest's email) lets `guest-sync erase --email` find it.
    */
-  saveSnapshotIfNewer(record: SnapshotRecord, attributes?: { emailHash?: string }): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord } | { erased: Tombstone }>;
+  saveSnapshotIfNewer(record: SnapshotRecord, attributes?: { emailHash?: string; receivedAt?: number }): Promise<{ stored: SnapshotRecord; changed: boolean; previous?: SnapshotRecord } | { erased: Tombstone }>;
   /** The stored snapshot; undefined when there is none, or the reservation was erased. */
   getSnapshot(key: ReservationKey): Promise<SnapshotRecord | undefined>;
 

@@ -146,11 +146,10 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     unrouted: !property,
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
-    receivedAt: message.receivedAt,
   };
   // The targets' states do not depend on this write: read them meanwhile (one round trip less per message).
   const statesRead = readStatesAhead(reservation, deps);
-  const saved = await deps.store.saveSnapshotIfNewer(record, await emailHashOf(reservation, deps));
+  const saved = await deps.store.saveSnapshotIfNewer(record, { ...(await emailHashOf(reservation, deps)), receivedAt: message.receivedAt });
   if ('erased' in saved) {
     // Erased on request: the guest must not come back until an operator lifts the tombstone.
     count('DeliveryIgnoredErased', { source: reservation.source });
