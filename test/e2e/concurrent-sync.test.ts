@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { SEASIDE_HOME } from '../support/hostaway.ts';
-import { exampleConfigWith } from '../support/config.ts';
-import { startTestStack, storeFor } from '../support/stack.ts';
-import { hostawayRecord, syncInstance as syncInstanceOf } from '../support/sync.ts';
+import { storeFor } from '../support/stack.ts';
+import { hostawayRecord, startMinutOnlyStack, syncInstance as syncInstanceOf } from '../support/sync.ts';
 
 /**
  * SQS is at-least-once: the same message can reach two workers at once (a visibility
@@ -14,10 +13,7 @@ import { hostawayRecord, syncInstance as syncInstanceOf } from '../support/sync.
 let stack: LocalStack;
 beforeAll(async () => {
   // Minut only: this file is about Minut's create intent (all-targets.test.ts races every target).
-  const configPath = exampleConfigWith((config) => {
-    config.connections['hostaway-demo'].properties['219407'].targets = { minut: { homeId: SEASIDE_HOME } };
-  });
-  stack = await startTestStack({ syncWorkers: 0, configPath });
+  stack = await startMinutOnlyStack();
 });
 afterAll(async () => {
   await stack?.stop();

@@ -2,10 +2,9 @@ import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { exampleConfigWith } from '../support/config.ts';
 import { SEASIDE_HOME } from '../support/hostaway.ts';
-import { startTestStack, storeFor } from '../support/stack.ts';
-import { hostawayRecord, syncInstance } from '../support/sync.ts';
+import { storeFor } from '../support/stack.ts';
+import { hostawayRecord, startMinutOnlyStack, syncInstance } from '../support/sync.ts';
 
 /**
  * Two copies of a reservation with the same version and other content (a PMS whose version is
@@ -15,10 +14,7 @@ import { hostawayRecord, syncInstance } from '../support/sync.ts';
  */
 let stack: LocalStack;
 beforeAll(async () => {
-  const configPath = exampleConfigWith((config) => {
-    config.connections['hostaway-demo'].properties['219407'].targets = { minut: { homeId: SEASIDE_HOME } };
-  });
-  stack = await startTestStack({ syncWorkers: 0, configPath });
+  stack = await startMinutOnlyStack();
 });
 afterAll(async () => {
   await stack?.stop();

@@ -2,10 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { captureOutput } from '../support/capture-output.ts';
-import { exampleConfigWith } from '../support/config.ts';
-import { SEASIDE_HOME } from '../support/hostaway.ts';
-import { startTestStack } from '../support/stack.ts';
-import { hostawayRecord, syncInstance } from '../support/sync.ts';
+import { hostawayRecord, startMinutOnlyStack, syncInstance } from '../support/sync.ts';
 
 // The production level, set before the Powertools logger is created.
 vi.hoisted(() => {
@@ -19,10 +16,7 @@ vi.hoisted(() => {
  */
 let stack: LocalStack;
 beforeAll(async () => {
-  const configPath = exampleConfigWith((config) => {
-    config.connections['hostaway-demo'].properties['219407'].targets = { minut: { homeId: SEASIDE_HOME } };
-  });
-  stack = await startTestStack({ syncWorkers: 0, configPath });
+  stack = await startMinutOnlyStack();
 });
 afterAll(async () => {
   await stack?.stop();

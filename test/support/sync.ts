@@ -7,7 +7,20 @@ import { hostaway } from '../../functions/sources/hostaway.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { hostawayDelivery } from './hostaway.ts';
+import { exampleConfigWith } from './config.ts';
+import { SEASIDE_HOME, hostawayDelivery } from './hostaway.ts';
+import { startTestStack } from './stack.ts';
+
+/**
+ * A stack whose demo Hostaway listing (219407) goes to Minut only, with no sync workers of its
+ * own: the test drives `syncInstance` handlers itself, one message at a time.
+ */
+export function startMinutOnlyStack(): Promise<LocalStack> {
+  const configPath = exampleConfigWith((config) => {
+    config.connections['hostaway-demo'].properties['219407'].targets = { minut: { homeId: SEASIDE_HOME } };
+  });
+  return startTestStack({ syncWorkers: 0, configPath });
+}
 
 /**
  * A sync "Lambda instance" of its own against a running stack, called directly with SQS
