@@ -76,6 +76,14 @@ export interface ChaosReport {
   lastToConverge?: { target: string; reservationId: string; kind: Problem['kind']; wrongUntilSeconds: number }[];
 }
 
+/** A reservation a target holds wrongly, as `check` finds it. */
+interface Wrong {
+  target: string;
+  reservationId: string;
+  kind: Problem['kind'];
+  latest: Version;
+}
+
 interface Problem {
   target: string;
   reservationId: string;
@@ -208,7 +216,7 @@ function chaosConfig(pauseSeconds: number | undefined): string {
 }
 
 /** What each sandbox holds against what the latest version of each reservation asks for. */
-export function check(stack: LocalStack, planned: Planned[], now = Date.now(), problems: { target: string; reservationId: string; kind: Problem['kind']; latest: Version }[] = []): ChaosReport['targets'] {
+export function check(stack: LocalStack, planned: Planned[], now = Date.now(), problems: Wrong[] = []): ChaosReport['targets'] {
   const figures = (): TargetFigures => ({ expected: 0, lost: 0, duplicates: 0, stale: 0, orphans: 0 });
   const out = { minut: figures(), recepai: figures(), kasify: figures(), hostelmate: figures() };
   const minutGuests = stack.sandbox.minut.guests(HOME);
@@ -330,9 +338,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let convergeSeconds: number | null = null;
     let targets = check(stack, planned);
     // What was still wrong at the last poll before convergence: it explains a slow convergence.
-    let lastWrong: { found: NonNullable<Parameters<typeof check>[3]>; seconds: number } = { found: [], seconds: 0 };
+    let lastWrong: { found: Wrong[]; seconds: number } = { found: [], seconds: 0 };
     while (Date.now() - stoppedAt < (convergeBoundSeconds + 60) * 1000) {
-      const found: NonNullable<Parameters<typeof check>[3]> = [];
+      const found: Wrong[] = [];
       targets = check(stack, planned, Date.now(), found);
       if (found.length > 0) lastWrong = { found, seconds: Math.round((Date.now() - stoppedAt) / 1000) };
       const queued = await stack.queueDepth();
@@ -345,7 +353,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const { log: _log, ...reported } = options;
     const problems: Problem[] = [];
     if (convergeSeconds === null) {
-      const found: Parameters<typeof check>[3] = [];
+      const found: Wrong[] = [];
       check(stack, planned, Date.now(), found);
       const store = new DynamoDbStore(stack.dynamodb, stack.tableName);
       for (const p of found) {
