@@ -28,6 +28,7 @@ export async function trace(ctx: CliContext, connectionId: string, reservationId
 function describeStep(step: TraceEntry): string {
   const attempt = step.attempt !== undefined && step.attempt > 1 ? ` (attempt ${step.attempt})` : '';
   if (step.via === 'resync') return `resync (${step.reason ?? 'unknown'})${attempt}`;
+  if (step.via === 'lane') return `lane (the work handed to ${step.targets.map((t) => t.target).join(', ')})${attempt}`;
   const event = step.event ? `  ${step.event.status} (PMS: ${step.event.sourceStatus}) version ${step.event.version}` : '';
   const snapshot = step.snapshot ? `  snapshot ${step.snapshot.replace('_', ' ')}` : '';
   const changed = step.changed && step.changed.length > 0 ? `: ${step.changed.join(', ')}` : '';

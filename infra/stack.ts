@@ -115,6 +115,8 @@ export const SYNC_MEMORY_MB = 512;
 export const SYNC_TIMEOUT = Duration.seconds(SYNC_TIMEOUT_SECONDS);
 export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SYNC_TIMEOUT.toSeconds() * 6);
 export const SYNC_BATCH_SIZE = 10;
+/** Concurrent invocations per target lane (the event source's minimum is 2). */
+export const LANE_MAX_CONCURRENCY = 2;
 /*
  * sweep, 256 MB / 60 s, every 5 minutes: one query per target on the sparse `due` index and a few
  * SQS batch sends. Five minutes is the granularity of RecepAI check-ins/outs and of retrying a
@@ -141,6 +143,8 @@ export class GuestSyncStack extends Stack {
   readonly config: Config;
   readonly table: TableV2;
   readonly queue: Queue;
+  /** Each configured target's lane: a FIFO queue its backlog waits in, so it holds no other target back. */
+  readonly laneQueues: Record<string, Queue>;
   readonly deadLetterQueue: Queue;
   readonly ingestFunction: NodejsFunction;
   readonly syncFunction: NodejsFunction;
@@ -231,6 +235,20 @@ export class GuestSyncStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+    // A lane per target (docs/throughput.md, "Each target drains its own backlog"): sync puts a
+    // target's work there when its turn is far off; the same settings and DLQ as the main queue.
+    this.laneQueues = {};
+    for (const name of Object.keys(this.config.targets).sort()) {
+      this.laneQueues[name] = new Queue(this, `Lane-${name}`, {
+        fifo: true,
+        contentBasedDeduplication: false,
+        visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
+        retentionPeriod: Duration.days(4),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      });
+    }
 
     // ---- Secrets: one per name the config refers to, created EMPTY (no value in git or in the
     // template). Fill them after the first deploy: see docs. The functions read them at runtime.
@@ -340,6 +358,8 @@ export class GuestSyncStack extends Stack {
     );
     // Backfill queues what it reads (and its next page), reconciliation its repairs (resyncs).
     this.syncRole.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
+    // Sync hands a target's work to its lane, and backs off lane messages like any other.
+    for (const lane of Object.values(this.laneQueues)) this.syncRole.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage', 'sqs:ChangeMessageVisibility'], resources: [lane.queueArn] }));
     // A message no release can read is set aside in the DLQ by sync itself, on its first receive.
     this.syncRole.addToPolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
@@ -362,7 +382,11 @@ export class GuestSyncStack extends Stack {
       timeout: SYNC_TIMEOUT,
       role: this.syncRole,
       logGroup: syncLogs,
-      environment: { ...environment, GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl },
+      environment: {
+        ...environment,
+        GUEST_SYNC_DLQ_URL: this.deadLetterQueue.queueUrl,
+        GUEST_SYNC_LANE_QUEUE_URLS: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(this.laneQueues).map(([name, lane]) => [name, lane.queueUrl]))),
+      },
     });
     // The event source grants the role `grantConsumeMessages` on the queue: ReceiveMessage,
     // DeleteMessage, GetQueueAttributes, GetQueueUrl and ChangeMessageVisibility (which the
@@ -374,6 +398,10 @@ export class GuestSyncStack extends Stack {
         maxConcurrency,
       }),
     );
+    // A lane's workers pace themselves by the target's account rate; two keep it busy between batches.
+    for (const lane of Object.values(this.laneQueues)) {
+      this.syncFunction.addEventSource(new SqsEventSource(lane, { batchSize: SYNC_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: LANE_MAX_CONCURRENCY }));
+    }
 
     // ---- sweep: schedule -> function -> due index -> queue (resync messages).
     const sweepLogs = new LogGroup(this, 'SweepLogGroup', {
@@ -472,6 +500,7 @@ export class GuestSyncStack extends Stack {
       period: oneMinute,
     });
     const oldestMessageAge = this.queue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' });
+    const laneOldest = Object.entries(this.laneQueues).map(([name, lane]) => lane.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum', label: `lane ${name}: oldest` }));
     const api5xx = this.httpApi
       ? this.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' })
       : this.ingestFunction.metric('Url5xxCount', { period: fiveMinutes, statistic: 'Sum' });
@@ -482,6 +511,15 @@ export class GuestSyncStack extends Stack {
       ALARM_THRESHOLDS.oldestMessageAgeSeconds,
       'The oldest queued reservation event is over 30 minutes old: sync is stuck or far behind.',
     );
+    for (const [name, lane] of Object.entries(this.laneQueues)) {
+      monitoring.alarm(
+        `${name.charAt(0).toUpperCase()}${name.slice(1)}LaneBehind`,
+        lane.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: 'Maximum' }),
+        ALARM_THRESHOLDS.oldestMessageAgeSeconds,
+        `The oldest work in the ${name} lane is over 30 minutes old: ${name} is far behind (its rate, a pause) or its lane is stuck.`,
+        'lane-behind',
+      );
+    }
     monitoring.alarm(
       'UnreadableMessages',
       monitoring.appMetric('MessageUnparseable', {}, 'Sum'),
@@ -519,6 +557,12 @@ export class GuestSyncStack extends Stack {
           this.queue.metricApproximateNumberOfMessagesNotVisible({ period: oneMinute, statistic: 'Maximum', label: 'in flight / backing off' }),
         ],
         right: [oldestMessageAge],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Target lanes',
+        left: Object.entries(this.laneQueues).map(([name, lane]) => lane.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum', label: `lane ${name}: waiting` })),
+        right: [...laneOldest, monitoring.search('TargetHandedOff', ['target'], {}, 'handed off:')],
         width: 12,
       }),
       new GraphWidget({

@@ -238,6 +238,14 @@ export class DynamoDbStore implements Store {
     await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: rateLeaseKey(key, worker), UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': atMs } }));
   }
 
+  async releaseRateLease(key: string, worker: string, nowMs: number): Promise<void> {
+    await this.doc
+      .send(new UpdateCommand({ TableName: this.tableName, Key: rateLeaseKey(key, worker), UpdateExpression: 'SET #until = :now', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':now': nowMs } }))
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
   private async rateLeases(key: string, nowMs: number): Promise<RateLease[]> {
     const out = await this.doc.send(
       new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': rateLeaseKey(key, '').pk }, ConsistentRead: true }),

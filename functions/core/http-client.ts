@@ -52,6 +52,8 @@ export class HttpClient {
   private blockedUntil = 0;
   private nextSlot = 0;
   private lastIntervalMs = 0;
+  /** Requests of this worker waiting for their turn right now. */
+  private waiting = 0;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -139,11 +141,38 @@ export class HttpClient {
   }
 
   /**
+   * About how long a request asked for now would wait for its turn behind this worker's own
+   * waiting requests and a Retry-After, at this worker's last known share of the rate. Sync hands
+   * a target's work to its lane when this is long, so one target's pace holds no other back.
+   */
+  pacingWaitMs(): number {
+    const now = this.now();
+    const blocked = Math.max(0, this.blockedUntil - now);
+    if (this.minIntervalMs <= 0) return blocked;
+    const intervalMs = this.lastIntervalMs || this.minIntervalMs;
+    return Math.max(blocked, Math.max(0, this.nextSlot - now) + this.waiting * intervalMs);
+  }
+
+  /** This worker stops calling the API for a while (a lane has its work): its part of the account's rate goes to the others. */
+  async releaseShare(): Promise<void> {
+    await this.options.share?.release?.();
+  }
+
+  /**
    * Serialises request starts: at most this worker's share of `requestsPerSecond` on average
    * with up to its share of `burst` at once (GCRA: `nextSlot` is the theoretical time of the
    * next request), and none before a Retry-After ends.
    */
   private async waitForTurn(request: HttpRequest): Promise<void> {
+    this.waiting++;
+    try {
+      await this.takeTurn(request);
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  private async takeTurn(request: HttpRequest): Promise<void> {
     let waited = false;
     for (;;) {
       let fraction = 1;

@@ -178,7 +178,25 @@ export const DrainMessage = z.object({
 });
 export type DrainMessage = z.infer<typeof DrainMessage>;
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage, ReconcileMessage, DrainMessage]);
+/**
+ * - `target`: one target's work for one reservation, on that target's lane (its own FIFO queue,
+ *   same group as the reservation's), put there by a sync worker that wrote the hand-off mark
+ *   `seq` on the target's state first (sync.ts). A lane worker acts only while the mark is
+ *   still `seq`. A new kind, not a new shape: `v` stays (a release that cannot read it sets it
+ *   aside, and the mark's due time brings the work back through the main queue).
+ */
+export const TargetWorkMessage = z.object({
+  v: z.literal(QUEUE_SCHEMA_VERSION),
+  kind: z.literal('target'),
+  connectionId: ConnectionId,
+  reservationId: ReservationId,
+  target: z.string().regex(/^[a-z0-9-]{1,32}$/),
+  /** The hand-off mark this work belongs to; it also makes the deduplication id. */
+  seq: z.string().regex(/^[a-z0-9-]{1,64}$/),
+});
+export type TargetWorkMessage = z.infer<typeof TargetWorkMessage>;
+
+export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage, ReconcileMessage, DrainMessage, TargetWorkMessage]);
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /**
@@ -225,6 +243,7 @@ function deduplicationKey(message: QueueMessage): string {
   if (message.kind === 'reconcile') return `reconcile:${message.jobId}:${message.step}`;
   if (message.kind === 'offboard') return `offboard:${message.target}:${message.requestedAt}`;
   if (message.kind === 'drain') return `drain:${message.drainId}:${message.turn}`;
+  if (message.kind === 'target') return `target:${message.target}:${message.seq}`;
   return message.kind === 'erase' ? `erase:${message.requestedAt}` : message.deliveryId;
 }
 
@@ -286,8 +305,15 @@ export function sqsEntry(message: QueueMessage): { MessageBody: string; MessageG
 
 export interface Queue {
   send(messages: QueueMessage[]): Promise<void>;
-  /** Hide a received message for `seconds` more: the backoff for a retry. */
-  delay(receiptHandle: string, seconds: number): Promise<void>;
+  /** Whether `target` has a lane (its own queue and workers); none in a setup without lanes. */
+  hasLane?(target: string): boolean;
+  /** Puts one target's work on that target's lane. */
+  sendToLane?(message: TargetWorkMessage): Promise<void>;
+  /**
+   * Hide a received message for `seconds` more: the backoff for a retry. `sourceArn` (the
+   * record's `eventSourceARN`) names the queue it came from: the main one or a lane.
+   */
+  delay(receiptHandle: string, seconds: number, sourceArn?: string): Promise<void>;
   /** Puts a body nothing can process in the DLQ, in its group, with the reason as an attribute. */
   deadLetter(body: string, groupId: string, reason: string): Promise<void>;
 }
@@ -297,7 +323,19 @@ export class SqsQueue implements Queue {
     private readonly client: SQSClient,
     private readonly queueUrl: string,
     private readonly deadLetterUrl?: string,
+    /** Target name → the queue URL of its lane. */
+    private readonly laneUrls: Readonly<Record<string, string>> = {},
   ) {}
+
+  hasLane(target: string): boolean {
+    return Object.hasOwn(this.laneUrls, target);
+  }
+
+  async sendToLane(message: TargetWorkMessage): Promise<void> {
+    const url = Object.hasOwn(this.laneUrls, message.target) ? this.laneUrls[message.target] : undefined;
+    if (!url) throw new Error(`no lane for target ${message.target}`);
+    await this.client.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(message) }));
+  }
 
   async send(messages: QueueMessage[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
@@ -314,14 +352,21 @@ export class SqsQueue implements Queue {
     }
   }
 
-  async delay(receiptHandle: string, seconds: number): Promise<void> {
+  async delay(receiptHandle: string, seconds: number, sourceArn?: string): Promise<void> {
     await this.client.send(
       new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
+        QueueUrl: this.urlOf(sourceArn),
         ReceiptHandle: receiptHandle,
         VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(seconds))),
       }),
     );
+  }
+
+  /** The URL of the queue an ARN names (by queue name, the last part of both) among this worker's queues; the main one by default. */
+  private urlOf(arn: string | undefined): string {
+    const name = arn?.split(':').at(-1);
+    if (!name) return this.queueUrl;
+    return [this.queueUrl, ...Object.values(this.laneUrls)].find((url) => url.split('/').at(-1) === name) ?? this.queueUrl;
   }
 
   async deadLetter(body: string, groupId: string, reason: string): Promise<void> {

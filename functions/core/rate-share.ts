@@ -43,6 +43,8 @@ export interface Share {
 export interface RateShareLike {
   share(): Promise<Share>;
   noteTurn(waited: boolean): void;
+  /** Hands the lease back now: this worker stops calling for a while (it hands the work to a lane). */
+  release?(): Promise<void>;
 }
 
 export class RateShare implements RateShareLike {
@@ -55,6 +57,15 @@ export class RateShare implements RateShareLike {
   private earlyRenewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RateShareOptions) {}
+
+  async release(): Promise<void> {
+    if (this.renewedAt === 0 || this.options.now() >= this.renewedAt + LEASE_MS) return;
+    this.renewedAt = 0;
+    this.renewAt = 0;
+    this.calls = 0;
+    this.current = { fraction: 0, waitMs: 0 };
+    await this.options.store.releaseRateLease(this.options.key, this.options.worker, this.options.now());
+  }
 
   async share(): Promise<Share> {
     if (this.options.now() >= this.renewAt) {

@@ -21,6 +21,16 @@ const RuntimeEnv = z.object({
   GUEST_SYNC_QUEUE_URL: z.string().min(1),
   /** Sync only: where it sets aside a message it cannot read (see readQueueMessage). */
   GUEST_SYNC_DLQ_URL: z.string().min(1).optional(),
+  /** Sync only: JSON of target name → the queue URL of that target's lane (sync.ts); none: no lanes. */
+  GUEST_SYNC_LANE_QUEUE_URLS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      const parsed = z.record(z.string(), z.string().min(1)).safeParse(safeJson(text));
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of target name to queue URL' });
+      return z.NEVER;
+    }),
   GUEST_SYNC_SECRETS: z.enum(['secretsmanager', 'local']).default('local'),
   GUEST_SYNC_SECRET_PREFIX: z.string().default(''),
   /** Local only: JSON files of secret name → value, later ones overriding earlier ones. */
@@ -61,7 +71,7 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
     }),
     secrets,
     store: new DynamoDbStore(dynamodb, settings.GUEST_SYNC_TABLE),
-    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL),
+    queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL, settings.GUEST_SYNC_LANE_QUEUE_URLS),
   };
 }
 
@@ -87,4 +97,12 @@ export function clientConfig(env: Record<string, string | undefined>, endpointVa
     region: env.AWS_REGION ?? 'us-east-1',
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test' },
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -90,6 +90,12 @@ export const TargetState = z.object({
   shadow: z.object({ action: z.enum(['create', 'update', 'delete', 'none']), fingerprint: z.string(), at: z.number() }).nullable().optional(),
   /** The record the target last accepted, for targets that send only what changed (RecepAI, HostelMate). */
   applied: z.record(z.string(), z.unknown()).nullable().optional(),
+  /**
+   * The hand-off mark (sync.ts, lanes): while `until` (epoch ms) is ahead, this target's work for
+   * the reservation belongs to the lane message `seq`, and no one else calls the target for it.
+   * `dirty`: the snapshot may have changed since the lane read it; the lane goes again.
+   */
+  handoff: z.object({ seq: z.string(), until: z.number(), dirty: z.boolean() }).nullable().optional(),
   ttl: z.number().int(),
   updatedAt: z.number(),
   /** Optimistic lock: each write expects the version it read. */
@@ -189,7 +195,8 @@ export type TraceTargetAction = z.infer<typeof TraceTargetAction>;
 export const TraceEntry = z.object({
   /** Epoch ms when sync finished with the message. */
   at: z.number(),
-  via: z.enum(['delivery', 'resync']),
+  /** `lane`: a target's lane did the work a delivery or resync handed to it (sync.ts). */
+  via: z.enum(['delivery', 'resync', 'lane']),
   deliveryId: z.string().optional(),
   /** For a resync: who asked (operator, sweep, ...). */
   reason: z.string().optional(),
@@ -370,6 +377,8 @@ export interface Store {
   renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]>;
   /** Lets a new lease call from `atMs` on (it found no busy worker to wait for). */
   admitRateLease(key: string, worker: string, atMs: number): Promise<void>;
+  /** Ends a worker's lease now, so the others count without it at their next renewal. */
+  releaseRateLease(key: string, worker: string, nowMs: number): Promise<void>;
 
   /** Records a failed PMS fetch for the reservation; returns the failures so far. Cleared by the next success. */
   recordFetchError(key: ReservationKey, error: Omit<FetchErrorRecord, 'failures'>): Promise<number>;

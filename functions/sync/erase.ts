@@ -6,7 +6,7 @@ import { count, logger } from '../core/powertools.ts';
 import type { EraseMessage } from '../core/queue.ts';
 import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ErasureAtTarget, ReservationKey, SnapshotRecord, TargetState, Tombstone } from '../core/store.ts';
-import { TargetStateWriter } from './state-writer.ts';
+import { TargetStateWriter, heldByLane } from './state-writer.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -42,7 +42,15 @@ export async function eraseReservation(message: EraseMessage, deps: SyncDeps): P
 
   const property = tombstone.propertyId ? findProperty(deps.config, key.connectionId, tombstone.propertyId) : undefined;
   const reservation = snapshot?.reservation ?? idsOnlyReservation(key, tombstone.propertyId, 'erased');
-  for (const state of await deps.store.listTargetStates(key)) {
+  const states = await deps.store.listTargetStates(key);
+  // A target's lane may be calling it for this reservation: wait for it to hand the work back (it
+  // finds the tombstone and stops), so the removal is never raced by a create.
+  const laneUntil = Math.max(0, ...states.map((state) => heldByLane(state, deps.now()) ?? 0));
+  if (laneUntil > 0) {
+    outcome.retry = new RetryableError('a target lane still holds work for this reservation', Math.max(1, Math.ceil((laneUntil - deps.now()) / 1000)), 'held_by_lane');
+    return outcome;
+  }
+  for (const state of states) {
     if (tombstone.targets.some((t) => t.target === state.target)) continue; // done on an earlier attempt
     let result: ErasureAtTarget;
     try {

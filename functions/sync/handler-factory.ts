@@ -55,6 +55,8 @@ function whatItIs(message: QueueMessage): Record<string, string | boolean> {
       return { job: message.jobId };
     case 'drain':
       return { drain: message.drainId };
+    case 'target':
+      return { lane: message.target };
     default:
       return { deliveryId: message.deliveryId };
   }
@@ -133,7 +135,7 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     const exponential = Math.min(cap, 2 ** Math.min(receiveCount, 5));
     const seconds = Math.min(cap, Math.max(error.retryAfterSeconds ?? 0, exponential));
     try {
-      await deps.queue.delay(record.receiptHandle, seconds);
+      await deps.queue.delay(record.receiptHandle, seconds, record.eventSourceARN);
     } catch (delayError) {
       // The queue's own visibility timeout still brings it back.
       logger.warn('could not set backoff on the message', { error: errorMessage(delayError) });

@@ -1,10 +1,11 @@
 import type { TargetName } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { OffboardMessage } from '../core/queue.ts';
 import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ReservationKey, TargetState } from '../core/store.ts';
-import { TargetStateWriter } from './state-writer.ts';
+import { TargetStateWriter, heldByLane } from './state-writer.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -20,6 +21,12 @@ export async function offboardGuest(message: OffboardMessage, deps: SyncDeps): P
   const outcome: SyncOutcome = { snapshotChanged: false, unrouted: false, targets: [] };
   const state = await deps.store.getTargetState(key, name);
   if (!state || !holdsGuest(state)) return outcome;
+  // The target's lane may be calling it for this reservation: wait until it hands the work back.
+  const laneUntil = heldByLane(state, deps.now());
+  if (laneUntil !== undefined) {
+    const retry = new RetryableError('the target lane still holds work for this reservation', Math.max(1, Math.ceil((laneUntil - deps.now()) / 1000)), 'held_by_lane');
+    return { ...outcome, targets: [{ target: name, action: 'failed', error: { code: 'held_by_lane', permanent: false } }], retry };
+  }
   const { save } = new TargetStateWriter(deps.store, key, state, deps.now);
   const target = own(deps.targets, name);
   if (!target) {

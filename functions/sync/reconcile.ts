@@ -7,6 +7,7 @@ import { count, logger } from '../core/powertools.ts';
 import { QUEUE_SCHEMA_VERSION, type BackfillMessage, type ReconcileMessage } from '../core/queue.ts';
 import { StaleWriteError, type ReconcileJob, type ReservationKey, type StoredReservation, type TargetState } from '../core/store.ts';
 import type { HeldRecord, StatePatch, Target } from '../targets/target.ts';
+import { heldByLane } from './state-writer.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -128,7 +129,7 @@ async function compareTarget(target: Target, property: PropertyConfig, connectio
     const record: HeldRecord<Record<string, unknown>> | undefined = id ? byId.get(id) : undefined;
     if (id) known.add(id);
     // Not ours to judge: a native guest, a property in review, a guest left by offboarding, or work a sync is on.
-    if (state.status !== 'synced' && state.status !== 'absent') continue;
+    if ((state.status !== 'synced' && state.status !== 'absent') || heldByLane(state, deps.now()) !== undefined) continue;
     let desired: Record<string, unknown> | null;
     try {
       desired = target.desired(reservation, property);

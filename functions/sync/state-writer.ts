@@ -1,10 +1,17 @@
-import type { ReservationKey, Store, TargetState } from '../core/store.ts';
+import type { TargetName } from '../core/config.ts';
+import { StaleWriteError, type ReservationKey, type Store, type TargetState } from '../core/store.ts';
 import type { StatePatch } from '../targets/target.ts';
 
 /**
  * A target's state, saved patch by patch: each write expects the version before it (the store's
  * optimistic lock), so of two attempts working on the same state the second fails instead of
  * overwriting. `fixed` is written with every patch (sync keeps the reservation's ttl current).
+ *
+ * `laneSeq`: the writer of a lane worker holding the hand-off mark `seq` (sync.ts). While the
+ * mark is live, nobody else writes the state except to set the mark's `dirty` (a change of the
+ * snapshot the lane must go and get), so a write refused for its version is made again on the
+ * fresh version with `dirty` kept. A write that would end the hand-off while `dirty` is set
+ * throws `HandoffDirty` instead: the lane goes again first.
  */
 export class TargetStateWriter {
   constructor(
@@ -13,6 +20,7 @@ export class TargetStateWriter {
     private current: TargetState,
     private readonly now: () => number,
     private readonly fixed: Partial<TargetState> = {},
+    private readonly laneSeq?: string,
   ) {}
 
   /** The state as last read or saved. */
@@ -20,10 +28,35 @@ export class TargetStateWriter {
     return this.current;
   }
 
+  /** Starts again from a state read afresh (another writer got there first). */
+  reset(state: TargetState): void {
+    this.current = state;
+  }
+
   readonly save = async (patch: StatePatch): Promise<TargetState> => {
-    const next: TargetState = { ...this.current, ...patch, ...this.fixed, updatedAt: this.now(), version: this.current.version + 1 };
-    await this.store.putTargetState(this.key, next);
-    this.current = next;
-    return next;
+    for (let attempt = 1; ; attempt++) {
+      const next: TargetState = { ...this.current, ...patch, ...this.fixed, updatedAt: this.now(), version: this.current.version + 1 };
+      try {
+        await this.store.putTargetState(this.key, next);
+        this.current = next;
+        return next;
+      } catch (error) {
+        if (!(error instanceof StaleWriteError) || this.laneSeq === undefined || attempt >= 3) throw error;
+        const fresh = await this.store.getTargetState(this.key, this.current.target as TargetName);
+        // Taken back (the mark lapsed) or erased: this lane's work is over.
+        if (!fresh?.handoff || fresh.handoff.seq !== this.laneSeq || !this.current.handoff) throw error;
+        this.current = { ...this.current, version: fresh.version, handoff: { ...this.current.handoff, dirty: this.current.handoff.dirty || fresh.handoff.dirty } };
+        if ('handoff' in patch && patch.handoff === null && this.current.handoff?.dirty) throw new HandoffDirty();
+      }
+    }
   };
+}
+
+/** The snapshot changed while the lane worked: it reads it again before it hands the work back. */
+export class HandoffDirty extends Error {}
+
+/** Until when a lane holds this target's work for the reservation (its hand-off mark is live); undefined when none does. */
+export function heldByLane(state: TargetState | undefined, now: number): number | undefined {
+  const mark = state?.handoff;
+  return mark && mark.until > now ? mark.until : undefined;
 }

@@ -1,14 +1,16 @@
 import { findProperty, type Config, type PropertyConfig, type TargetName } from '../core/config.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
 import { classify } from '../core/failure.ts';
+import { randomUUID } from 'node:crypto';
 import { emailHash, fingerprint } from '../core/hash.ts';
 import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, level, logger } from '../core/powertools.ts';
 import { drainTurn } from '../core/parking.ts';
-import type { DrainMessage, Queue, QueueMessage, ReservationMessage, ResyncMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type DrainMessage, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import type { ReservationKey, SnapshotRecord, Store, TargetState, TraceEntry } from '../core/store.ts';
+import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState, type TraceEntry } from '../core/store.ts';
+import { SYNC_TIMEOUT_SECONDS } from '../core/budget.ts';
 import { localToEpochSeconds } from '../core/local-time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { Target } from '../targets/target.ts';
@@ -18,7 +20,7 @@ import { offboardGuest } from './offboard.ts';
 import { backfillPage } from './backfill.ts';
 import { reconcileRun } from './reconcile.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
-import { TargetStateWriter } from './state-writer.ts';
+import { HandoffDirty, TargetStateWriter, heldByLane } from './state-writer.ts';
 import { changedFields, recordTrace, traceActions, type TraceBatch } from './trace.ts';
 
 /**
@@ -73,6 +75,7 @@ export async function syncMessage(message: QueueMessage, deps: SyncDeps, context
   if (message.kind === 'backfill') return backfillPage(message, deps);
   if (message.kind === 'reconcile') return reconcileRun(message, deps);
   if (message.kind === 'drain') return drainParked(message, deps);
+  if (message.kind === 'target') return laneWork(message, deps, context);
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
 }
 
@@ -115,7 +118,8 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
   // The config may have changed since it was stored (a property added): route it afresh.
-  const outcome = await syncSnapshot(stored, false, deps, statesRead);
+  // A resync may follow a config change: a lane holding a target's work looks again too.
+  const outcome = await syncSnapshot(stored, false, deps, statesRead, true);
   if (message.reason === 'sweep') await forgetUnroutedDueWork(stored, deps);
   // A resync that found every target in step is not a step worth paying a write for.
   if (outcome.targets.some((t) => t.action !== 'unchanged' && t.action !== 'stale')) {
@@ -130,7 +134,8 @@ async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Pr
   const property = findProperty(deps.config, stored.reservation.connectionId, stored.reservation.propertyId);
   for (const state of await deps.store.listTargetStates(stored.reservation)) {
     const routed = property && own(property.targets, state.target) && own(deps.targets, state.target);
-    if (!routed && typeof state.dueAt === 'number') {
+    // A lane holding the work finds the route gone itself and hands it back.
+    if (!routed && typeof state.dueAt === 'number' && heldByLane(state, deps.now()) === undefined) {
       // A concurrent write wins; the next sweep would try again.
       await deps.store.putTargetState(stored.reservation, { ...state, dueAt: null, updatedAt: deps.now(), version: state.version + 1 }).catch(() => undefined);
     }
@@ -196,7 +201,8 @@ function readStatesAhead(key: ReservationKey, deps: SyncDeps): Promise<TargetSta
   return read;
 }
 
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, statesRead?: Promise<TargetState[]>): Promise<SyncOutcome> {
+/** `nudge`: a lane holding a target's work must look at the snapshot again (it changed, or a resync asks). */
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, statesRead?: Promise<TargetState[]>, nudge = changed): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -217,7 +223,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   const states = statesRead || routed.length > 1 ? new Map((await (statesRead ?? deps.store.listTargetStates(key))).map((state) => [state.target, state])) : undefined;
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
-  const results = await Promise.all(routed.map((target) => reconcileTarget(target, key, current, property, stored.ttl, deps, states ? { state: states.get(target.name) } : undefined)));
+  const results = await Promise.all(routed.map((target) => reconcileTarget(target, key, current, property, stored.ttl, deps, { nudge, ...(states ? { read: { state: states.get(target.name) } } : {}) })));
   for (const result of results) {
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
@@ -233,12 +239,24 @@ async function reconcileTarget(
   property: PropertyConfig,
   ttl: number,
   deps: SyncDeps,
-  /** The target's state when already read with the others' (undefined inside: none stored yet). */
-  read?: { state: TargetState | undefined },
+  options: {
+    /** The target's state when already read with the others' (undefined inside: none stored yet). */
+    read?: { state: TargetState | undefined };
+    /** A lane worker's writer, holding the hand-off mark: the work is done here, never handed off. */
+    lane?: TargetStateWriter;
+    /** Whether a lane holding the work must look at the snapshot again. */
+    nudge?: boolean;
+  } = {},
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
+  const { read, lane } = options;
   const initial = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
-  const writer = new TargetStateWriter(deps.store, key, initial, deps.now, { ttl });
+  const writer = lane ?? new TargetStateWriter(deps.store, key, initial, deps.now, { ttl });
   const { save } = writer;
+  // While a lane holds this work (hand-off mark), no one else calls the target for it.
+  if (!lane) {
+    const withLane = await yieldToLane(target.name, key, writer, options.nudge ?? false, deps);
+    if (withLane) return withLane;
+  }
   const breaker = breakerFor(deps);
   let desired: Record<string, unknown> | null;
   let wanted = 'unmappable';
@@ -269,9 +287,15 @@ async function reconcileTarget(
   const pausedUntil = await breaker.pausedUntil(target.name);
   if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
 
+  let done = () => {};
+  if (!lane) {
+    const turn = await handOff(target, key, writer, deps);
+    if (turn === 'handed_off') return { outcome: { target: target.name, action: 'handed_off' } };
+    done = turn;
+  }
   const started = deps.now();
   try {
-    const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state: writer.state, save });
+    const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state: writer.state, save }).finally(done);
     await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null });
     level('TargetBehindSeconds', 0, { target: target.name });
     await breaker.recordSuccess(target.name);
@@ -359,6 +383,144 @@ async function reconcileTarget(
     }
     logger.info('target work pending', { target: target.name, code, retryAt: new Date(retryAt).toISOString() });
     return { outcome: { target: target.name, action: 'pending', error: { code, permanent: false }, retryAt } };
+  }
+}
+
+/**
+ * Lanes (docs/throughput.md, "Each target drains its own backlog"). A sync worker that would wait
+ * long for a target's turn hands that target's work for the reservation to the target's lane (its
+ * own FIFO queue) and goes on with the other targets, so a slow or rate-limited target holds no
+ * other back. The work stays exclusive per reservation and target without a write on the ordinary
+ * path: the worker first writes a hand-off mark on the target's state (in the reservation's
+ * group, so every later message of the reservation sees it), then sends the lane message. While
+ * the mark is live only the lane calls the target for the reservation; a worker that changes the
+ * snapshot meanwhile sets the mark's `dirty`, and the lane goes again before it hands back.
+ */
+/** A target whose next call would wait longer than this for its turn gets the work on its lane. */
+export const HANDOFF_WAIT_MS = 1_000;
+/** Once it had to hand a target's work off, a worker keeps doing so this long (the lane has the rate meanwhile). */
+export const HANDOFF_STICKY_MS = 60_000;
+/** How long a hand-off mark holds before the lane starts: its queue may be minutes behind under a backlog. */
+export const HANDOFF_HOLD_MS = 15 * 60_000;
+/** How long a lane worker holds the mark once it starts: longer than its invocation may run. */
+export const LANE_HOLD_MS = SYNC_TIMEOUT_SECONDS * 1000 + 60_000;
+
+/**
+ * A live hand-off mark: the lane has the work; nudge it if the snapshot changed. A lapsed mark (its
+ * lane died, or its queue fell far behind) is taken back with a write before anything is called, so
+ * a lane that wakes later finds its mark gone. Undefined: no lane holds the work, go on here.
+ */
+async function yieldToLane(name: TargetName, key: ReservationKey, writer: TargetStateWriter, nudge: boolean, deps: SyncDeps): Promise<{ outcome: TargetOutcome; retry?: RetryableError } | undefined> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const mark = writer.state.handoff;
+    if (!mark) return undefined;
+    try {
+      if (mark.until <= deps.now()) {
+        await writer.save({ handoff: null });
+        count('HandoffTakenBack', { target: name });
+        logger.info('lapsed hand-off taken back from the lane', { target: name });
+        return undefined;
+      }
+      if (nudge && !mark.dirty) await writer.save({ handoff: { ...mark, dirty: true } });
+      // Again, in case the worker that wrote the mark died before it could send the message: the
+      // lane queue drops a copy within its deduplication window, and a later one finds its work done.
+      await deps.queue
+        ?.sendToLane?.({ v: QUEUE_SCHEMA_VERSION, kind: 'target', connectionId: key.connectionId, reservationId: key.reservationId, target: name, seq: mark.seq })
+        .catch((error: unknown) => logger.warn("could not send the lane's message again", { target: name, error: errorMessage(error) }));
+      return { outcome: { target: name, action: 'with_lane' } };
+    } catch (error) {
+      if (!(error instanceof StaleWriteError)) throw error;
+      // The lane wrote meanwhile (or handed back): look again.
+      writer.reset((await deps.store.getTargetState(key, name)) ?? freshState(name, writer.state.ttl, deps.now()));
+    }
+  }
+  return { outcome: { target: name, action: 'failed', error: { code: 'stale_state', permanent: false } }, retry: new RetryableError(`${name}: its state kept changing under a hand-off`, undefined, 'stale_state') };
+}
+
+/** Per worker and target client: its calls in flight here, and until when it hands all of that target's work off. */
+const laneUse = new WeakMap<object, { inFlight: number; handOffUntil: number }>();
+
+/**
+ * Hands the work to the target's lane when its next call here would wait long for its turn, and
+ * keeps doing so for HANDOFF_STICKY_MS; this worker's share of the target's rate goes back at once
+ * (or when its last call here ends), so the lane runs at the account's full rate. Otherwise (or if
+ * the lane cannot take it) the work is done here: the returned function ends the call.
+ */
+async function handOff(target: Target, key: ReservationKey, writer: TargetStateWriter, deps: SyncDeps): Promise<'handed_off' | (() => void)> {
+  const pace = target.pace;
+  const queue = deps.queue;
+  if (!pace || !queue?.sendToLane || !queue.hasLane?.(target.name)) return () => {};
+  let use = laneUse.get(pace);
+  if (!use) laneUse.set(pace, (use = { inFlight: 0, handOffUntil: 0 }));
+  const now = deps.now();
+  const sticky = now < use.handOffUntil;
+  const slow = !sticky && pace.pacingWaitMs() > HANDOFF_WAIT_MS;
+  if (sticky || slow) {
+    const before = writer.state.dueAt ?? null;
+    const seq = `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
+    // The mark first, then the message: every later message of the reservation sees the mark.
+    // Its due time brings the work back through the sweep if the lane message is ever lost.
+    await writer.save({ handoff: { seq, until: now + HANDOFF_HOLD_MS, dirty: false }, dueAt: now + HANDOFF_HOLD_MS });
+    try {
+      await queue.sendToLane({ v: QUEUE_SCHEMA_VERSION, kind: 'target', connectionId: key.connectionId, reservationId: key.reservationId, target: target.name, seq });
+    } catch (error) {
+      logger.warn("could not hand the work to the target's lane; doing it here", { target: target.name, error: errorMessage(error) });
+      await writer.save({ handoff: null, dueAt: before });
+      return startCall(pace, use, deps);
+    }
+    if (slow) use.handOffUntil = now + HANDOFF_STICKY_MS;
+    if (use.inFlight === 0) await pace.releaseShare().catch(() => undefined); // else the last call here gives it back
+    count('TargetHandedOff', { target: target.name });
+    return 'handed_off';
+  }
+  return startCall(pace, use, deps);
+}
+
+function startCall(pace: NonNullable<Target['pace']>, use: { inFlight: number; handOffUntil: number }, deps: SyncDeps): () => void {
+  use.inFlight++;
+  return () => {
+    if (--use.inFlight === 0 && deps.now() < use.handOffUntil) void pace.releaseShare().catch(() => undefined);
+  };
+}
+
+/**
+ * A lane's message: this target toward the stored snapshot, while the hand-off mark is still the
+ * message's. The lane holds the mark for its invocation, reads the snapshot only then, and hands
+ * the work back when done, unless the snapshot changed meanwhile (`dirty`): then it goes again.
+ */
+async function laneWork(message: TargetWorkMessage, deps: SyncDeps, context: MessageContext): Promise<SyncOutcome> {
+  const name = message.target as TargetName;
+  const key: ReservationKey = { connectionId: message.connectionId, reservationId: message.reservationId };
+  const outcome: SyncOutcome = { snapshotChanged: false, unrouted: false, targets: [] };
+  const state = await deps.store.getTargetState(key, name);
+  if (state?.handoff?.seq !== message.seq) {
+    // Handed back already, taken back after it lapsed, or erased: nothing of this message's is left.
+    count('LaneWorkSuperseded', { target: name });
+    return outcome;
+  }
+  const writer = new TargetStateWriter(deps.store, key, state, deps.now, {}, message.seq);
+  for (;;) {
+    const until = deps.now() + LANE_HOLD_MS;
+    await writer.save({ handoff: { seq: message.seq, until, dirty: false } });
+    const stored = await deps.store.getSnapshot(key);
+    const property = stored && findProperty(deps.config, key.connectionId, stored.reservation.propertyId);
+    const target = own(deps.targets, name);
+    let result: { outcome: TargetOutcome; retry?: RetryableError } = { outcome: { target: name, action: 'unrouted' } };
+    if (stored && property && target && own(property.targets, name)) {
+      result = await reconcileTarget(target, key, stored.reservation, property, stored.ttl, deps, { lane: writer });
+      // The mark stays: the message is retried (its backoff), and holds the work meanwhile.
+      if (result.retry) return { ...outcome, targets: [result.outcome], retry: result.retry };
+    }
+    try {
+      await writer.save({ handoff: null, ...(result.outcome.action === 'unrouted' ? { dueAt: null } : {}) });
+      if (stored && result.outcome.action !== 'unchanged') {
+        await recordTrace(deps, key, { at: deps.now(), via: 'lane', ...attemptOf(context), targets: traceActions([result.outcome]) }, stored.ttl);
+      }
+      return { ...outcome, targets: [result.outcome] };
+    } catch (error) {
+      if (!(error instanceof HandoffDirty)) throw error;
+      count('LaneWorkAgain', { target: name });
+    }
   }
 }
 

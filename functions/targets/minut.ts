@@ -64,6 +64,7 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
 
   return {
     name: 'minut',
+    pace: http,
 
     async checkCredentials(): Promise<void> {
       await api.requestToken();

@@ -102,6 +102,7 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
 
   return {
     name: 'recepai',
+    pace: http,
     // The API has no delete: what erasure leaves behind (docs/erasure.md).
     keptAfterRemoval: 'RecepAI keeps checked-out guests in its history: ask RecepAI to delete them',
 

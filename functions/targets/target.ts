@@ -31,6 +31,8 @@ export interface Target<Desired extends Record<string, unknown> = Record<string,
   checkCredentials?(): Promise<string | void>;
   /** Reconciliation (`guest-sync reconcile`): read what the target holds, to compare with what was applied. */
   reconciliation?: Reconciliation<Desired>;
+  /** The adapter's paced client: how long its next call would wait, for handing work to the target's lane (sync.ts). */
+  readonly pace?: Pick<HttpClient, 'pacingWaitMs' | 'releaseShare'>;
 }
 
 export interface Reconciliation<Desired> {
@@ -70,7 +72,7 @@ export interface ApplyInput<Desired> {
   save(next: StatePatch): Promise<TargetState>;
 }
 
-export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied' | 'failures' | 'appliedVersion' | 'shadow' | 'behindSince'>>;
+export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied' | 'failures' | 'appliedVersion' | 'shadow' | 'behindSince' | 'handoff'>>;
 
 export interface ApplyResult {
   patch: StatePatch;

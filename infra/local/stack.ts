@@ -14,7 +14,7 @@ import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { ingestHandlerFor } from '../../functions/ingest/handler-factory.ts';
 import { startHttpFront } from './http-front.ts';
 import type { Poller } from './poller.ts';
-import { startSyncWorkers } from './workers.ts';
+import { startSyncWorkers, type Lane } from './workers.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
 import type { MinutSandboxOptions } from './sandboxes/minut.ts';
 import type { SandboxServerOptions } from './sandboxes/server.ts';
@@ -51,6 +51,8 @@ export interface LocalStackOptions {
   maxReceiveCount?: number;
   /** How many sync "Lambda instances" poll at once, each with its own handler. */
   syncWorkers?: number;
+  /** A lane (FIFO queue and one worker) per configured target, as on AWS; default true. */
+  lanes?: boolean;
   minut?: MinutSandboxOptions;
   recepai?: SandboxServerOptions['recepai'];
   kasify?: SandboxServerOptions['kasify'];
@@ -71,6 +73,8 @@ export interface LocalStack {
   queueUrl: string;
   queueArn: string;
   dlqUrl: string;
+  /** Each target's lane (none without lanes). */
+  lanes: Lane[];
   tableName: string;
   config: Config;
   /** The env a handler, CLI or bundle needs to talk to this stack. */
@@ -133,11 +137,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const tableName = 'guest-sync';
     await createTable(dynamodb, tableName);
-    const { queueUrl, queueArn, dlqUrl } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT);
-
     // The config, pointed at wherever the sandbox really listens.
     const sourceConfig = resolve(options.configPath ?? 'config/guest-sync.example.json');
     const config = withSandboxOrigin(loadConfigFile(sourceConfig), sandbox.url);
+    const laneTargets = options.lanes === false ? [] : Object.keys(config.targets);
+    const { queueUrl, queueArn, dlqUrl, lanes } = await createQueues(sqs, options.visibilityTimeoutSeconds ?? 60, options.maxReceiveCount ?? MAX_RECEIVE_COUNT, laneTargets);
+    const laneUrls = Object.fromEntries(lanes.map((lane) => [lane.target, lane.queueUrl]));
     const configDir = mkdtempSync(join(tmpdir(), 'guest-sync-config-'));
     const configPath = join(configDir, 'guest-sync.config.json');
     writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -153,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       GUEST_SYNC_TABLE: tableName,
       GUEST_SYNC_QUEUE_URL: queueUrl,
       GUEST_SYNC_DLQ_URL: dlqUrl,
+      GUEST_SYNC_LANE_QUEUE_URLS: JSON.stringify(laneUrls),
       GUEST_SYNC_SECRETS: 'local',
       GUEST_SYNC_SECRETS_FILES: (options.secretsFiles ?? ['config/secrets.example.json', '.secrets.json']).map((f) => resolve(f)).join(','),
       ...options.env,
@@ -167,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl,
       queueArn,
       count: options.syncWorkers ?? 1,
+      lanes,
       now,
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
@@ -205,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl,
       queueArn,
       dlqUrl,
+      lanes,
       tableName,
       config,
       env,
@@ -215,7 +223,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const deadline = Date.now() + timeoutMs;
         let quietSince: number | undefined;
         for (;;) {
-          const idle = (await queueDepth(queueUrl)) === 0 && pollers.every((p) => p.inFlight() === 0);
+          const depths = await Promise.all([queueUrl, ...Object.values(laneUrls)].map((url) => queueDepth(url)));
+          const idle = depths.every((depth) => depth === 0) && pollers.every((p) => p.inFlight() === 0);
           if (idle) {
             quietSince ??= Date.now();
             if (Date.now() - quietSince >= 300) return;
@@ -262,7 +271,7 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   }
 }
 
-async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number) {
+async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiveCount: number, laneTargets: readonly string[]) {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'guest-sync-dlq.fifo', Attributes: { FifoQueue: 'true', MessageRetentionPeriod: String(14 * 86_400) } }));
   const dlqUrl = dlq.QueueUrl!;
   const dlqAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
@@ -278,7 +287,19 @@ async function createQueues(sqs: SQSClient, visibilityTimeout: number, maxReceiv
   );
   const queueUrl = queue.QueueUrl!;
   const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  return { queueUrl, queueArn: attrs.Attributes!.QueueArn!, dlqUrl };
+  // A lane per target, with the main queue's settings and DLQ (docs/throughput.md).
+  const lanes: Lane[] = [];
+  for (const target of laneTargets) {
+    const lane = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `guest-sync-lane-${target}.fifo`,
+        Attributes: { FifoQueue: 'true', VisibilityTimeout: String(visibilityTimeout), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttrs.Attributes!.QueueArn, maxReceiveCount }) },
+      }),
+    );
+    const laneAttrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: lane.QueueUrl!, AttributeNames: ['QueueArn'] }));
+    lanes.push({ target, queueUrl: lane.QueueUrl!, queueArn: laneAttrs.Attributes!.QueueArn! });
+  }
+  return { queueUrl, queueArn: attrs.Attributes!.QueueArn!, dlqUrl, lanes };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -17,17 +17,28 @@ export interface SyncWorkersOptions {
   queueUrl: string;
   queueArn: string;
   count: number;
+  /** Each target's lane: one more worker polls each (on AWS, the lane's event source mapping). */
+  lanes?: readonly Lane[];
   now: () => number;
   maxBackoffSeconds?: number;
   onError?: (error: unknown) => void;
 }
 
+export interface Lane {
+  target: string;
+  queueUrl: string;
+  queueArn: string;
+}
+
 export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
   const { now } = options;
   const pollers: Poller[] = [];
-  for (let i = 0; i < options.count; i++) {
+  const workers = [
+    ...Array.from({ length: options.count }, (_, i) => ({ instanceId: `local-sync-${i + 1}`, name: `guest-sync-sync-${i + 1}`, queueUrl: options.queueUrl, queueArn: options.queueArn })),
+    ...(options.lanes ?? []).map((lane) => ({ instanceId: `local-lane-${lane.target}`, name: `guest-sync-lane-${lane.target}`, queueUrl: lane.queueUrl, queueArn: lane.queueArn })),
+  ];
+  for (const { instanceId, name, queueUrl, queueArn } of workers) {
     const runtime = runtimeFromEnv(options.env);
-    const instanceId = `local-sync-${i + 1}`;
     const handler = createSyncHandler({
       config: runtime.config,
       store: runtime.store,
@@ -42,7 +53,7 @@ export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
       })),
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
     });
-    pollers.push(startPoller({ sqs: options.sqs, queueUrl: options.queueUrl, queueArn: options.queueArn, handler, name: `guest-sync-sync-${i + 1}`, ...(options.onError ? { onError: options.onError } : {}) }));
+    pollers.push(startPoller({ sqs: options.sqs, queueUrl, queueArn, handler, name, ...(options.onError ? { onError: options.onError } : {}) }));
   }
   return pollers;
 }

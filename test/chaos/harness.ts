@@ -284,7 +284,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const startWorkers = () => {
     child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...stack.env, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_CRASH_P: String(crashP), CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      env: { ...process.env, ...stack.env, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_LANES: JSON.stringify(stack.lanes), CHAOS_CRASH_P: String(crashP), CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     child.once('exit', (_code, signal) => {
@@ -343,7 +343,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const found: Wrong[] = [];
       targets = check(stack, planned, Date.now(), found);
       if (found.length > 0) lastWrong = { found, seconds: Math.round((Date.now() - stoppedAt) / 1000) };
-      const queued = await stack.queueDepth();
+      const queued = (await Promise.all([stack.queueUrl, ...stack.lanes.map((lane) => lane.queueUrl)].map((url) => stack.queueDepth(url)))).reduce((a, b) => a + b, 0);
       if (converged(targets) && queued === 0) {
         convergeSeconds = Math.round((Date.now() - stoppedAt) / 1000);
         break;

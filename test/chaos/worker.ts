@@ -23,5 +23,6 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
 const { startSyncWorkers } = await import('../../infra/local/workers.ts');
 const env = process.env;
 const sqs = new SQSClient({ endpoint: env.AWS_ENDPOINT_URL_SQS!, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, useQueueUrlAsEndpoint: false });
-startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), now: Date.now, onError: () => undefined });
+const lanes = JSON.parse(env.CHAOS_LANES ?? '[]') as { target: string; queueUrl: string; queueArn: string }[];
+startSyncWorkers({ env, sqs, queueUrl: env.GUEST_SYNC_QUEUE_URL!, queueArn: env.CHAOS_QUEUE_ARN!, count: Number(env.CHAOS_WORKERS ?? '2'), lanes, now: Date.now, onError: () => undefined });
 process.send?.('ready');

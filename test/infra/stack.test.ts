@@ -72,7 +72,8 @@ describe('GuestSyncStack', () => {
   });
 
   it('has a FIFO queue with a FIFO DLQ: redrive after 5 receives, DLQ kept 14 days', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+    // The main queue, the DLQ, and a lane per configured target.
+    template.resourceCountIs('AWS::SQS::Queue', 2 + Object.keys(config.targets).length);
     const dlqId = logicalId(stack.deadLetterQueue);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
@@ -91,8 +92,26 @@ describe('GuestSyncStack', () => {
     expect(queue.Properties.VisibilityTimeout).toBe(6 * syncTimeout);
   });
 
+  it('has a lane per configured target: a FIFO queue like the main one, into the same DLQ, read by sync at most 2 at a time', () => {
+    const dlqId = logicalId(stack.deadLetterQueue);
+    expect(Object.keys(stack.laneQueues).sort()).toEqual(Object.keys(config.targets).sort());
+    for (const lane of Object.values(stack.laneQueues)) {
+      expect(resources[logicalId(lane)]!.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, VisibilityTimeout: 360, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 10 } });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(lane), 'Arn'] },
+        FunctionName: { Ref: logicalId(stack.syncFunction) },
+      });
+    }
+    // Sync knows each lane's URL.
+    const env = JSON.stringify(resources[logicalId(stack.syncFunction)]!.Properties.Environment.Variables.GUEST_SYNC_LANE_QUEUE_URLS);
+    for (const lane of Object.values(stack.laneQueues)) expect(env).toContain(logicalId(lane));
+  });
+
   it('feeds the sync function in batches of 10 with partial batch failures and a concurrency cap', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1 + Object.keys(config.targets).length);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -223,8 +242,8 @@ describe('GuestSyncStack', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
-        // Only sync writes to the DLQ (an unreadable message, set aside at once).
-        ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) } } : {}),
+        // Only sync writes to the DLQ (an unreadable message, set aside at once), and to the target lanes.
+        ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) }, GUEST_SYNC_LANE_QUEUE_URLS: expect.anything() } : {}),
       });
     }
   });
@@ -413,6 +432,15 @@ describe('GuestSyncStack', () => {
           [`${id}Drift`, 'GuestSync', 'DriftRepaired', 'Sum', 5, { service: 'guest-sync', target }],
         ];
       }),
+      // Per target lane (the targets of the deploy-time config).
+      ...Object.entries(stack.laneQueues).map(([target, lane]): [string, string, string, string, number, Json] => [
+        `${target.charAt(0).toUpperCase()}${target.slice(1)}LaneBehind`,
+        'AWS/SQS',
+        'ApproximateAgeOfOldestMessage',
+        'Maximum',
+        1800,
+        { QueueName: { 'Fn::GetAtt': [logicalId(lane), 'QueueName'] } },
+      ]),
     ];
     for (const [id, namespace, metricName, statistic, threshold, dimensions] of expected) {
       const alarm = alarmNamed(id);

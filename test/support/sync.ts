@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import type { SecretStore } from '../../functions/core/secrets.ts';
 import type { Store } from '../../functions/core/store.ts';
-import { QUEUE_SCHEMA_VERSION, type QueueMessage } from '../../functions/core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type Queue, type QueueMessage } from '../../functions/core/queue.ts';
 import { hostaway } from '../../functions/sources/hostaway.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
@@ -26,7 +26,7 @@ export function startMinutOnlyStack(): Promise<LocalStack> {
  * A sync "Lambda instance" of its own against a running stack, called directly with SQS
  * records: for tests that race workers or wrap the store or the secrets with faults.
  */
-export function syncInstance(stack: LocalStack, name: string, wrap: { store?: (store: Store) => Store; secrets?: (secrets: SecretStore) => SecretStore; now?: () => number } = {}) {
+export function syncInstance(stack: LocalStack, name: string, wrap: { store?: (store: Store) => Store; secrets?: (secrets: SecretStore) => SecretStore; now?: () => number; queue?: Queue } = {}) {
   const runtime = runtimeFromEnv({ ...process.env, ...stack.env });
   const store = wrap.store ? wrap.store(runtime.store) : runtime.store;
   const secrets = wrap.secrets ? wrap.secrets(runtime.secrets) : runtime.secrets;
@@ -34,7 +34,7 @@ export function syncInstance(stack: LocalStack, name: string, wrap: { store?: (s
   return createSyncHandler({
     config: runtime.config,
     store,
-    queue: { send: async () => undefined, delay: async () => undefined, deadLetter: async () => undefined },
+    queue: wrap.queue ?? { send: async () => undefined, delay: async () => undefined, deadLetter: async () => undefined },
     targets: createTargets({ config: runtime.config, secrets, store, instanceId: name, now }),
     now,
   });
