@@ -238,6 +238,10 @@ export class DynamoDbStore implements Store {
     await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: rateLeaseKey(key, worker), UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': atMs } }));
   }
 
+  listRateLeases(key: string, nowMs: number): Promise<RateLease[]> {
+    return this.rateLeases(key, nowMs);
+  }
+
   async releaseRateLease(key: string, worker: string, nowMs: number): Promise<void> {
     await this.doc
       .send(new UpdateCommand({ TableName: this.tableName, Key: rateLeaseKey(key, worker), UpdateExpression: 'SET #until = :now', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':now': nowMs } }))

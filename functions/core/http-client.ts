@@ -145,17 +145,25 @@ export class HttpClient {
    * waiting requests and a Retry-After, at this worker's last known share of the rate. Sync hands
    * a target's work to its lane when this is long, so one target's pace holds no other back.
    */
-  pacingWaitMs(): number {
+  async pacingWaitMs(): Promise<number> {
     const now = this.now();
     const blocked = Math.max(0, this.blockedUntil - now);
     if (this.minIntervalMs <= 0) return blocked;
     const intervalMs = this.lastIntervalMs || this.minIntervalMs;
-    return Math.max(blocked, Math.max(0, this.nextSlot - now) + this.waiting * intervalMs);
+    const own = Math.max(blocked, Math.max(0, this.nextSlot - now) + this.waiting * intervalMs);
+    // Without a share of the account's rate, a first call waits to be admitted while another worker is busy.
+    const join = (await this.options.share?.joinWaitMs?.()) ?? 0;
+    return Math.max(own, join);
   }
 
   /** This worker stops calling the API for a while (a lane has its work): its part of the account's rate goes to the others. */
   async releaseShare(): Promise<void> {
     await this.options.share?.release?.();
+  }
+
+  /** The same, when another worker was busy on the account at the last count (an idle lease would hold its rate back). */
+  async releaseShareIfContended(): Promise<void> {
+    await this.options.share?.releaseIfContended?.();
   }
 
   /**

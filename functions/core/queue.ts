@@ -309,6 +309,8 @@ export interface Queue {
   hasLane?(target: string): boolean;
   /** Puts one target's work on that target's lane. */
   sendToLane?(message: TargetWorkMessage): Promise<void>;
+  /** Whether a record's `eventSourceARN` names one of the lanes (not the main queue). */
+  isLane?(sourceArn: string | undefined): boolean;
   /**
    * Hide a received message for `seconds` more: the backoff for a retry. `sourceArn` (the
    * record's `eventSourceARN`) names the queue it came from: the main one or a lane.
@@ -329,6 +331,11 @@ export class SqsQueue implements Queue {
 
   hasLane(target: string): boolean {
     return Object.hasOwn(this.laneUrls, target);
+  }
+
+  isLane(sourceArn: string | undefined): boolean {
+    const name = sourceArn?.split(':').at(-1);
+    return !!name && Object.values(this.laneUrls).some((url) => url.split('/').at(-1) === name);
   }
 
   async sendToLane(message: TargetWorkMessage): Promise<void> {

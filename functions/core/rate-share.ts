@@ -20,6 +20,8 @@ export const RENEW_MS = 10_000;
 export const LEASE_MS = 30_000;
 /** A joiner's wait behind busy workers: one renewal period, plus a margin for a renewal delayed by a request in flight. */
 export const JOIN_WAIT_MS = RENEW_MS + 5_000;
+/** How soon a worker that waits to be admitted, or is busy on a part of the rate, counts again. */
+export const RECOUNT_MS = 2_000;
 /** Holders count a joiner this long before it is admitted, so they have slowed down when it starts. */
 export const ADMIT_LEAD_MS = 1_000;
 
@@ -45,6 +47,10 @@ export interface RateShareLike {
   noteTurn(waited: boolean): void;
   /** Hands the lease back now: this worker stops calling for a while (it hands the work to a lane). */
   release?(): Promise<void>;
+  /** Hands the lease back if another worker was busy on the account at the last count. */
+  releaseIfContended?(): Promise<void>;
+  /** How long a first call would wait to be admitted: 0 while this worker holds a lease; else one read of the others. */
+  joinWaitMs?(): Promise<number>;
 }
 
 export class RateShare implements RateShareLike {
@@ -55,11 +61,27 @@ export class RateShare implements RateShareLike {
   private calls = 0;
   private waitedSinceRenew = false;
   private earlyRenewedAt = Number.NEGATIVE_INFINITY;
+  private othersBusy = false;
 
   constructor(private readonly options: RateShareOptions) {}
 
+  async releaseIfContended(): Promise<void> {
+    if (this.othersBusy) await this.release();
+  }
+
+  async joinWaitMs(): Promise<number> {
+    if (this.holdsLease()) return 0;
+    const { store, key, worker, now } = this.options;
+    const leases = await store.listRateLeases(key, now());
+    return leases.some((lease) => lease.worker !== worker && lease.busy) ? JOIN_WAIT_MS : 0;
+  }
+
+  private holdsLease(): boolean {
+    return this.renewedAt > 0 && this.options.now() < this.renewedAt + LEASE_MS;
+  }
+
   async release(): Promise<void> {
-    if (this.renewedAt === 0 || this.options.now() >= this.renewedAt + LEASE_MS) return;
+    if (!this.holdsLease()) return;
     this.renewedAt = 0;
     this.renewAt = 0;
     this.calls = 0;
@@ -81,8 +103,9 @@ export class RateShare implements RateShareLike {
    */
   noteTurn(waited: boolean): void {
     this.calls++;
-    // Once per renewal period at most: a worker that keeps pacing renews on schedule.
-    if (waited && !this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= RENEW_MS) {
+    // Once per renewal period at most (a worker that keeps pacing renews on schedule), or per
+    // RECOUNT_MS on a part of the rate: the others may have stopped and left it the rest.
+    if (waited && !this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= (this.current.fraction < 1 ? RECOUNT_MS : RENEW_MS)) {
       this.waitedSinceRenew = true;
       this.earlyRenewedAt = this.options.now();
       this.renewAt = 0;
@@ -103,11 +126,15 @@ export class RateShare implements RateShareLike {
       leases = leases.map((lease) => (lease.worker === worker ? { ...lease, admittedAt: at } : lease));
     }
     this.calls = 0;
+    this.othersBusy = leases.some((lease) => lease.worker !== worker && lease.busy);
     this.waitedSinceRenew = false;
     this.renewedAt = at;
     const next = shareOf(leases, worker, at);
     this.current = next.share;
-    this.renewAt = Math.min(at + RENEW_MS, next.recountAt);
+    // A worker waiting to be admitted, or busy on a part of the rate, counts again soon: the
+    // others may stop meanwhile (hand their work to a lane, go idle) and leave it the rest.
+    const soon = next.share.fraction === 0 || (busy && next.share.fraction < 1);
+    this.renewAt = Math.min(at + (soon ? RECOUNT_MS : RENEW_MS), next.recountAt);
   }
 }
 

@@ -377,6 +377,8 @@ export interface Store {
   renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]>;
   /** Lets a new lease call from `atMs` on (it found no busy worker to wait for). */
   admitRateLease(key: string, worker: string, atMs: number): Promise<void>;
+  /** The live leases on a vendor account, read only (no lease taken). */
+  listRateLeases(key: string, nowMs: number): Promise<RateLease[]>;
   /** Ends a worker's lease now, so the others count without it at their next renewal. */
   releaseRateLease(key: string, worker: string, nowMs: number): Promise<void>;
 

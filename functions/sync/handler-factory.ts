@@ -8,7 +8,7 @@ import { processFifoBatch } from './fifo-batch.ts';
 import { readQueueMessage, reservationIdOf, type Queue, type QueueMessage } from '../core/queue.ts';
 import { LIMITS } from '../core/reservation.ts';
 import type { ReservationKey } from '../core/store.ts';
-import { syncMessage, type SyncDeps } from './sync.ts';
+import { releaseIdleShares, syncMessage, type SyncDeps } from './sync.ts';
 import { withLatencyMetric } from './target-latency.ts';
 import { TraceBatch } from './trace.ts';
 
@@ -159,6 +159,8 @@ export function createSyncHandler(initialDeps: SyncHandlerDeps) {
     try {
       const response = await withDeadline(deadline, () => processFifoBatch(event.Records, (record) => processRecord(record, tally)));
       failed = response.batchItemFailures.length;
+      // A main worker going idle gives its rate back to a busy lane; a lane keeps its own (a new one waits to be admitted).
+      if (!event.Records.some((record) => deps.queue.isLane?.(record.eventSourceARN))) await releaseIdleShares(deps.targets, deps.now());
       return response;
     } finally {
       await traceBatch.flush(deps.store);

@@ -454,7 +454,7 @@ async function handOff(target: Target, key: ReservationKey, writer: TargetStateW
   if (!use) laneUse.set(pace, (use = { inFlight: 0, handOffUntil: 0 }));
   const now = deps.now();
   const sticky = now < use.handOffUntil;
-  const slow = !sticky && pace.pacingWaitMs() > HANDOFF_WAIT_MS;
+  const slow = !sticky && (await pace.pacingWaitMs()) > HANDOFF_WAIT_MS;
   if (sticky || slow) {
     const before = writer.state.dueAt ?? null;
     const seq = `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
@@ -474,6 +474,25 @@ async function handOff(target: Target, key: ReservationKey, writer: TargetStateW
     return 'handed_off';
   }
   return startCall(pace, use, deps);
+}
+
+/**
+ * The end of a main worker's invocation: each target it has no call in flight on gets its share of
+ * the rate back while this worker hands work off (a backlog: the lanes want the whole rate), or
+ * while another worker is busy there, rather than hold it until the lease lapses. A quiet worker
+ * keeps its leases: nothing to pay.
+ */
+export async function releaseIdleShares(targets: SyncDeps['targets'], now: number): Promise<void> {
+  const paces = Object.values(targets).flatMap((target) => (target?.pace ? [target.pace] : []));
+  // Handing any target's work off lately: a backlog, whose lanes want the whole rate.
+  const backlog = paces.some((pace) => now < (laneUse.get(pace)?.handOffUntil ?? 0));
+  await Promise.all(
+    paces.map(async (pace) => {
+      if ((laneUse.get(pace)?.inFlight ?? 0) > 0) return;
+      const release = backlog ? pace.releaseShare() : pace.releaseShareIfContended();
+      await release.catch(() => undefined); // it lapses anyway
+    }),
+  );
 }
 
 function startCall(pace: NonNullable<Target['pace']>, use: { inFlight: number; handOffUntil: number }, deps: SyncDeps): () => void {
