@@ -2,6 +2,7 @@ import { findProperty } from '../functions/core/config.ts';
 import type { Reservation } from '../functions/core/reservation.ts';
 import type { CliContext } from './env.ts';
 import { printReport } from './erase.ts';
+import { heldByLane } from '../functions/sync/state-writer.ts';
 
 /**
  * `guest-sync status <connection> <reservation>`: the stored snapshot and each target's state.
@@ -51,6 +52,7 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
       lastError: t.lastError ? { code: t.lastError.code, permanent: t.lastError.permanent, message: t.lastError.message, at: iso(t.lastError.at) } : null,
       warnings: t.warnings,
       pendingCreate: t.intent ? { since: iso(t.intent.startedAt) } : null,
+      withLaneUntil: heldByLane(t, Date.now()) !== undefined ? iso(t.handoff!.until) : null,
       shadow: t.shadow ? { wouldCall: t.shadow.action, at: iso(t.shadow.at) } : null,
       updatedAt: iso(t.updatedAt),
     })),
@@ -83,6 +85,7 @@ export async function status(ctx: CliContext, connectionId: string, reservationI
     if (t.lastError) out(`             last error: ${t.lastError.code}${t.lastError.permanent ? ' (permanent)' : ' (retrying)'} at ${t.lastError.at}: ${t.lastError.message}`);
     if (t.warnings.length > 0) out(`             warnings: ${t.warnings.join(', ')}`);
     if (t.pendingCreate) out(`             create in progress since ${t.pendingCreate.since}`);
+    if (t.withLaneUntil) out(`             handed to the ${t.target} lane (a backlog); held until ${t.withLaneUntil} at the latest`);
     if (t.shadow) out(`             shadow mode: would ${t.shadow.wouldCall === 'none' ? 'make no call' : t.shadow.wouldCall} (planned ${t.shadow.at}); nothing was sent`);
   }
   if (view.setAside) {

@@ -1,4 +1,5 @@
 import { StaleWriteError, type ReservationKey, type Store, type TargetState } from '../functions/core/store.ts';
+import { heldByLane } from '../functions/sync/state-writer.ts';
 
 /**
  * Rewrites a reservation's target states as `edit` says (undefined: leave that one alone), each
@@ -10,7 +11,11 @@ export async function editTargetStates(store: Store, key: ReservationKey, edit: 
     try {
       for (const state of await store.listTargetStates(key)) {
         const next = edit(state);
-        if (next) await store.putTargetState(key, { ...next, version: state.version + 1 });
+        if (!next) continue;
+        // The target's lane owns the state while it works (docs/throughput.md): its write would undo this one.
+        const until = heldByLane(state, Date.now());
+        if (until !== undefined) throw new Error(`could not ${giveUp} for ${key.connectionId}/${key.reservationId}: the ${state.target} lane is working on it (a backlog); try again once it is done, at the latest ${new Date(until).toISOString()}`);
+        await store.putTargetState(key, { ...next, version: state.version + 1 });
       }
       return;
     } catch (error) {

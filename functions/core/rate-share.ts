@@ -49,7 +49,7 @@ export interface RateShareLike {
   release?(): Promise<void>;
   /** Hands the lease back if another worker was busy on the account at the last count. */
   releaseIfContended?(): Promise<void>;
-  /** How long a first call would wait to be admitted: 0 while this worker holds a lease; else one read of the others. */
+  /** How long a first call would wait to be admitted: 0 while this worker holds a lease or saw nobody busy; else one read of the others. */
   joinWaitMs?(): Promise<number>;
 }
 
@@ -70,10 +70,12 @@ export class RateShare implements RateShareLike {
   }
 
   async joinWaitMs(): Promise<number> {
-    if (this.holdsLease()) return 0;
+    // Only a worker that last saw another busy here looks (one read); sparse traffic reads nothing.
+    if (this.holdsLease() || !this.othersBusy) return 0;
     const { store, key, worker, now } = this.options;
     const leases = await store.listRateLeases(key, now());
-    return leases.some((lease) => lease.worker !== worker && lease.busy) ? JOIN_WAIT_MS : 0;
+    this.othersBusy = leases.some((lease) => lease.worker !== worker && lease.busy);
+    return this.othersBusy ? JOIN_WAIT_MS : 0;
   }
 
   private holdsLease(): boolean {

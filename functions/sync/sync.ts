@@ -291,6 +291,8 @@ async function reconcileTarget(
   if (!lane) {
     const turn = await handOff(target, key, writer, deps);
     if (turn === 'handed_off') return { outcome: { target: target.name, action: 'handed_off' } };
+    // Another attempt wrote the state first: retry, as when the state write after a call is refused.
+    if (turn === 'stale') return record(new RetryableError(`${target.name}: its state changed before the hand-off`, undefined, 'stale_state'));
     done = turn;
   }
   const started = deps.now();
@@ -404,6 +406,8 @@ export const HANDOFF_STICKY_MS = 60_000;
 export const HANDOFF_HOLD_MS = 15 * 60_000;
 /** How long a lane worker holds the mark once it starts: longer than its invocation may run. */
 export const LANE_HOLD_MS = SYNC_TIMEOUT_SECONDS * 1000 + 60_000;
+/** Times a lane goes again for a snapshot that changed under it before it lets the message come back. */
+const LANE_PASSES = 5;
 
 /**
  * A live hand-off mark: the lane has the work; nudge it if the snapshot changed. A lapsed mark (its
@@ -446,7 +450,7 @@ const laneUse = new WeakMap<object, { inFlight: number; handOffUntil: number }>(
  * (or when its last call here ends), so the lane runs at the account's full rate. Otherwise (or if
  * the lane cannot take it) the work is done here: the returned function ends the call.
  */
-async function handOff(target: Target, key: ReservationKey, writer: TargetStateWriter, deps: SyncDeps): Promise<'handed_off' | (() => void)> {
+async function handOff(target: Target, key: ReservationKey, writer: TargetStateWriter, deps: SyncDeps): Promise<'handed_off' | 'stale' | (() => void)> {
   const pace = target.pace;
   const queue = deps.queue;
   if (!pace || !queue?.sendToLane || !queue.hasLane?.(target.name)) return () => {};
@@ -460,7 +464,12 @@ async function handOff(target: Target, key: ReservationKey, writer: TargetStateW
     const seq = `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
     // The mark first, then the message: every later message of the reservation sees the mark.
     // Its due time brings the work back through the sweep if the lane message is ever lost.
-    await writer.save({ handoff: { seq, until: now + HANDOFF_HOLD_MS, dirty: false }, dueAt: now + HANDOFF_HOLD_MS });
+    try {
+      await writer.save({ handoff: { seq, until: now + HANDOFF_HOLD_MS, dirty: false }, dueAt: now + HANDOFF_HOLD_MS });
+    } catch (error) {
+      if (error instanceof StaleWriteError) return 'stale';
+      throw error;
+    }
     try {
       await queue.sendToLane({ v: QUEUE_SCHEMA_VERSION, kind: 'target', connectionId: key.connectionId, reservationId: key.reservationId, target: target.name, seq });
     } catch (error) {
@@ -518,7 +527,9 @@ async function laneWork(message: TargetWorkMessage, deps: SyncDeps, context: Mes
     return outcome;
   }
   const writer = new TargetStateWriter(deps.store, key, state, deps.now, {}, message.seq);
-  for (;;) {
+  for (let pass = 1; ; pass++) {
+    // A reservation changing all the time: the mark stays, the message comes back (its backoff).
+    if (pass > LANE_PASSES) return { ...outcome, retry: new RetryableError(`${name}: the reservation kept changing under the lane`, undefined, 'stale_state') };
     const until = deps.now() + LANE_HOLD_MS;
     await writer.save({ handoff: { seq: message.seq, until, dirty: false } });
     const stored = await deps.store.getSnapshot(key);

@@ -74,6 +74,8 @@ export interface ChaosReport {
   problems?: Problem[];
   /** When it converged: the reservations that were put right last, and how long after the faults stopped. */
   lastToConverge?: { target: string; reservationId: string; kind: Problem['kind']; wrongUntilSeconds: number }[];
+  /** From the traces: target work handed to a lane, deliveries that met a lane at work, and the lanes' own steps. */
+  lanes: { handedOff: number; withLane: number; laneSteps: number };
 }
 
 /** A reservation a target holds wrongly, as `check` finds it. */
@@ -361,6 +363,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         problems.push({ target: p.target, reservationId: p.reservationId, kind: p.kind, latest: { version: p.latest.version, status: p.latest.status }, state: await store.getTargetState(key, p.target as 'minut'), trace: await store.listTrace(key) });
       }
     }
+    const lanes = { handedOff: 0, withLane: 0, laneSteps: 0 };
+    const traceStore = new DynamoDbStore(stack.dynamodb, stack.tableName);
+    for (const reservation of planned) {
+      for (const step of await traceStore.listTrace({ connectionId: CONNECTION, reservationId: `R${reservation.id}` })) {
+        if (step.via === 'lane') lanes.laneSteps++;
+        for (const t of step.targets) {
+          if (t.action === 'handed_off') lanes.handedOff++;
+          if (t.action === 'with_lane') lanes.withLane++;
+        }
+      }
+    }
     const lastToConverge = convergeSeconds !== null ? lastWrong.found.map((p) => ({ target: p.target, reservationId: p.reservationId, kind: p.kind, wrongUntilSeconds: lastWrong.seconds })) : [];
     return {
       ...(problems.length > 0 ? { problems } : {}),
@@ -375,6 +388,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       convergeBoundSeconds,
       dlqDepth: await stack.queueDepth(stack.dlqUrl),
       targets,
+      lanes,
     };
   } finally {
     stopping = true;
@@ -391,6 +405,7 @@ export function chaosSummary(report: ChaosReport): string {
     `sweep every ${report.options.sweepSeconds} s (AWS: 300 s); everything else at production defaults${report.options.pauseSeconds !== undefined ? ` except the breaker's pause (${report.options.pauseSeconds} s)` : ''}`,
     ...rows,
     `DLQ depth: ${report.dlqDepth}`,
+    `lanes: ${report.lanes.handedOff} target works handed off, ${report.lanes.withLane} deliveries met a lane at work, ${report.lanes.laneSteps} lane steps`,
     report.converged ? `converged ${report.convergeSeconds} s after the faults stopped (bound: ${report.convergeBoundSeconds} s)` : `NOT converged within ${report.convergeBoundSeconds + 60} s after the faults stopped`,
     ...(report.lastToConverge?.length ? [`last put right: ${report.lastToConverge.map((p) => `${p.target} ${p.reservationId} (${p.kind})`).join(', ')}, still wrong ${report.lastToConverge[0]!.wrongUntilSeconds} s after the faults stopped`] : []),
   ].join('\n');

@@ -71,3 +71,34 @@ describe('HTTP client waits, within the budget', () => {
     await expect(http.request({ method: 'POST', url: `${base}/drop`, body: {} })).rejects.toMatchObject({ code: 'network_error' });
   });
 });
+
+describe('how long a request asked for now would wait for its turn (the hand-off to a lane)', () => {
+  /** A client at `rps` whose sleeps never return: `waiting` requests stay parked at their turn. */
+  async function pacedWith(options: { rps: number; sent: number; waiting: number; joinWaitMs?: number; blocked?: boolean }) {
+    let now = 1_000_000;
+    const http = new HttpClient({
+      name: 'vendor',
+      requestsPerSecond: options.rps,
+      now: () => now,
+      sleep: () => new Promise<void>(() => undefined),
+      ...(options.joinWaitMs !== undefined ? { share: { share: async () => ({ fraction: 1, waitMs: 0 }), noteTurn: () => undefined, joinWaitMs: async () => options.joinWaitMs! } } : {}),
+    });
+    if (options.blocked) await http.request({ method: 'GET', url: `${base}/429-long` }).catch(() => undefined);
+    for (let i = 0; i < options.sent; i++) await http.request({ method: 'GET', url: `${base}/ok` });
+    for (let i = 0; i < options.waiting; i++) void http.request({ method: 'GET', url: `${base}/ok` });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    now += 0;
+    return http.pacingWaitMs();
+  }
+
+  it.each([
+    ['idle: no wait', { rps: 2, sent: 0, waiting: 0 }, 0],
+    ['one call just made: the next turn', { rps: 2, sent: 1, waiting: 0 }, 500],
+    ['three waiting behind it: three more turns', { rps: 2, sent: 1, waiting: 3 }, 500 + 3 * 500],
+    ['no pacing configured: never', { rps: 0, sent: 1, waiting: 0 }, 0],
+    ['a long Retry-After: its end', { rps: 2, sent: 0, waiting: 0, blocked: true }, 300_000],
+    ['not admitted yet while another worker is busy: the join wait', { rps: 2, sent: 0, waiting: 0, joinWaitMs: 15_000 }, 15_000],
+  ])('%s', async (_name, options, expected) => {
+    expect(await pacedWith(options)).toBe(expected);
+  });
+});
