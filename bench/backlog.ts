@@ -88,6 +88,7 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
         const span = (log.at(-1)!.at - log[0]!.at) / 1000;
         // n calls at the budget take (n - 1) / rate seconds from the first to the last.
         (used[name] ??= []).push(Math.min(1, (log.length - 1) / (budget * span)));
+        if (process.env.BACKLOG_DEBUG) console.error(`round ${round} ${name} ${Math.round(100 * Math.min(1, (log.length - 1) / (budget * span)))}%`);
         limited[name] = (limited[name] ?? 0) + log.filter((e) => e.status === 429).length;
         calls[name] = (calls[name] ?? 0) + log.length;
       }

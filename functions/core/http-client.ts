@@ -66,6 +66,11 @@ export class HttpClient {
     this.doFetch = options.fetch ?? fetch;
   }
 
+  /** The account's interval between calls at its configured rate (ms); 0 when the client does not pace. */
+  get turnMs(): number {
+    return this.minIntervalMs;
+  }
+
   /** Per-request timeout and attempts: what a lease around a call must outlive. */
   get timeoutMs(): number {
     return this.options.timeoutMs ?? 10_000;

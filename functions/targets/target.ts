@@ -32,7 +32,7 @@ export interface Target<Desired extends Record<string, unknown> = Record<string,
   /** Reconciliation (`guest-sync reconcile`): read what the target holds, to compare with what was applied. */
   reconciliation?: Reconciliation<Desired>;
   /** The adapter's paced client: how long its next call would wait, for handing work to the target's lane (sync.ts). */
-  readonly pace?: Pick<HttpClient, 'pacingWaitMs' | 'releaseShare' | 'releaseShareIfContended'>;
+  readonly pace?: Pick<HttpClient, 'pacingWaitMs' | 'turnMs' | 'releaseShare' | 'releaseShareIfContended'>;
 }
 
 export interface Reconciliation<Desired> {
