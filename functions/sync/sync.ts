@@ -401,9 +401,11 @@ async function reconcileTarget(
 /**
  * A target whose next call would wait longer than this many of its account's turns (at its
  * configured rate: 1 s at Minut's 2 a second) gets the work on its lane; counted in turns, the
- * rule is the same whatever the rate. A client that does not pace: HANDOFF_WAIT_MS (a Retry-After).
+ * rule is the same whatever the rate. Never for a wait under HANDOFF_MIN_WAIT_MS: the lane's hop
+ * and writes cost more than that. A client that does not pace: HANDOFF_WAIT_MS (a Retry-After).
  */
 export const HANDOFF_TURNS = 2;
+export const HANDOFF_MIN_WAIT_MS = 250;
 export const HANDOFF_WAIT_MS = 1_000;
 /** Once it had to hand a target's work off, a worker keeps doing so this long (the lane has the rate meanwhile). */
 export const HANDOFF_STICKY_MS = 60_000;
@@ -463,7 +465,7 @@ async function handOff(target: Target, key: ReservationKey, writer: TargetStateW
   if (!use) laneUse.set(pace, (use = { inFlight: 0, handOffUntil: 0 }));
   const now = deps.now();
   const sticky = now < use.handOffUntil;
-  const slow = !sticky && (await pace.pacingWaitMs()) > (pace.turnMs > 0 ? HANDOFF_TURNS * pace.turnMs : HANDOFF_WAIT_MS);
+  const slow = !sticky && (await pace.pacingWaitMs()) > (pace.turnMs > 0 ? Math.max(HANDOFF_TURNS * pace.turnMs, HANDOFF_MIN_WAIT_MS) : HANDOFF_WAIT_MS);
   if (sticky || slow) {
     const before = writer.state.dueAt ?? null;
     const seq = `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
