@@ -74,21 +74,11 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
       }
       drains.push((Date.now() - started) / 1000);
       const logs: Record<string, RequestLogEntry[]> = { minut: stack.sandbox.minut.requestLog(), kasify: stack.sandbox.kasify.requestLog(), hostelmate: stack.sandbox.hostelmate.requestLog() };
-      if (process.env.BACKLOG_DEBUG) {
-        for (const [name, log] of Object.entries(logs)) {
-          const t0 = log[0]!.at;
-          const byAgent: Record<string, string> = {};
-          for (const e of log) byAgent[e.userAgent ?? '?'] = `${(byAgent[e.userAgent ?? '?'] ?? '').split(' ')[0] || ((e.at - t0) / 1000).toFixed(1)} ${((e.at - t0) / 1000).toFixed(1)} n=${log.filter((x) => x.userAgent === e.userAgent).length}`;
-          const perSecond = Array.from({ length: Math.ceil((log.at(-1)!.at - t0) / 1000) + 1 }, (_, i) => log.filter((e) => Math.floor((e.at - t0) / 1000) === i).length);
-          console.error(name, JSON.stringify(byAgent), perSecond.join(','));
-        }
-      }
       for (const [name, log] of Object.entries(logs)) {
         const budget = LIMITS[name as keyof typeof LIMITS].configured * SCALE;
         const span = (log.at(-1)!.at - log[0]!.at) / 1000;
         // n calls at the budget take (n - 1) / rate seconds from the first to the last.
         (used[name] ??= []).push(Math.min(1, (log.length - 1) / (budget * span)));
-        if (process.env.BACKLOG_DEBUG) console.error(`round ${round} ${name} ${Math.round(100 * Math.min(1, (log.length - 1) / (budget * span)))}%`);
         limited[name] = (limited[name] ?? 0) + log.filter((e) => e.status === 429).length;
         calls[name] = (calls[name] ?? 0) + log.length;
       }
