@@ -225,30 +225,22 @@ export class GuestSyncStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
-    this.queue = new Queue(this, 'Queue', {
+    // The main queue and each lane: FIFO; the senders (ingest, sync) set MessageDeduplicationId (delivery id or body
+    // hash) and MessageGroupId itself; one DLQ for all.
+    const workQueueProps = {
       fifo: true,
-      // The ingest sets MessageDeduplicationId (delivery id or body hash) and MessageGroupId itself.
       contentBasedDeduplication: false,
       visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
       retentionPeriod: Duration.days(4),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
+    };
+    this.queue = new Queue(this, 'Queue', workQueueProps);
     // A lane per target (docs/throughput.md, "Each target drains its own backlog"): sync puts a
-    // target's work there when its turn is far off; the same settings and DLQ as the main queue.
+    // target's work there when its turn is far off.
     this.laneQueues = {};
-    for (const name of Object.keys(this.config.targets).sort()) {
-      this.laneQueues[name] = new Queue(this, `Lane-${name}`, {
-        fifo: true,
-        contentBasedDeduplication: false,
-        visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
-        retentionPeriod: Duration.days(4),
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
-      });
-    }
+    for (const name of Object.keys(this.config.targets).sort()) this.laneQueues[name] = new Queue(this, `Lane-${name}`, workQueueProps);
 
     // ---- Secrets: one per name the config refers to, created EMPTY (no value in git or in the
     // template). Fill them after the first deploy: see docs. The functions read them at runtime.
