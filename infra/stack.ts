@@ -226,7 +226,7 @@ export class GuestSyncStack extends Stack {
       enforceSSL: true,
     });
     // The main queue and each lane: FIFO; the senders (ingest, sync) set MessageDeduplicationId (delivery id or body
-    // hash) and MessageGroupId itself; one DLQ for all.
+    // hash) and MessageGroupId themselves; one DLQ for all.
     const workQueueProps = {
       fifo: true,
       contentBasedDeduplication: false,
