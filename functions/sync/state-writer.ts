@@ -34,6 +34,8 @@ export class TargetStateWriter {
   }
 
   readonly save = async (patch: StatePatch): Promise<TargetState> => {
+    // A lane's earlier write may have taken `dirty` in (a merge below): it must not hand back then either.
+    if (this.laneSeq !== undefined && 'handoff' in patch && patch.handoff === null && this.current.handoff?.dirty) throw new HandoffDirty();
     for (let attempt = 1; ; attempt++) {
       const next: TargetState = { ...this.current, ...patch, ...this.fixed, updatedAt: this.now(), version: this.current.version + 1 };
       try {

@@ -130,8 +130,11 @@ describe('the hand-off mark', () => {
   it('a lane that reads the snapshot before a delivery changes it goes again before it hands back', async () => {
     await mark('s2', 60_000);
     const main = syncInstance(stack, 'main-2', { queue: laneQueue });
+    // A change the lane has to make (a call, and state writes after it)...
+    await main({ Records: [delivery('Interim')] }, localContext('lanes', 60_000));
+    expect(guestNames()).toEqual(['Mark Second']);
     let raced = false;
-    // The delivery lands between the lane's read of the snapshot and its call.
+    // ...and another delivery landing between the lane's read of the snapshot and its call.
     const lane = syncInstance(stack, 'lane-minut-2', {
       queue: laneQueue,
       store: (real) =>
