@@ -334,13 +334,13 @@ export class SqsQueue implements Queue {
   }
 
   isLane(sourceArn: string | undefined): boolean {
-    const name = sourceArn?.split(':').at(-1);
-    return !!name && Object.values(this.laneUrls).some((url) => url.split('/').at(-1) === name);
+    const url = this.queueNamed(sourceArn);
+    return url !== undefined && url !== this.queueUrl;
   }
 
   async sendToLane(message: TargetWorkMessage): Promise<void> {
-    const url = Object.hasOwn(this.laneUrls, message.target) ? this.laneUrls[message.target] : undefined;
-    if (!url) throw new Error(`no lane for target ${message.target}`);
+    if (!this.hasLane(message.target)) throw new Error(`no lane for target ${message.target}`);
+    const url = this.laneUrls[message.target]!;
     await this.client.send(new SendMessageCommand({ QueueUrl: url, ...sqsEntry(message) }));
   }
 
@@ -371,9 +371,12 @@ export class SqsQueue implements Queue {
 
   /** The URL of the queue an ARN names (by queue name, the last part of both) among this worker's queues; the main one by default. */
   private urlOf(arn: string | undefined): string {
+    return this.queueNamed(arn) ?? this.queueUrl;
+  }
+
+  private queueNamed(arn: string | undefined): string | undefined {
     const name = arn?.split(':').at(-1);
-    if (!name) return this.queueUrl;
-    return [this.queueUrl, ...Object.values(this.laneUrls)].find((url) => url.split('/').at(-1) === name) ?? this.queueUrl;
+    return name ? [this.queueUrl, ...Object.values(this.laneUrls)].find((url) => url.split('/').at(-1) === name) : undefined;
   }
 
   async deadLetter(body: string, groupId: string, reason: string): Promise<void> {

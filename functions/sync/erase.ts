@@ -6,7 +6,7 @@ import { count, logger } from '../core/powertools.ts';
 import type { EraseMessage } from '../core/queue.ts';
 import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ErasureAtTarget, ReservationKey, SnapshotRecord, TargetState, Tombstone } from '../core/store.ts';
-import { TargetStateWriter, heldByLane } from './state-writer.ts';
+import { TargetStateWriter, heldByLane, waitForLane } from './state-writer.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -47,7 +47,7 @@ export async function eraseReservation(message: EraseMessage, deps: SyncDeps): P
   // finds the tombstone and stops), so the removal is never raced by a create.
   const laneUntil = Math.max(0, ...states.map((state) => heldByLane(state, deps.now()) ?? 0));
   if (laneUntil > 0) {
-    outcome.retry = new RetryableError('a target lane still holds work for this reservation', Math.max(1, Math.ceil((laneUntil - deps.now()) / 1000)), 'held_by_lane');
+    outcome.retry = waitForLane(laneUntil, deps.now(), 'a target lane still holds work for this reservation');
     return outcome;
   }
   for (const state of states) {

@@ -1,11 +1,10 @@
 import type { TargetName } from '../core/config.ts';
-import { RetryableError } from '../core/errors.ts';
 import { own } from '../core/own.ts';
 import { count, logger } from '../core/powertools.ts';
 import type { OffboardMessage } from '../core/queue.ts';
 import { idsOnlyReservation } from '../core/reservation.ts';
 import type { ReservationKey, TargetState } from '../core/store.ts';
-import { TargetStateWriter, heldByLane } from './state-writer.ts';
+import { TargetStateWriter, heldByLane, waitForLane } from './state-writer.ts';
 import type { SyncDeps, SyncOutcome } from './sync.ts';
 
 /**
@@ -24,7 +23,7 @@ export async function offboardGuest(message: OffboardMessage, deps: SyncDeps): P
   // The target's lane may be calling it for this reservation: wait until it hands the work back.
   const laneUntil = heldByLane(state, deps.now());
   if (laneUntil !== undefined) {
-    const retry = new RetryableError('the target lane still holds work for this reservation', Math.max(1, Math.ceil((laneUntil - deps.now()) / 1000)), 'held_by_lane');
+    const retry = waitForLane(laneUntil, deps.now(), 'the target lane still holds work for this reservation');
     return { ...outcome, targets: [{ target: name, action: 'failed', error: { code: 'held_by_lane', permanent: false } }], retry };
   }
   const { save } = new TargetStateWriter(deps.store, key, state, deps.now);

@@ -1,4 +1,5 @@
 import type { TargetName } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
 import { StaleWriteError, type ReservationKey, type Store, type TargetState } from '../core/store.ts';
 import type { StatePatch } from '../targets/target.ts';
 
@@ -34,9 +35,9 @@ export class TargetStateWriter {
   }
 
   readonly save = async (patch: StatePatch): Promise<TargetState> => {
-    // A lane's earlier write may have taken `dirty` in (a merge below): it must not hand back then either.
-    if (this.laneSeq !== undefined && 'handoff' in patch && patch.handoff === null && this.current.handoff?.dirty) throw new HandoffDirty();
     for (let attempt = 1; ; attempt++) {
+      // `dirty` taken in by a merge (below, in this write or an earlier one): the lane goes again before it hands back.
+      if (this.laneSeq !== undefined && 'handoff' in patch && patch.handoff === null && this.current.handoff?.dirty) throw new HandoffDirty();
       const next: TargetState = { ...this.current, ...patch, ...this.fixed, updatedAt: this.now(), version: this.current.version + 1 };
       try {
         await this.store.putTargetState(this.key, next);
@@ -48,7 +49,6 @@ export class TargetStateWriter {
         // Taken back (the mark lapsed) or erased: this lane's work is over.
         if (!fresh?.handoff || fresh.handoff.seq !== this.laneSeq || !this.current.handoff) throw error;
         this.current = { ...this.current, version: fresh.version, handoff: { ...this.current.handoff, dirty: this.current.handoff.dirty || fresh.handoff.dirty } };
-        if ('handoff' in patch && patch.handoff === null && this.current.handoff?.dirty) throw new HandoffDirty();
       }
     }
   };
@@ -61,4 +61,9 @@ export class HandoffDirty extends Error {}
 export function heldByLane(state: TargetState | undefined, now: number): number | undefined {
   const mark = state?.handoff;
   return mark && mark.until > now ? mark.until : undefined;
+}
+
+/** Work that must wait for a lane to hand back (erasure, offboarding): retried once the mark held `until` ends. */
+export function waitForLane(until: number, now: number, what: string): RetryableError {
+  return new RetryableError(what, Math.max(1, Math.ceil((until - now) / 1000)), 'held_by_lane');
 }

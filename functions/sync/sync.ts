@@ -436,7 +436,7 @@ async function yieldToLane(name: TargetName, key: ReservationKey, writer: Target
       // Again, in case the worker that wrote the mark died before it could send the message: the
       // lane queue drops a copy within its deduplication window, and a later one finds its work done.
       await deps.queue
-        ?.sendToLane?.({ v: QUEUE_SCHEMA_VERSION, kind: 'target', connectionId: key.connectionId, reservationId: key.reservationId, target: name, seq: mark.seq })
+        ?.sendToLane?.(laneMessage(key, name, mark.seq))
         .catch((error: unknown) => logger.warn("could not send the lane's message again", { target: name, error: errorMessage(error) }));
       return { outcome: { target: name, action: 'with_lane' } };
     } catch (error) {
@@ -446,6 +446,10 @@ async function yieldToLane(name: TargetName, key: ReservationKey, writer: Target
     }
   }
   return { outcome: { target: name, action: 'failed', error: { code: 'stale_state', permanent: false } }, retry: new RetryableError(`${name}: its state kept changing under a hand-off`, undefined, 'stale_state') };
+}
+
+function laneMessage(key: ReservationKey, target: TargetName, seq: string): TargetWorkMessage {
+  return { v: QUEUE_SCHEMA_VERSION, kind: 'target', connectionId: key.connectionId, reservationId: key.reservationId, target, seq };
 }
 
 /** Per worker and target client: its calls in flight here, and until when it hands all of that target's work off. */
@@ -478,7 +482,7 @@ async function handOff(target: Target, key: ReservationKey, writer: TargetStateW
       throw error;
     }
     try {
-      await queue.sendToLane({ v: QUEUE_SCHEMA_VERSION, kind: 'target', connectionId: key.connectionId, reservationId: key.reservationId, target: target.name, seq });
+      await queue.sendToLane(laneMessage(key, target.name, seq));
     } catch (error) {
       logger.warn("could not hand the work to the target's lane; doing it here", { target: target.name, error: errorMessage(error) });
       await writer.save({ handoff: null, dueAt: before });
