@@ -61,12 +61,14 @@ afterAll(async () => {
 
 describe('a burst on one connection', () => {
   it('does not hold back another connection: its event syncs while the burst is still draining, and the burst arrives whole, once', async () => {
-    for (let i = 0; i < BURST; i++) await send('busy-pms', 'busy-flat', `burst-${i}`);
+    // Sent ten at a time, so the burst is in before much of it can sync, however busy the machine.
+    for (let i = 0; i < BURST; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => send('busy-pms', 'busy-flat', `burst-${i + j}`)));
+    const syncedBeforeQuietSent = names('home_demo_city').length;
     await send('quiet-pms', 'quiet-flat', 'quiet-1');
     await eventually(() => names('home_demo_seaside').includes('Fair quiet-1'), 60_000, 'the quiet connection synced');
-    // Queued behind the whole burst (no parking), it would have waited for nearly all of it.
-    const burstSyncedBeforeQuiet = names('home_demo_city').length;
-    expect(burstSyncedBeforeQuiet).toBeLessThan(BURST * 0.75);
+    // Queued behind the rest of the burst (no parking), it would have waited for all of it; it waits for a turn or two.
+    const syncedWhileQuietWaited = names('home_demo_city').length - syncedBeforeQuietSent;
+    expect(syncedWhileQuietWaited).toBeLessThan((BURST - syncedBeforeQuietSent) / 2);
 
     await stack.drain(120_000);
     const burst = names('home_demo_city');
