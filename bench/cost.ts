@@ -57,6 +57,8 @@ export interface ScenarioCost {
 interface Recorded {
   command: string;
   key?: string;
+  /** A write's billed units (recordSends). */
+  writeUnits?: number;
 }
 
 export async function measureCost(options: { reservations: number }): Promise<CostFigures> {
@@ -125,7 +127,7 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
   const reads = dynamo.filter((r) => isRead(r.command));
   const unitsOf = (r: Recorded, per: number) => Math.max(1, Math.ceil((sizes.byKey.get(r.key ?? '') ?? sizes.average) / per));
   const indexWrites = recorded.filter((r) => r.command === 'IndexWrite').length;
-  const writeUnits = writes.reduce((n, r) => n + unitsOf(r, 1024), 0) + indexWrites;
+  const writeUnits = writes.reduce((n, r) => n + (r.writeUnits ?? 1), 0) + indexWrites;
   const readUnits = reads.reduce((n, r) => n + unitsOf(r, 4096), 0);
   // GetQueueAttributes is the harness waiting for the queue to drain, not the pipeline.
   const sqs = recorded.filter((r) => /Message/.test(r.command));
@@ -193,11 +195,17 @@ const ACCESS_LOG_BYTES = Buffer.byteLength(
   }) + '\n',
 );
 
-/** Every SDK command the handlers send (the local stack runs them in this process), with the item key it names. */
+/**
+ * Every SDK command the handlers send (the local stack runs them in this process), with the item
+ * key it names and, for a write, the write units DynamoDB bills: by the larger of the item before
+ * and after (a put replacing an item), at least one, each started kilobyte a unit.
+ */
 function recordSends(recorded: Recorded[]): () => void {
   const prototypes = [DynamoDBClient.prototype, DynamoDBDocumentClient.prototype, SQSClient.prototype] as unknown as { send: (command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) => Promise<unknown> }[];
   const originals = prototypes.map((proto) => Object.getOwnPropertyDescriptor(proto, 'send'));
-  const dueIndexKeys = new Map<string, string>();
+  // Each item as last written: its size, and its key in the sparse `due` index.
+  const written = new Map<string, { bytes: number; due: string | undefined }>();
+  const unitsOf = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
   for (const proto of prototypes) {
     const inherited = proto.send;
     Object.defineProperty(proto, 'send', {
@@ -207,34 +215,40 @@ function recordSends(recorded: Recorded[]): () => void {
         const input = command.input ?? {};
         const name = command.constructor.name.replace(/Command$/, '');
         const batch = input.RequestItems as Record<string, { PutRequest?: { Item?: Record<string, unknown> }; DeleteRequest?: { Key?: Record<string, unknown> } }[]> | undefined;
-        const indexed: { key: string; next: string | undefined }[] = [];
+        const changes: { key: string; next: { bytes: number; due: string | undefined } | undefined }[] = [];
+        const write = (command: string, key: string, item: Record<string, unknown> | undefined) => {
+          const before = written.get(key)?.bytes ?? 0;
+          const bytes = item ? dynamoBytes(item) : 0;
+          recorded.push({ command, key, writeUnits: unitsOf(Math.max(before, bytes)) });
+          // An update's new item is not known here: it keeps its size and index key.
+          if (item) changes.push({ key, next: { bytes, due: dueIndexKeyOf(item) } });
+          else if (/Delete/.test(command)) changes.push({ key, next: undefined });
+        };
         if (name.startsWith('BatchWrite') && batch) {
           // A batch is billed per item (each at least one write unit): count each as a write.
           for (const request of Object.values(batch).flat()) {
-            const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
-            recorded.push({ command: request.PutRequest ? 'BatchPut' : 'BatchDelete', ...(item ? { key: keyOf(item) } : {}) });
-            if (item) indexed.push({ key: keyOf(item), next: request.PutRequest ? dueIndexKeyOf(item) : undefined });
+            const item = request.PutRequest?.Item;
+            const key = item ?? request.DeleteRequest?.Key;
+            if (key) write(item ? 'BatchPut' : 'BatchDelete', keyOf(key), item);
           }
           recorded.push({ command: name });
         } else {
           const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
-          recorded.push({ command: name, ...(key ? { key: keyOf(key) } : {}) });
-          if (key && (name === 'Put' || name === 'PutItem')) indexed.push({ key: keyOf(key), next: dueIndexKeyOf(key) });
-          if (key && (name === 'Delete' || name === 'DeleteItem')) indexed.push({ key: keyOf(key), next: undefined });
+          if (key && /^(Put|Update|Delete)/.test(name)) write(name, keyOf(key), name.startsWith('Put') ? key : undefined);
+          else recorded.push({ command: name, ...(key ? { key: keyOf(key) } : {}) });
         }
         const sent = inherited.call(this, command, ...rest);
         // The sparse `due` index (KEYS_ONLY) is written when an item enters it, leaves it or moves in
         // it (a delete and a put): each a write unit of its own, billed as the table's.
-        return indexed.length === 0
+        return changes.length === 0
           ? sent
           : sent.then((result) => {
-              for (const { key, next } of indexed) {
-                const before = dueIndexKeys.get(key);
-                if (before === next) continue;
-                const writes = before !== undefined && next !== undefined ? 2 : 1;
-                for (let i = 0; i < writes; i++) recorded.push({ command: 'IndexWrite' });
-                if (next === undefined) dueIndexKeys.delete(key);
-                else dueIndexKeys.set(key, next);
+              for (const { key, next } of changes) {
+                const before = written.get(key)?.due;
+                const after = next?.due;
+                if (before !== after) for (let i = 0; i < (before !== undefined && after !== undefined ? 2 : 1); i++) recorded.push({ command: 'IndexWrite', writeUnits: 1 });
+                if (next) written.set(key, next);
+                else written.delete(key);
               }
               return result;
             });
@@ -248,6 +262,20 @@ function recordSends(recorded: Recorded[]): () => void {
     });
 }
 
+/**
+ * An item's size as DynamoDB counts it: attribute names plus values (strings in UTF-8, binary
+ * as is, numbers about a byte per two digits plus one, one byte for a boolean or null, three more per map or list
+ * and one per element).
+ */
+function dynamoBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
+  if (Array.isArray(value)) return 3 + value.reduce((n: number, v) => n + 1 + dynamoBytes(v), 0);
+  if (value !== null && typeof value === 'object') return 3 + Object.entries(value).reduce((n, [k, v]) => n + 1 + Buffer.byteLength(k) + dynamoBytes(v), 0);
+  return 1;
+}
+
 /** The item's key in the sparse `due` index, undefined when it is not in it (dynamodb-store.ts). */
 function dueIndexKeyOf(item: Record<string, unknown>): string | undefined {
   return item.dueBucket !== undefined && item.dueAt !== undefined ? `${String(item.dueBucket)}|${String(item.dueAt)}` : undefined;
@@ -258,7 +286,7 @@ function keyOf(key: Record<string, unknown>): string {
   return `${plain(key.pk)}|${plain(key.sk)}`;
 }
 
-/** Item sizes as DynamoDB counts them (attribute names plus values, close enough as JSON), by key and by kind. */
+/** Item sizes as DynamoDB counts them (dynamoBytes), by key and by kind, at the end of the run. */
 async function itemSizes(stack: LocalStack): Promise<{ byKey: Map<string, number>; byType: Record<string, number>; average: number }> {
   const client = DynamoDBDocumentClient.from(stack.dynamodb);
   const byKey = new Map<string, number>();
@@ -267,7 +295,7 @@ async function itemSizes(stack: LocalStack): Promise<{ byKey: Map<string, number
   do {
     const out = await client.send(new ScanCommand({ TableName: stack.tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
     for (const item of out.Items ?? []) {
-      const size = Buffer.byteLength(JSON.stringify(item));
+      const size = dynamoBytes(item);
       byKey.set(`${String(item.pk)}|${String(item.sk)}`, size);
       const kind = `${String(item.pk).split('#')[0]}/${String(item.sk).split('#')[0]}`;
       kinds.set(kind, [...(kinds.get(kind) ?? []), size]);

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -158,15 +159,20 @@ export class DynamoDbStore implements Store {
   }
 
   async getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined> {
-    return this.getData(targetKey(key, target), TargetState);
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: targetKey(key, target), ConsistentRead: true }));
+    return out.Item ? targetStateOf(out.Item) : undefined;
   }
 
   async putTargetState(key: ReservationKey, state: TargetState): Promise<void> {
     await this.putVersioned(
-      { ...targetKey(key, state.target), schemaVersion: STORE_SCHEMA_VERSION, ttl: state.ttl, ...dueAttributes(state), data: JSON.stringify(state) },
+      targetStateItem(key, state),
       state.version,
       `target state ${state.target} for ${key.connectionId}#${key.reservationId} changed underneath (expected version ${state.version - 1})`,
     );
+  }
+
+  targetStateBytes(key: ReservationKey, state: TargetState): number {
+    return itemBytes({ ...targetStateItem(key, state), version: state.version });
   }
 
   async listTargetStates(key: ReservationKey): Promise<TargetState[]> {
@@ -179,7 +185,7 @@ export class DynamoDbStore implements Store {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map((item) => parseData(item, TargetState));
+    return (out.Items ?? []).map(targetStateOf);
   }
 
   async listDue(target: string, nowMs: number, limit: number): Promise<DueItem[]> {
@@ -369,7 +375,7 @@ export class DynamoDbStore implements Store {
           const snapshot = snapshotOf(item);
           if (snapshot) entry.snapshot = snapshot;
         } else {
-          entry.states.push(parseData(item, TargetState));
+          entry.states.push(targetStateOf(item));
         }
       }
     }
@@ -389,12 +395,23 @@ export class DynamoDbStore implements Store {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...jobKey(kind, job.jobId), schemaVersion: STORE_SCHEMA_VERSION, ttl: Math.floor(job.updatedAt / 1000) + 14 * 86_400, data: JSON.stringify(job) } }));
   }
 
-  async appendTraces(steps: { key: ReservationKey; entry: TraceEntry; ttl: number }[]): Promise<void> {
-    // One small item per step (never a growing list: DynamoDB bills a write by the whole item's size).
+  async appendTraces(items: { key: ReservationKey; entries: TraceEntry[]; ttl: number }[]): Promise<void> {
+    // Small items written once, never a growing list (DynamoDB bills a write by the whole item's size).
     await this.batchWrite(
-      steps.map(({ key, entry, ttl }) => ({
-        PutRequest: { Item: { pk: reservationPk(key), sk: `${TRACE_SK_PREFIX}${String(entry.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`, schemaVersion: STORE_SCHEMA_VERSION, ttl, data: JSON.stringify(entry) } },
-      })),
+      items
+        .filter(({ entries }) => entries.length > 0)
+        .map(({ key, entries, ttl }) => ({
+          PutRequest: {
+            Item: {
+              pk: reservationPk(key),
+              sk: `${TRACE_SK_PREFIX}${String(entries[0]!.at).padStart(15, '0')}#${randomUUID().slice(0, 8)}`,
+              schemaVersion: STORE_SCHEMA_VERSION,
+              ttl,
+              // Steps moved off a target state stay packed, as they were there.
+              ...(entries.length === 1 ? { data: JSON.stringify(entries[0]) } : { steps: pack(entries) }),
+            },
+          },
+        })),
       'trace step',
     );
   }
@@ -465,13 +482,20 @@ export class DynamoDbStore implements Store {
   }
 
   async listTrace(key: ReservationKey): Promise<TraceEntry[]> {
-    const entries: TraceEntry[] = [];
-    const pages = paginateQuery(
-      { client: this.doc },
-      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': reservationPk(key), ':prefix': TRACE_SK_PREFIX } },
-    );
-    for await (const page of pages) for (const item of page.Items ?? []) entries.push(parseData(item, TraceEntry));
-    return entries;
+    const written: TraceEntry[] = [];
+    const carried: TraceEntry[] = [];
+    const pages = paginateQuery({ client: this.doc }, { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': reservationPk(key) } });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const sk = String(item.sk);
+        if (sk.startsWith(TRACE_SK_PREFIX)) written.push(...(item.steps instanceof Uint8Array ? TraceSteps.parse(unpack(item.steps)) : [parseData(item, TraceEntry)]));
+        else if (sk.startsWith(TARGET_SK_PREFIX)) carried.push(...(targetStateOf(item).trace ?? []));
+      }
+    }
+    // A step written again after a state carried it (an outcome changed since, sync/trace.ts) shows once, as written.
+    const stepKey = (e: TraceEntry) => `${e.at}|${e.via}|${e.deliveryId ?? ''}|${e.reason ?? ''}|${e.attempt ?? ''}`;
+    const seen = new Set(written.map(stepKey));
+    return [...written, ...carried.filter((e) => !seen.has(stepKey(e)))].sort((a, b) => a.at - b.at);
   }
 
   async recordUnreadable(key: ReservationKey, record: UnreadableRecord): Promise<void> {
@@ -517,6 +541,48 @@ function snapshotOf(item: Record<string, unknown>): SnapshotRecord | undefined {
 }
 
 const TRACE_SK_PREFIX = 'TRACE#';
+const TARGET_SK_PREFIX = 'TARGET#';
+const TraceSteps = z.array(TraceEntry);
+
+/**
+ * A target state's item. The trace steps it carries are packed apart from `data` (deflated JSON,
+ * a binary attribute): steps repeat their field names and codes, so a state's one write unit
+ * holds several (sync/trace.ts) instead of one or two.
+ */
+function targetStateItem(key: ReservationKey, state: TargetState): Record<string, unknown> {
+  const { trace, ...rest } = state;
+  return { ...targetKey(key, state.target), schemaVersion: STORE_SCHEMA_VERSION, ttl: state.ttl, ...dueAttributes(state), data: JSON.stringify(rest), ...(trace?.length ? { steps: pack(trace) } : {}) };
+}
+
+function targetStateOf(item: Record<string, unknown>): TargetState {
+  if (typeof item.data !== 'string') throw new Error(`item ${String(item.pk)}/${String(item.sk)} has no data attribute`);
+  const data = JSON.parse(item.data) as Record<string, unknown>;
+  return TargetState.parse(item.steps instanceof Uint8Array ? { ...data, trace: unpack(item.steps) } : data);
+}
+
+function pack(steps: TraceEntry[]): Uint8Array {
+  return deflateRawSync(JSON.stringify(steps));
+}
+
+function unpack(bytes: Uint8Array): unknown {
+  return JSON.parse(inflateRawSync(bytes).toString('utf8'));
+}
+
+/**
+ * An item's size as DynamoDB counts it: each attribute's name plus its value (strings in UTF-8,
+ * numbers about one byte per two digits plus one).
+ */
+function itemBytes(item: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name);
+    if (typeof value === 'string') bytes += Buffer.byteLength(value);
+    else if (value instanceof Uint8Array) bytes += value.byteLength;
+    else if (typeof value === 'number') bytes += Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
+    else bytes += 1;
+  }
+  return bytes;
+}
 
 const PARKED_SK_PREFIX = 'MSG#';
 const DRAIN_SK = 'DRAIN';

@@ -42,6 +42,56 @@ export const targetStatuses = [
   'offboarded', // its route was removed from the config and the guest left at the target (offboarding: leave)
 ] as const;
 
+/** What sync did to the stored snapshot with one delivery (trace.ts). */
+export const snapshotResults = [
+  'created', // the first snapshot of this reservation
+  'newer', // a newer version replaced the stored one
+  'tie_replaced', // the same version with other content: the later received delivery wins
+  'duplicate', // the same version and content: nothing changed
+  'older', // older than the stored one (or the same version, other content, received earlier): ignored
+  'fetch_failed', // a thin event whose PMS read failed (retried)
+  'nothing_fetched', // a thin event the PMS API had nothing for
+] as const;
+
+/** One target's action in a trace entry: never guest data, only what happened and the answer's code. */
+export const TraceTargetAction = z.object({
+  target: z.string(),
+  /** created, updated, deleted, adopted, unchanged, stale, pending, failed, readonly, shadow_create, ... */
+  action: z.string(),
+  code: z.string().optional(),
+  permanent: z.boolean().optional(),
+  /** Epoch ms: when parked work is due again. */
+  retryAt: z.number().optional(),
+});
+export type TraceTargetAction = z.infer<typeof TraceTargetAction>;
+
+/**
+ * One step of a reservation's timeline (`guest-sync trace`): a delivery sync processed, or a
+ * resync that did something, with what happened to the snapshot (the names of the fields that
+ * changed, never their values) and to each target. Written once per message with the
+ * reservation's ttl: on the state of the target that finished the message last when it wrote
+ * (`TargetState.trace`, no write of its own), else as an item of its own (sync/trace.ts).
+ */
+export const TraceEntry = z.object({
+  /** Epoch ms when sync finished with the message. */
+  at: z.number(),
+  /** `lane`: a target's lane did the work a delivery or resync handed to it (sync.ts). */
+  via: z.enum(['delivery', 'resync', 'lane']),
+  deliveryId: z.string().optional(),
+  /** For a resync: who asked (operator, sweep, ...). */
+  reason: z.string().optional(),
+  /** SQS receive count of the message: above 1 it is a retry. */
+  attempt: z.number().int().optional(),
+  /** The delivery's reservation status, the PMS status as sent and its version. */
+  event: z.object({ status: z.string(), sourceStatus: z.string(), version: z.number() }).optional(),
+  snapshot: z.enum(snapshotResults).optional(),
+  changed: z.array(z.string()).optional(),
+  /** Why a thin event's PMS read failed. */
+  code: z.string().optional(),
+  targets: z.array(TraceTargetAction),
+});
+export type TraceEntry = z.infer<typeof TraceEntry>;
+
 export const TargetError = z.object({
   code: z.string(),
   message: z.string(),
@@ -96,6 +146,12 @@ export const TargetState = z.object({
    * `dirty`: the snapshot may have changed since the lane read it; the lane goes again.
    */
   handoff: z.object({ seq: z.string(), until: z.number(), dirty: z.boolean() }).nullable().optional(),
+  /**
+   * The reservation's latest trace steps, oldest first, written with this state instead of an
+   * item each (sync/trace.ts); moved to an item of their own once they no longer fit in the
+   * state's one write unit.
+   */
+  trace: z.array(TraceEntry).optional(),
   ttl: z.number().int(),
   updatedAt: z.number(),
   /** Optimistic lock: each write expects the version it read. */
@@ -163,54 +219,6 @@ export const UnreadableRecord = z.object({
 });
 export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
 
-/** What sync did to the stored snapshot with one delivery (trace.ts). */
-export const snapshotResults = [
-  'created', // the first snapshot of this reservation
-  'newer', // a newer version replaced the stored one
-  'tie_replaced', // the same version with other content: the later received delivery wins
-  'duplicate', // the same version and content: nothing changed
-  'older', // older than the stored one (or the same version, other content, received earlier): ignored
-  'fetch_failed', // a thin event whose PMS read failed (retried)
-  'nothing_fetched', // a thin event the PMS API had nothing for
-] as const;
-
-/** One target's action in a trace entry: never guest data, only what happened and the answer's code. */
-export const TraceTargetAction = z.object({
-  target: z.string(),
-  /** created, updated, deleted, adopted, unchanged, stale, pending, failed, readonly, shadow_create, ... */
-  action: z.string(),
-  code: z.string().optional(),
-  permanent: z.boolean().optional(),
-  /** Epoch ms: when parked work is due again. */
-  retryAt: z.number().optional(),
-});
-export type TraceTargetAction = z.infer<typeof TraceTargetAction>;
-
-/**
- * One step of a reservation's timeline (`guest-sync trace`): a delivery sync processed, or a
- * resync that did something, with what happened to the snapshot (the names of the fields that
- * changed, never their values) and to each target. Its own small item, written once per
- * message with the reservation's ttl.
- */
-export const TraceEntry = z.object({
-  /** Epoch ms when sync finished with the message. */
-  at: z.number(),
-  /** `lane`: a target's lane did the work a delivery or resync handed to it (sync.ts). */
-  via: z.enum(['delivery', 'resync', 'lane']),
-  deliveryId: z.string().optional(),
-  /** For a resync: who asked (operator, sweep, ...). */
-  reason: z.string().optional(),
-  /** SQS receive count of the message: above 1 it is a retry. */
-  attempt: z.number().int().optional(),
-  /** The delivery's reservation status, the PMS status as sent and its version. */
-  event: z.object({ status: z.string(), sourceStatus: z.string(), version: z.number() }).optional(),
-  snapshot: z.enum(snapshotResults).optional(),
-  changed: z.array(z.string()).optional(),
-  /** Why a thin event's PMS read failed. */
-  code: z.string().optional(),
-  targets: z.array(TraceTargetAction),
-});
-export type TraceEntry = z.infer<typeof TraceEntry>;
 
 /** What erasure did at one target (no guest data). */
 export const ErasureAtTarget = z.object({
@@ -394,10 +402,12 @@ export interface Store {
   scanReservations(connectionId?: string): Promise<StoredReservation[]>;
   getBackfillJob(jobId: string): Promise<BackfillJob | undefined>;
 
-  /** Adds steps to reservations' timelines (each kept until its `ttl`, epoch seconds), in batches. */
-  appendTraces(steps: { key: ReservationKey; entry: TraceEntry; ttl: number }[]): Promise<void>;
-  /** The reservation's timeline, oldest first. */
+  /** Adds steps to reservations' timelines, one item per element (kept until its `ttl`, epoch seconds), in batches. */
+  appendTraces(items: { key: ReservationKey; entries: TraceEntry[]; ttl: number }[]): Promise<void>;
+  /** The reservation's timeline, oldest first: its trace items and the steps its target states carry. */
   listTrace(key: ReservationKey): Promise<TraceEntry[]>;
+  /** The size DynamoDB bills a write of this state by (attribute names and values, in bytes). */
+  targetStateBytes(key: ReservationKey, state: TargetState): number;
 
   /** Records why a message about the reservation was set aside in the DLQ (the latest one wins). */
   recordUnreadable(key: ReservationKey, record: UnreadableRecord): Promise<void>;

@@ -9,11 +9,11 @@ import { count, level, logger } from '../core/powertools.ts';
 import { drainTurn } from '../core/parking.ts';
 import { QUEUE_SCHEMA_VERSION, type DrainMessage, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState, type TraceEntry } from '../core/store.ts';
+import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
 import { SYNC_TIMEOUT_SECONDS } from '../core/budget.ts';
 import { localToEpochSeconds } from '../core/local-time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
-import type { Target } from '../targets/target.ts';
+import type { StatePatch, Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { eraseReservation } from './erase.ts';
 import { offboardGuest } from './offboard.ts';
@@ -21,7 +21,7 @@ import { backfillPage } from './backfill.ts';
 import { reconcileRun } from './reconcile.ts';
 import { fetchThenSync } from './fetch-then-sync.ts';
 import { HandoffDirty, TargetStateWriter, heldByLane } from './state-writer.ts';
-import { changedFields, recordTrace, traceActions, type TraceBatch } from './trace.ts';
+import { MessageStep, changedFields, recordTrace, traceActions, withCarriedStep, type TraceBatch } from './trace.ts';
 
 /**
  * Level-triggered sync of one reservation: keep the newest snapshot, then drive every
@@ -117,15 +117,13 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context
     logger.warn('resync asked for a reservation with no stored snapshot', { reason: message.reason });
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
+  // A resync that found every target in step is not a step worth recording.
+  const step = stepOf(deps, { via: 'resync', reason: message.reason, ...attemptOf(context) }, (actions) => actions.some((a) => a.action !== 'unchanged' && a.action !== 'stale'));
   // The config may have changed since it was stored (a property added): route it afresh.
   // A resync may follow a config change: a lane holding a target's work looks again too.
-  const outcome = await syncSnapshot(stored, false, deps, statesRead, true);
+  const outcome = await syncSnapshot(stored, false, deps, statesRead, true, step);
   if (message.reason === 'sweep') await forgetUnroutedDueWork(stored, deps);
-  // A resync that found every target in step is not a step worth paying a write for.
-  if (outcome.targets.some((t) => t.action !== 'unchanged' && t.action !== 'stale')) {
-    const entry: TraceEntry = { at: deps.now(), via: 'resync', reason: message.reason, ...attemptOf(context), targets: traceActions(outcome.targets) };
-    await recordTrace(deps, message, entry, stored.ttl);
-  }
+  await recordPendingStep(deps, message, step, stored.ttl);
   return outcome;
 }
 
@@ -162,9 +160,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     return { snapshotChanged: false, unrouted: false, targets: [] };
   }
   const { stored, changed, previous } = saved;
-  const outcome = await syncSnapshot(stored, changed, deps, statesRead);
-  const entry: TraceEntry = {
-    at: deps.now(),
+  const step = stepOf(deps, {
     via: 'delivery',
     deliveryId: message.deliveryId,
     ...attemptOf(context),
@@ -179,10 +175,21 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
           ? 'newer'
           : 'tie_replaced',
     ...(changed && previous ? { changed: changedFields(previous.reservation, reservation) } : {}),
-    targets: traceActions(outcome.targets),
-  };
-  await recordTrace(deps, reservation, entry, stored.ttl);
+  });
+  const outcome = await syncSnapshot(stored, changed, deps, statesRead, changed, step);
+  await recordPendingStep(deps, reservation, step, stored.ttl);
   return outcome;
+}
+
+/** The message's trace step, carried by a target's state write where it can be (trace.ts); none when the trace is off. */
+function stepOf(deps: SyncDeps, header: ConstructorParameters<typeof MessageStep>[0], worthRecording?: ConstructorParameters<typeof MessageStep>[2]): MessageStep | undefined {
+  return deps.config.trace === false ? undefined : new MessageStep(header, deps.now, worthRecording);
+}
+
+/** The step as an item of its own, when no target's state write carried it. */
+async function recordPendingStep(deps: SyncDeps, key: ReservationKey, step: MessageStep | undefined, ttl: number): Promise<void> {
+  const entry = step?.pending();
+  if (entry) await recordTrace(deps, key, entry, ttl);
 }
 
 function attemptOf(context: MessageContext): { attempt?: number } {
@@ -202,7 +209,7 @@ function readStatesAhead(key: ReservationKey, deps: SyncDeps): Promise<TargetSta
 }
 
 /** `nudge`: a lane holding a target's work must look at the snapshot again (it changed, or a resync asks). */
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, statesRead?: Promise<TargetState[]>, nudge = changed): Promise<SyncOutcome> {
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, statesRead?: Promise<TargetState[]>, nudge = changed, step?: MessageStep): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -223,7 +230,15 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
   const states = statesRead || routed.length > 1 ? new Map((await (statesRead ?? deps.store.listTargetStates(key))).map((state) => [state.target, state])) : undefined;
   // Independent targets, each with its own state item: in parallel, so a slow one delays no other.
-  const results = await Promise.all(routed.map((target) => reconcileTarget(target, key, current, property, stored.ttl, deps, { nudge, ...(states ? { read: { state: states.get(target.name) } } : {}) })));
+  step?.expect(routed.map((target) => target.name));
+  const results = await Promise.all(
+    routed.map((target) =>
+      reconcileTarget(target, key, current, property, stored.ttl, deps, { nudge, ...(step ? { step } : {}), ...(states ? { read: { state: states.get(target.name) } } : {}) }).then((result) => {
+        step?.finished(result.outcome);
+        return result;
+      }),
+    ),
+  );
   for (const result of results) {
     outcome.targets.push(result.outcome);
     if (result.retry && !outcome.retry) outcome.retry = result.retry;
@@ -246,12 +261,23 @@ async function reconcileTarget(
     lane?: TargetStateWriter;
     /** Whether a lane holding the work must look at the snapshot again. */
     nudge?: boolean;
+    /** The message's trace step, which this target's outcome write carries if it finishes last. */
+    step?: MessageStep;
   } = {},
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
-  const { read, lane } = options;
+  const { read, lane, step } = options;
   const initial = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
   const writer = lane ?? new TargetStateWriter(deps.store, key, initial, deps.now, { ttl });
   const { save } = writer;
+  /** The write of this target's outcome: it carries the message's trace step when this target finishes last. */
+  const saveOutcome = async (patch: StatePatch, outcome: TargetOutcome): Promise<void> => {
+    const entry = step?.toCarry(target.name, outcome);
+    const carried = entry ? withCarriedStep({ ...writer.state, ...patch }, entry, (state) => deps.store.targetStateBytes(key, state)) : undefined;
+    await save(carried ? { ...patch, trace: carried.trace } : patch);
+    if (!entry || !carried) return;
+    step!.carriedBy(entry);
+    if (carried.moved.length > 0) await recordTrace(deps, key, carried.moved, ttl);
+  };
   // While a lane holds this work (hand-off mark), no one else calls the target for it.
   if (!lane) {
     const withLane = await yieldToLane(target.name, key, writer, options.nudge ?? false, deps);
@@ -277,9 +303,10 @@ async function reconcileTarget(
     return { outcome: { target: target.name, action: 'stale' } };
   }
   if (writer.state.appliedFingerprint === wanted && SETTLED.has(writer.state.status)) {
-    if ((writer.state.dueAt ?? null) !== due) await save({ dueAt: due });
+    const outcome: TargetOutcome = { target: target.name, action: 'unchanged' };
+    if ((writer.state.dueAt ?? null) !== due) await saveOutcome({ dueAt: due }, outcome);
     count('TargetSkipped', { target: target.name });
-    return { outcome: { target: target.name, action: 'unchanged' } };
+    return { outcome };
   }
 
   if (property.mode === 'shadow') return shadow();
@@ -298,7 +325,7 @@ async function reconcileTarget(
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state: writer.state, save }).finally(done);
-    await save({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null });
+    await saveOutcome({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null }, { target: target.name, action: result.action });
     level('TargetBehindSeconds', 0, { target: target.name });
     await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
@@ -327,7 +354,7 @@ async function reconcileTarget(
     if (permanent) {
       try {
         // A definite "no" is remembered against this content: retried only when the content changes.
-        await save({ status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due, failures: 0, behindSince: null });
+        await saveOutcome({ status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due, failures: 0, behindSince: null }, outcome);
       } catch (saveError) {
         logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
       }
@@ -344,7 +371,7 @@ async function reconcileTarget(
       return park(deps.now() + Math.max((failure.retryAfterSeconds ?? 0) * 1000, deps.config.circuitBreaker.pauseSeconds * 1000), code, lastError.message);
     }
     try {
-      await save({ status: 'retrying', lastError, failures, behindSince: behind() });
+      await saveOutcome({ status: 'retrying', lastError, failures, behindSince: behind() }, outcome);
     } catch (saveError) {
       logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
     }
@@ -366,9 +393,10 @@ async function reconcileTarget(
     const exists = Object.keys(writer.state.targetIds).length > 0;
     const action = writer.state.appliedFingerprint === wanted ? 'none' : desired === null ? (exists ? 'delete' : 'none') : exists ? 'update' : 'create';
     if (writer.state.shadow?.fingerprint !== wanted || writer.state.status !== 'shadow') {
-      await save({ status: 'shadow', shadow: { action, fingerprint: wanted, at: deps.now() }, dueAt: due });
+      const outcome: TargetOutcome = { target: target.name, action: `shadow_${action}` };
+      await saveOutcome({ status: 'shadow', shadow: { action, fingerprint: wanted, at: deps.now() }, dueAt: due }, outcome);
       count('TargetShadowed', { target: target.name });
-      return { outcome: { target: target.name, action: `shadow_${action}` } };
+      return { outcome };
     }
     return { outcome: { target: target.name, action: 'unchanged' } };
   }
@@ -376,15 +404,16 @@ async function reconcileTarget(
   /** "Pending, retry at T": the message is done; the sweep re-enqueues the reservation at T. */
   async function park(retryAt: number, code: string, message: string): Promise<{ outcome: TargetOutcome }> {
     const lastError = { code, message, permanent: false, at: deps.now() };
+    const outcome: TargetOutcome = { target: target.name, action: 'pending', error: { code, permanent: false }, retryAt };
     try {
-      await save({ status: 'pending', lastError, dueAt: retryAt, failures: 0, behindSince: behind() });
+      await saveOutcome({ status: 'pending', lastError, dueAt: retryAt, failures: 0, behindSince: behind() }, outcome);
     } catch (saveError) {
       // Without the pending record nothing would bring the work back: let the message retry.
       logger.error('could not park target work as pending', { target: target.name, error: errorMessage(saveError) });
       throw saveError;
     }
     logger.info('target work pending', { target: target.name, code, retryAt: new Date(retryAt).toISOString() });
-    return { outcome: { target: target.name, action: 'pending', error: { code, permanent: false }, retryAt } };
+    return { outcome };
   }
 }
 

@@ -72,7 +72,7 @@ export interface ApplyInput<Desired> {
   save(next: StatePatch): Promise<TargetState>;
 }
 
-export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied' | 'failures' | 'appliedVersion' | 'shadow' | 'behindSince' | 'handoff'>>;
+export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied' | 'failures' | 'appliedVersion' | 'shadow' | 'behindSince' | 'handoff' | 'trace'>>;
 
 export interface ApplyResult {
   patch: StatePatch;

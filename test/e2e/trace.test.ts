@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { runCli } from '../support/cli.ts';
@@ -55,6 +56,44 @@ describe('guest-sync trace', () => {
     expect(parsed.steps.map((s) => s.snapshot)).toEqual(['created', 'duplicate', 'duplicate', 'newer', 'newer']);
     expect(parsed.steps[0]!.targets.find((t) => t.target === 'minut')).toEqual({ target: 'minut', action: 'failed', code: 'http_503', permanent: false });
     expect(parsed.steps[3]!.changed).toEqual(['sourceStatus', 'stay.checkOutDate']);
+  });
+
+  it('costs no write of its own where a target state is written anyway: steps ride on it, and move to one item when it is full', async () => {
+    // The seaside listing routed to Minut alone: every delivery that changes the guest writes Minut's state.
+    const minutOnly = await startTestStack({
+      configPath: exampleConfigWith((config) => {
+        const listing = (config.connections as Record<string, { properties: Record<string, { targets: Record<string, unknown> }> }>)['hostaway-demo']!.properties['219407']!;
+        listing.targets = { minut: listing.targets.minut };
+      }),
+    });
+    try {
+      const id = 791003;
+      const guest = { guestName: 'Riding Steps', guestFirstName: 'Riding', guestLastName: 'Steps' };
+      await sendHostaway(minutOnly, hostawayDelivery('reservation.created', { id, ...guest }));
+      await minutOnly.drain();
+      const days = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+      for (const day of days) {
+        await sendHostaway(minutOnly, hostawayDelivery('reservation.updated', { id, ...guest, status: 'modified', departureDate: `2026-07-${day}` }));
+        await minutOnly.drain();
+      }
+      const key = { connectionId: 'hostaway-demo', reservationId: String(id) };
+      const store = storeFor(minutOnly);
+      const steps = await store.listTrace(key);
+      expect(steps.map((s) => s.snapshot)).toEqual(['created', ...days.map(() => 'newer')]);
+      expect(steps.map((s) => s.targets)).toEqual([[{ target: 'minut', action: 'created' }], ...days.map(() => [{ target: 'minut', action: 'updated' }])]);
+      expect(steps.map((s) => s.at)).toEqual(steps.map((s) => s.at).sort((a, b) => a - b));
+      const state = (await store.getTargetState(key, 'minut'))!;
+      const items = await minutOnly.dynamodb.send(
+        new QueryCommand({ TableName: minutOnly.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :trace)', ExpressionAttributeValues: { ':pk': { S: `RES#hostaway-demo#${id}` }, ':trace': { S: 'TRACE#' } } }),
+      );
+      // Thirteen steps: the latest carried by Minut's state, the earlier ones moved off it several at a time.
+      expect(state.trace!.length).toBeGreaterThanOrEqual(2);
+      expect(items.Count).toBeGreaterThanOrEqual(1);
+      expect(items.Count).toBeLessThanOrEqual(3);
+      expect(store.targetStateBytes(key, state)).toBeLessThanOrEqual(1024);
+    } finally {
+      await minutOnly.stop();
+    }
   });
 
   it('says so for a reservation it has never seen', async () => {
