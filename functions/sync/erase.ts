@@ -80,7 +80,8 @@ export async function eraseReservation(message: EraseMessage, deps: SyncDeps): P
     const kept = own(deps.targets, name)?.keptAfterRemoval;
     if (state.status === 'readonly') return { target: name, result: 'not_ours', note: "a native integration's guest: guest-sync never changes it" };
     if (Object.keys(state.targetIds).length === 0 && !state.intent) return { target: name, result: 'nothing_there' };
-    if (state.status === 'absent') return { target: name, result: 'already_removed', ...(kept ? { note: kept } : {}) };
+    // An intent left by a create that died after sending it: that create may have landed.
+    if (state.status === 'absent' && !state.intent) return { target: name, result: 'already_removed', ...(kept ? { note: kept } : {}) };
     const target = own(deps.targets, name);
     const route = property && own(property.targets, name);
     if (!target || !property || !route) return { target: name, result: 'not_configured', note: `the property or its ${name} route is no longer in the config: remove the guest there by hand` };

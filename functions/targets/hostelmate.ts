@@ -17,6 +17,8 @@ import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
  * - A booking per reservation, created with a deterministic `booking.id` (UUID v4 shape from
  *   a hash of the reservation key), which also creates the guest. A repeated create is
  *   answered from the idempotency cache or refused as a duplicate id: never a second booking.
+ *   An intent is written before the create, so a cancellation after an attempt died with the
+ *   create sent cancels the booking that may have landed.
  * - `email_conflict` (the email belongs to an existing guest) → that guest is adopted only when
  *   it is the same person (the same full name, `sameGuestName`); another person with the same
  *   email (a family, a booking agent) is never modified: the target fails permanently with
@@ -72,6 +74,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
   const settings = deps.config.targets.hostelmate;
   if (!settings) throw new Error('targets.hostelmate is not configured');
   const { http } = targetHttpClient('hostelmate', settings, deps);
+  const now = deps.now ?? Date.now;
   const baseUrl = `${settings.baseUrl.replace(/\/+$/, '')}/client`;
 
   return {
@@ -169,10 +172,10 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
       if (desired === null) {
         let cancelled = false;
         if (bookingId && live) cancelled = await api.setStatus(bookingId, 'cancelled');
-        // A create that failed may still have landed (its answer lost): its id is ours, so cancel by
-        // it. HostelMate answers 404 when there is nothing to cancel.
-        else if (!bookingId && (state.lastError !== null || (state.failures ?? 0) > 0)) cancelled = await api.setStatus(bookingIdOf(reservation), 'cancelled');
-        return { action: cancelled ? 'cancelled' : 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, warnings: [] } };
+        // A create that failed, or whose attempt died after sending it (its intent), may still have
+        // landed: its id is ours, so cancel by it. HostelMate answers 404 when there is nothing to cancel.
+        else if (!bookingId && (state.intent || state.lastError !== null || (state.failures ?? 0) > 0)) cancelled = await api.setStatus(bookingIdOf(reservation), 'cancelled');
+        return { action: cancelled ? 'cancelled' : 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, intent: null, warnings: [] } };
       }
 
       let guestId = state.targetIds.guestId;
@@ -195,6 +198,10 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
         if (!desired.guest) {
           throw new PermanentError('HostelMate needs the guest\'s email to create the booking (and its guest); the reservation has none', 'missing_field', 422);
         }
+        // Written before the POST: an attempt that dies after it leaves this, so a cancellation
+        // later cancels the booking that may have landed. No lease and no guest data: a repeated
+        // create names the same booking (and is answered `already_exists`).
+        if (!state.intent) await input.save({ intent: { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: 0, desired: {} } });
         const created = await api.createBooking(desired);
         action = created.kind;
         guestId = created.guestId;
@@ -213,6 +220,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
         action,
         patch: {
           status: 'synced',
+          intent: null,
           targetIds: { bookingId: desired.bookingId, ...(guestId ? { guestId } : {}) },
           applied: desired,
           appliedFingerprint: input.fingerprint,

@@ -6,6 +6,8 @@ import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY, SEASIDE_SLUG }
 import { sendHostaway, shuffled, resetTargetSandboxes, startTestStack, storeFor } from '../support/stack.ts';
 import { hostawayRecord, syncInstance } from '../support/sync.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
+import { TargetStateWriter } from '../../functions/sync/state-writer.ts';
+import { LocalSecretStore } from '../../functions/core/secrets.ts';
 
 /**
  * The real path (ingest → queue → sync → sandboxes) for a property routed to all four
@@ -157,6 +159,32 @@ describe('one reservation, four targets', () => {
     expect(bookings[0]!.dates).toHaveLength(5);
     expect(stack.sandbox.hostelmate.guests().find((g) => g.email === base.guestEmail)).toMatchObject({ last_name: `Renamed${id}` });
     expect(await store.getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'synced', lastError: null });
+  });
+
+  it('a HostelMate booking whose create was sent by an attempt that died before recording it is cancelled with the reservation', async () => {
+    const id = 800007;
+    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    // HostelMate down for the first delivery: every other target syncs, HostelMate's state records nothing yet.
+    stack.sandbox.hostelmate.failNext({ status: 400, count: 1, method: 'POST', pathIncludes: '/bookings' });
+    await sendHostaway(stack, hostawayDelivery('reservation.created', base));
+    await stack.drain();
+    const store = storeFor(stack);
+    const snapshot = (await store.getSnapshot(key(id)))!.reservation;
+    const property = stack.config.connections['hostaway-demo']!.properties[snapshot.propertyId]!;
+    const hostelmate = createTargets({ config: stack.config, secrets: new LocalSecretStore({}, ['config/secrets.example.json']), store }).hostelmate!;
+    const before = { ...(await store.getTargetState(key(id), 'hostelmate'))!, status: 'absent' as const, targetIds: {}, appliedFingerprint: null, applied: null, intent: null, lastError: null, failures: 0 };
+    await store.putTargetState(key(id), { ...before, version: before.version + 1 });
+    // An attempt as sync makes it, whose process dies once HostelMate has answered: nothing after the call is saved.
+    const writer = new TargetStateWriter(store, key(id), (await store.getTargetState(key(id), 'hostelmate'))!, Date.now);
+    const desired = hostelmate.desired(snapshot, property)!;
+    await hostelmate.apply({ key: key(id), reservation: snapshot, property, desired, fingerprint: 'crashed-attempt', state: writer.state, save: writer.save });
+    expect(ours(id).hostelmate).toHaveLength(1);
+    expect((await store.getTargetState(key(id), 'hostelmate'))!.targetIds).toEqual({});
+    // The guest cancels: the booking that attempt made is cancelled too.
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...base, status: 'cancelled' }));
+    await stack.drain();
+    expect(ours(id).hostelmate.map((b) => b.status)).toEqual(['cancelled']);
+    expect(await store.getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'absent', intent: null });
   });
 
   it('retries a write whose response was lost with the same Idempotency-Key, and gets the first answer back', async () => {
