@@ -582,10 +582,12 @@ async function laneWork(message: TargetWorkMessage, deps: SyncDeps, context: Mes
       if (result.retry) return { ...outcome, targets: [result.outcome], retry: result.retry };
     }
     try {
-      await writer.save({ handoff: null, ...(result.outcome.action === 'unrouted' ? { dueAt: null } : {}) });
-      if (stored && result.outcome.action !== 'unchanged') {
-        await recordTrace(deps, key, { at: deps.now(), via: 'lane', ...attemptOf(context), targets: traceActions([result.outcome]) }, stored.ttl);
-      }
+      // The lane's step rides on the hand-back, a write made anyway (trace.ts).
+      const entry = stored && result.outcome.action !== 'unchanged' && deps.config.trace !== false ? { at: deps.now(), via: 'lane' as const, ...attemptOf(context), targets: traceActions([result.outcome]) } : undefined;
+      const handBack: StatePatch = { handoff: null, ...(result.outcome.action === 'unrouted' ? { dueAt: null } : {}) };
+      const carried = entry ? withCarriedStep({ ...writer.state, ...handBack }, entry, (next) => deps.store.targetStateBytes(key, next)) : undefined;
+      await writer.save(carried ? { ...handBack, trace: carried.trace } : handBack);
+      if (stored && entry) await recordTrace(deps, key, carried ? carried.moved : entry, stored.ttl);
       return { ...outcome, targets: [result.outcome] };
     } catch (error) {
       if (!(error instanceof HandoffDirty)) throw error;
