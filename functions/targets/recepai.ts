@@ -20,6 +20,8 @@ import { allRouted, expectAccepted, invalidSecret } from './credential-check.ts'
  * - `update` with only the changed fields (a new room number is a room move);
  *   `GUEST_NOT_FOUND` → check in, since the stay is current.
  * - `checkout` is idempotent by design (an unknown guest answers 200 `already_checked_out`).
+ * - An intent is written before each `checkin`, so an attempt that dies after sending it leaves
+ *   what the end of the stay, or a cancellation, needs to check that guest out.
  * - Every POST carries an `Idempotency-Key` derived from reservation, operation and content.
  * - `ROOM_OCCUPIED` is a permanent conflict for this target (recorded with the occupying
  *   guest's pmsGuestId), `UNAUTHORIZED`/`KEY_REVOKED` permanent and counted as auth failures,
@@ -210,11 +212,15 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
         // The stay ended or was cancelled (or the property moved to another hotel): check out.
         await api.checkout(checkedInAt, applied!.pmsGuestId);
         if (desired === null) {
-          return { action: 'checked_out', patch: { status: 'absent', targetIds: {}, applied: null, appliedFingerprint: input.fingerprint, warnings: [] } };
+          return { action: 'checked_out', patch: { status: 'absent', targetIds: {}, applied: null, appliedFingerprint: input.fingerprint, intent: null, warnings: [] } };
         }
       }
       if (desired === null) {
-        return { action: 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, applied: null, warnings: [] } };
+        // A check-in sent by an attempt that died before recording it (its intent) may have landed:
+        // check that guest out (RecepAI answers `already_checked_out` when it is not in house).
+        const slug = !checkedInAt && state.intent ? IntentSlug.safeParse(state.intent.desired).data?.slug : undefined;
+        if (slug) await api.checkout(slug, pmsGuestIdOf(reservation));
+        return { action: slug ? 'checked_out' : 'unchanged', patch: { status: 'absent', appliedFingerprint: input.fingerprint, applied: null, intent: null, warnings: [] } };
       }
 
       const done = (action: string, newGuestId?: string): ApplyResult => {
@@ -231,6 +237,10 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
         // Checked out behind our back (or never really in): the stay is current, so check in.
       }
 
+      // Written before the check-in: an attempt that dies after sending it leaves this, so the end
+      // of the stay or a cancellation checks out the guest that may be in house. No guest data and
+      // no lease: a repeated check-in of the same pmsGuestId is answered DUPLICATE_GUEST.
+      if (!state.intent) await input.save({ intent: { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: 0, desired: { slug: desired.slug } } });
       const checkin = await api.checkin(desired.slug, desired.guest);
       if (checkin.kind === 'created') return done('checked_in', checkin.guestId);
       // Already in house (a lost response, a lost state): bring it in line with what RecepAI holds.
@@ -244,6 +254,9 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
     },
   };
 }
+
+/** What a check-in's intent keeps: the hotel it went to. */
+const IntentSlug = z.object({ slug: z.string().min(1) });
 
 /** Unique among a hotel's active guests; the connection keeps two PMSs' ids apart. */
 function pmsGuestIdOf(reservation: Reservation): string {

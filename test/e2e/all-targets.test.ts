@@ -161,30 +161,36 @@ describe('one reservation, four targets', () => {
     expect(await store.getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'synced', lastError: null });
   });
 
-  it('a HostelMate booking whose create was sent by an attempt that died before recording it is cancelled with the reservation', async () => {
+  it('a HostelMate booking or RecepAI check-in sent by an attempt that died before recording it is undone with the reservation', async () => {
     const id = 800007;
     const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
-    // HostelMate down for the first delivery: every other target syncs, HostelMate's state records nothing yet.
+    // Refused on the first delivery: Minut and Kasify sync, HostelMate and RecepAI hold nothing yet.
     stack.sandbox.hostelmate.failNext({ status: 400, count: 1, method: 'POST', pathIncludes: '/bookings' });
+    stack.sandbox.recepai.failNext({ status: 400, count: 1, method: 'POST', pathIncludes: '/guests/checkin' });
     await sendHostaway(stack, hostawayDelivery('reservation.created', base));
     await stack.drain();
     const store = storeFor(stack);
     const snapshot = (await store.getSnapshot(key(id)))!.reservation;
     const property = stack.config.connections['hostaway-demo']!.properties[snapshot.propertyId]!;
-    const hostelmate = createTargets({ config: stack.config, secrets: new LocalSecretStore({}, ['config/secrets.example.json']), store }).hostelmate!;
-    const before = { ...(await store.getTargetState(key(id), 'hostelmate'))!, status: 'absent' as const, targetIds: {}, appliedFingerprint: null, applied: null, intent: null, lastError: null, failures: 0 };
-    await store.putTargetState(key(id), { ...before, version: before.version + 1 });
-    // An attempt as sync makes it, whose process dies once HostelMate has answered: nothing after the call is saved.
-    const writer = new TargetStateWriter(store, key(id), (await store.getTargetState(key(id), 'hostelmate'))!, Date.now);
-    const desired = hostelmate.desired(snapshot, property)!;
-    await hostelmate.apply({ key: key(id), reservation: snapshot, property, desired, fingerprint: 'crashed-attempt', state: writer.state, save: writer.save });
-    expect(ours(id).hostelmate).toHaveLength(1);
-    expect((await store.getTargetState(key(id), 'hostelmate'))!.targetIds).toEqual({});
-    // The guest cancels: the booking that attempt made is cancelled too.
+    const targets = createTargets({ config: stack.config, secrets: new LocalSecretStore({}, ['config/secrets.example.json']), store, now: clock.now });
+    for (const name of ['hostelmate', 'recepai'] as const) {
+      const before = { ...(await store.getTargetState(key(id), name))!, status: 'absent' as const, targetIds: {}, appliedFingerprint: null, applied: null, intent: null, lastError: null, failures: 0 };
+      await store.putTargetState(key(id), { ...before, version: before.version + 1 });
+      // An attempt as sync makes it, whose process dies once the target has answered: nothing after the call is saved.
+      const writer = new TargetStateWriter(store, key(id), (await store.getTargetState(key(id), name))!, clock.now);
+      const target = targets[name]!;
+      const desired = target.desired(snapshot, property)!;
+      await target.apply({ key: key(id), reservation: snapshot, property, desired, fingerprint: 'crashed-attempt', state: writer.state, save: writer.save } as Parameters<typeof target.apply>[0]);
+      expect((await store.getTargetState(key(id), name))!.targetIds).toEqual({});
+    }
+    expect(ours(id).hostelmate.map((b) => b.status)).toEqual(['confirmed']);
+    expect(ours(id).recepai.map((g) => g.checkedOutAt)).toEqual([null]);
+    // The guest cancels: what those attempts made is undone too.
     await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...base, status: 'cancelled' }));
     await stack.drain();
     expect(ours(id).hostelmate.map((b) => b.status)).toEqual(['cancelled']);
-    expect(await store.getTargetState(key(id), 'hostelmate')).toMatchObject({ status: 'absent', intent: null });
+    expect(ours(id).recepai.map((g) => g.checkedOutAt)).toEqual([expect.any(String)]);
+    for (const name of ['hostelmate', 'recepai'] as const) expect(await store.getTargetState(key(id), name)).toMatchObject({ status: 'absent', intent: null });
   });
 
   it('retries a write whose response was lost with the same Idempotency-Key, and gets the first answer back', async () => {
