@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { itemBytes } from '../functions/core/dynamodb-store.ts';
 import type { LocalStack } from '../infra/local/stack.ts';
 import { ACCESS_LOG_FIELDS, INGEST_MEMORY_MB, SYNC_MEMORY_MB } from '../infra/stack.ts';
 import { exampleConfigWith } from '../test/support/config.ts';
@@ -218,7 +219,7 @@ function recordSends(recorded: Recorded[]): () => void {
         const changes: { key: string; next: { bytes: number; due: string | undefined } | undefined }[] = [];
         const write = (command: string, key: string, item: Record<string, unknown> | undefined) => {
           const before = written.get(key)?.bytes ?? 0;
-          const bytes = item ? dynamoBytes(item) : 0;
+          const bytes = item ? itemBytes(item) : 0;
           recorded.push({ command, key, writeUnits: unitsOf(Math.max(before, bytes)) });
           // An update's new item is not known here: it keeps its size and index key.
           if (item) changes.push({ key, next: { bytes, due: dueIndexKeyOf(item) } });
@@ -262,20 +263,6 @@ function recordSends(recorded: Recorded[]): () => void {
     });
 }
 
-/**
- * An item's size as DynamoDB counts it: attribute names plus values (strings in UTF-8, binary
- * as is, numbers about a byte per two digits plus one, one byte for a boolean or null, three more per map or list
- * and one per element).
- */
-function dynamoBytes(value: unknown): number {
-  if (typeof value === 'string') return Buffer.byteLength(value);
-  if (value instanceof Uint8Array) return value.byteLength;
-  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
-  if (Array.isArray(value)) return 3 + value.reduce((n: number, v) => n + 1 + dynamoBytes(v), 0);
-  if (value !== null && typeof value === 'object') return 3 + Object.entries(value).reduce((n, [k, v]) => n + 1 + Buffer.byteLength(k) + dynamoBytes(v), 0);
-  return 1;
-}
-
 /** The item's key in the sparse `due` index, undefined when it is not in it (dynamodb-store.ts). */
 function dueIndexKeyOf(item: Record<string, unknown>): string | undefined {
   return item.dueBucket !== undefined && item.dueAt !== undefined ? `${String(item.dueBucket)}|${String(item.dueAt)}` : undefined;
@@ -286,7 +273,7 @@ function keyOf(key: Record<string, unknown>): string {
   return `${plain(key.pk)}|${plain(key.sk)}`;
 }
 
-/** Item sizes as DynamoDB counts them (dynamoBytes), by key and by kind, at the end of the run. */
+/** Item sizes as DynamoDB counts them (itemBytes), by key and by kind, at the end of the run. */
 async function itemSizes(stack: LocalStack): Promise<{ byKey: Map<string, number>; byType: Record<string, number>; average: number }> {
   const client = DynamoDBDocumentClient.from(stack.dynamodb);
   const byKey = new Map<string, number>();
@@ -295,7 +282,7 @@ async function itemSizes(stack: LocalStack): Promise<{ byKey: Map<string, number
   do {
     const out = await client.send(new ScanCommand({ TableName: stack.tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
     for (const item of out.Items ?? []) {
-      const size = dynamoBytes(item);
+      const size = itemBytes(item);
       byKey.set(`${String(item.pk)}|${String(item.sk)}`, size);
       const kind = `${String(item.pk).split('#')[0]}/${String(item.sk).split('#')[0]}`;
       kinds.set(kind, [...(kinds.get(kind) ?? []), size]);

@@ -159,8 +159,8 @@ export class DynamoDbStore implements Store {
   }
 
   async getTargetState(key: ReservationKey, target: TargetName): Promise<TargetState | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: targetKey(key, target), ConsistentRead: true }));
-    return out.Item ? targetStateOf(out.Item) : undefined;
+    const item = await this.getItem(targetKey(key, target));
+    return item && targetStateOf(item);
   }
 
   async putTargetState(key: ReservationKey, state: TargetState): Promise<void> {
@@ -524,8 +524,13 @@ export class DynamoDbStore implements Store {
   }
 
   private async getData<T extends z.ZodType>(key: Record<string, string>, schema: T): Promise<z.infer<T> | undefined> {
+    const item = await this.getItem(key);
+    return item && parseData(item, schema);
+  }
+
+  private async getItem(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    return out.Item ? parseData(out.Item, schema) : undefined;
+    return out.Item;
   }
 }
 
@@ -569,19 +574,21 @@ function unpack(bytes: Uint8Array): unknown {
 }
 
 /**
- * An item's size as DynamoDB counts it: each attribute's name plus its value (strings in UTF-8,
- * numbers about one byte per two digits plus one).
+ * An item's size as DynamoDB bills it: each attribute's name plus its value (strings in UTF-8,
+ * binary as is, numbers about a byte per two digits plus one, one byte for a boolean or null,
+ * three more per map or list and one per element). The cost bench sizes every write with it.
  */
-function itemBytes(item: Record<string, unknown>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(item)) {
-    bytes += Buffer.byteLength(name);
-    if (typeof value === 'string') bytes += Buffer.byteLength(value);
-    else if (value instanceof Uint8Array) bytes += value.byteLength;
-    else if (typeof value === 'number') bytes += Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
-    else bytes += 1;
-  }
-  return bytes;
+export function itemBytes(item: Record<string, unknown>): number {
+  return Object.entries(item).reduce((n, [name, value]) => n + Buffer.byteLength(name) + valueBytes(value), 0);
+}
+
+function valueBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
+  if (Array.isArray(value)) return 3 + value.reduce((n: number, v) => n + 1 + valueBytes(v), 0);
+  if (value !== null && typeof value === 'object') return 3 + itemBytes(value as Record<string, unknown>) + Object.keys(value).length;
+  return 1;
 }
 
 const PARKED_SK_PREFIX = 'MSG#';
