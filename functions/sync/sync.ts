@@ -9,7 +9,7 @@ import { count, level, logger } from '../core/powertools.ts';
 import { drainTurn } from '../core/parking.ts';
 import { QUEUE_SCHEMA_VERSION, type DrainMessage, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState } from '../core/store.ts';
+import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState, type TraceEntry } from '../core/store.ts';
 import { SYNC_TIMEOUT_SECONDS } from '../core/budget.ts';
 import { localToEpochSeconds } from '../core/local-time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
@@ -269,14 +269,11 @@ async function reconcileTarget(
   const initial = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
   const writer = lane ?? new TargetStateWriter(deps.store, key, initial, deps.now, { ttl });
   const { save } = writer;
-  /** The write of this target's outcome: it carries the message's trace step when this target finishes last. */
+  /** The write of this target's outcome: it carries the message's trace step when this target decides last. */
   const saveOutcome = async (patch: StatePatch, outcome: TargetOutcome): Promise<void> => {
     const entry = step?.toCarry(target.name, outcome);
-    const carried = entry ? withCarriedStep({ ...writer.state, ...patch }, entry, (state) => deps.store.targetStateBytes(key, state)) : undefined;
-    await save(carried ? { ...patch, trace: carried.trace } : patch);
-    if (!entry || !carried) return;
-    step!.carriedBy(entry);
-    if (carried.moved.length > 0) await recordTrace(deps, key, carried.moved, ttl);
+    if (!entry) await save(patch);
+    else if (await saveCarrying(writer, key, patch, entry, deps, ttl)) step!.carriedBy(entry);
   };
   // While a lane holds this work (hand-off mark), no one else calls the target for it.
   if (!lane) {
@@ -585,15 +582,25 @@ async function laneWork(message: TargetWorkMessage, deps: SyncDeps, context: Mes
       // The lane's step rides on the hand-back, a write made anyway (trace.ts).
       const entry = stored && result.outcome.action !== 'unchanged' && deps.config.trace !== false ? { at: deps.now(), via: 'lane' as const, ...attemptOf(context), targets: traceActions([result.outcome]) } : undefined;
       const handBack: StatePatch = { handoff: null, ...(result.outcome.action === 'unrouted' ? { dueAt: null } : {}) };
-      const carried = entry ? withCarriedStep({ ...writer.state, ...handBack }, entry, (next) => deps.store.targetStateBytes(key, next)) : undefined;
-      await writer.save(carried ? { ...handBack, trace: carried.trace } : handBack);
-      if (stored && entry) await recordTrace(deps, key, carried ? carried.moved : entry, stored.ttl);
+      if (!stored || !entry) await writer.save(handBack);
+      else if (!(await saveCarrying(writer, key, handBack, entry, deps, stored.ttl))) await recordTrace(deps, key, entry, stored.ttl);
       return { ...outcome, targets: [result.outcome] };
     } catch (error) {
       if (!(error instanceof HandoffDirty)) throw error;
       count('LaneWorkAgain', { target: name });
     }
   }
+}
+
+/**
+ * Saves `patch` with `entry` among the state's carried trace steps when it fits in the write's
+ * one unit (trace.ts); the steps it moves off go to an item of their own. Whether it carried `entry`.
+ */
+async function saveCarrying(writer: TargetStateWriter, key: ReservationKey, patch: StatePatch, entry: TraceEntry, deps: SyncDeps, ttl: number): Promise<boolean> {
+  const carried = withCarriedStep({ ...writer.state, ...patch }, entry, (state) => deps.store.targetStateBytes(key, state));
+  await writer.save(carried ? { ...patch, trace: carried.trace } : patch);
+  if (carried) await recordTrace(deps, key, carried.moved, ttl);
+  return carried !== undefined;
 }
 
 /**
