@@ -6,7 +6,7 @@ import { fingerprint, sha256Hex } from '../core/hash.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../core/http-client.ts';
 import { count, logger } from '../core/powertools.ts';
 import { hasGuestStay, type Reservation } from '../core/reservation.ts';
-import { targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
+import { noteCreateSent, targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, nightsOf, phoneE164, sameGuestName, splitName, uuidV4FromHash } from './normalise.ts';
 import { allRouted, expectAccepted, invalidSecret } from './credential-check.ts';
 import { nestedErrorCode, nestedErrorRefusal } from './nested-error.ts';
@@ -198,10 +198,8 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
         if (!desired.guest) {
           throw new PermanentError('HostelMate needs the guest\'s email to create the booking (and its guest); the reservation has none', 'missing_field', 422);
         }
-        // Written before the POST: an attempt that dies after it leaves this, so a cancellation
-        // later cancels the booking that may have landed. No lease and no guest data: a repeated
-        // create names the same booking (and is answered `already_exists`).
-        if (!state.intent) await input.save({ intent: { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: 0, desired: {} } });
+        // A cancellation after an attempt that died here cancels the booking that may have landed.
+        await noteCreateSent(input, now());
         const created = await api.createBooking(desired);
         action = created.kind;
         guestId = created.guestId;

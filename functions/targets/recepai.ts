@@ -6,7 +6,7 @@ import { fingerprint } from '../core/hash.ts';
 import { HttpClient, type HttpResponse } from '../core/http-client.ts';
 import { count } from '../core/powertools.ts';
 import type { Reservation } from '../core/reservation.ts';
-import { targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
+import { noteCreateSent, targetHttpClient, type ApplyInput, type ApplyResult, type Target, type TargetDeps } from './target.ts';
 import { Warnings, email, idempotencyHash, isoCountry, isoLanguage, limit, partyOf, phoneE164, splitName, stayInstants } from './normalise.ts';
 import { allRouted, expectAccepted, invalidSecret } from './credential-check.ts';
 
@@ -237,10 +237,9 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
         // Checked out behind our back (or never really in): the stay is current, so check in.
       }
 
-      // Written before the check-in: an attempt that dies after sending it leaves this, so the end
-      // of the stay or a cancellation checks out the guest that may be in house. No guest data and
-      // no lease: a repeated check-in of the same pmsGuestId is answered DUPLICATE_GUEST.
-      if (!state.intent) await input.save({ intent: { fingerprint: input.fingerprint, startedAt: now(), inFlightUntil: 0, desired: { slug: desired.slug } } });
+      // The end of the stay, or a cancellation, after an attempt that died here checks out the
+      // guest that may be in house (a repeated check-in is answered DUPLICATE_GUEST).
+      await noteCreateSent(input, now(), { slug: desired.slug });
       const checkin = await api.checkin(desired.slug, desired.guest);
       if (checkin.kind === 'created') return done('checked_in', checkin.guestId);
       // Already in house (a lost response, a lost state): bring it in line with what RecepAI holds.

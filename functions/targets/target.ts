@@ -72,6 +72,16 @@ export interface ApplyInput<Desired> {
   save(next: StatePatch): Promise<TargetState>;
 }
 
+/**
+ * Before a create whose repeat is harmless (it names the same record: HostelMate's booking id,
+ * RecepAI's pmsGuestId): an intent without a lease or guest data, kept until an outcome clears
+ * it, so an attempt that dies after sending the create leaves what a later removal needs to
+ * undo it. `kept`: what that removal needs, e.g. the hotel's slug.
+ */
+export async function noteCreateSent(input: ApplyInput<unknown>, now: number, kept: Record<string, unknown> = {}): Promise<void> {
+  if (!input.state.intent) await input.save({ intent: { fingerprint: input.fingerprint, startedAt: now, inFlightUntil: 0, desired: kept } });
+}
+
 export type StatePatch = Partial<Pick<TargetState, 'status' | 'targetIds' | 'appliedFingerprint' | 'intent' | 'lastError' | 'warnings' | 'dueAt' | 'applied' | 'failures' | 'appliedVersion' | 'shadow' | 'behindSince' | 'handoff' | 'trace'>>;
 
 export interface ApplyResult {
