@@ -184,12 +184,14 @@ export class Monitoring extends Construct {
       (source) =>
         new GraphWidget({
           title: `Source: ${source}`,
+          // Each delivery is counted once, by its outcome; stacked, they show what was received.
           left: [
-            this.appMetric('WebhookReceived', { source }, 'Sum', 'received'),
             this.appMetric('WebhookAccepted', { source }, 'Sum', 'accepted'),
             this.search('WebhookIgnored', ['source', 'reason'], { source }, 'ignored:'),
             this.search('WebhookRejected', ['source', 'reason'], { source }, 'rejected:'),
+            this.appMetric('WebhookFailed', { source }, 'Sum', 'failed (5xx)'),
           ],
+          stacked: true,
           right: [this.appMetric('FetchFailed', { source }, 'Sum', 'fetch-back failed'), this.appMetric('ReservationUnrouted', { source }, 'Sum', 'unrouted')],
           width: 12,
         }),

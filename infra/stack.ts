@@ -531,15 +531,15 @@ export class GuestSyncStack extends Stack {
       }),
       new GraphWidget({
         title: 'Ingest: webhooks by outcome',
+        // Each delivery is counted once, by its outcome: together they are what was received.
         left: [
-          monitoring.search('WebhookReceived', ['source'], {}, 'received:'),
           monitoring.search('WebhookAccepted', ['source'], {}, 'accepted:'),
           monitoring.search('WebhookIgnored', ['source', 'reason'], {}, 'ignored:'),
           monitoring.search('WebhookRejected', ['source', 'reason'], {}, 'rejected:'),
-          monitoring.appMetric('WebhookFailed', {}, 'Sum', 'failed (5xx)'),
+          monitoring.search('WebhookFailed', ['source'], {}, 'failed (5xx):'),
         ],
         // A connection in a burst is parked, then moved to the queue in turns (docs/throughput.md).
-        right: [monitoring.appMetric('MessagesEnqueued', {}, 'Sum', 'enqueued'), monitoring.appMetric('MessagesParked', {}, 'Sum', 'parked (burst)'), monitoring.appMetric('ParkedMessagesMoved', {}, 'Sum', 'moved from parked')],
+        right: [monitoring.search('MessagesEnqueued', ['source'], {}, 'enqueued:'), monitoring.appMetric('MessagesEnqueued', {}, 'Sum', 'enqueued by the sweep'), monitoring.appMetric('MessagesParked', {}, 'Sum', 'parked (burst)'), monitoring.appMetric('ParkedMessagesMoved', {}, 'Sum', 'moved from parked')],
         width: 12,
       }),
       new GraphWidget({

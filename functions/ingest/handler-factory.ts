@@ -94,15 +94,16 @@ export function createIngestHandler(deps: IngestDeps) {
     try {
       const config = deps.liveConfig ? (await deps.liveConfig()).config : deps.config;
       source = own(config.connections, connectionId)?.pms ?? 'unknown';
-      count('WebhookReceived', { source });
       const result = await ingest(route, event, { ...deps, config }, keys);
       if (result.status === 'ignored') {
         count('WebhookIgnored', { source, reason: result.reason.split(':')[0]! });
         logger.info('webhook ignored', { reason: result.reason });
         return reply(200, result);
       }
+      // Every delivery counts once, by outcome (accepted, ignored, rejected, failed): their sum is
+      // what was received. Counts of one dimension set share one EMF directive: bytes are billed.
       count('WebhookAccepted', { source });
-      count('MessagesEnqueued', {}, result.reservations.length);
+      count('MessagesEnqueued', { source }, result.reservations.length);
       return reply(202, result);
     } catch (error) {
       if (error instanceof WebhookError) {
@@ -110,7 +111,7 @@ export function createIngestHandler(deps: IngestDeps) {
         logger.info('webhook rejected', { status: error.statusCode, code: error.code });
         return reply(error.statusCode, { error: { code: error.code, message: error.message } });
       }
-      count('WebhookFailed');
+      count('WebhookFailed', { source });
       logger.error('webhook could not be handled', { error: errorMessage(error) });
       return reply(500, { error: { code: 'internal_error', message: 'The webhook could not be handled; please retry.' } });
     }

@@ -49,7 +49,10 @@ describe('what a sync invocation logs at INFO', () => {
       .map((line) => JSON.parse(line) as LogLine);
     const batches = lines.filter((line) => line.message === 'batch synced');
     expect(batches).toHaveLength(1);
-    expect(batches[0]).toMatchObject({ level: 'INFO', messages: 3, failed: 0, actions: { created: 3 } });
+    expect(batches[0]).toMatchObject({ level: 'INFO', messages: 3, failed: 0, actions: { created: 3 }, function_name: 'logs', cold_start: expect.any(Boolean), function_request_id: expect.any(String) });
+    // Keys the same on every line of a log group are not repeated on each (billed by the byte).
+    for (const key of ['function_arn', 'function_memory_size', 'sampling_rate']) expect(batches[0]).not.toHaveProperty(key);
+    expect(Buffer.byteLength(JSON.stringify(batches[0]))).toBeLessThan(300);
     expect(lines.filter((line) => line.message === 'reservation synced')).toEqual([]);
   });
 });

@@ -543,7 +543,7 @@ describe('GuestSyncStack', () => {
       expect(widget('Target: minut')).toContain(metric);
     }
     expect(widget('Target: minut')).toContain('"p99"');
-    for (const metric of ['WebhookReceived', 'WebhookAccepted', 'WebhookIgnored', 'WebhookRejected', 'FetchFailed', 'ReservationUnrouted']) {
+    for (const metric of ['WebhookAccepted', 'WebhookIgnored', 'WebhookRejected', 'WebhookFailed', 'FetchFailed', 'ReservationUnrouted']) {
       expect(widget('Source: hostaway')).toContain(metric);
     }
     const alarmsWidget = widgets.find((w) => w.properties.title === 'Alarms')!;
