@@ -19,3 +19,22 @@ export function localContext(functionName: string, timeoutMs: number): Context {
     succeed: () => undefined,
   };
 }
+
+/** What a local invocation took, as Lambda bills it: the handler's run, from its call to its answer. */
+export interface LocalInvocation {
+  function: 'ingest' | 'sync';
+  durationMs: number;
+}
+
+/** `handler`, reporting each invocation's duration to `onInvocation` (the cost bench bills them). */
+export function timedHandler<E, C, R>(fn: LocalInvocation['function'], handler: (event: E, context: C) => Promise<R>, onInvocation: ((invocation: LocalInvocation) => void) | undefined): (event: E, context: C) => Promise<R> {
+  if (!onInvocation) return handler;
+  return async (event, context) => {
+    const started = performance.now();
+    try {
+      return await handler(event, context);
+    } finally {
+      onInvocation({ function: fn, durationMs: performance.now() - started });
+    }
+  };
+}

@@ -13,6 +13,7 @@ import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { ingestHandlerFor } from '../../functions/ingest/handler-factory.ts';
 import { startHttpFront } from './http-front.ts';
+import { timedHandler, type LocalInvocation } from './lambda-context.ts';
 import type { Poller } from './poller.ts';
 import { startSyncWorkers, type Lane } from './workers.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
@@ -66,6 +67,8 @@ export interface LocalStackOptions {
   /** Cap on a retried message's backoff (default 15 minutes); tests set it low with a small maxReceiveCount. */
   maxBackoffSeconds?: number;
   onError?: (error: unknown) => void;
+  /** Called after each ingest and sync invocation with its duration (the cost bench's compute). */
+  onInvocation?: (invocation: LocalInvocation) => void;
 }
 
 export interface LocalStack {
@@ -165,7 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const handlerEnv = { ...process.env, ...env };
 
-    const ingest = ingestHandlerFor(runtimeFromEnv(handlerEnv));
+    const ingest = timedHandler('ingest', ingestHandlerFor(runtimeFromEnv(handlerEnv)), options.onInvocation);
     const now = options.now ?? Date.now;
     const pollers: Poller[] = startSyncWorkers({
       env: handlerEnv,
@@ -177,6 +180,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       now,
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
     });
     stops.push(async () => {
       await Promise.all(pollers.map((p) => p.stop()));

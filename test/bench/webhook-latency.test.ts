@@ -61,6 +61,10 @@ it('measures end-to-end throughput against raw SQS, and the AWS cost per 1M even
     expect(scenario.perEvent.dynamodbWrites).toBeGreaterThanOrEqual(1);
     expect(scenario.perEvent.sqsRequests).toBeGreaterThanOrEqual(1);
     expect(scenario.dollarsPer1M.total).toBeGreaterThan(scenario.dollarsPer1M.totalWithFunctionUrl);
+    // Compute is billed from the invocations the handlers ran: every webhook, and the sync batches.
+    expect(scenario.perEvent.ingestMs).toBeGreaterThan(0);
+    expect(scenario.perEvent.syncInvocations).toBeGreaterThan(0);
+    expect(scenario.dollarsPer1M.lambdaCompute).toBeGreaterThan(0);
   }
 }, 180_000);
 
