@@ -69,14 +69,21 @@ export class MetricsBatch {
   /** Writes what was collected (as few EMF lines as the dimensions allow, usually one) and starts over. */
   flush(at = Date.now()): void {
     if (this.series.size === 0) return;
-    const all = [...this.series.values()].flatMap(chunked);
+    const all: Series[] = [];
+    for (const one of this.series.values()) {
+      if (one.values.length <= MAX_VALUES_PER_METRIC) all.push(one);
+      else all.push(...chunked(one));
+    }
     this.series.clear();
     for (const document of pack(all)) this.options.write(JSON.stringify(this.emf(document, at)));
   }
 
   private seriesOf(name: string, unit: Unit, dimensions: Record<string, string>): Series {
-    const keys = Object.keys(dimensions).sort();
-    const id = `${name}\u0000${unit}\u0000${keys.map((k) => `${k}=${dimensions[k]}`).join('\u0000')}`;
+    // Called for every count: a plain loop, no closures (the bundle names each closure it creates).
+    const keys = Object.keys(dimensions);
+    if (keys.length > 1) keys.sort();
+    let id = `${name}\u0000${unit}`;
+    for (const k of keys) id += `\u0000${k}=${dimensions[k]}`;
     let one = this.series.get(id);
     if (!one) this.series.set(id, (one = { name, unit, dimensions: { ...dimensions }, values: [] }));
     return one;
@@ -86,7 +93,9 @@ export class MetricsBatch {
     const directives = new Map<string, { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: Unit }[] }>();
     const body: Record<string, unknown> = { service: this.options.service };
     for (const one of document) {
-      const keys = ['service', ...Object.keys(one.dimensions).sort()];
+      const keys = Object.keys(one.dimensions);
+      if (keys.length > 1) keys.sort();
+      keys.unshift('service');
       const setId = keys.join('\u0000');
       let directive = directives.get(setId);
       if (!directive) directives.set(setId, (directive = { Namespace: this.options.namespace, Dimensions: [keys], Metrics: [] }));
@@ -111,18 +120,34 @@ function chunked(one: Series): Series[] {
  * dimension key has one value, so a series that would clash goes to the next document.
  */
 function pack(all: Series[]): Series[][] {
-  const documents: { series: Series[]; names: Set<string>; dimensions: Map<string, string> }[] = [];
+  const documents: EmfDocument[] = [];
   for (const one of all) {
-    const fits = (d: (typeof documents)[number]) =>
-      d.series.length < MAX_METRICS_PER_DOCUMENT &&
-      !d.names.has(one.name) &&
-      !d.dimensions.has(one.name) &&
-      Object.entries(one.dimensions).every(([k, v]) => !d.names.has(k) && (d.dimensions.get(k) ?? v) === v);
-    let document = documents.find(fits);
+    let document: EmfDocument | undefined;
+    for (const d of documents) {
+      if (fits(d, one)) {
+        document = d;
+        break;
+      }
+    }
     if (!document) documents.push((document = { series: [], names: new Set(), dimensions: new Map() }));
     document.series.push(one);
     document.names.add(one.name);
-    for (const [k, v] of Object.entries(one.dimensions)) document.dimensions.set(k, v);
+    for (const k in one.dimensions) document.dimensions.set(k, one.dimensions[k]!);
   }
   return documents.map((d) => d.series);
+}
+
+interface EmfDocument {
+  series: Series[];
+  names: Set<string>;
+  dimensions: Map<string, string>;
+}
+
+function fits(d: EmfDocument, one: Series): boolean {
+  if (d.series.length >= MAX_METRICS_PER_DOCUMENT || d.names.has(one.name) || d.dimensions.has(one.name)) return false;
+  for (const k in one.dimensions) {
+    const v = one.dimensions[k]!;
+    if (d.names.has(k) || (d.dimensions.get(k) ?? v) !== v) return false;
+  }
+  return true;
 }
