@@ -41,9 +41,11 @@ describe('a slow target under a backlog', () => {
     const minutGuests = () => stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name.startsWith('Lane Guest '));
     const kasifyBookings = () => stack.sandbox.kasify.allBookings(SEASIDE_KASIFY_PROPERTY).filter((b) => b.channel_id?.startsWith('hostaway-demo:880'));
     await eventually(() => minutGuests().length === RESERVATIONS, 120_000, 'every guest at Minut');
-    // Kasify needs 30 s for 30 creates; Minut got all of them without waiting for it (without
-    // lanes Kasify would hold at least 20 by then: the two batches before the last).
-    expect(kasifyBookings().length).toBeLessThanOrEqual(RESERVATIONS / 2);
+    // Kasify needs 30 s for 30 creates; Minut got all of them without waiting for it. Without
+    // lanes a batch of 10 waits for Kasify, so Kasify would hold at least 20 by then (the two
+    // batches before the last). On a busy machine Minut's 30 take longer than its 7.5 s of turns:
+    // the bound is the batch, not a time.
+    expect(kasifyBookings().length).toBeLessThan(RESERVATIONS - 10);
 
     await stack.drain(180_000);
     expect(new Set(minutGuests().map((g) => g.name)).size).toBe(RESERVATIONS);
