@@ -10,7 +10,7 @@ import { exampleConfigWith } from '../test/support/config.ts';
 import { hostawayDelivery } from '../test/support/hostaway.ts';
 import { sendHostaway, startTestStack } from '../test/support/stack.ts';
 import { benchConfig, postGeneric } from './generic-webhook.ts';
-import { median, round } from './stats.ts';
+import { median, round, sum } from './stats.ts';
 
 /**
  * AWS cost per 1M webhook events, from what the pipeline really asks of AWS: every SDK request
@@ -20,7 +20,8 @@ import { median, round } from './stats.ts';
  * Priced with bench/prices.json (dated, with sources). Lambda compute is billed as Lambda bills
  * it: each invocation's handler run, rounded up to the millisecond, times its memory. Measured
  * here, where every handler shares one process and two cores with the others and the AWS
- * stand-ins, they are upper bounds.
+ * stand-ins: ingest's is an upper bound; sync's waits on a local sandbox, faster than a vendor
+ * (docs/throughput.md, "How the cost run counts").
  */
 const prices = JSON.parse(readFileSync(new URL('./prices.json', import.meta.url), 'utf8')) as {
   date: string;
@@ -134,7 +135,6 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
   // GetQueueAttributes is the harness waiting for the queue to drain, not the pipeline.
   const sqs = recorded.filter((r) => /Message/.test(r.command));
   const syncInvocations = billedMs.sync.length;
-  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
   const perEvent = {
     dynamodbWrites: round(writes.length / events, 3),
@@ -161,7 +161,7 @@ async function scenario(reservations: number, kind: 'generic' | 'hostaway'): Pro
     apiAccessLogs: (perEvent.accessLogBytes / 1024 ** 3) * prices.cloudwatchLogsIngestionPerGb * 1e6,
   };
   const rounded = Object.fromEntries(Object.entries(dollars).map(([k, v]) => [k, round(v, 3)])) as Record<string, number>;
-  const total = round(Object.values(dollars).reduce((a, b) => a + b, 0), 3);
+  const total = round(sum(Object.values(dollars)), 3);
   const requests: Record<string, number> = {};
   for (const r of recorded) if (r.command !== 'GetQueueAttributes') requests[r.command] = (requests[r.command] ?? 0) + 1;
   for (const k of Object.keys(requests)) requests[k] = round(requests[k]! / events, 3);
@@ -289,9 +289,9 @@ async function itemSizes(stack: LocalStack): Promise<{ byKey: Map<string, number
     }
     start = out.LastEvaluatedKey as Record<string, never> | undefined;
   } while (start);
-  const byType = Object.fromEntries([...kinds].map(([k, v]) => [k, Math.round(v.reduce((a, b) => a + b, 0) / v.length)]));
+  const byType = Object.fromEntries([...kinds].map(([k, v]) => [k, Math.round(sum(v) / v.length)]));
   const all = [...byKey.values()];
-  return { byKey, byType, average: all.length ? all.reduce((a, b) => a + b, 0) / all.length : 1024 };
+  return { byKey, byType, average: all.length ? sum(all) / all.length : 1024 };
 }
 
 async function send(stack: LocalStack, kind: 'generic' | 'hostaway', i: number, step: 'created' | 'changed'): Promise<void> {

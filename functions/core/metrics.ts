@@ -70,10 +70,7 @@ export class MetricsBatch {
   flush(at = Date.now()): void {
     if (this.series.size === 0) return;
     const all: Series[] = [];
-    for (const one of this.series.values()) {
-      if (one.values.length <= MAX_VALUES_PER_METRIC) all.push(one);
-      else all.push(...chunked(one));
-    }
+    for (const one of this.series.values()) all.push(...chunked(one));
     this.series.clear();
     for (const document of pack(all)) this.options.write(JSON.stringify(this.emf(document, at)));
   }
