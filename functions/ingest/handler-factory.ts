@@ -118,7 +118,9 @@ export function createIngestHandler(deps: IngestDeps) {
   };
 
   // Keys scoped per request (withLogKeys) leave nothing on the shared logger to reset.
-  return middy(handler).use(injectLambdaContext(logger)).use(publishMetrics());
+  // No early-timeout race (middy's default: a timer and an AbortController per request): ingest
+  // answers in milliseconds, and Lambda's own timeout answers the PMS with a 5xx, which it retries.
+  return middy(handler, { timeoutEarlyInMillis: 0 }).use(injectLambdaContext(logger)).use(publishMetrics());
 }
 
 /** Ingest as Lambda runs it, from a runtime built from its environment; the local stack runs the same. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitReservation } from '../../functions/core/bounds.ts';
 import { WebhookError } from '../../functions/core/errors.ts';
-import { emptyGuest, LIMITS, Reservation } from '../../functions/core/reservation.ts';
+import { emptyGuest, LIMITS, nightsBetween, Reservation } from '../../functions/core/reservation.ts';
 import { aReservation } from '../support/reservation.ts';
 
 const base: Reservation = aReservation({ guest: { ...emptyGuest, firstName: 'Ana', lastName: 'Silva' }, partySize: 2 });
@@ -41,6 +41,26 @@ describe('required fields out of bounds: a 400 naming the field', () => {
     expect(fit(stay('2026-01-01', '2027-02-05')).stay.checkOutDate).toBe('2027-02-05');
     expect(fit(stay('2026-01-01', '2028-01-01'), 1000).stay.checkOutDate).toBe('2028-01-01');
   });
+});
+
+describe('nights between two local dates', () => {
+  const cases: Array<[string, string, number]> = [
+    ['2026-03-01', '2026-03-01', 0],
+    ['2026-03-28', '2026-03-30', 2], // a DST change in Europe: dates, not instants
+    ['2026-12-31', '2027-01-01', 1],
+    ['2028-02-28', '2028-03-01', 2], // leap year
+    ['2100-02-28', '2100-03-01', 1], // not a leap year
+    ['2000-02-28', '2000-03-01', 2], // a leap year, divisible by 400
+    ['2026-01-01', '2027-02-05', 400],
+    ['0004-02-28', '0004-03-01', 2], // a two-digit year is that year, not 1904
+    ['2026-03-05', '2026-03-02', -3],
+  ];
+  for (const [checkIn, checkOut, nights] of cases) {
+    it(`${checkIn} to ${checkOut}: ${nights}`, () => {
+      expect(nightsBetween(checkIn, checkOut)).toBe(nights);
+      expect(nightsBetween(checkIn, checkOut)).toBe(Math.round((Date.parse(`${checkOut}T00:00:00Z`) - Date.parse(`${checkIn}T00:00:00Z`)) / 86_400_000));
+    });
+  }
 });
 
 describe('optional fields out of bounds: cut or dropped, and recorded', () => {
