@@ -18,6 +18,11 @@ import { median, round } from './stats.ts';
  * A hot path is what a warm instance runs: V8 takes thousands of events to optimise the handler
  * (about 150 µs an event over the first 500, under 50 µs after 10,000), so each source is warmed
  * with `warmUpEvents` first, timed and reported apart (`warmUpPerSecond`) rather than hidden.
+ * The ratio is the median of the runs' paired ratios: each baseline run comes right after (or
+ * before, alternately) its handler run and lasts as long, so a machine that speeds up or slows
+ * down during the run (a shared one does, by half) weighs on both sides of each pair alike.
+ * A ratio of the two medians took them from different moments: the same source measured from
+ * 7× to 12× across runs of one afternoon.
  */
 const FIXTURES: Record<string, string> = {
   hostaway: 'hostaway-reservation.created.json',
@@ -53,24 +58,62 @@ export async function measureIngestHotPath(options: { runs: number; eventsPerRun
     const event = toApiGatewayEvent({ path: `/webhooks/${CONNECTION_OF[source]}`, connectionId: CONNECTION_OF[source]!, ...(token !== undefined ? { token } : {}), headers, body: Buffer.from(body) });
     const check = (await quietly(() => handler(event, context))) as APIGatewayProxyStructuredResultV2;
     if (check.statusCode !== 202) throw new Error(`bench: ${source} fixture answered ${check.statusCode}: ${check.body}`);
-    const warmUpPerSecond = await rate(options.warmUpEvents, async () => void (await handler(event, context)));
+    const handle = async () => void (await handler(event, context));
+    const warmUp = await rate(options.warmUpEvents, handle);
     const real: number[] = [];
     const baseline: number[] = [];
+    const ratios: number[] = [];
+    const hmacAndParse = async () => void JSON.parse(createHmac('sha256', 'bench-secret').update(body).digest('hex') && body);
+    // How long a handler run takes, for a baseline that runs first: the last one's, or the warm-up's pace.
+    let runMs = (options.eventsPerRun / warmUp.perSecond) * 1000;
     for (let run = 0; run < options.runs; run++) {
-      real.push(await rate(options.eventsPerRun, async () => void (await handler(event, context))));
-      baseline.push(await rate(options.eventsPerRun, async () => void JSON.parse(createHmac('sha256', 'bench-secret').update(body).digest('hex') && body)));
+      // The pair's baseline runs as long as its handler run, after it or (every other run) before it.
+      let handled: { perSecond: number; ms: number };
+      let base: number;
+      if (run % 2 === 0) {
+        handled = await rate(options.eventsPerRun, handle);
+        base = await rateFor(handled.ms, hmacAndParse);
+      } else {
+        base = await rateFor(runMs, hmacAndParse);
+        handled = await rate(options.eventsPerRun, handle);
+      }
+      runMs = handled.ms;
+      real.push(handled.perSecond);
+      baseline.push(base);
+      ratios.push(base / handled.perSecond);
     }
-    const a = median(real);
-    const b = median(baseline);
-    out[source] = { eventsPerSecond: Math.round(a), baselinePerSecond: Math.round(b), ratio: round(b / a, 1), warmUpEvents: options.warmUpEvents, warmUpPerSecond: Math.round(warmUpPerSecond) };
+    out[source] = {
+      eventsPerSecond: Math.round(median(real)),
+      baselinePerSecond: Math.round(median(baseline)),
+      ratio: round(median(ratios), 1),
+      warmUpEvents: options.warmUpEvents,
+      warmUpPerSecond: Math.round(warmUp.perSecond),
+    };
   }
   return out;
 }
 
-function rate(events: number, one: () => Promise<void>): Promise<number> {
+/** Events a second over `events` calls, and how long they took. */
+function rate(events: number, one: () => Promise<void>): Promise<{ perSecond: number; ms: number }> {
   return quietly(async () => {
     const started = performance.now();
     for (let i = 0; i < events; i++) await one();
-    return events / ((performance.now() - started) / 1000);
+    const ms = performance.now() - started;
+    return { perSecond: events / (ms / 1000), ms };
+  });
+}
+
+/** Events a second of `one` called for `ms` milliseconds (checking the clock every 100 calls). */
+function rateFor(ms: number, one: () => Promise<void>): Promise<number> {
+  return quietly(async () => {
+    const started = performance.now();
+    let events = 0;
+    let elapsed = 0;
+    do {
+      for (let i = 0; i < 100; i++) await one();
+      events += 100;
+      elapsed = performance.now() - started;
+    } while (elapsed < ms);
+    return events / (elapsed / 1000);
   });
 }

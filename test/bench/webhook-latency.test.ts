@@ -20,7 +20,12 @@ it('measures the ingest hot path of every source against HMAC + parse of the sam
   const { measureIngestHotPath } = await import('../../bench/ingest-hot-path.ts');
   const figures = await measureIngestHotPath({ runs: 1, eventsPerRun: 5, warmUpEvents: 5 });
   expect(Object.keys(figures).sort()).toEqual(['apaleo', 'cloudbeds', 'generic', 'guesty', 'hospitable', 'hostaway', 'lodgify', 'mews', 'smily', 'smoobu']);
-  for (const f of Object.values(figures)) expect(f.eventsPerSecond).toBeGreaterThan(0);
+  for (const f of Object.values(figures)) {
+    expect(f.eventsPerSecond).toBeGreaterThan(0);
+    // Each ratio pairs a handler run with a baseline run as long as it: both measured, never 0 or infinite.
+    expect(f.baselinePerSecond).toBeGreaterThan(0);
+    expect(Number.isFinite(f.ratio) && f.ratio > 0).toBe(true);
+  }
 });
 
 it('measures cold starts as a fresh process answering its first request, against SDK-only bundles', async () => {
