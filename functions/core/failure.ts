@@ -55,7 +55,9 @@ export function classify(error: unknown): Failure {
   if (error instanceof SecretNotFoundError) return { permanent: false, code: 'secret_unavailable', message, outage: false };
   if (isAwsError(error)) {
     const throttled = AWS_THROTTLING.has(error.name) || error.$retryable?.throttling === true;
-    const code = throttled ? 'aws_throttled' : error.$fault === 'server' ? 'aws_server_error' : 'aws_client_error';
+    // No answer from AWS after the SDK's attempts (runtime.ts: AWS_CALL_TIMEOUTS): ours, not the target's outage.
+    const unanswered = error.name === 'TimeoutError' || isNetworkError(error);
+    const code = throttled ? 'aws_throttled' : unanswered ? 'aws_unanswered' : error.$fault === 'server' ? 'aws_server_error' : 'aws_client_error';
     return { permanent: false, code, message: `${error.name}: ${message}`, outage: false };
   }
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return { permanent: false, code: 'timeout', message, outage: true };

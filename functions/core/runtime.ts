@@ -39,6 +39,15 @@ const RuntimeEnv = z.object({
   GUEST_SYNC_CONFIG_CACHE_SECONDS: z.coerce.number().min(0).default(60),
 });
 
+/**
+ * Each DynamoDB, SQS and Secrets Manager call a handler makes. The SDK waits forever by default:
+ * a call that hangs (a dead connection) held the invocation until Lambda's timeout. Now an attempt
+ * gives up after 1.5 s (answers take milliseconds) and the SDK tries again (3 attempts for SQS,
+ * 4 for DynamoDB: about 7 s at worst): ingest answers a hung queue or table with a 5xx of its own
+ * inside its 10 s, and sync's message fails and is retried while the batch's others go on.
+ */
+export const AWS_CALL_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true };
+
 export interface Runtime {
   /** The bundled config file: the fallback until a config is pushed. Handlers read `configStore`. */
   config: Config;
@@ -57,12 +66,12 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
   const settings = parsed.data;
   const config = loadConfigFile(settings.GUEST_SYNC_CONFIG);
   // The queue URL's host is a local name with fauxqs; always use the configured endpoint.
-  const sqs = new SQSClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_SQS'), useQueueUrlAsEndpoint: false });
+  const sqs = new SQSClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_SQS'), useQueueUrlAsEndpoint: false, requestHandler: AWS_CALL_TIMEOUTS });
   const secrets =
     settings.GUEST_SYNC_SECRETS === 'secretsmanager'
-      ? new SecretsManagerStore(new SecretsManagerClient({}), settings.GUEST_SYNC_SECRET_PREFIX)
+      ? new SecretsManagerStore(new SecretsManagerClient({ requestHandler: AWS_CALL_TIMEOUTS }), settings.GUEST_SYNC_SECRET_PREFIX)
       : new LocalSecretStore(env, settings.GUEST_SYNC_SECRETS_FILES.split(',').filter((f) => f !== ''));
-  const dynamodb = new DynamoDBClient(clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB'));
+  const dynamodb = new DynamoDBClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB'), requestHandler: AWS_CALL_TIMEOUTS });
   return {
     config,
     configStore: new ConfigStore(dynamodb, settings.GUEST_SYNC_TABLE, config, {

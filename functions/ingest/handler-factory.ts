@@ -119,7 +119,7 @@ export function createIngestHandler(deps: IngestDeps) {
 
   // Keys scoped per request (withLogKeys) leave nothing on the shared logger to reset.
   // No early-timeout race (middy's default: a timer and an AbortController per request): ingest
-  // answers in milliseconds, and Lambda's own timeout answers the PMS with a 5xx, which it retries.
+  // answers in milliseconds, and its AWS calls give up long before Lambda's timeout (AWS_CALL_TIMEOUTS).
   return middy(handler, { timeoutEarlyInMillis: 0 }).use(injectLambdaContext(logger)).use(publishMetrics());
 }
 

@@ -16,6 +16,8 @@ const cases: Array<[string, unknown, { permanent: boolean; code: string; outage:
   ['no response at all', new RetryableError('reset', undefined, 'network_error'), { permanent: false, code: 'network_error', outage: true }],
   ['a DynamoDB throttle', new ProvisionedThroughputExceededException({ message: 'slow down', ...meta }), { permanent: false, code: 'aws_throttled', outage: false }],
   ['a DynamoDB table that is missing (our misconfiguration)', new ResourceNotFoundException({ message: 'no table', ...meta }), { permanent: false, code: 'aws_client_error', outage: false }],
+  ['a DynamoDB or SQS call unanswered after the SDK\'s attempts', Object.assign(new Error('a request has exceeded the configured 1500 ms requestTimeout'), { name: 'TimeoutError', code: 'ETIMEDOUT', ...meta }), { permanent: false, code: 'aws_unanswered', outage: false }],
+  ['an AWS connection reset after the SDK\'s attempts', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', ...meta }), { permanent: false, code: 'aws_unanswered', outage: false }],
   ['a Secrets Manager hiccup', new InternalServiceError({ message: 'oops', ...meta }), { permanent: false, code: 'aws_server_error', outage: false }],
   ['a secret Secrets Manager does not have', new SecretMissing({ message: 'no secret', ...meta }), { permanent: false, code: 'aws_client_error', outage: false }],
   ['a local secret that is not set', new SecretNotFoundError('secret "x" is not set'), { permanent: false, code: 'secret_unavailable', outage: false }],
