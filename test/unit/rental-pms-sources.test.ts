@@ -93,6 +93,8 @@ describe('URL token', () => {
   it('accepts the token, the previous one during a rotation, and refuses a guessable secret', () => {
     expect(verifyUrlToken(delivery('{}', {}, { urlToken: token }), { urlToken: token })).toEqual({});
     expect(verifyUrlToken(delivery('{}', {}, { urlToken: token }), { current: { urlToken: `${token}-new` }, previous: { urlToken: token } })).toEqual({});
+    // Once the rotation is over, the old token is refused (the accepted tokens' digests are kept by token).
+    expect(() => verifyUrlToken(delivery('{}', {}, { urlToken: token }), { urlToken: `${token}-new` })).toThrow(refusal('invalid_token'));
     expect(() => verifyUrlToken(delivery('{}', {}, { urlToken: 'short' }), { urlToken: 'short' })).toThrow(/at least 24/);
   });
 
