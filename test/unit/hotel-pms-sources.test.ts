@@ -173,4 +173,17 @@ describe('apaleo verification', () => {
     expect(() => apaleo.verify(delivery({ headers: basic('apaleo', 'wrong') }), login, {} as never)).toThrow(refusal('invalid_credentials', 401));
     expect(() => apaleo.verify(delivery({ urlToken: 'anything-at-all-of-24-chars' }), login, {} as never)).toThrow(refusal('missing_credentials', 401));
   });
+
+  it('takes the previous credentials during a rotation, and only the new ones after it', () => {
+    const previous = { username: 'apaleo', password: 'the previous long password' };
+    const next = { username: 'apaleo', password: 'the next long random password' };
+    const rotating = { current: next, previous };
+    // Twice each: the credentials read from a secret object are kept for that object.
+    for (let i = 0; i < 2; i++) {
+      expect(apaleo.verify(delivery({ headers: basic('apaleo', previous.password) }), rotating, {} as never)).toEqual({});
+      expect(apaleo.verify(delivery({ headers: basic('apaleo', next.password) }), rotating, {} as never)).toEqual({});
+      expect(() => apaleo.verify(delivery({ headers: basic('apaleo', previous.password) }), next, {} as never)).toThrow(refusal('invalid_credentials', 401));
+      expect(() => apaleo.verify(delivery({ urlToken: 'a-token-of-at-least-24-characters' }), next, {} as never)).toThrow(refusal('missing_credentials', 401));
+    }
+  });
 });
