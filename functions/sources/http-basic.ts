@@ -16,7 +16,7 @@ export function verifyHttpBasic(delivery: Delivery, secret: unknown): Verified {
   if (!header) throw new WebhookError(401, 'missing_credentials', 'HTTP Basic credentials are required for this connection.');
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   const offered = match ? Buffer.from(match[1]!, 'base64') : Buffer.alloc(0);
-  const accepted = acceptedCredentials(secret);
+  const accepted = credentialsOf(secret) ?? refuseSecret(secret);
   if (!accepted.some((expected) => expected.length === offered.length && timingSafeEqual(expected, offered))) {
     throw new WebhookError(401, 'invalid_credentials', 'The HTTP Basic user name or password is wrong.');
   }
@@ -24,26 +24,33 @@ export function verifyHttpBasic(delivery: Delivery, secret: unknown): Verified {
 }
 
 /** Whether a connection secret is HTTP Basic credentials (rather than, say, a URL token). */
-/** The secret stores hand back the same object until it changes: its credentials are read once per object. */
-const credentialsBySecret = new WeakMap<object, Buffer[]>();
-
-function acceptedCredentials(secret: unknown): Buffer[] {
-  const known = typeof secret === 'object' && secret !== null ? credentialsBySecret.get(secret) : undefined;
-  if (known) return known;
-  const accepted = rotatingValues(secret).map((value) => {
-    const parsed = BasicSecret.parse(value);
-    return Buffer.from(`${parsed.username}:${parsed.password}`);
-  });
-  if (typeof secret === 'object' && secret !== null) credentialsBySecret.set(secret, accepted);
-  return accepted;
+export function isBasicSecret(secret: unknown): boolean {
+  return credentialsOf(secret) !== null;
 }
 
-const isBasicBySecret = new WeakMap<object, boolean>();
+/** The secret stores hand back the same object until it changes: its credentials are read once per object. */
+const credentialsBySecret = new WeakMap<object, Buffer[] | null>();
 
-export function isBasicSecret(secret: unknown): boolean {
-  const known = typeof secret === 'object' && secret !== null ? isBasicBySecret.get(secret) : undefined;
+/** The `user:password` of each of the secret's rotating values, or null when one is not a user and password. */
+function credentialsOf(secret: unknown): Buffer[] | null {
+  const cacheable = typeof secret === 'object' && secret !== null;
+  const known = cacheable ? credentialsBySecret.get(secret) : undefined;
   if (known !== undefined) return known;
-  const basic = rotatingValues(secret).every((value) => BasicSecret.safeParse(value).success);
-  if (typeof secret === 'object' && secret !== null) isBasicBySecret.set(secret, basic);
-  return basic;
+  let credentials: Buffer[] | null = [];
+  for (const value of rotatingValues(secret)) {
+    const parsed = BasicSecret.safeParse(value);
+    if (!parsed.success) {
+      credentials = null;
+      break;
+    }
+    credentials.push(Buffer.from(`${parsed.data.username}:${parsed.data.password}`));
+  }
+  if (cacheable) credentialsBySecret.set(secret, credentials);
+  return credentials;
+}
+
+/** A secret that is not a user and password is our misconfiguration (a 5xx): zod's error names the field. */
+function refuseSecret(secret: unknown): never {
+  for (const value of rotatingValues(secret)) BasicSecret.parse(value);
+  throw new Error('an HTTP Basic secret must be {"username", "password"}');
 }
