@@ -53,6 +53,15 @@ const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/).trans
 /** A booking as the webhook (`date_arrival`, `room_types`) or the API v2 (`arrival`, `rooms`) writes it. */
 const LodgifyBooking = z.object({ id, property_id: id, status: z.string().min(1) });
 
+/** The stay's dates under the names the booking uses; built once per pair (a schema is costly to build). */
+const stayDates = new Map<string, z.ZodType<Record<string, string>>>();
+function stayDatesSchema(arrivalField: string, departureField: string): z.ZodType<Record<string, string>> {
+  const key = `${arrivalField} ${departureField}`;
+  let schema = stayDates.get(key);
+  if (!schema) stayDates.set(key, (schema = z.object({ [arrivalField]: localDate, [departureField]: localDate })));
+  return schema;
+}
+
 /** The HMAC Lodgify sends for a body, as the header value; for the sample requests and tests. */
 export function signLodgify(secret: string, rawBody: string): string {
   return `sha256=${createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex')}`;
@@ -130,7 +139,7 @@ export function normaliseLodgifyBooking(raw: unknown, rawGuest: unknown, connect
   const booking = raw as Record<string, unknown>;
   const arrivalField = 'date_arrival' in booking ? 'date_arrival' : 'arrival';
   const departureField = 'date_departure' in booking ? 'date_departure' : 'departure';
-  const dates = parsePayload(z.object({ [arrivalField]: localDate, [departureField]: localDate }), booking, prefix) as Record<string, string>;
+  const dates = parsePayload(stayDatesSchema(arrivalField, departureField), booking, prefix);
   const checkInDate = dates[arrivalField]!;
   const checkOutDate = dates[departureField]!;
   if (checkOutDate < checkInDate) throw new WebhookError(400, 'invalid_field', `The field ${prefix}.${departureField} is before ${prefix}.${arrivalField}.`);
