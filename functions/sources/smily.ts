@@ -53,7 +53,9 @@ export const SmilyBooking = z.object({
 /** Ruby's `Base64.encode64`: standard Base64 with a newline after every 60 characters and at the end. */
 export function rubyBase64(bytes: Buffer): string {
   const encoded = bytes.toString('base64');
-  return (encoded.match(/.{1,60}/g) ?? []).map((line) => `${line}\n`).join('');
+  let lines = '';
+  for (let i = 0; i < encoded.length; i += 60) lines += `${encoded.slice(i, i + 60)}\n`;
+  return lines;
 }
 
 /** The X-Content-Signature Smily sends for a body; for the sample requests and tests. */

@@ -26,6 +26,9 @@ describe('Smily X-Content-Signature', () => {
     expect(wrapped.endsWith('==\n')).toBe(true);
     expect(rubyBase64(Buffer.from('abc'))).toBe('YWJj\n');
     expect(rubyBase64(Buffer.alloc(0))).toBe('');
+    // Exactly one full line, then one character more.
+    expect(rubyBase64(Buffer.alloc(45, 'a'))).toBe(`${'YWFh'.repeat(15)}\n`);
+    expect(rubyBase64(Buffer.alloc(46, 'a'))).toBe(`${'YWFh'.repeat(15)}\nYQ==\n`);
   });
 
   it('matches a signature computed with base64 -w 60 and openssl, for a body longer than 60 Base64 characters', () => {
