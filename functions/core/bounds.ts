@@ -1,4 +1,5 @@
 import { WebhookError } from './errors.ts';
+import { hotParse } from './zod-jit.ts';
 import { LIMITS, nightsBetween, ReservationId, Stay, TimeZone, type DroppedField, type Party, type Reservation } from './reservation.ts';
 import { carriable, carriableDeep, truncate } from './text.ts';
 
@@ -88,7 +89,7 @@ function requireVersion(version: number): void {
 }
 
 function fitStay(stay: Stay, options: BoundsOptions, drop: (field: string, reason: string) => void): Stay {
-  const dates = Stay.safeParse({ ...stay, checkInTime: null, checkOutTime: null, timeZone: null });
+  const dates = Stay.safeParse({ ...stay, checkInTime: null, checkOutTime: null, timeZone: null }, hotParse());
   if (!dates.success) {
     const issue = dates.error.issues[0]!;
     const field = issue.path[0] === 'checkInDate' ? 'check-in date' : 'check-out date';

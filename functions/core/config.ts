@@ -4,11 +4,7 @@ import * as z from 'zod';
 import { own } from './own.ts';
 import { parseCidr } from './source-ip.ts';
 import { isTimeZone } from './time.ts';
-
-// Every process parses its config first, so this is set before any schema runs. Zod's JIT compiles
-// each object schema with `new Function` on its first parse: 7–10 ms of a cold start, and
-// measured no faster once warm (bench: cold start, ingest hot path).
-z.config({ jitless: true });
+import { PARSED_ONCE } from './zod-jit.ts';
 
 /**
  * The one declarative config file: connections (which PMS, how deliveries are verified,
@@ -248,7 +244,7 @@ export class ConfigError extends GuestSyncError {}
 
 /** Validates a parsed config; the error names each bad field and what was expected. */
 export function parseConfig(input: unknown, origin = 'config'): Config {
-  const result = Config.safeParse(input);
+  const result = Config.safeParse(input, PARSED_ONCE);
   if (result.success) {
     checkRoutesHaveTargets(result.data, origin);
     checkFetchingConnectionsHaveApi(result.data, origin);

@@ -6,6 +6,7 @@ import { fitHint, fitOptionalId, fitRequiredId, fitReservation } from '../core/b
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
+import { hotParse } from '../core/zod-jit.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
 import { BurstParking } from '../core/parking.ts';
@@ -73,7 +74,7 @@ export function webhookRoute(event: Pick<z.infer<typeof HttpEvent>, 'pathParamet
  */
 export function createIngestHandler(deps: IngestDeps) {
   const handler = async (rawEvent: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const parsedEvent = HttpEvent.safeParse(rawEvent);
+    const parsedEvent = HttpEvent.safeParse(rawEvent, hotParse());
     if (!parsedEvent.success) return reply(400, { error: { code: 'invalid_request', message: 'The request could not be read.' } });
     const event = parsedEvent.data;
     const route = webhookRoute(event);
@@ -214,7 +215,7 @@ async function ingest({ connectionId, token }: WebhookRoute, event: z.infer<type
   // One contract: each message is checked with the very schema sync parses before it is sent,
   // so a 202 never queues what sync cannot read.
   for (const message of messages) {
-    const checked = QueueMessage.safeParse(message);
+    const checked = QueueMessage.safeParse(message, hotParse());
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
       logger.error('a normalised delivery broke the queue contract', { path: issue.path.map(String).join('.'), issue: issue.message });

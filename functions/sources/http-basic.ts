@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import { WebhookError } from '../core/errors.ts';
 import { rotatingValues } from '../core/secrets.ts';
+import { PARSED_ONCE } from '../core/zod-jit.ts';
 import type { Delivery, Verified } from './source.ts';
 
 /**
@@ -38,7 +39,7 @@ function credentialsOf(secret: unknown): Buffer[] | null {
   if (known !== undefined) return known;
   let credentials: Buffer[] | null = [];
   for (const value of rotatingValues(secret)) {
-    const parsed = BasicSecret.safeParse(value);
+    const parsed = BasicSecret.safeParse(value, PARSED_ONCE);
     if (!parsed.success) {
       credentials = null;
       break;

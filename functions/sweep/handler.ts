@@ -1,3 +1,5 @@
+// First: sets zod's mode before any schema is built.
+import '../core/jitless.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { logger, publishMetrics } from '../core/powertools.ts';

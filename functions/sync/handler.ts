@@ -1,3 +1,5 @@
+// First: sets zod's mode before any schema is built.
+import '../core/jitless.ts';
 import { liveConfig, runtimeFromEnv } from '../core/runtime.ts';
 import { fetcherLookup } from '../sources/fetcher.ts';
 import { fetcherFactories } from '../sources/registry.ts';
