@@ -88,6 +88,9 @@ export class RateShare implements RateShareLike {
     this.renewAt = 0;
     this.calls = 0;
     this.current = { fraction: 0, waitMs: 0 };
+    // Given back for others to use (a lane): before a call of its own, this worker looks whether
+    // they are busy (joinWaitMs), so that it hands the work off too rather than wait to be admitted.
+    this.othersBusy = true;
     await this.options.store.releaseRateLease(this.options.key, this.options.worker, this.options.now());
   }
 

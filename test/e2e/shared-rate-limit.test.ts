@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOIN_WAIT_MS, RENEW_MS, RateShare } from '../../functions/core/rate-share.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY } from '../support/hostaway.ts';
-import { sendHostaway, startTestStack } from '../support/stack.ts';
+import { sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
 
 /**
  * A vendor's rate limit is the account's: five sync workers (as many as the Lambda event
@@ -42,4 +43,21 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     // The work really was spread over the workers (each names itself in its User-Agent).
     expect(new Set(logs.kasify.map((e) => e.userAgent)).size).toBeGreaterThan(1);
   }, 300_000);
+
+  it('a worker that gave its share to a lane looks before its next call: while the lane is busy it is told the join wait, and hands that work off too rather than wait to be admitted', async () => {
+    let now = 7_000_000;
+    const share = (worker: string) => new RateShare({ key: 'test-account-release', worker, store: storeFor(stack), now: () => now, requestsPerSecond: 2 });
+    const main = share('main');
+    const lane = share('lane');
+    // The main worker calls alone, then hands the account's work to the lane and gives its share back.
+    expect((await main.share()).fraction).toBe(1);
+    await main.release();
+    // The lane calls at the whole rate for a renewal period: busy.
+    expect((await lane.share()).fraction).toBe(1);
+    for (let i = 0; i < 2 * (RENEW_MS / 1000); i++) lane.noteTurn(true);
+    now += RENEW_MS;
+    expect((await lane.share()).fraction).toBe(1);
+    // The main worker's next call would wait to be admitted behind the busy lane: it says so first.
+    expect(await main.joinWaitMs()).toBe(JOIN_WAIT_MS);
+  });
 });
