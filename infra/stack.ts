@@ -26,7 +26,7 @@ import { Config as ConfigSchema, loadConfigFile, pmsTypes, secretRefs, type Conf
 import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
 import { SYNC_TIMEOUT_SECONDS } from '../functions/core/budget.ts';
 import { DUE_INDEX, PARKED_PK_PATTERN } from '../functions/core/dynamodb-store.ts';
-import { MAX_RECEIVE_COUNT } from '../functions/core/queue.ts';
+import { LANE_MAX_CONCURRENCY, MAX_RECEIVE_COUNT } from '../functions/core/queue.ts';
 import { BUNDLED_CONFIG_FILE, nodejsFunctionBase } from './bundling.ts';
 import { ALARM_THRESHOLDS, Monitoring } from './monitoring.ts';
 
@@ -115,8 +115,6 @@ export const SYNC_MEMORY_MB = 512;
 export const SYNC_TIMEOUT = Duration.seconds(SYNC_TIMEOUT_SECONDS);
 export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SYNC_TIMEOUT.toSeconds() * 6);
 export const SYNC_BATCH_SIZE = 10;
-/** Concurrent invocations per target lane (the event source's minimum is 2). */
-export const LANE_MAX_CONCURRENCY = 2;
 /*
  * sweep, 256 MB / 60 s, every 5 minutes: one query per target on the sparse `due` index and a few
  * SQS batch sends. Five minutes is the granularity of RecepAI check-ins/outs and of retrying a

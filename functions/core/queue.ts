@@ -25,6 +25,12 @@ export const QUEUE_SCHEMA_VERSION = 2;
  * 30 s doubling to 15 minutes spans over an hour), so a deferral never costs a message its life.
  */
 export const MAX_RECEIVE_COUNT = 10;
+/**
+ * Concurrent sync invocations per target lane (the SQS event source's minimum is 2): the lane's
+ * workers share its account's rate, and while one is between batches (writing states, receiving
+ * the next) the other calls, so the lane keeps the whole rate busy.
+ */
+export const LANE_MAX_CONCURRENCY = 2;
 
 const ConnectionId = z.string().min(1).max(64);
 const DeliveryId = z.string().min(1).max(LIMITS.idLength);

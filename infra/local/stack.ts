@@ -52,7 +52,7 @@ export interface LocalStackOptions {
   maxReceiveCount?: number;
   /** How many sync "Lambda instances" poll at once, each with its own handler. */
   syncWorkers?: number;
-  /** A lane (FIFO queue and one worker) per configured target, as on AWS; default true. */
+  /** A lane (FIFO queue and LANE_MAX_CONCURRENCY workers) per configured target, as on AWS; default true. */
   lanes?: boolean;
   minut?: MinutSandboxOptions;
   recepai?: SandboxServerOptions['recepai'];

@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { LANE_MAX_CONCURRENCY } from '../../functions/core/queue.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { fetcherLookup } from '../../functions/sources/fetcher.ts';
 import { fetcherFactories } from '../../functions/sources/registry.ts';
@@ -18,7 +19,7 @@ export interface SyncWorkersOptions {
   queueUrl: string;
   queueArn: string;
   count: number;
-  /** Each target's lane: one more worker polls each (on AWS, the lane's event source mapping). */
+  /** Each target's lane: LANE_MAX_CONCURRENCY more workers poll each (on AWS, the lane's event source mapping). */
   lanes?: readonly Lane[];
   now: () => number;
   maxBackoffSeconds?: number;
@@ -37,7 +38,9 @@ export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
   const pollers: Poller[] = [];
   const workers = [
     ...Array.from({ length: options.count }, (_, i) => ({ instanceId: `local-sync-${i + 1}`, name: `guest-sync-sync-${i + 1}`, queueUrl: options.queueUrl, queueArn: options.queueArn })),
-    ...(options.lanes ?? []).map((lane) => ({ instanceId: `local-lane-${lane.target}`, name: `guest-sync-lane-${lane.target}`, queueUrl: lane.queueUrl, queueArn: lane.queueArn })),
+    ...(options.lanes ?? []).flatMap((lane) =>
+      Array.from({ length: LANE_MAX_CONCURRENCY }, (_, i) => ({ instanceId: `local-lane-${lane.target}-${i + 1}`, name: `guest-sync-lane-${lane.target}-${i + 1}`, queueUrl: lane.queueUrl, queueArn: lane.queueArn })),
+    ),
   ];
   for (const { instanceId, name, queueUrl, queueArn } of workers) {
     const runtime = runtimeFromEnv(options.env);

@@ -98,7 +98,7 @@ describe('Minut: tokens and rate limits across concurrent workers', () => {
     expect(minut.counters().tokenGrants).toBe(1);
     const workers = [...new Set(log.map((e) => e.userAgent))];
     expect(workers.length).toBeGreaterThan(1);
-    for (const worker of workers) expect(['guest-sync (local-sync-1)', 'guest-sync (local-sync-2)', 'guest-sync (local-lane-minut)']).toContain(worker);
+    for (const worker of workers) expect(['guest-sync (local-sync-1)', 'guest-sync (local-sync-2)', 'guest-sync (local-lane-minut-1)', 'guest-sync (local-lane-minut-2)']).toContain(worker);
 
     const limited = log.filter((e) => e.status === 429);
     expect(limited.length).toBeGreaterThan(0); // the limit really was hit
