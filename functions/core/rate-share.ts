@@ -12,8 +12,9 @@ import type { RateLease, Store } from './store.ts';
  * renews at once, so it counts the workers admitted meanwhile. A worker that stops calling
  * lets its lease lapse and the others speed up.
  *
- * Cost: one lease write and one query per worker and account every RENEW_MS while it calls,
- * and one more write when a lease is taken (docs/throughput.md), whatever the number of calls.
+ * Cost: one lease write and one query per worker and account every RENEW_MS while it calls (at
+ * most every RECOUNT_MS while it paces), and one more write when a lease is taken
+ * (docs/throughput.md), whatever the number of calls.
  */
 export const RENEW_MS = 10_000;
 /** Long enough to survive a renewal delayed by a slow request; short enough to hand the share back soon. */
@@ -108,9 +109,10 @@ export class RateShare implements RateShareLike {
    */
   noteTurn(waited: boolean): void {
     this.calls++;
-    // Once per renewal period at most (a worker that keeps pacing renews on schedule), or per
-    // RECOUNT_MS on a part of the rate: the others may have stopped and left it the rest.
-    if (waited && !this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= (this.current.fraction < 1 ? RECOUNT_MS : RENEW_MS)) {
+    // At most once per RECOUNT_MS: on a part of the rate, the others may have stopped and left it
+    // the rest; on the whole rate, a worker admitted at once since (nobody was busy then) is
+    // calling too, and until this one counts it the two use more than the account's rate.
+    if (waited && !this.waitedSinceRenew && this.options.now() - this.earlyRenewedAt >= RECOUNT_MS) {
       this.waitedSinceRenew = true;
       this.earlyRenewedAt = this.options.now();
       this.renewAt = 0;

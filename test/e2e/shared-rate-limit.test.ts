@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOIN_WAIT_MS, RENEW_MS, RateShare } from '../../functions/core/rate-share.ts';
+import { JOIN_WAIT_MS, RECOUNT_MS, RENEW_MS, RateShare } from '../../functions/core/rate-share.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY } from '../support/hostaway.ts';
 import { sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
@@ -59,5 +59,23 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     expect((await lane.share()).fraction).toBe(1);
     // The main worker's next call would wait to be admitted behind the busy lane: it says so first.
     expect(await main.joinWaitMs()).toBe(JOIN_WAIT_MS);
+  });
+
+  it('a worker pacing at the whole rate counts, within RECOUNT_MS, a worker admitted at once after it: together they never keep more than the rate for longer', async () => {
+    let now = 9_000_000;
+    const share = (worker: string) => new RateShare({ key: 'test-account-joiner', worker, store: storeFor(stack), now: () => now, requestsPerSecond: 2 });
+    const first = share('lane-1');
+    const second = share('lane-2');
+    // The first is alone and starts pacing (a call waited for its turn): it counts at once, alone still.
+    expect((await first.share()).fraction).toBe(1);
+    first.noteTurn(true);
+    expect((await first.share()).fraction).toBe(1);
+    // The second joins a moment later; the first was not busy at its count, so the second is admitted at once.
+    now += 500;
+    expect((await second.share()).fraction).toBe(0.5);
+    // The first keeps pacing: within RECOUNT_MS (not a whole renewal period) it counts the second.
+    now += RECOUNT_MS;
+    first.noteTurn(true);
+    expect((await first.share()).fraction).toBe(0.5);
   });
 });
