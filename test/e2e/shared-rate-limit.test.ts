@@ -45,8 +45,7 @@ describe(`${WORKERS} concurrent sync workers`, () => {
   }, 300_000);
 
   it('a worker that gave its share to a lane looks before its next call: while the lane is busy it is told the join wait, and hands that work off too rather than wait to be admitted', async () => {
-    let now = 7_000_000;
-    const share = (worker: string) => new RateShare({ key: 'test-account-release', worker, store: storeFor(stack), now: () => now, requestsPerSecond: 2 });
+    const { clock, share } = sharesOf('test-account-release', 7_000_000);
     const main = share('main');
     const lane = share('lane');
     // The main worker calls alone, then hands the account's work to the lane and gives its share back.
@@ -55,15 +54,14 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     // The lane calls at the whole rate for a renewal period: busy.
     expect((await lane.share()).fraction).toBe(1);
     for (let i = 0; i < 2 * (RENEW_MS / 1000); i++) lane.noteTurn(true);
-    now += RENEW_MS;
+    clock.now += RENEW_MS;
     expect((await lane.share()).fraction).toBe(1);
     // The main worker's next call would wait to be admitted behind the busy lane: it says so first.
     expect(await main.joinWaitMs()).toBe(JOIN_WAIT_MS);
   });
 
   it('a worker pacing at the whole rate counts, within RECOUNT_MS, a worker admitted at once after it: together they never keep more than the rate for longer', async () => {
-    let now = 9_000_000;
-    const share = (worker: string) => new RateShare({ key: 'test-account-joiner', worker, store: storeFor(stack), now: () => now, requestsPerSecond: 2 });
+    const { clock, share } = sharesOf('test-account-joiner', 9_000_000);
     const first = share('lane-1');
     const second = share('lane-2');
     // The first is alone and starts pacing (a call waited for its turn): it counts at once, alone still.
@@ -71,11 +69,17 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     first.noteTurn(true);
     expect((await first.share()).fraction).toBe(1);
     // The second joins a moment later; the first was not busy at its count, so the second is admitted at once.
-    now += 500;
+    clock.now += 500;
     expect((await second.share()).fraction).toBe(0.5);
     // The first keeps pacing: within RECOUNT_MS (not a whole renewal period) it counts the second.
-    now += RECOUNT_MS;
+    clock.now += RECOUNT_MS;
     first.noteTurn(true);
     expect((await first.share()).fraction).toBe(0.5);
   });
 });
+
+/** Workers' shares of one test account (2 calls a second) on the stack's table, on a clock the test moves. */
+function sharesOf(key: string, start: number): { clock: { now: number }; share: (worker: string) => RateShare } {
+  const clock = { now: start };
+  return { clock, share: (worker) => new RateShare({ key, worker, store: storeFor(stack), now: () => clock.now, requestsPerSecond: 2 }) };
+}
