@@ -12,6 +12,7 @@ import type { LocalStack } from '../../infra/local/stack.ts';
 import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
 import { buildBundles } from '../../scripts/build-bundles.ts';
 import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaway.ts';
+import { countCompiledFunctions } from '../support/compiled-functions.ts';
 import { startTestStack, storeFor } from '../support/stack.ts';
 
 /** The esbuild bundles Lambda would run (same settings as CDK), not the TypeScript sources. */
@@ -97,36 +98,3 @@ describe('the Lambda bundles', () => {
   });
 });
 
-/**
- * Counts functions the bundles build from source text (`new Function`, as zod's JIT does) until
- * stopped; not the test process's own (its sandboxes run zod from node_modules).
- */
-function countCompiledFunctions(bundlesDir: string): { stop: () => number } {
-  const original = globalThis.Function;
-  let count = 0;
-  globalThis.Function = new Proxy(original, {
-    construct(target, args: string[]) {
-      if (callerFiles().some((file) => file.startsWith(bundlesDir))) count++;
-      return Reflect.construct(target, args) as object;
-    },
-  });
-  return {
-    stop: () => {
-      globalThis.Function = original;
-      return count;
-    },
-  };
-}
-
-/** The files on the current stack as V8 sees them (vitest maps `error.stack` back to sources). */
-function callerFiles(): string[] {
-  const prepare = Error.prepareStackTrace;
-  Error.prepareStackTrace = (_error, callSites) => callSites;
-  try {
-    const holder: { stack?: unknown } = {};
-    Error.captureStackTrace(holder);
-    return (holder.stack as NodeJS.CallSite[]).map((site) => site.getFileName() ?? '');
-  } finally {
-    Error.prepareStackTrace = prepare;
-  }
-}

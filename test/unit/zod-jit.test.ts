@@ -1,24 +1,7 @@
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { PARSED_ONCE, WARM_UP_PARSES, hotParse } from '../../functions/core/zod-jit.ts';
-
-/** How many functions `run` builds from source text (`new Function`, as zod's JIT does). */
-function compiledDuring(run: () => void): number {
-  const original = globalThis.Function;
-  let count = 0;
-  globalThis.Function = new Proxy(original, {
-    construct(target, args: string[]) {
-      count++;
-      return Reflect.construct(target, args) as object;
-    },
-  });
-  try {
-    run();
-  } finally {
-    globalThis.Function = original;
-  }
-  return count;
-}
+import { compiledDuring } from '../support/compiled-functions.ts';
 
 describe("zod's JIT on the ingest hot path", () => {
   it('leaves a per-request schema interpreted while the process is cold, and compiles it once the process is busy', () => {
