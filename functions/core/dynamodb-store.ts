@@ -220,19 +220,20 @@ export class DynamoDbStore implements Store {
     await this.putVersioned({ ...circuitKey(state.target), data: JSON.stringify(state) }, state.version, `circuit ${state.target} changed underneath`);
   }
 
-  async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]> {
+  async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean }, nowMs: number): Promise<RateLease[]> {
     // One item per worker, so renewals never contend; a day's ttl sweeps what dead workers leave.
     const Key = rateLeaseKey(key, worker);
     const names = { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' };
     const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
-    try {
-      // A renewal keeps `since` and `admittedAt`...
-      await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // ...a new or lapsed lease starts now, admitted when the caller says.
+    // A renewal keeps `since` and `admittedAt`. A worker that holds no lease goes straight to a
+    // new one (the conditional renewal could only fail: one request less for every join).
+    const renewed =
+      lease.held &&
+      (await this.ifConditionHolds(() =>
+        this.doc.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: names, ExpressionAttributeValues: values })),
+      ));
+    if (!renewed) {
+      // A new or lapsed lease starts now, admitted when the caller says.
       await this.doc.send(
         new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl', ExpressionAttributeNames: { ...names, '#since': 'since', '#admit': 'admittedAt' }, ExpressionAttributeValues: { ...values, ':admit': lease.admitAt } }),
       );

@@ -125,7 +125,7 @@ export class RateShare implements RateShareLike {
     // Busy: used at least half of what its share allowed since the last renewal (and more than one call).
     const allowed = this.current.fraction * this.options.requestsPerSecond * (Math.max(0, at - this.renewedAt) / 1000);
     const busy = this.renewedAt > 0 && this.calls >= 2 && this.calls >= allowed / 2;
-    let leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: at + JOIN_WAIT_MS }, at);
+    let leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: at + JOIN_WAIT_MS, held: this.holdsLease() }, at);
     const mine = leases.find((lease) => lease.worker === worker);
     if (mine && mine.admittedAt > at && !leases.some((lease) => lease.worker !== worker && lease.busy)) {
       // Nobody to wait for: admitted now.

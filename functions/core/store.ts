@@ -381,8 +381,10 @@ export interface Store {
    * Holds (or renews) `worker`'s lease on a share of the vendor account's rate until `untilMs`
    * (a new lease may call from `admitAt` on) and returns every unexpired lease on it, this one
    * included: when each was taken and may call, and whether its worker is using its share.
+   * `held`: the worker renewed within its lease's time, so the lease is live and is renewed as it
+   * is; otherwise it is new or lapsed and starts now.
    */
-  renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<RateLease[]>;
+  renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean }, nowMs: number): Promise<RateLease[]>;
   /** Lets a new lease call from `atMs` on (it found no busy worker to wait for). */
   admitRateLease(key: string, worker: string, atMs: number): Promise<void>;
   /** The live leases on a vendor account, read only (no lease taken). */

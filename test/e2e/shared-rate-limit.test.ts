@@ -1,8 +1,10 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import { JOIN_WAIT_MS, RECOUNT_MS, RENEW_MS, RateShare } from '../../functions/core/rate-share.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY } from '../support/hostaway.ts';
-import { sendHostaway, startTestStack, storeFor } from '../support/stack.ts';
+import { sendHostaway, startTestStack } from '../support/stack.ts';
 
 /**
  * A vendor's rate limit is the account's: five sync workers (as many as the Lambda event
@@ -76,10 +78,30 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     first.noteTurn(true);
     expect((await first.share()).fraction).toBe(0.5);
   });
+
+  it('a worker that holds no lease (its first call, or after it gave its share back) takes one in a single write; a live lease is renewed in one', async () => {
+    const { clock, share, requests } = sharesOf('test-account-requests', 11_000_000);
+    const worker = share('solo');
+    expect((await worker.share()).fraction).toBe(1);
+    // New: the lease, the count, and the admission (nobody to wait for).
+    expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand', 'UpdateItemCommand']);
+    clock.now += RENEW_MS;
+    expect((await worker.share()).fraction).toBe(1);
+    expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand']);
+    await worker.release();
+    requests.splice(0);
+    expect((await worker.share()).fraction).toBe(1);
+    expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand', 'UpdateItemCommand']);
+  });
 });
 
 /** Workers' shares of one test account (2 calls a second) on the stack's table, on a clock the test moves. */
-function sharesOf(key: string, start: number): { clock: { now: number }; share: (worker: string) => RateShare } {
+function sharesOf(key: string, start: number): { clock: { now: number }; share: (worker: string) => RateShare; requests: string[] } {
   const clock = { now: start };
-  return { clock, share: (worker) => new RateShare({ key, worker, store: storeFor(stack), now: () => clock.now, requestsPerSecond: 2 }) };
+  // The DynamoDB requests the shares make, by command, in order.
+  const requests: string[] = [];
+  const client = new DynamoDBClient({ endpoint: stack.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client.middlewareStack.add((next, context) => (args) => (requests.push(context.commandName ?? '?'), next(args)), { step: 'initialize' });
+  const store = new DynamoDbStore(client, stack.tableName);
+  return { clock, requests, share: (worker) => new RateShare({ key, worker, store, now: () => clock.now, requestsPerSecond: 2 }) };
 }
