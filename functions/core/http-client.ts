@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpRequest as SmithyRequest } from '@smithy/core/protocols';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { BudgetExceededError, remainingMs, sleepWithinBudget } from './budget.ts';
 import { RetryableError } from './errors.ts';
 import type { RateShareLike } from './rate-share.ts';
@@ -23,9 +26,25 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   /** Parsed JSON, or undefined when the body is empty or not JSON. */
   json: unknown;
+}
+
+export interface ResponseHeaders {
+  /** A header's value (several joined by commas), or null; the name in any case. */
+  get(name: string): string | null;
+}
+
+/** Sends one request; `signal` ends it, the body's reading included. */
+export type Transport = (request: { method: string; url: string; headers: Record<string, string>; body?: string }, signal: AbortSignal) => Promise<TransportResponse>;
+
+export interface TransportResponse {
+  status: number;
+  headers: ResponseHeaders;
+  text(): Promise<string>;
+  /** Reads the body away unseen, so the connection can be reused. */
+  discard(): void;
 }
 
 export interface HttpClientOptions {
@@ -41,7 +60,7 @@ export interface HttpClientOptions {
   userAgent?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  fetch?: typeof fetch;
+  transport?: Transport;
   /** This worker's part of the account's rate (rate-share.ts); the whole rate when absent. */
   share?: RateShareLike;
 }
@@ -57,13 +76,13 @@ export class HttpClient {
   private readonly minIntervalMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly doFetch: typeof fetch;
+  private readonly transport: Transport;
 
   constructor(private readonly options: HttpClientOptions) {
     this.minIntervalMs = options.requestsPerSecond ? 1000 / options.requestsPerSecond : 0;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
-    this.doFetch = options.fetch ?? fetch;
+    this.transport = options.transport ?? nodeTransport;
   }
 
   /** The account's interval between calls at its configured rate (ms); 0 when the client does not pace. */
@@ -89,26 +108,33 @@ export class HttpClient {
       await this.waitForTurn(request);
       const left = remainingMs();
       if (left < MIN_REQUEST_MS) throw new BudgetExceededError(`call ${this.options.name}`);
-      let response: Response;
+      let response: TransportResponse;
+      let text: string | undefined;
+      const signal = AbortSignal.timeout(Math.min(this.timeoutMs, left));
       try {
-        response = await this.doFetch(request.url, {
-          method: request.method,
-          headers: {
-            accept: 'application/json',
-            ...(request.body !== undefined && typeof request.body !== 'string' ? { 'content-type': 'application/json' } : {}),
-            ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
-            ...request.headers,
+        response = await this.transport(
+          {
+            method: request.method,
+            url: request.url,
+            headers: {
+              accept: 'application/json',
+              ...(request.body !== undefined && typeof request.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+              ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
+              ...request.headers,
+            },
+            ...(request.body === undefined ? {} : { body: typeof request.body === 'string' ? request.body : JSON.stringify(request.body) }),
           },
-          body: request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body),
-          signal: AbortSignal.timeout(Math.min(this.timeoutMs, left)),
-        });
+          signal,
+        );
+        if (response.status === 429 || response.status >= 500) response.discard();
+        else text = await response.text();
       } catch (error) {
         // The request may or may not have been applied: repeat it only if that is harmless.
         if (idempotent && attempt < maxAttempts) {
           await sleepWithinBudget(backoffMs(attempt), this.sleep, `retry ${this.options.name}`);
           continue;
         }
-        const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+        const timedOut = signal.aborted;
         throw new RetryableError(
           `${this.options.name}: ${request.method} ${timedOut ? 'timed out' : 'failed without a response'} (${(error as Error).message})`,
           undefined,
@@ -117,8 +143,7 @@ export class HttpClient {
         );
       }
 
-      if (response.status === 429 || response.status >= 500) {
-        await response.body?.cancel();
+      if (text === undefined) {
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.now());
         if (retryAfter !== undefined) this.blockedUntil = Math.max(this.blockedUntil, this.now() + retryAfter * 1000);
         const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffMs(attempt);
@@ -134,7 +159,6 @@ export class HttpClient {
         );
       }
 
-      const text = await response.text();
       let json: unknown;
       try {
         json = text === '' ? undefined : JSON.parse(text);
@@ -227,6 +251,58 @@ export class HttpClient {
       await this.sleep(start - now);
     }
   }
+}
+
+// One handler per process, so every client shares its keep-alive connections. It is the one the
+// AWS SDK uses, on Node's http and https; `fetch` would load its own implementation (undici),
+// about 25 ms of a cold start.
+const handler = new NodeHttpHandler();
+
+/** The transport on Node's http and https. */
+export const nodeTransport: Transport = async (request, signal) => {
+  // An error after the signal fired is the timeout (the handler names a reset connection a timeout too).
+  try {
+    return await send(request, signal);
+  } catch (error) {
+    throw signal.aborted && signal.reason instanceof Error ? signal.reason : error;
+  }
+};
+
+async function send(request: Parameters<Transport>[0], signal: AbortSignal): Promise<TransportResponse> {
+  const url = new URL(request.url);
+  const headers = request.body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
+  const { response } = await handler.handle(
+    new SmithyRequest({
+      method: request.method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: `${url.pathname}${url.search}`,
+      query: {},
+      headers,
+      ...(url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
+      ...(request.body === undefined ? {} : { body: request.body }),
+    }),
+    { abortSignal: signal },
+  );
+  const body = response.body as IncomingMessage;
+  return {
+    status: response.statusCode,
+    headers: { get: (name) => response.headers[name.toLowerCase()] ?? null },
+    discard: () => body.resume(),
+    text: async () => {
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of body) chunks.push(chunk as Buffer);
+      } catch (error) {
+        // The signal ended the request while its body was coming: a timeout, as before the answer.
+        throw signal.aborted && signal.reason instanceof Error ? signal.reason : error;
+      }
+      // As fetch's text(): UTF-8, a byte-order mark dropped.
+      const text = Buffer.concat(chunks).toString('utf8');
+      return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    },
+  };
 }
 
 /** Retry-After in seconds, from either delta-seconds or an HTTP date. */

@@ -13,6 +13,8 @@ beforeAll(async () => {
     if (req.url === '/429-long') return void res.writeHead(429, { 'retry-after': '300' }).end();
     if (req.url === '/hang') return; // never answers
     if (req.url === '/drop') return void req.socket.destroy();
+    if (req.url === '/stalls') return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"ok":'); // the body never ends
+    if (req.url === '/bom') return void res.writeHead(200, { 'content-type': 'application/json', 'x-total-count': '7' }).end('\ufeff{"ok":true}');
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,6 +66,21 @@ describe('HTTP client waits, within the budget', () => {
       await expect(http.request({ method: 'GET', url: `${base}/hang` })).rejects.toMatchObject({ code: 'timeout' });
     });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('gives up an answer whose body stops coming at the same timeout', async () => {
+    const { http } = client({ timeoutMs: 200, maxAttempts: 2 });
+    const error = (await http.request({ method: 'GET', url: `${base}/stalls` }).catch((e: unknown) => e)) as RetryableError;
+    expect(error).toMatchObject({ code: 'timeout' });
+    expect((error.cause as Error).name).toBe('TimeoutError');
+  });
+
+  it('reads a JSON body that starts with a byte-order mark, and headers by any case', async () => {
+    const { http } = client();
+    const response = await http.request({ method: 'GET', url: `${base}/bom` });
+    expect(response).toMatchObject({ status: 200, json: { ok: true } });
+    expect(response.headers.get('X-Total-Count')).toBe('7');
+    expect(response.headers.get('link')).toBeNull();
   });
 
   it('does not repeat a POST whose connection dropped (it may have been applied)', async () => {
