@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,8 @@ import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaw
 import { countCompiledFunctions } from '../support/compiled-functions.ts';
 import { startTestStack, storeFor } from '../support/stack.ts';
 
+const execFileAsync = promisify(execFile);
+
 /** The esbuild bundles Lambda would run (same settings as CDK), not the TypeScript sources. */
 type IngestHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 type SyncHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -25,11 +29,12 @@ let ingest: IngestHandler;
 let sync: SyncHandler;
 let sweep: SweepHandler;
 let bundlesDir: string;
+let bundles: Awaited<ReturnType<typeof buildBundles>>;
 
 beforeAll(async () => {
   stack = await startTestStack({ syncWorkers: 0 });
   bundlesDir = mkdtempSync(join(tmpdir(), 'guest-sync-bundles-'));
-  const bundles = await buildBundles(bundlesDir, stack.env.GUEST_SYNC_CONFIG);
+  bundles = await buildBundles(bundlesDir, stack.env.GUEST_SYNC_CONFIG);
   // As on Lambda: the config is read from the bundle's own folder, endpoints from the environment.
   Object.assign(process.env, stack.env, { GUEST_SYNC_CONFIG: join(dirname(bundles.ingest), BUNDLED_CONFIG_FILE) });
   ingest = ((await import(pathToFileURL(bundles.ingest).href)) as { handler: IngestHandler }).handler;
@@ -60,6 +65,19 @@ describe('the Lambda bundles', () => {
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
 
     expect(stack.sandbox.minut.guests(SEASIDE_HOME).map((g) => g.name)).toEqual(['Bundle Guest']);
+  });
+
+  it('a fresh process loads no fetch implementation (undici) for ingest\'s or sync\'s first request: about 10 ms of each cold start', async () => {
+    // The webhook and the message it queues, each handled by its bundle in a process of its own.
+    const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created', { id: 750002, guestName: 'Fresh Process Guest', phone: '+46 70 123 45 67' })));
+    const webhook = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body });
+    expect(await firstRequestInFreshProcess(bundles.ingest, webhook)).toEqual({ statusCode: 202, undici: false });
+    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    expect(received.Messages).toHaveLength(1);
+    const records = received.Messages!.map((m) => toSqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:guest-sync-events.fifo'));
+    expect(await firstRequestInFreshProcess(bundles.sync, { Records: records })).toEqual({ failures: 0, undici: false });
+    await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).map((g) => g.name)).toContain('Fresh Process Guest');
   });
 
   it('ingest bundle answers a bad signature with 401 and a base64 body like API Gateway sends for binary types', async () => {
@@ -98,3 +116,16 @@ describe('the Lambda bundles', () => {
   });
 });
 
+/** Imports `bundle` in a new Node process and hands it `event`: its answer, and whether Node loaded undici. */
+async function firstRequestInFreshProcess(bundle: string, event: unknown): Promise<{ statusCode?: number; failures?: number; undici: boolean }> {
+  const child = `
+    const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+    const context = { functionName: 'fresh', awsRequestId: 'fresh', getRemainingTimeInMillis: () => 30000 };
+    const result = await handler(JSON.parse(process.env.FRESH_EVENT), context);
+    const undici = process.moduleLoadList.some((name) => name.includes('undici'));
+    process.stdout.write(JSON.stringify(result.statusCode !== undefined ? { statusCode: result.statusCode, undici } : { failures: result.batchItemFailures.length, undici }));
+  `;
+  const env = { ...process.env, GUEST_SYNC_CONFIG: join(dirname(bundle), BUNDLED_CONFIG_FILE), FRESH_EVENT: JSON.stringify(event), POWERTOOLS_LOG_LEVEL: 'ERROR' };
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', child], { env });
+  return JSON.parse(stdout) as { statusCode?: number; failures?: number; undici: boolean };
+}

@@ -642,6 +642,9 @@ describe('bundling settings', () => {
     expect(cdk.keepNames).toBe(plain.keepNames);
     expect(cdk.banner).toBe(plain.banner?.js);
     expect(cdk.banner).toContain('createRequire');
+    // node:http through the shim, in both (CDK passes it to the esbuild CLI as --alias:node:http=...).
+    expect(plain.alias).toEqual({ 'node:http': join(projectRoot, 'infra', 'shims', 'node-http.ts') });
+    expect(cdk.esbuildArgs).toEqual({ '--alias': [`node:http=${plain.alias!['node:http']}`] });
     expect(cdk.externalModules).toEqual([]);
     expect(plain.external).toEqual([]);
     expect(cdk.bundleAwsSDK).toBe(true);
