@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { HttpRequest as SmithyRequest } from '@smithy/core/protocols';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { BudgetExceededError, remainingMs, sleepWithinBudget } from './budget.ts';
@@ -270,7 +271,9 @@ export const nodeTransport: Transport = async (request, signal) => {
 
 async function send(request: Parameters<Transport>[0], signal: AbortSignal): Promise<TransportResponse> {
   const url = new URL(request.url);
-  const headers = request.body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
+  // Compressed answers are welcome (list calls can be large) and decoded below, as fetch did.
+  const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...request.headers };
+  if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
   const { response } = await handler.handle(
     new SmithyRequest({
       method: request.method,
@@ -298,12 +301,30 @@ async function send(request: Parameters<Transport>[0], signal: AbortSignal): Pro
         // The signal ended the request while its body was coming: a timeout, as before the answer.
         throw signal.aborted && signal.reason instanceof Error ? signal.reason : error;
       }
-      // As fetch's text(): UTF-8, a byte-order mark dropped.
-      const text = Buffer.concat(chunks).toString('utf8');
+      // As fetch's text(): decoded, UTF-8, a byte-order mark dropped.
+      const text = decoded(Buffer.concat(chunks), response.headers['content-encoding']).toString('utf8');
       return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     },
   };
 }
+
+/** A body under its `Content-Encoding` (codings applied in order, so undone last first); unknown ones left as they are. */
+function decoded(body: Buffer, contentEncoding: string | undefined): Buffer {
+  const codings = (contentEncoding ?? '').toLowerCase().split(',').map((c) => c.trim()).filter((c) => c !== '' && c !== 'identity');
+  const limit = { maxOutputLength: MAX_DECODED_BYTES };
+  let out = body;
+  for (const coding of codings.reverse()) {
+    if (coding === 'gzip' || coding === 'x-gzip') out = gunzipSync(out, limit);
+    else if (coding === 'br') out = brotliDecompressSync(out, limit);
+    // "deflate" is meant zlib-wrapped, but some servers send it raw.
+    else if (coding === 'deflate') out = out[0] !== undefined && (out[0] & 0x0f) === 8 ? inflateSync(out, limit) : inflateRawSync(out, limit);
+    else return out;
+  }
+  return out;
+}
+
+/** A decoded answer larger than this is refused (a vendor's answer is a page of records, not this). */
+const MAX_DECODED_BYTES = 64 * 1024 * 1024;
 
 /** Retry-After in seconds, from either delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {

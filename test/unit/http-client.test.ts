@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetExceededError, withDeadline } from '../../functions/core/budget.ts';
@@ -14,6 +15,13 @@ beforeAll(async () => {
     if (req.url === '/hang') return; // never answers
     if (req.url === '/drop') return void req.socket.destroy();
     if (req.url === '/stalls') return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"ok":'); // the body never ends
+    if (req.url === '/gzip' || req.url === '/br' || req.url === '/deflate') {
+      // Only what the client said it accepts, as a server does.
+      const coding = req.url.slice(1);
+      if (!(req.headers['accept-encoding'] ?? '').split(',').map((c) => c.trim()).includes(coding)) return void res.writeHead(406).end();
+      const encode = { gzip: gzipSync, br: brotliCompressSync, deflate: deflateSync }[coding as 'gzip' | 'br' | 'deflate'];
+      return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': coding }).end(encode(Buffer.from('{"ok":true,"coding":"' + coding + '"}')));
+    }
     if (req.url === '/bom') return void res.writeHead(200, { 'content-type': 'application/json', 'x-total-count': '7' }).end('\ufeff{"ok":true}');
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
@@ -81,6 +89,11 @@ describe('HTTP client waits, within the budget', () => {
     expect(response).toMatchObject({ status: 200, json: { ok: true } });
     expect(response.headers.get('X-Total-Count')).toBe('7');
     expect(response.headers.get('link')).toBeNull();
+  });
+
+  it.each(['gzip', 'br', 'deflate'])('asks for compressed answers and reads a %s one', async (coding) => {
+    const { http } = client();
+    expect(await http.request({ method: 'GET', url: `${base}/${coding}` })).toMatchObject({ status: 200, json: { ok: true, coding } });
   });
 
   it('does not repeat a POST whose connection dropped (it may have been applied)', async () => {
