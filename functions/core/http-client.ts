@@ -259,15 +259,36 @@ export class HttpClient {
 // about 25 ms of a cold start.
 const handler = new NodeHttpHandler();
 
-/** The transport on Node's http and https. */
+/** The transport on Node's http and https; it follows redirects as fetch does. */
 export const nodeTransport: Transport = async (request, signal) => {
   // An error after the signal fired is the timeout (the handler names a reset connection a timeout too).
   try {
-    return await send(request, signal);
+    let current = request;
+    for (let hops = 0; ; hops++) {
+      const response = await send(current, signal);
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || location === null || hops === MAX_REDIRECTS) return response;
+      response.discard();
+      current = redirected(current, response.status, new URL(location, current.url));
+    }
   } catch (error) {
     throw signal.aborted && signal.reason instanceof Error ? signal.reason : error;
   }
 };
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * The request a redirect asks for, by fetch's rules: 307 and 308 repeat it as it was, a 303 (and a
+ * 301 or 302 after a POST) becomes a GET without the body; credentials never go to another origin.
+ */
+function redirected(request: Parameters<Transport>[0], status: number, to: URL): Parameters<Transport>[0] {
+  const asGet = status === 303 ? request.method !== 'GET' : (status === 301 || status === 302) && request.method === 'POST';
+  const dropped = new Set([...(asGet ? ['content-type', 'content-length'] : []), ...(to.origin !== new URL(request.url).origin ? ['authorization', 'cookie'] : [])]);
+  const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !dropped.has(name.toLowerCase())));
+  return { method: asGet ? 'GET' : request.method, url: to.href, headers, ...(!asGet && request.body !== undefined ? { body: request.body } : {}) };
+}
 
 async function send(request: Parameters<Transport>[0], signal: AbortSignal): Promise<TransportResponse> {
   const url = new URL(request.url);

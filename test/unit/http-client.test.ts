@@ -22,6 +22,17 @@ beforeAll(async () => {
       const encode = { gzip: gzipSync, br: brotliCompressSync, deflate: deflateSync }[coding as 'gzip' | 'br' | 'deflate'];
       return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': coding }).end(encode(Buffer.from('{"ok":true,"coding":"' + coding + '"}')));
     }
+    if (req.url?.startsWith('/redirect/')) {
+      // /redirect/<status>/<origin: same | other>: to /echo, on this origin or on the same server by another name.
+      const [, , status, origin] = req.url.split('/');
+      const to = origin === 'other' ? `http://localhost:${(server.address() as AddressInfo).port}/echo` : '/echo';
+      return void res.writeHead(Number(status), { location: to }).end();
+    }
+    if (req.url === '/echo') {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      return void req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, body, authorization: req.headers.authorization ?? null })));
+    }
     if (req.url === '/bom') return void res.writeHead(200, { 'content-type': 'application/json', 'x-total-count': '7' }).end('\ufeff{"ok":true}');
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
@@ -94,6 +105,18 @@ describe('HTTP client waits, within the budget', () => {
   it.each(['gzip', 'br', 'deflate'])('asks for compressed answers and reads a %s one', async (coding) => {
     const { http } = client();
     expect(await http.request({ method: 'GET', url: `${base}/${coding}` })).toMatchObject({ status: 200, json: { ok: true, coding } });
+  });
+
+  it.each([
+    ['a 307 repeats the POST with its body', 307, 'same', { method: 'POST', body: '{"a":1}', authorization: 'Bearer t' }],
+    ['a 308 too', 308, 'same', { method: 'POST', body: '{"a":1}', authorization: 'Bearer t' }],
+    ['a 302 after a POST is a GET without the body', 302, 'same', { method: 'GET', body: '', authorization: 'Bearer t' }],
+    ['a 303 likewise', 303, 'same', { method: 'GET', body: '', authorization: 'Bearer t' }],
+    ['credentials never go to another origin', 307, 'other', { method: 'POST', body: '{"a":1}', authorization: null }],
+  ])('follows redirects as fetch does: %s', async (_name, status, origin, expected) => {
+    const { http } = client();
+    const response = await http.request({ method: 'POST', url: `${base}/redirect/${status}/${origin}`, headers: { authorization: 'Bearer t' }, body: { a: 1 } });
+    expect(response).toMatchObject({ status: 200, json: expected });
   });
 
   it('does not repeat a POST whose connection dropped (it may have been applied)', async () => {
