@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +13,8 @@ import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
 import { buildBundles } from '../../scripts/build-bundles.ts';
 import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaway.ts';
 import { countCompiledFunctions } from '../support/compiled-functions.ts';
+import { firstRequestInFreshProcess } from '../support/fresh-process.ts';
 import { startTestStack, storeFor } from '../support/stack.ts';
-
-const execFileAsync = promisify(execFile);
 
 /** The esbuild bundles Lambda would run (same settings as CDK), not the TypeScript sources. */
 type IngestHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -71,11 +68,12 @@ describe('the Lambda bundles', () => {
     // The webhook and the message it queues, each handled by its bundle in a process of its own.
     const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created', { id: 750002, guestName: 'Fresh Process Guest', phone: '+46 70 123 45 67' })));
     const webhook = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body });
-    expect(await firstRequestInFreshProcess(bundles.ingest, webhook)).toEqual({ statusCode: 202, undici: false });
+    const env = { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' };
+    expect(await firstRequestInFreshProcess(bundles.ingest, webhook, env)).toMatchObject({ result: { statusCode: 202 }, undici: false });
     const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
     expect(received.Messages).toHaveLength(1);
     const records = received.Messages!.map((m) => toSqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:guest-sync-events.fifo'));
-    expect(await firstRequestInFreshProcess(bundles.sync, { Records: records })).toEqual({ failures: 0, undici: false });
+    expect(await firstRequestInFreshProcess(bundles.sync, { Records: records }, env)).toMatchObject({ result: { batchItemFailures: [] }, undici: false });
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
     expect(stack.sandbox.minut.guests(SEASIDE_HOME).map((g) => g.name)).toContain('Fresh Process Guest');
   });
@@ -115,17 +113,3 @@ describe('the Lambda bundles', () => {
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
   });
 });
-
-/** Imports `bundle` in a new Node process and hands it `event`: its answer, and whether Node loaded undici. */
-async function firstRequestInFreshProcess(bundle: string, event: unknown): Promise<{ statusCode?: number; failures?: number; undici: boolean }> {
-  const child = `
-    const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
-    const context = { functionName: 'fresh', awsRequestId: 'fresh', getRemainingTimeInMillis: () => 30000 };
-    const result = await handler(JSON.parse(process.env.FRESH_EVENT), context);
-    const undici = process.moduleLoadList.some((name) => name.includes('undici'));
-    process.stdout.write(JSON.stringify(result.statusCode !== undefined ? { statusCode: result.statusCode, undici } : { failures: result.batchItemFailures.length, undici }));
-  `;
-  const env = { ...process.env, GUEST_SYNC_CONFIG: join(dirname(bundle), BUNDLED_CONFIG_FILE), FRESH_EVENT: JSON.stringify(event), POWERTOOLS_LOG_LEVEL: 'ERROR' };
-  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', child], { env });
-  return JSON.parse(stdout) as { statusCode?: number; failures?: number; undici: boolean };
-}

@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
+
+/** A bundle's first request in a process of its own, as a Lambda cold start handles it. */
+export interface FirstRequest {
+  /** Time from the process's start until the first request was answered. */
+  ms: number;
+  result: { statusCode?: number; batchItemFailures?: unknown[] };
+  /** Whether Node loaded its fetch implementation (undici) on the way. */
+  undici: boolean;
+}
+
+// Plain JS, so the child loads nothing but Node and the bundle. Its logs go to stdout, unread;
+// the answer comes on stderr.
+const CHILD = `
+const { pathToFileURL } = await import('node:url');
+const { handler } = await import(pathToFileURL(process.env.FRESH_BUNDLE).href);
+const deadline = Date.now() + 60000;
+const context = { functionName: 'fresh', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fresh', memoryLimitInMB: '512', awsRequestId: 'fresh', logGroupName: 'fresh', logStreamName: 'fresh', getRemainingTimeInMillis: () => deadline - Date.now() };
+const result = await handler(JSON.parse(process.env.FRESH_EVENT), context);
+const undici = process.moduleLoadList.some((name) => name.includes('undici'));
+process.stderr.write('FIRST_REQUEST ' + JSON.stringify({ ms: performance.now(), result, undici }) + '\\n');
+`;
+
+/** Imports `bundle` in a new Node process (its config read from the bundle's folder) and hands it `event`. */
+export function firstRequestInFreshProcess(bundle: string, event: unknown, env: NodeJS.ProcessEnv): Promise<FirstRequest> {
+  const childEnv = { ...env, GUEST_SYNC_CONFIG: join(dirname(bundle), BUNDLED_CONFIG_FILE), FRESH_BUNDLE: bundle, FRESH_EVENT: JSON.stringify(event) };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = stderr.split('\n').find((l) => l.startsWith('FIRST_REQUEST '));
+      if (code !== 0 || !line) return reject(new Error(`the fresh process for ${pathToFileURL(bundle).href} failed (${code}): ${stderr.slice(-500)}`));
+      resolve(JSON.parse(line.slice('FIRST_REQUEST '.length)) as FirstRequest);
+    });
+  });
+}
