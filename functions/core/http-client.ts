@@ -38,7 +38,14 @@ export interface ResponseHeaders {
 }
 
 /** Sends one request; `signal` ends it, the body's reading included. */
-export type Transport = (request: { method: string; url: string; headers: Record<string, string>; body?: string }, signal: AbortSignal) => Promise<TransportResponse>;
+export type Transport = (request: TransportRequest, signal: AbortSignal) => Promise<TransportResponse>;
+
+export interface TransportRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 
 export interface TransportResponse {
   status: number;
@@ -261,7 +268,6 @@ const handler = new NodeHttpHandler();
 
 /** The transport on Node's http and https; it follows redirects as fetch does. */
 export const nodeTransport: Transport = async (request, signal) => {
-  // An error after the signal fired is the timeout (the handler names a reset connection a timeout too).
   try {
     let current = request;
     for (let hops = 0; ; hops++) {
@@ -272,9 +278,14 @@ export const nodeTransport: Transport = async (request, signal) => {
       current = redirected(current, response.status, new URL(location, current.url));
     }
   } catch (error) {
-    throw signal.aborted && signal.reason instanceof Error ? signal.reason : error;
+    throw timeoutOr(error, signal);
   }
 };
+
+/** An error after the signal fired is the timeout (the handler names a reset connection a timeout too). */
+function timeoutOr(error: unknown, signal: AbortSignal): unknown {
+  return signal.aborted && signal.reason instanceof Error ? signal.reason : error;
+}
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
@@ -283,14 +294,14 @@ const MAX_REDIRECTS = 5;
  * The request a redirect asks for, by fetch's rules: 307 and 308 repeat it as it was, a 303 (and a
  * 301 or 302 after a POST) becomes a GET without the body; credentials never go to another origin.
  */
-function redirected(request: Parameters<Transport>[0], status: number, to: URL): Parameters<Transport>[0] {
+function redirected(request: TransportRequest, status: number, to: URL): TransportRequest {
   const asGet = status === 303 ? request.method !== 'GET' : (status === 301 || status === 302) && request.method === 'POST';
   const dropped = new Set([...(asGet ? ['content-type', 'content-length'] : []), ...(to.origin !== new URL(request.url).origin ? ['authorization', 'cookie'] : [])]);
   const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !dropped.has(name.toLowerCase())));
   return { method: asGet ? 'GET' : request.method, url: to.href, headers, ...(!asGet && request.body !== undefined ? { body: request.body } : {}) };
 }
 
-async function send(request: Parameters<Transport>[0], signal: AbortSignal): Promise<TransportResponse> {
+async function send(request: TransportRequest, signal: AbortSignal): Promise<TransportResponse> {
   const url = new URL(request.url);
   // Compressed answers are welcome (list calls can be large) and decoded below, as fetch did.
   const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...request.headers };
@@ -319,8 +330,8 @@ async function send(request: Parameters<Transport>[0], signal: AbortSignal): Pro
       try {
         for await (const chunk of body) chunks.push(chunk as Buffer);
       } catch (error) {
-        // The signal ended the request while its body was coming: a timeout, as before the answer.
-        throw signal.aborted && signal.reason instanceof Error ? signal.reason : error;
+        // The signal may end the request while its body is coming: a timeout, as before the answer.
+        throw timeoutOr(error, signal);
       }
       // As fetch's text(): decoded, UTF-8, a byte-order mark dropped.
       const text = decoded(Buffer.concat(chunks), response.headers['content-encoding']).toString('utf8');
