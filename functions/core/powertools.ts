@@ -6,6 +6,20 @@ import { MetricsBatch, metricsOptionsFromEnv } from './metrics.ts';
 const messageKeys = new AsyncLocalStorage<LogAttributes>();
 
 /**
+ * On Lambda an execution environment runs one invocation at a time, so one logger and one
+ * metrics batch per process are right. The local stack and the chaos suite run ingest, several
+ * sync workers and the sweep in one process, at once: each of their invocations runs in a scope
+ * (`runLocalInvocation`) with its own metrics batch and the Lambda keys of its own context, so a
+ * flush writes only its invocation's counts and a line names the function that wrote it.
+ */
+interface LocalInvocationScope {
+  metrics: MetricsBatch;
+  lambdaKeys: LogAttributes;
+  ended: boolean;
+}
+const localInvocations = new AsyncLocalStorage<LocalInvocationScope>();
+
+/**
  * Powertools' Logger, plus correlation keys scoped to the async work of one message
  * (`withLogKeys`): sync handles messages of different reservations at the same time, so keys
  * appended to the shared logger would land on each other's lines.
@@ -13,7 +27,9 @@ const messageKeys = new AsyncLocalStorage<LogAttributes>();
 class ScopedLogger extends Logger {
   protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
     const keys = messageKeys.getStore();
-    super.processLogItem(logLevel, input, keys ? ([keys, ...extraInput] as LogItemExtraInput) : extraInput);
+    const lambdaKeys = localInvocations.getStore()?.lambdaKeys;
+    const scoped = lambdaKeys ? { ...lambdaKeys, ...keys } : keys;
+    super.processLogItem(logLevel, input, scoped ? ([scoped, ...extraInput] as LogItemExtraInput) : extraInput);
   }
 }
 
@@ -49,25 +65,51 @@ export const logger: Logger = new ScopedLogger({ serviceName: process.env.POWERT
 export function withLogKeys<T>(keys: LogAttributes, work: () => Promise<T>): Promise<T> {
   return messageKeys.run(keys, work);
 }
-export const metrics = new MetricsBatch(metricsOptionsFromEnv(process.env));
+const metricsOptions = metricsOptionsFromEnv(process.env);
+const metrics = new MetricsBatch(metricsOptions);
+
+/** The batch this invocation counts into: its own when run locally beside others, else the process's. */
+function currentMetrics(): MetricsBatch {
+  const scope = localInvocations.getStore();
+  return scope && !scope.ended ? scope.metrics : metrics;
+}
+
+/**
+ * Runs one local invocation in a scope of its own (see `localInvocations`); its metrics are
+ * written when it ends, with whatever was counted outside any scope meanwhile.
+ */
+export async function runLocalInvocation<T>(lambda: { functionName: string; awsRequestId: string; coldStart: boolean }, work: () => Promise<T>): Promise<T> {
+  const scope: LocalInvocationScope = {
+    metrics: new MetricsBatch(metricsOptions),
+    lambdaKeys: { function_name: lambda.functionName, function_request_id: lambda.awsRequestId, cold_start: lambda.coldStart },
+    ended: false,
+  };
+  try {
+    return await localInvocations.run(scope, work);
+  } finally {
+    scope.ended = true;
+    scope.metrics.flush();
+    metrics.flush();
+  }
+}
 
 /** Middy middleware that writes the invocation's metrics once, at its end (success or error). */
-export function publishMetrics(target: MetricsBatch = metrics): { after: () => void; onError: () => void } {
-  const publish = () => target.flush();
+export function publishMetrics(): { after: () => void; onError: () => void } {
+  const publish = () => currentMetrics().flush();
   return { after: publish, onError: publish };
 }
 
 /** Counts one event (or `value`), with dimensions that stay low-cardinality (reason, target, source). */
 export function count(name: string, dimensions: Record<string, string> = {}, value = 1): void {
-  metrics.count(name, dimensions, value);
+  currentMetrics().count(name, dimensions, value);
 }
 
 /** Records a duration in milliseconds, e.g. `TargetLatency` {target}: the dashboard shows its p50/p99. */
 export function timing(name: string, milliseconds: number, dimensions: Record<string, string>): void {
-  metrics.timing(name, milliseconds, dimensions);
+  currentMetrics().timing(name, milliseconds, dimensions);
 }
 
 /** A level in seconds, e.g. `TargetBehindSeconds` {target}: an alarm takes its maximum. */
 export function level(name: string, seconds: number, dimensions: Record<string, string>): void {
-  metrics.seconds(name, seconds, dimensions);
+  currentMetrics().seconds(name, seconds, dimensions);
 }

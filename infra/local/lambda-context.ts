@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { runLocalInvocation } from '../../functions/core/powertools.ts';
 
 /** A Lambda context for handlers run locally, with the deadline a real invocation would have. */
 export function localContext(functionName: string, timeoutMs: number): Context {
@@ -36,5 +37,19 @@ export function timedHandler<E, C, R>(fn: LocalInvocation['function'], handler: 
     } finally {
       onInvocation({ function: fn, durationMs: performance.now() - started });
     }
+  };
+}
+
+/**
+ * A function's handler, run locally beside the others in this process as if it ran alone in its
+ * own execution environment: each invocation's metrics and log keys are its own
+ * (`runLocalInvocation`). The first invocation is the cold start.
+ */
+export function localFunction<E, R>(handler: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R> {
+  let coldStart = true;
+  return (event, context) => {
+    const lambda = { functionName: context.functionName, awsRequestId: context.awsRequestId, coldStart };
+    coldStart = false;
+    return runLocalInvocation(lambda, () => handler(event, context));
   };
 }

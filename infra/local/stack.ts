@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Context } from 'aws-lambda';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
@@ -13,7 +14,7 @@ import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { ingestHandlerFor } from '../../functions/ingest/handler-factory.ts';
 import { startHttpFront } from './http-front.ts';
-import { timedHandler, type LocalInvocation } from './lambda-context.ts';
+import { localContext, localFunction, timedHandler, type LocalInvocation } from './lambda-context.ts';
 import type { Poller } from './poller.ts';
 import { startSyncWorkers, type Lane } from './workers.ts';
 import { startSandboxServer, type SandboxServer } from './sandboxes/server.ts';
@@ -168,7 +169,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const handlerEnv = { ...process.env, ...env };
 
-    const ingest = timedHandler('ingest', ingestHandlerFor(runtimeFromEnv(handlerEnv)), options.onInvocation);
+    const ingest = timedHandler('ingest', localFunction(ingestHandlerFor(runtimeFromEnv(handlerEnv))), options.onInvocation);
     const now = options.now ?? Date.now;
     const pollers: Poller[] = startSyncWorkers({
       env: handlerEnv,
@@ -188,7 +189,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The sweep, on a timer in place of the EventBridge schedule.
     const sweepRuntime = runtimeFromEnv(handlerEnv);
-    const sweep = async () => sweepDue({ config: (await sweepRuntime.configStore.current()).config, store: sweepRuntime.store, queue: sweepRuntime.queue, now });
+    const sweepOnce = localFunction(async (_event: unknown, _context: Context) => sweepDue({ config: (await sweepRuntime.configStore.current()).config, store: sweepRuntime.store, queue: sweepRuntime.queue, now }));
+    const sweep = () => sweepOnce({}, localContext('guest-sync-sweep', 60_000));
     const sweepIntervalMs = options.sweepIntervalMs === undefined ? 30_000 : options.sweepIntervalMs;
     if (sweepIntervalMs !== null) {
       let sweeping = false;

@@ -5,7 +5,7 @@ import { fetcherLookup } from '../../functions/sources/fetcher.ts';
 import { fetcherFactories } from '../../functions/sources/registry.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
-import { timedHandler, type LocalInvocation } from './lambda-context.ts';
+import { localFunction, timedHandler, type LocalInvocation } from './lambda-context.ts';
 import { startPoller, type Poller } from './poller.ts';
 
 /**
@@ -58,7 +58,7 @@ export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
       })),
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
     });
-    pollers.push(startPoller({ sqs: options.sqs, queueUrl, queueArn, handler: timedHandler('sync', handler, options.onInvocation), name, ...(options.onError ? { onError: options.onError } : {}) }));
+    pollers.push(startPoller({ sqs: options.sqs, queueUrl, queueArn, handler: timedHandler('sync', localFunction(handler), options.onInvocation), name, ...(options.onError ? { onError: options.onError } : {}) }));
   }
   return pollers;
 }
