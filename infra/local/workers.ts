@@ -33,15 +33,22 @@ export interface Lane {
   queueArn: string;
 }
 
+/** The workers' instance ids (each calls targets with `User-Agent: guest-sync (<id>)`) and function names. */
+export function syncWorkerNames(count: number, laneTargets: readonly string[]): { instanceId: string; name: string; lane?: string }[] {
+  return [
+    ...Array.from({ length: count }, (_, i) => ({ instanceId: `local-sync-${i + 1}`, name: `guest-sync-sync-${i + 1}` })),
+    ...laneTargets.flatMap((target) => Array.from({ length: LANE_MAX_CONCURRENCY }, (_, i) => ({ instanceId: `local-lane-${target}-${i + 1}`, name: `guest-sync-lane-${target}-${i + 1}`, lane: target }))),
+  ];
+}
+
 export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
   const { now } = options;
   const pollers: Poller[] = [];
-  const workers = [
-    ...Array.from({ length: options.count }, (_, i) => ({ instanceId: `local-sync-${i + 1}`, name: `guest-sync-sync-${i + 1}`, queueUrl: options.queueUrl, queueArn: options.queueArn })),
-    ...(options.lanes ?? []).flatMap((lane) =>
-      Array.from({ length: LANE_MAX_CONCURRENCY }, (_, i) => ({ instanceId: `local-lane-${lane.target}-${i + 1}`, name: `guest-sync-lane-${lane.target}-${i + 1}`, queueUrl: lane.queueUrl, queueArn: lane.queueArn })),
-    ),
-  ];
+  const lanes = new Map((options.lanes ?? []).map((lane) => [lane.target, lane]));
+  const workers = syncWorkerNames(options.count, [...lanes.keys()]).map((worker) => {
+    const lane = worker.lane === undefined ? undefined : lanes.get(worker.lane)!;
+    return { ...worker, queueUrl: lane?.queueUrl ?? options.queueUrl, queueArn: lane?.queueArn ?? options.queueArn };
+  });
   for (const { instanceId, name, queueUrl, queueArn } of workers) {
     const runtime = runtimeFromEnv(options.env);
     const handler = createSyncHandler({
