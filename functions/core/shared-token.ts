@@ -37,6 +37,8 @@ const POLL_MS = 150;
 
 export class SharedToken {
   private memory: { accessToken: string; refreshAt: number } | undefined;
+  /** The look-up (or grant) in flight: a worker's concurrent calls wait for it instead of polling the store behind their own lease. */
+  private fetching: Promise<string> | undefined;
   private readonly leaseMs: number;
 
   constructor(private readonly options: SharedTokenOptions) {
@@ -50,12 +52,23 @@ export class SharedToken {
     if (!(this.options.rejectedStatuses ?? [401]).includes(response.status)) return response;
     this.memory = undefined;
     await this.options.store.dropToken(this.options.key, token);
+    // A look-up that started before the drop may bring the rejected token back: start afresh.
+    this.fetching = undefined;
     return send(await this.get());
   }
 
   async get(): Promise<string> {
+    if (this.memory && this.memory.refreshAt > this.options.now()) return this.memory.accessToken;
+    // A cold worker's first batch asks for the token once per message, all at once: one look-up
+    // for all of them (else each read the store, lost the lease to the first and polled for it).
+    const fetching = (this.fetching ??= this.fetch().finally(() => {
+      if (this.fetching === fetching) this.fetching = undefined;
+    }));
+    return fetching;
+  }
+
+  private async fetch(): Promise<string> {
     const { store, key, owner, now } = this.options;
-    if (this.memory && this.memory.refreshAt > now()) return this.memory.accessToken;
     // Waiting longer than one lease means its holder died: then the lease has run out and we take it.
     const deadline = now() + this.leaseMs * 2;
     for (;;) {

@@ -47,4 +47,49 @@ describe('one lease rule for every shared token', () => {
     expect(a).toBe('token-1');
     expect(b).toBe('token-1');
   });
+
+  it("a cold worker's first batch (ten messages asking at once) reads the store once and never polls for its own grant", async () => {
+    const asked: string[] = [];
+    const store = new Proxy(embedded.store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (typeof name === 'string' && /Token/.test(name)) asked.push(name);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const sleeps: number[] = [];
+    let grants = 0;
+    const token = new SharedToken({
+      name: 'vendor',
+      key: 'vendor#batch',
+      owner: 'cold-worker',
+      store,
+      grant: async () => ({ accessToken: `token-${++grants}`, expiresInSeconds: 3600 }),
+      grantTimeoutMs: 10_000,
+      grantAttempts: 3,
+      now: Date.now,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => token.get()));
+    expect(tokens).toEqual(Array(10).fill('token-1'));
+    expect({ grants, sleeps, asked }).toEqual({ grants: 1, sleeps: [], asked: ['getToken', 'tryLeaseToken', 'putToken'] });
+    // Then from memory: no request at all.
+    expect(await token.get()).toBe('token-1');
+    expect(asked).toHaveLength(3);
+  });
+
+  it('a token the API rejects is dropped, and the request is sent again with a new grant', async () => {
+    let grants = 0;
+    const token = new SharedToken({ name: 'vendor', key: 'vendor#rejected', owner: 'worker', store: embedded.store, grant: async () => ({ accessToken: `token-${++grants}`, expiresInSeconds: 3600 }), grantTimeoutMs: 10_000, grantAttempts: 3, now: Date.now });
+    const sent: string[] = [];
+    const response = await token.call(async (bearer) => {
+      sent.push(bearer);
+      return { status: bearer === 'token-1' ? 401 : 200, headers: { get: () => null }, json: undefined };
+    });
+    expect(response.status).toBe(200);
+    expect(sent).toEqual(['token-1', 'token-2']);
+  });
 });
