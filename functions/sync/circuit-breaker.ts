@@ -20,6 +20,8 @@ const WRITE_ATTEMPTS = 4;
 
 export class CircuitBreaker {
   private readonly cache = new Map<string, { state: CircuitState | undefined; at: number }>();
+  /** Reads in flight: a batch's messages that reach a target at once share one read. */
+  private readonly reading = new Map<string, Promise<CircuitState | undefined>>();
 
   constructor(
     private readonly store: Store,
@@ -60,9 +62,20 @@ export class CircuitBreaker {
   private async read(target: string): Promise<CircuitState | undefined> {
     const hit = this.cache.get(target);
     if (hit && this.now() - hit.at < CACHE_MS) return hit.state;
-    const state = await this.store.getCircuit(target);
-    this.cache.set(target, { state, at: this.now() });
-    return state;
+    let reading = this.reading.get(target);
+    if (!reading) {
+      const startedAt = this.now();
+      reading = this.store
+        .getCircuit(target)
+        .then((state) => {
+          // A write of this worker's that landed meanwhile is newer than what the read saw.
+          if ((this.cache.get(target)?.at ?? Number.NEGATIVE_INFINITY) < startedAt) this.cache.set(target, { state, at: this.now() });
+          return state;
+        })
+        .finally(() => this.reading.delete(target));
+      this.reading.set(target, reading);
+    }
+    return reading;
   }
 
   private async update(
