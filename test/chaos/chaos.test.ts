@@ -20,6 +20,8 @@ it('converges with nothing lost, duplicated, stale or orphaned after faults and 
   console.log(chaosSummary(report));
   // What was still wrong, with its state and trace, so a failure explains itself.
   if (report.problems) console.log(JSON.stringify(report.problems, null, 1));
+  // The workers really died mid-invocation (a hook that no longer fires would pass everything else).
+  expect(report.crashes).toBeGreaterThanOrEqual(1);
   expect(report.converged).toBe(true);
   expect(report.dlqDepth).toBe(0);
   for (const figures of Object.values(report.targets)) expect({ lost: figures.lost, duplicates: figures.duplicates, stale: figures.stale, orphans: figures.orphans }).toEqual({ lost: 0, duplicates: 0, stale: 0, orphans: 0 });

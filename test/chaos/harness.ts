@@ -283,10 +283,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let child: ChildProcess | undefined;
   let stopping = false;
   let crashP = options.crashP;
+  let workerStarts = 0;
   const startWorkers = () => {
+    // The first process dies at its fifth answered write for sure: every run has a crash.
+    const crashAtWrite = workerStarts++ === 0 && crashP > 0 ? '5' : '0';
     child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...stack.env, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_LANES: JSON.stringify(stack.lanes), CHAOS_CRASH_P: String(crashP), CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      env: { ...process.env, ...stack.env, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_LANES: JSON.stringify(stack.lanes), CHAOS_CRASH_P: String(crashP), CHAOS_CRASH_AT_WRITE: crashAtWrite, CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     child.once('exit', (_code, signal) => {

@@ -1,22 +1,26 @@
 /**
  * The chaos suite's sync workers, in a process of their own (test/chaos/harness.ts starts it):
  * with probability CHAOS_CRASH_P, right after a target answered a write and before sync could
- * record it, the process kills itself with SIGKILL, the way a Lambda dies mid-invocation.
+ * record it, the process kills itself with SIGKILL, the way a Lambda dies mid-invocation; with
+ * CHAOS_CRASH_AT_WRITE=n it dies at its n-th answered write for sure (the first process), so
+ * every run has a crash. The hook is on guest-sync's HTTP client, whatever it sends with.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { HttpClient } from '../../functions/core/http-client.ts';
 
 let crashP = Number(process.env.CHAOS_CRASH_P ?? '0');
+const crashAtWrite = Number(process.env.CHAOS_CRASH_AT_WRITE ?? '0');
+let writes = 0;
 // The faults stop: no more crashes (without killing the in-flight batches once more).
 process.on('message', (message) => {
   if (message === 'stop-crashing') crashP = 0;
 });
-const realFetch = globalThis.fetch;
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
-  const response = await realFetch(input, init);
-  const url = String(input instanceof Request ? input.url : input);
-  const write = WRITES.has((init?.method ?? 'GET').toUpperCase()) && !url.includes('/oauth/token');
-  if (write && crashP > 0 && Math.random() < crashP) process.kill(process.pid, 'SIGKILL');
+const send = HttpClient.prototype.request;
+HttpClient.prototype.request = async function (this: HttpClient, request) {
+  const response = await send.call(this, request);
+  const write = WRITES.has(request.method) && !request.url.includes('/oauth/token');
+  if (write && crashP > 0 && (++writes === crashAtWrite || Math.random() < crashP)) process.kill(process.pid, 'SIGKILL');
   return response;
 };
 
