@@ -223,37 +223,22 @@ export class DynamoDbStore implements Store {
   async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean }, nowMs: number): Promise<RateLease[]> {
     // One item per worker, so renewals never contend; a day's ttl sweeps what dead workers leave.
     const Key = rateLeaseKey(key, worker);
+    const names = { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' };
+    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
     // A renewal keeps `since` and `admittedAt`. A worker that holds no lease goes straight to a
     // new one (the conditional renewal could only fail: one request less for every join).
     const renewed =
       lease.held &&
       (await this.ifConditionHolds(() =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key,
-            UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl',
-            ConditionExpression: '#until > :now',
-            ExpressionAttributeNames: { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': rateLeaseTtl(nowMs) },
-          }),
-        ),
+        this.doc.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: names, ExpressionAttributeValues: values })),
       ));
-    // A lapsed lease starts again now, admitted when the caller says.
-    if (!renewed) await this.takeRateLease(key, worker, lease, nowMs);
+    if (!renewed) {
+      // A new or lapsed lease starts now, admitted when the caller says.
+      await this.doc.send(
+        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl', ExpressionAttributeNames: { ...names, '#since': 'since', '#admit': 'admittedAt' }, ExpressionAttributeValues: { ...values, ':admit': lease.admitAt } }),
+      );
+    }
     return this.rateLeases(key, nowMs);
-  }
-
-  async takeRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: rateLeaseKey(key, worker),
-        UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl',
-        ExpressionAttributeNames: { '#until': 'until', '#since': 'since', '#busy': 'busy', '#admit': 'admittedAt', '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':admit': lease.admitAt, ':ttl': rateLeaseTtl(nowMs) },
-      }),
-    );
   }
 
   async admitRateLease(key: string, worker: string, atMs: number): Promise<void> {
@@ -672,11 +657,6 @@ const RATE_LEASE_SK_PREFIX = 'WORKER#';
 /** One item per worker under the vendor account's partition (rate-share.ts). */
 function rateLeaseKey(key: string, worker: string): { pk: string; sk: string } {
   return { pk: `RATE#${key}`, sk: `${RATE_LEASE_SK_PREFIX}${worker}` };
-}
-
-/** A day: what a dead worker leaves is swept soon after its lease ran out. */
-function rateLeaseTtl(nowMs: number): number {
-  return Math.floor(nowMs / 1000) + 86_400;
 }
 
 function tokenKey(key: string): { pk: string; sk: string } {

@@ -13,9 +13,8 @@ import type { RateLease, Store } from './store.ts';
  * lets its lease lapse and the others speed up.
  *
  * Cost: one lease write and one query per worker and account every RENEW_MS while it calls (at
- * most every RECOUNT_MS while it paces), the same when a lease is taken (the query first), and
- * one more write when a lease waiting to be admitted is let in (docs/throughput.md), whatever the
- * number of calls.
+ * most every RECOUNT_MS while it paces), and one more write when a lease is taken
+ * (docs/throughput.md), whatever the number of calls.
  */
 export const RENEW_MS = 10_000;
 /** Long enough to survive a renewal delayed by a slow request; short enough to hand the share back soon. */
@@ -126,18 +125,7 @@ export class RateShare implements RateShareLike {
     // Busy: used at least half of what its share allowed since the last renewal (and more than one call).
     const allowed = this.current.fraction * this.options.requestsPerSecond * (Math.max(0, at - this.renewedAt) / 1000);
     const busy = this.renewedAt > 0 && this.calls >= 2 && this.calls >= allowed / 2;
-    let leases: RateLease[];
-    if (this.holdsLease()) {
-      leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: at + JOIN_WAIT_MS, held: true }, at);
-    } else {
-      // No live lease (a first call, or after giving the share back): count the others first, so
-      // the new lease is written once, admitted now unless one of them is busy (a write less than
-      // taking it and then admitting it).
-      const others = (await store.listRateLeases(key, at)).filter((lease) => lease.worker !== worker);
-      const admittedAt = others.some((lease) => lease.busy) ? at + JOIN_WAIT_MS : at;
-      await store.takeRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: admittedAt }, at);
-      leases = [...others, { worker, since: at, busy, admittedAt }];
-    }
+    let leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: at + JOIN_WAIT_MS, held: this.holdsLease() }, at);
     const mine = leases.find((lease) => lease.worker === worker);
     if (mine && mine.admittedAt > at && !leases.some((lease) => lease.worker !== worker && lease.busy)) {
       // Nobody to wait for: admitted now.

@@ -385,8 +385,6 @@ export interface Store {
    * is; otherwise it is new or lapsed and starts now.
    */
   renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean }, nowMs: number): Promise<RateLease[]>;
-  /** Takes a new lease for `worker` (replacing a lapsed one), from now until `untilMs`, that may call from `admitAt` on. */
-  takeRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number }, nowMs: number): Promise<void>;
   /** Lets a new lease call from `atMs` on (it found no busy worker to wait for). */
   admitRateLease(key: string, worker: string, atMs: number): Promise<void>;
   /** The live leases on a vendor account, read only (no lease taken). */
