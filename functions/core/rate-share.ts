@@ -125,6 +125,9 @@ export class RateShare implements RateShareLike {
     // Busy: used at least half of what its share allowed since the last renewal (and more than one call).
     const allowed = this.current.fraction * this.options.requestsPerSecond * (Math.max(0, at - this.renewedAt) / 1000);
     const busy = this.renewedAt > 0 && this.calls >= 2 && this.calls >= allowed / 2;
+    // The lease is written before the others are counted (announce, then look): of two workers
+    // that join at once, the later always sees the earlier. Counting first, both could miss each
+    // other and each take the whole rate until a recount.
     let leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: at + JOIN_WAIT_MS, held: this.holdsLease() }, at);
     const mine = leases.find((lease) => lease.worker === worker);
     if (mine && mine.admittedAt > at && !leases.some((lease) => lease.worker !== worker && lease.busy)) {
@@ -148,13 +151,17 @@ export class RateShare implements RateShareLike {
 /**
  * Pure: the share of `worker` among the live `leases` at `now`, and when to count again (the
  * next lease to be admitted, ADMIT_LEAD_MS ahead). A worker not yet admitted waits; the others
- * divide the rate among the leases admitted by now plus ADMIT_LEAD_MS.
+ * divide the rate among the leases admitted by now plus ADMIT_LEAD_MS, and the leases that let
+ * themselves in at their next look (no other lease busy): two workers that join at once each
+ * see the other still waiting, and both are admitted at once.
  */
 export function shareOf(leases: readonly RateLease[], worker: string, now: number): { share: Share; recountAt: number } {
   const mine = leases.find((lease) => lease.worker === worker) ?? { worker, since: now, busy: false, admittedAt: now };
   const all = leases.some((lease) => lease.worker === worker) ? leases : [...leases, mine];
-  const counted = all.filter((lease) => lease.admittedAt <= now + ADMIT_LEAD_MS);
-  const upcoming = all.filter((lease) => lease.admittedAt > now + ADMIT_LEAD_MS).map((lease) => lease.admittedAt - ADMIT_LEAD_MS);
+  const admitsItself = (lease: RateLease) => !all.some((other) => other.worker !== lease.worker && other.busy);
+  const counts = (lease: RateLease) => lease.admittedAt <= now + ADMIT_LEAD_MS || admitsItself(lease);
+  const counted = all.filter(counts);
+  const upcoming = all.filter((lease) => !counts(lease)).map((lease) => lease.admittedAt - ADMIT_LEAD_MS);
   const recountAt = upcoming.length > 0 ? Math.min(...upcoming) : Number.POSITIVE_INFINITY;
   if (mine.admittedAt > now) return { share: { fraction: 0, waitMs: mine.admittedAt - now }, recountAt: mine.admittedAt };
   return { share: { fraction: 1 / Math.max(1, counted.length), waitMs: 0 }, recountAt };

@@ -79,6 +79,14 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     expect((await first.share()).fraction).toBe(0.5);
   });
 
+  it('two workers that join at once each count the other: together they never start with more than the rate', async () => {
+    const { share, requests } = sharesOf('test-account-together', 15_000_000);
+    const [a, b] = await Promise.all([share('together-a').share(), share('together-b').share()]);
+    expect(a.fraction + b.fraction).toBeLessThanOrEqual(1);
+    // Each wrote its lease before it counted (announce, then look).
+    expect(requests.indexOf('UpdateItemCommand')).toBeLessThan(requests.indexOf('QueryCommand'));
+  });
+
   it('a worker that holds no lease (its first call, or after it gave its share back) takes one in a single write; a live lease is renewed in one', async () => {
     const { clock, share, requests } = sharesOf('test-account-requests', 11_000_000);
     const worker = share('solo');

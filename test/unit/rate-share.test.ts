@@ -16,6 +16,9 @@ describe('a worker\'s share of a vendor account\'s rate', () => {
     ['...while the busy worker keeps the whole rate', [lease('a', 60_000), lease('b', -JOIN_WAIT_MS)], 'a', { fraction: 1, waitMs: 0 }],
     ['...and counts it just before it is admitted', [lease('a', 60_000), lease('b', -ADMIT_LEAD_MS)], 'a', { fraction: 0.5, waitMs: 0 }],
     ['once admitted, the joiner takes its part', [lease('a', 60_000), lease('b', 0)], 'b', { fraction: 0.5, waitMs: 0 }],
+    ['two that joined at once, nobody busy: the one that let itself in counts the other, which is about to', [lease('a', 0, false), lease('b', -JOIN_WAIT_MS, false)], 'a', { fraction: 0.5, waitMs: 0 }],
+    ['...and so does a quiet holder', [lease('a', 60_000, false), lease('b', -JOIN_WAIT_MS, false)], 'a', { fraction: 0.5, waitMs: 0 }],
+    ['...but not while another lease is busy: that joiner waits for its turn', [lease('a', 60_000, false), lease('c', 60_000, true), lease('b', -JOIN_WAIT_MS, false)], 'a', { fraction: 0.5, waitMs: 0 }],
   ])('%s', (_name, leases, worker, expected) => {
     expect(shareOf(leases, worker, NOW).share).toEqual(expected);
   });
@@ -27,8 +30,8 @@ describe('a worker\'s share of a vendor account\'s rate', () => {
 
   it('never hands out more than the whole rate to the workers that may call, whatever the admission times', () => {
     const times = [-20_000, -ADMIT_LEAD_MS - 1, -ADMIT_LEAD_MS, -1, 0, 60_000];
-    for (const a of times) for (const b of times) for (const c of times) {
-      const leases = [lease('a', a), lease('b', b), lease('c', c)];
+    for (const a of times) for (const b of times) for (const c of times) for (let busy = 0; busy < 8; busy++) {
+      const leases = [lease('a', a, (busy & 1) > 0), lease('b', b, (busy & 2) > 0), lease('c', c, (busy & 4) > 0)];
       // Each worker's share as it would compute it at NOW (every one renewed at NOW: the worst case is a stale holder, bounded by RENEW_MS).
       const total = ['a', 'b', 'c'].reduce((sum, w) => sum + shareOf(leases, w, NOW).share.fraction, 0);
       expect(total).toBeLessThanOrEqual(1 + 1e-9);
