@@ -75,7 +75,7 @@ export class RateShare implements RateShareLike {
     if (this.holdsLease() || !this.othersBusy) return 0;
     const { store, key, worker, now } = this.options;
     const leases = await store.listRateLeases(key, now());
-    this.othersBusy = leases.some((lease) => lease.worker !== worker && lease.busy);
+    this.othersBusy = anyOtherBusy(leases, worker);
     return this.othersBusy ? JOIN_WAIT_MS : 0;
   }
 
@@ -130,13 +130,13 @@ export class RateShare implements RateShareLike {
     // other and each take the whole rate until a recount.
     let leases = await store.renewRateLease(key, worker, { untilMs: at + LEASE_MS, busy, admitAt: at + JOIN_WAIT_MS, held: this.holdsLease() }, at);
     const mine = leases.find((lease) => lease.worker === worker);
-    if (mine && mine.admittedAt > at && !leases.some((lease) => lease.worker !== worker && lease.busy)) {
+    if (mine && mine.admittedAt > at && !anyOtherBusy(leases, worker)) {
       // Nobody to wait for: admitted now.
       await store.admitRateLease(key, worker, at);
       leases = leases.map((lease) => (lease.worker === worker ? { ...lease, admittedAt: at } : lease));
     }
     this.calls = 0;
-    this.othersBusy = leases.some((lease) => lease.worker !== worker && lease.busy);
+    this.othersBusy = anyOtherBusy(leases, worker);
     this.waitedSinceRenew = false;
     this.renewedAt = at;
     const next = shareOf(leases, worker, at);
@@ -158,11 +158,16 @@ export class RateShare implements RateShareLike {
 export function shareOf(leases: readonly RateLease[], worker: string, now: number): { share: Share; recountAt: number } {
   const mine = leases.find((lease) => lease.worker === worker) ?? { worker, since: now, busy: false, admittedAt: now };
   const all = leases.some((lease) => lease.worker === worker) ? leases : [...leases, mine];
-  const admitsItself = (lease: RateLease) => !all.some((other) => other.worker !== lease.worker && other.busy);
-  const counts = (lease: RateLease) => lease.admittedAt <= now + ADMIT_LEAD_MS || admitsItself(lease);
+  // A lease not yet admitted lets itself in at its next look when no other is busy (RateShare.renew).
+  const counts = (lease: RateLease) => lease.admittedAt <= now + ADMIT_LEAD_MS || !anyOtherBusy(all, lease.worker);
   const counted = all.filter(counts);
   const upcoming = all.filter((lease) => !counts(lease)).map((lease) => lease.admittedAt - ADMIT_LEAD_MS);
   const recountAt = upcoming.length > 0 ? Math.min(...upcoming) : Number.POSITIVE_INFINITY;
   if (mine.admittedAt > now) return { share: { fraction: 0, waitMs: mine.admittedAt - now }, recountAt: mine.admittedAt };
   return { share: { fraction: 1 / Math.max(1, counted.length), waitMs: 0 }, recountAt };
+}
+
+/** Whether a worker other than `worker` used its share in its last period: the rule a joiner waits by, and lets itself in by when it is false. */
+function anyOtherBusy(leases: readonly RateLease[], worker: string): boolean {
+  return leases.some((lease) => lease.worker !== worker && lease.busy);
 }
