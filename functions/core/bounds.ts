@@ -89,7 +89,7 @@ function requireVersion(version: number): void {
 }
 
 function fitStay(stay: Stay, options: BoundsOptions, drop: (field: string, reason: string) => void): Stay {
-  const dates = Stay.safeParse({ ...stay, checkInTime: null, checkOutTime: null, timeZone: null }, hotParse());
+  const dates = hotParse(Stay, { ...stay, checkInTime: null, checkOutTime: null, timeZone: null });
   if (!dates.success) {
     const issue = dates.error.issues[0]!;
     const field = issue.path[0] === 'checkInDate' ? 'check-in date' : 'check-out date';

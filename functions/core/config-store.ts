@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { parseConfig, type Config } from './config.ts';
 import { fingerprint } from './hash.ts';
 
@@ -26,7 +26,7 @@ const ConfigItem = z.object({
   hash: z.string(),
   /** Epoch ms. */
   pushedAt: z.number(),
-  pushedBy: z.string().default('unknown'),
+  pushedBy: z._default(z.string(), 'unknown'),
 });
 
 export interface ActiveConfig {

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { GuestSyncError } from './errors.ts';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { own } from './own.ts';
 import { parseCidr } from './source-ip.ts';
 import { isTimeZone } from './time.ts';
-import { PARSED_ONCE } from './zod-jit.ts';
 
 /**
  * The one declarative config file: connections (which PMS, how deliveries are verified,
@@ -12,39 +11,37 @@ import { PARSED_ONCE } from './zod-jit.ts';
  * only references to them (resolved by `secrets.ts`).
  */
 
-const secretRef = z
-  .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, 'expected a secret name of letters, digits, "-" or "_"');
+const secretRef = z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, 'expected a secret name of letters, digits, "-" or "_"'));
 
-const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
+const localTime = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM'));
 
 /** An IPv4 or IPv6 CIDR (a bare address is a /32 or /128). */
-const cidr = z.string().refine((value) => parseCidr(value) !== undefined, 'expected an IP range in CIDR notation such as "38.80.170.0/24"');
+const cidr = z.string().check(z.refine((value) => parseCidr(value) !== undefined, 'expected an IP range in CIDR notation such as "38.80.170.0/24"'));
 
-const timeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"');
+const timeZone = z.string().check(z.refine(isTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"'));
 
 export const MinutRoute = z.strictObject({
-  homeId: z.string().min(1),
+  homeId: z.string().check(z.minLength(1)),
   /**
    * The home also gets guests from Minut's own PMS connector: list its guests before each create
    * and leave a read-only match alone. Elsewhere a create looks up only when an earlier create of
    * ours may have happened without its answer (docs/targets.md).
    */
-  nativeIntegration: z.boolean().default(false),
+  nativeIntegration: z._default(z.boolean(), false),
 });
 
 /** Room per PMS unit, for properties whose reservations name a unit; `roomNumber`/`roomId` otherwise. */
-const roomsByUnit = z.record(z.string().min(1), z.string().min(1)).optional();
+const roomsByUnit = z.optional(z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(1))));
 
 export const RecepaiRoute = z.strictObject({
   /** The hotel's slug, e.g. "grand-hotel": the `{slug}` in RecepAI's paths. */
-  hotelSlug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'expected a RecepAI hotel slug such as "grand-hotel"'),
-  roomNumber: z.string().min(1),
+  hotelSlug: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'expected a RecepAI hotel slug such as "grand-hotel"')),
+  roomNumber: z.string().check(z.minLength(1)),
   rooms: roomsByUnit,
 });
 
 export const KasifyRoute = z.strictObject({
-  propertyId: z.string().min(1),
+  propertyId: z.string().check(z.minLength(1)),
 });
 
 export const HostelmateRoute = z.strictObject({
@@ -52,37 +49,34 @@ export const HostelmateRoute = z.strictObject({
    * Which HostelMate property (hostel) this is, naming its key in the credentials secret:
    * HostelMate issues one master key per property. Absent: the secret's default `apiKey`.
    */
-  account: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a short name such as "seaside-hostel"').optional(),
+  account: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a short name such as "seaside-hostel"'))),
   /** The room or room-type UUID bookings are made in. */
-  roomId: z.string().min(1),
+  roomId: z.string().check(z.minLength(1)),
   rooms: roomsByUnit,
   /**
    * How each night's `amount` (integer minor units, required by HostelMate) is filled: the
    * canonical reservation carries no price, so a fixed amount per night (0 by default).
    */
-  nightlyAmount: z.strictObject({ fixed: z.number().int().nonnegative() }).default({ fixed: 0 }),
+  nightlyAmount: z._default(z.strictObject({ fixed: z.int().check(z.nonnegative()) }), { fixed: 0 }),
 });
 
 export const PropertyConfig = z.strictObject({
-  name: z.string().optional(),
+  name: z.optional(z.string()),
   /**
    * `shadow`: everything runs except the target calls, which are recorded instead (status,
    * trace), so an operator can check a new property before it goes live. Absent: `live`.
    */
-  mode: z.enum(['live', 'shadow']).optional(),
+  mode: z.optional(z.enum(['live', 'shadow'])),
   timeZone,
-  checkInTime: localTime.default('15:00'),
-  checkOutTime: localTime.default('11:00'),
+  checkInTime: z._default(localTime, '15:00'),
+  checkOutTime: z._default(localTime, '11:00'),
   /** ISO 3166-1 alpha-2; the default region for phone numbers without a country code. */
-  country: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code such as "SE"')
-    .optional(),
+  country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code such as "SE"'))),
   targets: z.strictObject({
-    minut: MinutRoute.optional(),
-    recepai: RecepaiRoute.optional(),
-    kasify: KasifyRoute.optional(),
-    hostelmate: HostelmateRoute.optional(),
+    minut: z.optional(MinutRoute),
+    recepai: z.optional(RecepaiRoute),
+    kasify: z.optional(KasifyRoute),
+    hostelmate: z.optional(HostelmateRoute),
   }),
 });
 export type PropertyConfig = z.infer<typeof PropertyConfig>;
@@ -104,7 +98,7 @@ export const PmsApiConfig = z.strictObject({
    */
   baseUrl: z.url(),
   /** Where an OAuth token is granted when not under `baseUrl` (apaleo: `https://identity.apaleo.com/connect/token`). */
-  tokenUrl: z.url().optional(),
+  tokenUrl: z.optional(z.url()),
   /**
    * Secret holding the API credentials (read by the sync function only): Guesty and Smily
    * `{"clientId","clientSecret"}`, Lodgify and Smoobu `{"apiKey"}`, Hospitable `{"accessToken"}`,
@@ -113,7 +107,7 @@ export const PmsApiConfig = z.strictObject({
    */
   credentials: secretRef,
   /** Client-side pacing per connection and worker; defaults per PMS (Guesty 2/s, Smily 2/s, Lodgify 5/s, Hospitable 2/s, Smoobu 5/s). */
-  requestsPerSecond: z.number().positive().optional(),
+  requestsPerSecond: z.optional(z.number().check(z.positive())),
 });
 export type PmsApiConfig = z.infer<typeof PmsApiConfig>;
 
@@ -129,13 +123,13 @@ export const ConnectionConfig = z.strictObject({
    */
   secret: secretRef,
   /** Required for PMSs whose events are completed or re-read from their API: see `pmsTypesThatFetch`. */
-  api: PmsApiConfig.optional(),
+  api: z.optional(PmsApiConfig),
   /**
    * Source addresses allowed to deliver, as CIDRs (e.g. Hospitable's `38.80.170.0/24`);
    * absent: any. A delivery from elsewhere is answered 401 before its secret is read.
    */
-  allowedSourceIps: z.array(cidr).min(1).max(100).optional(),
-  properties: z.record(z.string().min(1), PropertyConfig),
+  allowedSourceIps: z.optional(z.array(cidr).check(z.minLength(1), z.maxLength(100))),
+  properties: z.record(z.string().check(z.minLength(1)), PropertyConfig),
 });
 export type ConnectionConfig = z.infer<typeof ConnectionConfig>;
 
@@ -145,9 +139,9 @@ export const MinutTargetConfig = z.strictObject({
   /** Secret holding `{"clientId","clientSecret"}` for the client_credentials grant. */
   credentials: secretRef,
   /** Client-side pacing: Minut allows 5/s in bursts but 120/min sustained, i.e. 2/s. */
-  requestsPerSecond: z.number().positive().default(2),
+  requestsPerSecond: z._default(z.number().check(z.positive()), 2),
   /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
-  timeoutSeconds: z.number().positive().max(30).default(10),
+  timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(30)), 10),
 });
 
 export const RecepaiTargetConfig = z.strictObject({
@@ -156,10 +150,10 @@ export const RecepaiTargetConfig = z.strictObject({
   /** Secret holding `{"apiKey":"pms_live_..."}` (a `pms_test_` key validates but stores nothing). */
   credentials: secretRef,
   /** RecepAI publishes no number; 2/s with a burst of 5 keeps well clear of any sane limit. */
-  requestsPerSecond: z.number().positive().default(2),
-  burst: z.number().int().min(1).default(5),
+  requestsPerSecond: z._default(z.number().check(z.positive()), 2),
+  burst: z._default(z.int().check(z.gte(1)), 5),
   /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
-  timeoutSeconds: z.number().positive().max(30).default(10),
+  timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(30)), 10),
 });
 
 export const KasifyTargetConfig = z.strictObject({
@@ -168,10 +162,10 @@ export const KasifyTargetConfig = z.strictObject({
   /** Secret holding `{"token":"kas_pat_..."}`, a personal access token. */
   credentials: secretRef,
   /** Kasify allows 100 requests/min per token: 1.5/s plus a burst of 10 stays within any minute. */
-  requestsPerSecond: z.number().positive().default(1.5),
-  burst: z.number().int().min(1).default(10),
+  requestsPerSecond: z._default(z.number().check(z.positive()), 1.5),
+  burst: z._default(z.int().check(z.gte(1)), 10),
   /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
-  timeoutSeconds: z.number().positive().max(30).default(10),
+  timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(30)), 10),
 });
 
 export const HostelmateTargetConfig = z.strictObject({
@@ -180,62 +174,63 @@ export const HostelmateTargetConfig = z.strictObject({
   /** Secret holding `{"apiKey":"hm_live_..."}`, the property's master key. */
   credentials: secretRef,
   /** HostelMate allows 120 requests/min per key and caller IP: 1.8/s plus a burst of 10 stays within any minute. */
-  requestsPerSecond: z.number().positive().default(1.8),
-  burst: z.number().int().min(1).default(10),
+  requestsPerSecond: z._default(z.number().check(z.positive()), 1.8),
+  burst: z._default(z.int().check(z.gte(1)), 10),
   /** Per-request timeout; a hung answer is given up after it (and retried where safe). */
-  timeoutSeconds: z.number().positive().max(30).default(10),
+  timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(30)), 10),
 });
 
 /** When a target that keeps failing is paused (see functions/sync/circuit-breaker.ts). */
 export const CircuitBreakerConfig = z.strictObject({
   /** Consecutive outage failures (5xx, network) across all reservations that pause the target. */
-  failureThreshold: z.number().int().min(1).default(5),
+  failureThreshold: z._default(z.int().check(z.gte(1)), 5),
   /** How long a paused target is left alone before work for it is tried again. */
-  pauseSeconds: z.number().int().min(1).max(86_400).default(300),
+  pauseSeconds: z._default(z.int().check(z.gte(1), z.lte(86_400)), 300),
   /** A target's own failed attempts in a row (not SQS receives) after which its work is parked as pending for the sweep. */
-  attemptsBeforePending: z.number().int().min(1).max(4).default(3),
+  attemptsBeforePending: z._default(z.int().check(z.gte(1), z.lte(4)), 3),
 });
 
 export const Config = z.strictObject({
   /** Days guest data is kept after checkout before DynamoDB expires it. */
-  retentionDays: z.number().int().min(1).max(3650).default(30),
+  retentionDays: z._default(z.int().check(z.gte(1), z.lte(3650)), 30),
   /** Longest stay accepted, in nights: a longer one is refused (400 stay_too_long). Mid-term rentals fit the default. */
-  maxStayNights: z.number().int().min(1).max(3660).default(400),
+  maxStayNights: z._default(z.int().check(z.gte(1), z.lte(3660)), 400),
   /** Largest webhook body accepted, in bytes. */
-  maxBodyBytes: z.number().int().min(1024).default(1_048_576),
-  connections: z.record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'expected a connection id of letters, digits, "-" or "_"'), ConnectionConfig),
+  maxBodyBytes: z._default(z.int().check(z.gte(1024)), 1_048_576),
+  connections: z.record(z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'expected a connection id of letters, digits, "-" or "_"')), ConnectionConfig),
   targets: z.strictObject({
-    minut: MinutTargetConfig.optional(),
-    recepai: RecepaiTargetConfig.optional(),
-    kasify: KasifyTargetConfig.optional(),
-    hostelmate: HostelmateTargetConfig.optional(),
+    minut: z.optional(MinutTargetConfig),
+    recepai: z.optional(RecepaiTargetConfig),
+    kasify: z.optional(KasifyTargetConfig),
+    hostelmate: z.optional(HostelmateTargetConfig),
   }),
-  circuitBreaker: CircuitBreakerConfig.default({ failureThreshold: 5, pauseSeconds: 300, attemptsBeforePending: 3 }),
+  circuitBreaker: z._default(CircuitBreakerConfig, { failureThreshold: 5, pauseSeconds: 300, attemptsBeforePending: 3 }),
   /**
    * What happens to the guests guest-sync created through a property, a route to a target or a
    * connection that a `config push` removes (docs/runbook.md "Removing a property"): `leave` them
    * at the target and list them (their states say `offboarded`), or `remove` them as a
    * cancellation would.
    */
-  offboarding: z.enum(['leave', 'remove']).default('leave'),
+  offboarding: z._default(z.enum(['leave', 'remove']), 'leave'),
   /**
    * The per-reservation timeline (`guest-sync trace`): one small write per message sync handles,
    * about $0.62 per 1M events (bench/results.md). `false` writes none.
    */
-  trace: z.boolean().default(true),
+  trace: z._default(z.boolean(), true),
   /**
    * Fairness (docs/throughput.md): a connection that sends more than `events` events within
    * `windowSeconds` (as one ingest instance counts them) is in a burst. Its further events are
    * parked in the table and moved to the queue `turn` at a time, so the other connections' events
    * are not queued behind a replay. It leaves the burst after a minute under the threshold.
    */
-  burstParking: z
-    .strictObject({
-      events: z.number().int().min(1).max(100_000).default(50),
-      windowSeconds: z.number().int().min(1).max(300).default(10),
-      turn: z.number().int().min(1).max(100).default(20),
-    })
-    .default({ events: 50, windowSeconds: 10, turn: 20 }),
+  burstParking: z._default(
+    z.strictObject({
+      events: z._default(z.int().check(z.gte(1), z.lte(100_000)), 50),
+      windowSeconds: z._default(z.int().check(z.gte(1), z.lte(300)), 10),
+      turn: z._default(z.int().check(z.gte(1), z.lte(100)), 20),
+    }),
+    { events: 50, windowSeconds: 10, turn: 20 },
+  ),
 });
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];
@@ -244,7 +239,7 @@ export class ConfigError extends GuestSyncError {}
 
 /** Validates a parsed config; the error names each bad field and what was expected. */
 export function parseConfig(input: unknown, origin = 'config'): Config {
-  const result = Config.safeParse(input, PARSED_ONCE);
+  const result = Config.safeParse(input);
   if (result.success) {
     checkRoutesHaveTargets(result.data, origin);
     checkFetchingConnectionsHaveApi(result.data, origin);

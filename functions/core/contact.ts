@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import type { DroppedField } from './reservation.ts';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import type { TargetName } from './config.ts';
 import {
   BackfillJob,
@@ -524,7 +524,7 @@ export class DynamoDbStore implements Store {
     }
   }
 
-  private async getData<T extends z.ZodType>(key: Record<string, string>, schema: T): Promise<z.infer<T> | undefined> {
+  private async getData<T extends z.ZodMiniType>(key: Record<string, string>, schema: T): Promise<z.infer<T> | undefined> {
     const item = await this.getItem(key);
     return item && parseData(item, schema);
   }
@@ -535,7 +535,7 @@ export class DynamoDbStore implements Store {
   }
 }
 
-function parseData<T extends z.ZodType>(item: Record<string, unknown>, schema: T): z.infer<T> {
+function parseData<T extends z.ZodMiniType>(item: Record<string, unknown>, schema: T): z.infer<T> {
   if (typeof item.data !== 'string') throw new Error(`item ${String(item.pk)}/${String(item.sk)} has no data attribute`);
   return schema.parse(JSON.parse(item.data));
 }
@@ -650,7 +650,7 @@ function unreadableKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: reservationPk(key), sk: 'UNREADABLE' };
 }
 
-const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z.boolean().default(true), admittedAt: z.number().optional() });
+const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z._default(z.boolean(), true), admittedAt: z.optional(z.number()) });
 
 const RATE_LEASE_SK_PREFIX = 'WORKER#';
 

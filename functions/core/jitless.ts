@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /**
  * Imported first by the sync and sweep handlers, before any schema is built (zod reads this when a

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { sha256Hex } from './hash.ts';
 import { LIMITS, Reservation, ReservationId, unknownParty } from './reservation.ts';
 import { isObject } from './own.ts';
@@ -32,8 +32,8 @@ export const MAX_RECEIVE_COUNT = 10;
  */
 export const LANE_MAX_CONCURRENCY = 2;
 
-const ConnectionId = z.string().min(1).max(64);
-const DeliveryId = z.string().min(1).max(LIMITS.idLength);
+const ConnectionId = z.string().check(z.minLength(1), z.maxLength(64));
+const DeliveryId = z.string().check(z.minLength(1), z.maxLength(LIMITS.idLength));
 
 export const ReservationMessage = z.object({
   v: z.literal(QUEUE_SCHEMA_VERSION),
@@ -54,14 +54,14 @@ export const ResyncMessage = z.object({
   /** Epoch ms; with the reason, it makes the deduplication id. */
   requestedAt: z.number(),
   /** Who asked and why, e.g. `operator`, `sweep`. */
-  reason: z.string().max(LIMITS.textLength),
+  reason: z.string().check(z.maxLength(LIMITS.textLength)),
 });
 export type ResyncMessage = z.infer<typeof ResyncMessage>;
 
 /** Small source-specific facts a thin event carried (ids, event name, publish time); never guest data. */
 export const FetchHints = z
-  .record(z.string().max(64), z.union([z.string().max(LIMITS.idLength), z.number(), z.boolean(), z.null()]))
-  .refine((hints) => Object.keys(hints).length <= 20, 'at most 20 hints');
+  .record(z.string().check(z.maxLength(64)), z.union([z.string().check(z.maxLength(LIMITS.idLength)), z.number(), z.boolean(), z.null()]))
+  .check(z.refine((hints) => Object.keys(hints).length <= 20, 'at most 20 hints'));
 export type FetchHints = z.infer<typeof FetchHints>;
 
 /**
@@ -76,10 +76,10 @@ export const ReservationRefMessage = z.object({
   /** Epoch ms when ingest accepted the delivery. */
   receivedAt: z.number(),
   reservationId: ReservationId,
-  propertyId: ReservationId.optional(),
+  propertyId: z.optional(ReservationId),
   /** What the event itself said, normalised (guest usually empty); the fetch completes or replaces it. */
-  partial: Reservation.optional(),
-  hints: FetchHints.default({}),
+  partial: z.optional(Reservation),
+  hints: z._default(FetchHints, {}),
 });
 export type ReservationRefMessage = z.infer<typeof ReservationRefMessage>;
 
@@ -95,7 +95,7 @@ export const ClientRefMessage = z.object({
   deliveryId: DeliveryId,
   receivedAt: z.number(),
   clientId: ReservationId,
-  hints: FetchHints.default({}),
+  hints: z._default(FetchHints, {}),
 });
 export type ClientRefMessage = z.infer<typeof ClientRefMessage>;
 
@@ -123,13 +123,13 @@ export const OffboardMessage = z.object({
   kind: z.literal('offboard'),
   connectionId: ConnectionId,
   reservationId: ReservationId,
-  target: z.string().max(32),
+  target: z.string().check(z.maxLength(32)),
   property: PropertyConfig,
   requestedAt: z.number(),
 });
 export type OffboardMessage = z.infer<typeof OffboardMessage>;
 
-const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const LocalDate = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
 
 /**
  * - `backfill`: read one page of a connection's upcoming and in-house reservations from the PMS
@@ -140,13 +140,13 @@ export const BackfillMessage = z.object({
   v: z.literal(QUEUE_SCHEMA_VERSION),
   kind: z.literal('backfill'),
   connectionId: ConnectionId,
-  jobId: z.string().regex(/^[a-z0-9-]{1,40}$/),
-  propertyId: ReservationId.optional(),
+  jobId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
+  propertyId: z.optional(ReservationId),
   from: LocalDate,
   to: LocalDate,
   dryRun: z.boolean(),
-  cursor: z.string().max(2000).optional(),
-  page: z.number().int().nonnegative(),
+  cursor: z.optional(z.string().check(z.maxLength(2000))),
+  page: z.int().check(z.nonnegative()),
 });
 export type BackfillMessage = z.infer<typeof BackfillMessage>;
 
@@ -157,14 +157,14 @@ export type BackfillMessage = z.infer<typeof BackfillMessage>;
 export const ReconcileMessage = z.object({
   v: z.literal(QUEUE_SCHEMA_VERSION),
   kind: z.literal('reconcile'),
-  jobId: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  jobId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
   /** The job's item and group are keyed by it; `*` when it covers every connection. */
   connectionId: z.union([ConnectionId, z.literal('*')]),
-  propertyId: ReservationId.optional(),
+  propertyId: z.optional(ReservationId),
   dryRun: z.boolean(),
   requestedAt: z.number(),
   /** Which connection of the run (in id order) this message does; the next is the next message. */
-  step: z.number().int().nonnegative().default(0),
+  step: z._default(z.int().check(z.nonnegative()), 0),
 });
 export type ReconcileMessage = z.infer<typeof ReconcileMessage>;
 
@@ -179,8 +179,8 @@ export const DrainMessage = z.object({
   kind: z.literal('drain'),
   connectionId: ConnectionId,
   /** The drain's lease holder (Store.holdDrain). */
-  drainId: z.string().regex(/^[a-z0-9-]{1,40}$/),
-  turn: z.number().int().nonnegative(),
+  drainId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
+  turn: z.int().check(z.nonnegative()),
 });
 export type DrainMessage = z.infer<typeof DrainMessage>;
 
@@ -196,9 +196,9 @@ export const TargetWorkMessage = z.object({
   kind: z.literal('target'),
   connectionId: ConnectionId,
   reservationId: ReservationId,
-  target: z.string().regex(/^[a-z0-9-]{1,32}$/),
+  target: z.string().check(z.regex(/^[a-z0-9-]{1,32}$/)),
   /** The hand-off mark this work belongs to; it also makes the deduplication id. */
-  seq: z.string().regex(/^[a-z0-9-]{1,64}$/),
+  seq: z.string().check(z.regex(/^[a-z0-9-]{1,64}$/)),
 });
 export type TargetWorkMessage = z.infer<typeof TargetWorkMessage>;
 

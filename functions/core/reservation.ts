@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { isCarriable } from './text.ts';
 import { isTimeZone } from './time.ts';
 
@@ -58,14 +58,14 @@ export const LIMITS = {
   droppedEntries: 20,
 } as const;
 
-const carriableText = (max: number) => z.string().max(max).refine(isCarriable, 'holds characters that cannot be carried (U+FFFE, U+FFFF or an unpaired surrogate)');
-export const ReservationId = carriableText(LIMITS.idLength).min(1);
+const carriableText = (max: number) =>
+  z.string().check(z.maxLength(max), z.refine(isCarriable, 'holds characters that cannot be carried (U+FFFE, U+FFFF or an unpaired surrogate)'));
+export const ReservationId = carriableText(LIMITS.idLength).check(z.minLength(1));
 
 const localDate = z.iso
-  .date()
-  .refine((date) => date >= LIMITS.earliestDate && date <= LIMITS.latestDate, `expected a date from ${LIMITS.earliestDate} to ${LIMITS.latestDate}`);
-const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');
-export const TimeZone = z.string().refine(isTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"');
+  .date().check(z.refine((date) => date >= LIMITS.earliestDate && date <= LIMITS.latestDate, `expected a date from ${LIMITS.earliestDate} to ${LIMITS.latestDate}`));
+const localTime = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM'));
+export const TimeZone = z.string().check(z.refine(isTimeZone, 'expected an IANA time zone such as "Europe/Stockholm"'));
 
 /** Whole nights between two local dates (YYYY-MM-DD). */
 export function nightsBetween(checkInDate: string, checkOutDate: string): number {
@@ -86,39 +86,41 @@ export const Stay = z
     checkInDate: localDate,
     checkOutDate: localDate,
     /** Local times; null means "use the property's default". */
-    checkInTime: localTime.nullable(),
-    checkOutTime: localTime.nullable(),
+    checkInTime: z.nullable(localTime),
+    checkOutTime: z.nullable(localTime),
     /** IANA zone the PMS sent, if any; the property config's zone wins when both exist. */
-    timeZone: TimeZone.nullable(),
+    timeZone: z.nullable(TimeZone),
   })
-  .refine((stay) => stay.checkOutDate >= stay.checkInDate, { message: 'the check-out date is before the check-in date', path: ['checkOutDate'] })
-  .refine((stay) => nightsBetween(stay.checkInDate, stay.checkOutDate) <= LIMITS.maxStayNightsCeiling, {
-    message: `the stay is longer than ${LIMITS.maxStayNightsCeiling} nights`,
-    path: ['checkOutDate'],
-  });
+  .check(
+    z.refine((stay) => stay.checkOutDate >= stay.checkInDate, { message: 'the check-out date is before the check-in date', path: ['checkOutDate'] }),
+    z.refine((stay) => nightsBetween(stay.checkInDate, stay.checkOutDate) <= LIMITS.maxStayNightsCeiling, {
+      message: `the stay is longer than ${LIMITS.maxStayNightsCeiling} nights`,
+      path: ['checkOutDate'],
+    }),
+  );
 export type Stay = z.infer<typeof Stay>;
 
 export const Guest = z.object({
-  firstName: carriableText(LIMITS.nameLength).nullable(),
-  lastName: carriableText(LIMITS.nameLength).nullable(),
-  fullName: carriableText(LIMITS.nameLength).nullable(),
-  email: carriableText(LIMITS.emailLength).nullable(),
+  firstName: z.nullable(carriableText(LIMITS.nameLength)),
+  lastName: z.nullable(carriableText(LIMITS.nameLength)),
+  fullName: z.nullable(carriableText(LIMITS.nameLength)),
+  email: z.nullable(carriableText(LIMITS.emailLength)),
   /** E.164, or null when absent or unparseable. */
-  phone: carriableText(LIMITS.phoneLength).nullable(),
+  phone: z.nullable(carriableText(LIMITS.phoneLength)),
   /** ISO 639-1 */
-  language: z.string().regex(/^[a-z]{2}$/).nullable(),
+  language: z.nullable(z.string().check(z.regex(/^[a-z]{2}$/))),
   /** ISO 3166-1 alpha-2 */
-  country: z.string().regex(/^[A-Z]{2}$/).nullable(),
+  country: z.nullable(z.string().check(z.regex(/^[A-Z]{2}$/))),
 });
 export type Guest = z.infer<typeof Guest>;
 
-const partyCount = z.number().int().min(0).max(LIMITS.partyMax);
+const partyCount = z.int().check(z.gte(0), z.lte(LIMITS.partyMax));
 
 /** Who is in the party, where the PMS says; null where it does not. */
 export const Party = z.object({
-  adults: partyCount.nullable(),
-  children: partyCount.nullable(),
-  infants: partyCount.nullable(),
+  adults: z.nullable(partyCount),
+  children: z.nullable(partyCount),
+  infants: z.nullable(partyCount),
 });
 export type Party = z.infer<typeof Party>;
 export const unknownParty: Party = { adults: null, children: null, infants: null };
@@ -131,29 +133,29 @@ export function sumOf(party: Party): number | null {
 
 /** An optional field that was present but unusable, so it was left out or cut (never its value). */
 export const DroppedField = z.object({
-  field: z.string().max(LIMITS.textLength),
-  reason: z.string().max(LIMITS.textLength),
+  field: z.string().check(z.maxLength(LIMITS.textLength)),
+  reason: z.string().check(z.maxLength(LIMITS.textLength)),
 });
 export type DroppedField = z.infer<typeof DroppedField>;
 
 export const Reservation = z.object({
-  source: z.string().min(1).max(32),
-  connectionId: z.string().min(1).max(64),
+  source: z.string().check(z.minLength(1), z.maxLength(32)),
+  connectionId: z.string().check(z.minLength(1), z.maxLength(64)),
   reservationId: ReservationId,
   propertyId: ReservationId,
-  unitId: ReservationId.nullable(),
+  unitId: z.nullable(ReservationId),
   status: ReservationStatus,
   /** The PMS status as sent, for operators. */
   sourceStatus: carriableText(LIMITS.textLength),
   stay: Stay,
   guest: Guest,
   /** The whole party: the PMS's total, or the sum of `party` when it sends only the split. */
-  partySize: partyCount.nullable(),
+  partySize: z.nullable(partyCount),
   /** Adults, children and infants (schema v2; null each in messages of v1). */
   party: Party,
   /** Monotonic per reservation: epoch ms of the PMS's updated-at, or its version counter. */
-  sourceVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  dropped: z.array(DroppedField).max(LIMITS.droppedEntries),
+  sourceVersion: z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)),
+  dropped: z.array(DroppedField).check(z.maxLength(LIMITS.droppedEntries)),
 });
 export type Reservation = z.infer<typeof Reservation>;
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { loadConfigFile, type Config } from './config.ts';
 import { ConfigStore } from './config-store.ts';
 import { logger } from './powertools.ts';
@@ -16,27 +16,27 @@ import type { Store } from './store.ts';
  * endpoints come from the standard AWS_ENDPOINT_URL_* variables when set.
  */
 const RuntimeEnv = z.object({
-  GUEST_SYNC_CONFIG: z.string().min(1, 'GUEST_SYNC_CONFIG must name the config file'),
-  GUEST_SYNC_TABLE: z.string().min(1),
-  GUEST_SYNC_QUEUE_URL: z.string().min(1),
+  GUEST_SYNC_CONFIG: z.string().check(z.minLength(1, 'GUEST_SYNC_CONFIG must name the config file')),
+  GUEST_SYNC_TABLE: z.string().check(z.minLength(1)),
+  GUEST_SYNC_QUEUE_URL: z.string().check(z.minLength(1)),
   /** Sync only: where it sets aside a message it cannot read (see readQueueMessage). */
-  GUEST_SYNC_DLQ_URL: z.string().min(1).optional(),
+  GUEST_SYNC_DLQ_URL: z.optional(z.string().check(z.minLength(1))),
   /** Sync only: JSON of target name → the queue URL of that target's lane (sync.ts); none: no lanes. */
-  GUEST_SYNC_LANE_QUEUE_URLS: z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      const parsed = z.record(z.string(), z.string().min(1)).safeParse(safeJson(text));
+  GUEST_SYNC_LANE_QUEUE_URLS: z.pipe(
+    z._default(z.string(), '{}'),
+    z.transform((text, ctx) => {
+      const parsed = z.record(z.string(), z.string().check(z.minLength(1))).safeParse(safeJson(text));
       if (parsed.success) return parsed.data;
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of target name to queue URL' });
+      ctx.issues.push({ code: 'custom', message: 'must be a JSON object of target name to queue URL', input: text });
       return z.NEVER;
     }),
-  GUEST_SYNC_SECRETS: z.enum(['secretsmanager', 'local']).default('local'),
-  GUEST_SYNC_SECRET_PREFIX: z.string().default(''),
+  ),
+  GUEST_SYNC_SECRETS: z._default(z.enum(['secretsmanager', 'local']), 'local'),
+  GUEST_SYNC_SECRET_PREFIX: z._default(z.string(), ''),
   /** Local only: JSON files of secret name → value, later ones overriding earlier ones. */
-  GUEST_SYNC_SECRETS_FILES: z.string().default(''),
+  GUEST_SYNC_SECRETS_FILES: z._default(z.string(), ''),
   /** How long a function trusts the config it read from the table (config without redeploy). */
-  GUEST_SYNC_CONFIG_CACHE_SECONDS: z.coerce.number().min(0).default(60),
+  GUEST_SYNC_CONFIG_CACHE_SECONDS: z._default(z.coerce.number().check(z.gte(0)), 60),
 });
 
 /**

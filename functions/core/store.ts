@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { GuestSyncError } from './errors.ts';
 import type { TargetName } from './config.ts';
 import { Reservation } from './reservation.ts';
@@ -26,7 +26,7 @@ export const SnapshotRecord = z.object({
   contentHash: z.string(),
   /** True while the property is missing from the config: parked until it is added and resynced. */
   unrouted: z.boolean(),
-  ttl: z.number().int(),
+  ttl: z.int(),
   storedAt: z.number(),
 });
 export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
@@ -58,10 +58,10 @@ export const TraceTargetAction = z.object({
   target: z.string(),
   /** created, updated, deleted, adopted, unchanged, stale, pending, failed, readonly, shadow_create, ... */
   action: z.string(),
-  code: z.string().optional(),
-  permanent: z.boolean().optional(),
+  code: z.optional(z.string()),
+  permanent: z.optional(z.boolean()),
   /** Epoch ms: when parked work is due again. */
-  retryAt: z.number().optional(),
+  retryAt: z.optional(z.number()),
 });
 export type TraceTargetAction = z.infer<typeof TraceTargetAction>;
 
@@ -77,17 +77,17 @@ export const TraceEntry = z.object({
   at: z.number(),
   /** `lane`: a target's lane did the work a delivery or resync handed to it (sync.ts). */
   via: z.enum(['delivery', 'resync', 'lane']),
-  deliveryId: z.string().optional(),
+  deliveryId: z.optional(z.string()),
   /** For a resync: who asked (operator, sweep, ...). */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   /** SQS receive count of the message: above 1 it is a retry. */
-  attempt: z.number().int().optional(),
+  attempt: z.optional(z.int()),
   /** The delivery's reservation status, the PMS status as sent and its version. */
-  event: z.object({ status: z.string(), sourceStatus: z.string(), version: z.number() }).optional(),
-  snapshot: z.enum(snapshotResults).optional(),
-  changed: z.array(z.string()).optional(),
+  event: z.optional(z.object({ status: z.string(), sourceStatus: z.string(), version: z.number() })),
+  snapshot: z.optional(z.enum(snapshotResults)),
+  changed: z.optional(z.array(z.string())),
   /** Why a thin event's PMS read failed. */
-  code: z.string().optional(),
+  code: z.optional(z.string()),
   targets: z.array(TraceTargetAction),
 });
 export type TraceEntry = z.infer<typeof TraceEntry>;
@@ -106,67 +106,65 @@ export const TargetState = z.object({
   /** The target's own ids, e.g. Minut `{ homeId, guestId }`. */
   targetIds: z.record(z.string(), z.string()),
   /** Fingerprint of the last desired record the target accepted (or that failed permanently). */
-  appliedFingerprint: z.string().nullable(),
+  appliedFingerprint: z.nullable(z.string()),
   /**
    * Written before a create on a target that does not deduplicate; cleared once its id is
    * stored. Until `inFlightUntil` (epoch ms) no other attempt may create: a create may be
    * under way. After it, an attempt looks the guest up on the target before creating.
    */
-  intent: z
-    .object({ fingerprint: z.string(), startedAt: z.number(), inFlightUntil: z.number(), desired: z.record(z.string(), z.unknown()) })
-    .nullable(),
-  lastError: TargetError.nullable(),
+  intent: z.nullable(z.object({ fingerprint: z.string(), startedAt: z.number(), inFlightUntil: z.number(), desired: z.record(z.string(), z.unknown()) })),
+  lastError: z.nullable(TargetError),
   /** Informational findings from the target, e.g. Minut `validation_errors`. */
   warnings: z.array(z.string()),
   /**
    * Epoch ms when the sweep should re-enqueue this reservation for this target: a pending
    * retry, or a time-driven transition (RecepAI check-in/out). Null: nothing scheduled.
    */
-  dueAt: z.number().nullable().optional(),
+  dueAt: z.optional(z.nullable(z.number())),
   /** Failed attempts in a row at this target (its own, not SQS receives); pending after `attemptsBeforePending`. */
-  failures: z.number().int().nonnegative().optional(),
+  failures: z.optional(z.int().check(z.nonnegative())),
   /**
    * Epoch ms since when this target has not held what the snapshot asks for because of retryable
    * failures (retrying or pending); null once it does, or once the target refused for good.
    * `guest-sync status --lagging` and the lagging alarm read it.
    */
-  behindSince: z.number().nullable().optional(),
+  behindSince: z.optional(z.nullable(z.number())),
   /** The snapshot's `sourceVersion` this target last got: an older snapshot is never applied after it. */
-  appliedVersion: z.number().nullable().optional(),
+  appliedVersion: z.optional(z.nullable(z.number())),
   /**
    * Shadow mode: the call sync would have made for the content `fingerprint` (create, update,
    * delete, or none), instead of making it. Cleared once the property is live and synced.
    */
-  shadow: z.object({ action: z.enum(['create', 'update', 'delete', 'none']), fingerprint: z.string(), at: z.number() }).nullable().optional(),
+  shadow: z.optional(z.nullable(z.object({ action: z.enum(['create', 'update', 'delete', 'none']), fingerprint: z.string(), at: z.number() }))),
   /** The record the target last accepted, for targets that send only what changed (RecepAI, HostelMate). */
-  applied: z.record(z.string(), z.unknown()).nullable().optional(),
+  applied: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
   /**
    * The hand-off mark (sync.ts, lanes): while `until` (epoch ms) is ahead, this target's work for
    * the reservation belongs to the lane message `seq`, and no one else calls the target for it.
    * `dirty`: the snapshot may have changed since the lane read it; the lane goes again.
    */
-  handoff: z.object({ seq: z.string(), until: z.number(), dirty: z.boolean() }).nullable().optional(),
+  handoff: z.optional(z.nullable(z.object({ seq: z.string(), until: z.number(), dirty: z.boolean() }))),
   /**
    * The reservation's latest trace steps, oldest first, written with this state instead of an
    * item each (sync/trace.ts); moved to an item of their own once they no longer fit in the
    * state's one write unit.
    */
-  trace: z.array(TraceEntry).optional(),
-  ttl: z.number().int(),
+  trace: z.optional(z.array(TraceEntry)),
+  ttl: z.int(),
   updatedAt: z.number(),
   /** Optimistic lock: each write expects the version it read. */
-  version: z.number().int().nonnegative(),
+  version: z.int().check(z.nonnegative()),
 });
 export type TargetState = z.infer<typeof TargetState>;
 
 export const CachedToken = z.object({
-  accessToken: z.string().nullable(),
+  accessToken: z.nullable(z.string()),
   /** Epoch ms. */
-  expiresAt: z.number().nullable(),
+  expiresAt: z.nullable(z.number()),
   /** Epoch ms after which workers should get a new token (ahead of expiry). */
-  refreshAt: z.number().nullable(),
-  leaseOwner: z.string().nullable(),
-  leaseUntil: z.number().nullable(),
+  refreshAt: z.nullable(z.number()),
+  leaseOwner: z.nullable(z.string()),
+  leaseUntil: z.nullable(z.number()),
 });
 export type CachedToken = z.infer<typeof CachedToken>;
 
@@ -174,10 +172,10 @@ export type CachedToken = z.infer<typeof CachedToken>;
 export const CircuitState = z.object({
   target: z.string(),
   /** Outage failures in a row, across all reservations; a success resets it. */
-  failures: z.number().int().nonnegative(),
+  failures: z.int().check(z.nonnegative()),
   /** Epoch ms until which the target is paused; null when closed. */
-  openUntil: z.number().nullable(),
-  version: z.number().int().nonnegative(),
+  openUntil: z.nullable(z.number()),
+  version: z.int().check(z.nonnegative()),
 });
 export type CircuitState = z.infer<typeof CircuitState>;
 
@@ -200,8 +198,8 @@ export const FetchErrorRecord = z.object({
   /** Epoch ms of the last failure. */
   at: z.number(),
   /** Failed attempts since the last success. */
-  failures: z.number().int().nonnegative(),
-  ttl: z.number().int(),
+  failures: z.int().check(z.nonnegative()),
+  ttl: z.int(),
 });
 export type FetchErrorRecord = z.infer<typeof FetchErrorRecord>;
 
@@ -215,7 +213,7 @@ export const UnreadableRecord = z.object({
   reason: z.string(),
   /** Epoch ms. */
   at: z.number(),
-  ttl: z.number().int(),
+  ttl: z.int(),
 });
 export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
 
@@ -225,9 +223,9 @@ export const ErasureAtTarget = z.object({
   target: z.string(),
   /** deleted, cancelled, checked_out, nothing_there, not_ours (a native integration's guest), refused, not_configured */
   result: z.string(),
-  code: z.string().optional(),
+  code: z.optional(z.string()),
   /** What the target keeps anyway, per docs/erasure.md (e.g. a cancelled booking's dates). */
-  note: z.string().optional(),
+  note: z.optional(z.string()),
 });
 export type ErasureAtTarget = z.infer<typeof ErasureAtTarget>;
 
@@ -239,15 +237,15 @@ export type ErasureAtTarget = z.infer<typeof ErasureAtTarget>;
 export const Tombstone = z.object({
   requestedAt: z.number(),
   /** The PMS property (not personal data): the erase worker routes to its targets with it. */
-  propertyId: z.string().nullable(),
+  propertyId: z.nullable(z.string()),
   /** `erasing` until every target is done and the data deleted; then `erased`. */
   status: z.enum(['erasing', 'erased']),
   targets: z.array(ErasureAtTarget),
   /** Items deleted once the targets were done. */
-  deletedItems: z.number().int().nonnegative().optional(),
-  finishedAt: z.number().optional(),
+  deletedItems: z.optional(z.int().check(z.nonnegative())),
+  finishedAt: z.optional(z.number()),
   /** Deliveries ignored since. */
-  ignoredDeliveries: z.number().int().nonnegative().optional(),
+  ignoredDeliveries: z.optional(z.int().check(z.nonnegative())),
 });
 export type Tombstone = z.infer<typeof Tombstone>;
 
@@ -255,24 +253,24 @@ export type Tombstone = z.infer<typeof Tombstone>;
 export const BackfillJob = z.object({
   jobId: z.string(),
   connectionId: z.string(),
-  propertyId: z.string().nullable(),
+  propertyId: z.nullable(z.string()),
   from: z.string(),
   to: z.string(),
   dryRun: z.boolean(),
   status: z.enum(['queued', 'running', 'done', 'failed']),
-  pages: z.number().int().nonnegative(),
+  pages: z.int().check(z.nonnegative()),
   /** Reservations the PMS listed in the window (and property). */
-  listed: z.number().int().nonnegative(),
+  listed: z.int().check(z.nonnegative()),
   /** Queued to sync like webhooks (not in a dry run). */
-  queued: z.number().int().nonnegative(),
+  queued: z.int().check(z.nonnegative()),
   /** Of a property missing from the config (queued all the same: parked as unrouted). */
-  unrouted: z.number().int().nonnegative(),
-  total: z.number().int().nonnegative().nullable(),
+  unrouted: z.int().check(z.nonnegative()),
+  total: z.nullable(z.int().check(z.nonnegative())),
   /** Dry run: per target, how many creates, updates, removals and no-ops it would get. */
-  plan: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
+  plan: z.record(z.string(), z.record(z.string(), z.int().check(z.nonnegative()))),
   /** Dry run: the first planned calls (reservation id, target, action). */
   planned: z.array(z.object({ reservationId: z.string(), target: z.string(), action: z.string() })),
-  lastError: z.string().nullable(),
+  lastError: z.nullable(z.string()),
   startedAt: z.number(),
   updatedAt: z.number(),
 });
@@ -281,23 +279,23 @@ export type BackfillJob = z.infer<typeof BackfillJob>;
 /** A reconciliation run (`guest-sync reconcile`, or the daily schedule); no guest data. */
 export const ReconcileJob = z.object({
   jobId: z.string(),
-  connectionId: z.string().nullable(),
-  propertyId: z.string().nullable(),
+  connectionId: z.nullable(z.string()),
+  propertyId: z.nullable(z.string()),
   dryRun: z.boolean(),
   status: z.enum(['running', 'done', 'failed']),
   /** Per target: records compared (the sum of `checkedByConnection`). */
-  checked: z.record(z.string(), z.number().int().nonnegative()),
+  checked: z.record(z.string(), z.int().check(z.nonnegative())),
   /** The same per connection (one step each), so a retried step counts its records once. */
-  checkedByConnection: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).default({}),
+  checkedByConnection: z._default(z.record(z.string(), z.record(z.string(), z.int().check(z.nonnegative()))), {}),
   /** Drift found (and repaired, unless a dry run): missing, edited (which fields), should_be_removed. */
-  drift: z.array(z.object({ connectionId: z.string(), reservationId: z.string(), target: z.string(), kind: z.string(), fields: z.array(z.string()).optional() })),
+  drift: z.array(z.object({ connectionId: z.string(), reservationId: z.string(), target: z.string(), kind: z.string(), fields: z.optional(z.array(z.string())) })),
   /** Records at a target that guest-sync did not create (or no longer knows): reported, never touched. */
   unknown: z.array(z.object({ connectionId: z.string(), target: z.string(), propertyId: z.string(), id: z.string(), why: z.string() })),
   /** Targets without a list API to compare with. */
   unchecked: z.array(z.string()),
   /** The backfill jobs that re-read the PMSs (a webhook never sent). */
   backfills: z.array(z.string()),
-  lastError: z.string().nullable(),
+  lastError: z.nullable(z.string()),
   startedAt: z.number(),
   updatedAt: z.number(),
 });

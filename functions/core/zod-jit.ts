@@ -1,21 +1,29 @@
+import * as z from './zod.ts';
+
 /**
- * Zod's JIT compiles an object schema with `new Function` on its first parse (about a millisecond
- * each) and parses it faster from then on: ingest's hot path is about a tenth faster with it
- * (bench: ingest hot path). Ingest keeps zod's default (on), and its per-request parses pass
- * `hotParse()`: interpreted for a process's first WARM_UP_PARSES, so that a cold start compiles
- * nothing, compiled once the process is busy. Sync and the sweep turn it off (jitless.ts).
+ * Ingest's per-request parses (the HTTP event, the PMS payload, the stay, the queue contract) go
+ * through `hotParse`: interpreted for a process's first WARM_UP_PARSES, so that a cold start
+ * compiles nothing, then through the schema's compiled clone (`z.compile`: one generated function
+ * per schema, built with `new Function` once, about a millisecond). The clone falls back to the
+ * interpreted parser for any input its fast path does not accept, so a failure has the same issues
+ * and messages either way (test/unit/zod-jit.test.ts checks the answers agree). Nothing else is
+ * ever compiled, and nothing at all where `z.config({ jitless: true })` is set (sync and the
+ * sweep, jitless.ts).
  */
 export const WARM_UP_PARSES = 500;
 
-const INTERPRETED = { jitless: true } as const;
 let parses = 0;
+const compiled = new WeakMap<z.ZodMiniType, z.ZodMiniType>();
 
-/** The parse context of what a process parses once (its config, a secret): never worth compiling. */
-export const PARSED_ONCE = INTERPRETED;
-
-/** The parse context of a per-request parse: interpreted while the process is cold. */
-export function hotParse(): typeof INTERPRETED | undefined {
-  if (parses >= WARM_UP_PARSES) return undefined;
-  parses++;
-  return INTERPRETED;
+export function hotParse<T extends z.ZodMiniType>(schema: T, input: unknown): z.util.SafeParseResult<z.output<T>> {
+  if (parses < WARM_UP_PARSES || z.config().jitless) {
+    parses++;
+    return schema.safeParse(input);
+  }
+  let fast = compiled.get(schema) as T | undefined;
+  if (fast === undefined) {
+    fast = z.compile(schema);
+    compiled.set(schema, fast);
+  }
+  return fast.safeParse(input);
 }

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import { fitHint, fitOptionalId, fitRequiredId, fitReservation } from '../core/bounds.ts';
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
@@ -32,14 +32,14 @@ export interface IngestDeps {
 
 // Only what the handler reads of an HTTP API (payload v2) event.
 const HttpEvent = z.object({
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().default(false),
-  headers: z.record(z.string(), z.string().optional()).default({}),
-  rawQueryString: z.string().default(''),
-  rawPath: z.string().optional(),
+  body: z.optional(z.string()),
+  isBase64Encoded: z._default(z.boolean(), false),
+  headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
+  rawQueryString: z._default(z.string(), ''),
+  rawPath: z.optional(z.string()),
   // Set by the HTTP API's routes; a Function URL sends every path, read from rawPath instead.
-  pathParameters: z.object({ connectionId: z.string(), token: z.string() }).partial().optional(),
-  requestContext: z.object({ http: z.object({ sourceIp: z.string(), method: z.string() }).partial().optional() }).partial().optional(),
+  pathParameters: z.optional(z.partial(z.object({ connectionId: z.string(), token: z.string() }))),
+  requestContext: z.optional(z.partial(z.object({ http: z.optional(z.partial(z.object({ sourceIp: z.string(), method: z.string() }))) }))),
 });
 
 /** Which connection a request is for, and its URL token when the path carries one. */
@@ -74,7 +74,7 @@ export function webhookRoute(event: Pick<z.infer<typeof HttpEvent>, 'pathParamet
  */
 export function createIngestHandler(deps: IngestDeps) {
   const handler = async (rawEvent: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const parsedEvent = HttpEvent.safeParse(rawEvent, hotParse());
+    const parsedEvent = hotParse(HttpEvent, rawEvent);
     if (!parsedEvent.success) return reply(400, { error: { code: 'invalid_request', message: 'The request could not be read.' } });
     const event = parsedEvent.data;
     const route = webhookRoute(event);
@@ -215,7 +215,7 @@ async function ingest({ connectionId, token }: WebhookRoute, event: z.infer<type
   // One contract: each message is checked with the very schema sync parses before it is sent,
   // so a 202 never queues what sync cannot read.
   for (const message of messages) {
-    const checked = QueueMessage.safeParse(message, hotParse());
+    const checked = hotParse(QueueMessage, message);
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
       logger.error('a normalised delivery broke the queue contract', { path: issue.path.map(String).join('.'), issue: issue.message });

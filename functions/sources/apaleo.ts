@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -24,8 +24,8 @@ import { verifyUrlToken } from './url-token.ts';
  */
 
 const Envelope = z.object({
-  topic: z.string().min(1),
-  type: z.string().min(1),
+  topic: z.string().check(z.minLength(1)),
+  type: z.string().check(z.minLength(1)),
 });
 
 const statusMap: Record<string, ReservationStatus> = {
@@ -71,11 +71,11 @@ export const apaleo: Source = {
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date and time' });
 
 const ApaleoReservation = z.object({
-  id: z.string().min(1),
-  status: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  status: z.string().check(z.minLength(1)),
   arrival: instant,
   departure: instant,
-  property: z.object({ id: z.string().min(1) }),
+  property: z.object({ id: z.string().check(z.minLength(1)) }),
 });
 
 /**

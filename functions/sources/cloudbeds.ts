@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -57,9 +57,9 @@ export const cloudbeds: Source = {
 const date = z.iso.date('expected a date YYYY-MM-DD');
 
 const CloudbedsReservation = z.object({
-  reservationID: z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String),
-  propertyID: z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String),
-  status: z.string().min(1),
+  reservationID: z.pipe(z.union([z.string().check(z.minLength(1)), z.int().check(z.nonnegative())]), z.transform(String)),
+  propertyID: z.pipe(z.union([z.string().check(z.minLength(1)), z.int().check(z.nonnegative())]), z.transform(String)),
+  status: z.string().check(z.minLength(1)),
   startDate: date,
   endDate: date,
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
 import { ReservationStatus, sumOf, type DroppedField, type Party, type Reservation } from '../core/reservation.ts';
@@ -19,29 +19,29 @@ import { isObject } from '../core/own.ts';
  */
 
 const GenericReservation = z.object({
-  id: z.string().min(1).max(200),
-  propertyId: z.string().min(1).max(200),
+  id: z.string().check(z.minLength(1), z.maxLength(200)),
+  propertyId: z.string().check(z.minLength(1), z.maxLength(200)),
   // Optional fields are read leniently below: a bad one is dropped and recorded, not rejected.
-  unitId: z.unknown().optional(),
+  unitId: z.optional(z.unknown()),
   status: ReservationStatus,
   checkInDate: z.iso.date('expected a date YYYY-MM-DD'),
   checkOutDate: z.iso.date('expected a date YYYY-MM-DD'),
-  checkInTime: z.unknown().optional(),
-  checkOutTime: z.unknown().optional(),
-  timeZone: z.unknown().optional(),
-  version: z.number().int().nonnegative().optional(),
-  updatedAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time with offset' }).optional(),
+  checkInTime: z.optional(z.unknown()),
+  checkOutTime: z.optional(z.unknown()),
+  timeZone: z.optional(z.unknown()),
+  version: z.optional(z.int().check(z.nonnegative())),
+  updatedAt: z.optional(z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time with offset' })),
   // Party counts are optional: one out of range is dropped (bounds.ts), not rejected.
-  partySize: z.unknown().optional(),
-  adults: z.unknown().optional(),
-  children: z.unknown().optional(),
-  infants: z.unknown().optional(),
-  guest: z.unknown().optional(),
+  partySize: z.optional(z.unknown()),
+  adults: z.optional(z.unknown()),
+  children: z.optional(z.unknown()),
+  infants: z.optional(z.unknown()),
+  guest: z.optional(z.unknown()),
 });
 
 const GenericBody = z.object({
   type: z.enum(['reservation.upserted', 'ping'], 'expected "reservation.upserted" or "ping"'),
-  reservation: z.unknown().optional(),
+  reservation: z.optional(z.unknown()),
 });
 
 export const generic: Source = {

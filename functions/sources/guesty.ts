@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -43,22 +43,22 @@ const statusMap: Record<string, ReservationStatus> = {
 
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' });
 const localDate = z.iso.date('expected a date YYYY-MM-DD');
-const id = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
+const id = z.pipe(z.union([z.string().check(z.minLength(1)), z.int().check(z.nonnegative())]), z.transform(String));
 
 /** A Guesty reservation as the legacy webhook and the Open API send it; only what sync needs is required. */
 export const GuestyReservation = z.object({
   _id: id,
   listingId: id,
-  status: z.string().min(1),
+  status: z.string().check(z.minLength(1)),
   // Optional: read leniently in normaliseGuestyReservation (a bad one is dropped and recorded).
-  checkIn: z.unknown().optional(),
-  checkOut: z.unknown().optional(),
-  checkInDateLocalized: localDate.nullish(),
-  checkOutDateLocalized: localDate.nullish(),
-  lastUpdatedAt: instant.nullish(),
-  createdAt: instant.nullish(),
-  guestId: z.unknown().optional(),
-  guestsCount: z.unknown().optional(),
+  checkIn: z.optional(z.unknown()),
+  checkOut: z.optional(z.unknown()),
+  checkInDateLocalized: z.nullish(localDate),
+  checkOutDateLocalized: z.nullish(localDate),
+  lastUpdatedAt: z.nullish(instant),
+  createdAt: z.nullish(instant),
+  guestId: z.optional(z.unknown()),
+  guestsCount: z.optional(z.unknown()),
 });
 
 export const guesty: Source = {

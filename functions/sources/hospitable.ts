@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -34,10 +34,12 @@ const RESERVATION_EVENTS: ReadonlySet<string> = new Set(['reservation.created', 
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date and time with an offset' });
 
 const HospitableReservation = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   arrival_date: instant,
   departure_date: instant,
-  properties: z.array(z.object({ id: z.string().min(1) }), 'expected the reservation\'s properties (the webhook needs the property:read scope)').min(1),
+  properties: z
+    .array(z.object({ id: z.string().check(z.minLength(1)) }), 'expected the reservation\'s properties (the webhook needs the property:read scope)')
+    .check(z.minLength(1)),
 });
 
 /** The fields without which a `data` is partial and the API is asked instead. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
 import { isObject, own } from '../core/own.ts';
@@ -21,18 +21,18 @@ import { propertyOf, type Delivery, type ParsedDelivery, type Source, type Sourc
 
 
 const date = z.iso.date('expected a date YYYY-MM-DD');
-const hostawayTimestamp = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS"');
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'expected a numeric id')]);
+const hostawayTimestamp = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS"'));
+const id = z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d+$/, 'expected a numeric id'))]);
 
 // Only what a reservation cannot do without is required; everything else is read leniently.
 const HostawayReservation = z.object({
   id,
   listingMapId: id,
-  status: z.string().min(1),
+  status: z.string().check(z.minLength(1)),
   arrivalDate: date,
   departureDate: date,
-  updatedOn: hostawayTimestamp.optional(),
-  insertedOn: hostawayTimestamp.optional(),
+  updatedOn: z.optional(hostawayTimestamp),
+  insertedOn: z.optional(hostawayTimestamp),
 });
 
 const statusMap: Record<string, ReservationStatus> = {

@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import { WebhookError } from '../core/errors.ts';
 import { rotatingValues } from '../core/secrets.ts';
-import { PARSED_ONCE } from '../core/zod-jit.ts';
 import type { Delivery, Verified } from './source.ts';
 
 /**
@@ -10,7 +9,7 @@ import type { Delivery, Verified } from './source.ts';
  * an alternative to a URL token). The secret is `{"username","password"}`, rotatable.
  */
 
-export const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
+export const BasicSecret = z.object({ username: z.string().check(z.minLength(1)), password: z.string().check(z.minLength(1)) });
 
 export function verifyHttpBasic(delivery: Delivery, secret: unknown): Verified {
   const header = delivery.headers['authorization'];
@@ -39,7 +38,7 @@ function credentialsOf(secret: unknown): Buffer[] | null {
   if (known !== undefined) return known;
   let credentials: Buffer[] | null = [];
   for (const value of rotatingValues(secret)) {
-    const parsed = BasicSecret.safeParse(value, PARSED_ONCE);
+    const parsed = BasicSecret.safeParse(value);
     if (!parsed.success) {
       credentials = null;
       break;

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -41,21 +41,23 @@ const statusMap: Record<string, ReservationStatus> = {
   Declined: 'cancelled', // Lodgify has no Cancelled status: a cancelled booking is Declined
 };
 
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'expected a numeric id')]).transform(String);
+const id = z.pipe(z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d+$/, 'expected a numeric id'))]), z.transform(String));
 /** A local date, alone or at midnight as Lodgify writes it ("2026-07-10T00:00:00"). */
-const localDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/, 'expected a date YYYY-MM-DD')
-  .transform((value) => value.slice(0, 10))
-  .pipe(z.iso.date('expected a real date'));
-const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/).transform((value) => value.slice(0, 5));
+const localDate = z.pipe(
+  z.pipe(
+    z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/, 'expected a date YYYY-MM-DD')),
+    z.transform((value) => value.slice(0, 10)),
+  ),
+  z.iso.date('expected a real date'),
+);
+const localTime = z.pipe(z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/)), z.transform((value) => value.slice(0, 5)));
 
 /** A booking as the webhook (`date_arrival`, `room_types`) or the API v2 (`arrival`, `rooms`) writes it. */
-const LodgifyBooking = z.object({ id, property_id: id, status: z.string().min(1) });
+const LodgifyBooking = z.object({ id, property_id: id, status: z.string().check(z.minLength(1)) });
 
 /** The stay's dates under the names the booking uses; built once per pair (a schema is costly to build). */
-const stayDates = new Map<string, z.ZodType<Record<string, string>>>();
-function stayDatesSchema(arrivalField: string, departureField: string): z.ZodType<Record<string, string>> {
+const stayDates = new Map<string, z.ZodMiniType<Record<string, string>>>();
+function stayDatesSchema(arrivalField: string, departureField: string): z.ZodMiniType<Record<string, string>> {
   const key = `${arrivalField} ${departureField}`;
   let schema = stayDates.get(key);
   if (!schema) stayDates.set(key, (schema = z.object({ [arrivalField]: localDate, [departureField]: localDate })));

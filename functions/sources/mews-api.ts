@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { HttpResponse } from '../core/http-client.ts';
@@ -34,8 +34,8 @@ const LIST_WINDOW_MS = 90 * 86_400_000;
 const MAX_PAGES = 10;
 
 const MewsCredentials = z.union([
-  z.object({ clientToken: z.string().min(1), accessTokens: z.record(z.string(), z.string().min(1)) }),
-  z.object({ clientToken: z.string().min(1), accessToken: z.string().min(1) }),
+  z.object({ clientToken: z.string().check(z.minLength(1)), accessTokens: z.record(z.string(), z.string().check(z.minLength(1))) }),
+  z.object({ clientToken: z.string().check(z.minLength(1)), accessToken: z.string().check(z.minLength(1)) }),
 ]);
 
 export function createMewsFetcher(connectionId: string, connection: ConnectionConfig, deps: FetcherDeps): Fetcher {

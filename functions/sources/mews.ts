@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -24,7 +24,7 @@ import { verifyUrlToken } from './url-token.ts';
  */
 
 const MewsDelivery = z.object({
-  EnterpriseId: z.string().min(1),
+  EnterpriseId: z.string().check(z.minLength(1)),
   Events: z.array(z.unknown()),
 });
 
@@ -57,8 +57,8 @@ export const mews: Source = {
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 UTC time' });
 
 const MewsReservation = z.object({
-  Id: z.string().min(1),
-  State: z.string().min(1),
+  Id: z.string().check(z.minLength(1)),
+  State: z.string().check(z.minLength(1)),
   ScheduledStartUtc: instant,
   ScheduledEndUtc: instant,
   UpdatedUtc: instant,

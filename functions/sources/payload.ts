@@ -1,11 +1,11 @@
-import type * as z from 'zod';
+import type * as z from '../core/zod.ts';
 import { WebhookError } from '../core/errors.ts';
 import { hotParse } from '../core/zod-jit.ts';
 import type { DroppedField } from '../core/reservation.ts';
 
 /** Parses a payload with zod; a failure becomes a 400 naming the first bad field. */
-export function parsePayload<T extends z.ZodType>(schema: T, body: unknown, prefix = ''): z.infer<T> {
-  const result = schema.safeParse(body, hotParse());
+export function parsePayload<T extends z.ZodMiniType>(schema: T, body: unknown, prefix = ''): z.infer<T> {
+  const result = hotParse(schema, body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || 'body';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import { RetryableError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../core/http-client.ts';
@@ -13,11 +13,11 @@ import type { FetcherDeps } from './fetcher.ts';
  */
 
 export const PmsCredentials = z.union([
-  z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1), scope: z.string().optional() }),
-  z.object({ accessToken: z.string().min(1) }),
+  z.object({ clientId: z.string().check(z.minLength(1)), clientSecret: z.string().check(z.minLength(1)), scope: z.optional(z.string()) }),
+  z.object({ accessToken: z.string().check(z.minLength(1)) }),
 ]);
 
-const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive().default(3600) });
+const TokenResponse = z.object({ access_token: z.string().check(z.minLength(1)), expires_in: z._default(z.number().check(z.positive()), 3600) });
 
 
 export interface PmsOAuthOptions {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { RetryableError, WebhookError } from '../core/errors.ts';
 import type { HttpResponse } from '../core/http-client.ts';
@@ -43,7 +43,7 @@ export function normaliseRead<T>(name: string, normalise: () => T, what = 'reser
   }
 }
 
-const ApiKeySecret = z.union([z.object({ apiKey: z.string().min(1) }), z.object({ accessToken: z.string().min(1) })]);
+const ApiKeySecret = z.union([z.object({ apiKey: z.string().check(z.minLength(1)) }), z.object({ accessToken: z.string().check(z.minLength(1)) })]);
 
 export interface ApiKeyReaderOptions {
   /** Names the PMS in errors, e.g. "lodgify". */

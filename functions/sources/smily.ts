@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -35,19 +35,19 @@ const statusMap: Record<string, ReservationStatus> = {
 };
 
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 UTC time' });
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'expected a numeric id')]).transform(String);
+const id = z.pipe(z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d+$/, 'expected a numeric id'))]), z.transform(String));
 
 export const SmilyBooking = z.object({
   id,
-  status: z.string().min(1),
+  status: z.string().check(z.minLength(1)),
   start_at: instant,
   end_at: instant,
   updated_at: instant,
-  canceled_at: instant.nullish(),
+  canceled_at: z.nullish(instant),
   // Optional: read leniently below (a bad count is dropped and recorded).
-  adults: z.unknown().optional(),
-  children: z.unknown().optional(),
-  links: z.object({ rental: id, client: id.nullish() }),
+  adults: z.optional(z.unknown()),
+  children: z.optional(z.unknown()),
+  links: z.object({ rental: id, client: z.nullish(id) }),
 });
 
 /** Ruby's `Base64.encode64`: standard Base64 with a newline after every 60 characters and at the end. */

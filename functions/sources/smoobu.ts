@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { ConnectionConfig } from '../core/config.ts';
 import { normaliseContact, normaliseLanguage, text } from '../core/contact.ts';
 import { WebhookError } from '../core/errors.ts';
@@ -25,7 +25,7 @@ import { verifyUrlToken } from './url-token.ts';
 const RESERVATION_ACTIONS: ReadonlySet<string> = new Set(['newReservation', 'updateReservation', 'cancelReservation', 'deleteReservation']);
 const CANCELLING_ACTIONS: ReadonlySet<string> = new Set(['cancelReservation', 'deleteReservation']);
 
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'expected a numeric id')]).transform(String);
+const id = z.pipe(z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d+$/, 'expected a numeric id'))]), z.transform(String));
 const date = z.iso.date('expected a date YYYY-MM-DD');
 
 const SmoobuReservation = z.object({

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { PropertyConfig } from '../core/config.ts';
 import { own } from '../core/own.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
@@ -44,29 +44,27 @@ export type HostelmateDesired = {
  * hostel is a change of the secret's value: no `cdk deploy`.
  */
 const Credentials = z
-  .object({ apiKey: z.string().min(1).optional(), properties: z.record(z.string(), z.string().min(1)).optional() })
-  .refine((c) => c.apiKey !== undefined || c.properties !== undefined, 'expected {"apiKey": ...} or {"properties": {...}}');
+  .object({ apiKey: z.optional(z.string().check(z.minLength(1))), properties: z.optional(z.record(z.string(), z.string().check(z.minLength(1)))) })
+  .check(z.refine((c) => c.apiKey !== undefined || c.properties !== undefined, 'expected {"apiKey": ...} or {"properties": {...}}'));
 const CREDENTIALS_SHAPE = '{"properties":{"<account>":"hm_live_..."}} or {"apiKey":"hm_live_..."}';
 
 function keyFor(credentials: z.infer<typeof Credentials>, account: string | undefined): string | undefined {
   return (account !== undefined ? own(credentials.properties, account) : undefined) ?? credentials.apiKey;
 }
-const GuestSearch = z.object({
-  guests: z.array(z.object({ guestId: z.string(), email: z.string().nullish(), first_name: z.string().nullish(), last_name: z.string().nullish() }).loose()),
-}).loose();
+const GuestSearch = z.looseObject({
+  guests: z.array(z.looseObject({ guestId: z.string(), email: z.nullish(z.string()), first_name: z.nullish(z.string()), last_name: z.nullish(z.string()) })),
+});
 type FoundGuest = z.infer<typeof GuestSearch>['guests'][number];
 /** What guest-sync reads of a booking answer (undocumented shape: read leniently). */
-const BookingAnswer = z.object({ booking: z.object({ guest: z.object({ email: z.string().min(1) }).loose() }).loose() }).loose();
-const BookingList = z.object({ results: z.array(z.object({ id: z.string() }).loose()) }).loose();
-const ListedBooking = z
-  .object({
-    id: z.string(),
-    status: z.string().nullish(),
-    guest: z.object({ first_name: z.string().nullish(), last_name: z.string().nullish(), email: z.string().nullish(), phone: z.string().nullish() }).loose().nullish(),
-    stay_dates: z.array(z.object({ date: z.string(), amount: z.number(), room: z.string().nullish() }).loose()).default([]),
-  })
-  .loose();
-const BookingPage = z.object({ results: z.array(ListedBooking), total_pages: z.number().nullish() }).loose();
+const BookingAnswer = z.looseObject({ booking: z.looseObject({ guest: z.looseObject({ email: z.string().check(z.minLength(1)) }) }) });
+const BookingList = z.looseObject({ results: z.array(z.looseObject({ id: z.string() })) });
+const ListedBooking = z.looseObject({
+  id: z.string(),
+  status: z.nullish(z.string()),
+  guest: z.nullish(z.looseObject({ first_name: z.nullish(z.string()), last_name: z.nullish(z.string()), email: z.nullish(z.string()), phone: z.nullish(z.string()) })),
+  stay_dates: z._default(z.array(z.looseObject({ date: z.string(), amount: z.number(), room: z.nullish(z.string()) })), []),
+});
+const BookingPage = z.looseObject({ results: z.array(ListedBooking), total_pages: z.nullish(z.number()) });
 /** Every list is bounded: at most this many pages of 100. */
 const MAX_LIST_PAGES = 50;
 

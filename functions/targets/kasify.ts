@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { PropertyConfig } from '../core/config.ts';
 import { CREATE_INTENT_LEASE_MS } from '../core/budget.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
@@ -41,9 +41,9 @@ export type KasifyBooking = {
 
 export type KasifyDesired = { propertyId: string; booking: KasifyBooking; warnings: string[] };
 
-const Credentials = z.object({ token: z.string().min(1) });
-const Booking = z.object({ id: z.string(), channel: z.string().nullish(), channel_id: z.string().nullish(), status: z.string().nullish() }).loose();
-const BookingPage = z.object({ bookings: z.array(Booking), total: z.number().nullish(), page: z.number().nullish(), size: z.number().nullish() });
+const Credentials = z.object({ token: z.string().check(z.minLength(1)) });
+const Booking = z.looseObject({ id: z.string(), channel: z.nullish(z.string()), channel_id: z.nullish(z.string()), status: z.nullish(z.string()) });
+const BookingPage = z.object({ bookings: z.array(Booking), total: z.nullish(z.number()), page: z.nullish(z.number()), size: z.nullish(z.number()) });
 
 const PAGE_SIZE = 100;
 /** Every list is bounded: at most this many pages per look-up. */

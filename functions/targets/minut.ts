@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { PropertyConfig } from '../core/config.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { CREATE_INTENT_LEASE_MS } from '../core/budget.ts';
@@ -31,24 +31,24 @@ export type MinutGuestRecord = {
   checkout_time: string;
 };
 
-const MinutCredentials = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
-const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive().default(3600) });
+const MinutCredentials = z.object({ clientId: z.string().check(z.minLength(1)), clientSecret: z.string().check(z.minLength(1)) });
+const TokenResponse = z.object({ access_token: z.string().check(z.minLength(1)), expires_in: z._default(z.number().check(z.positive()), 3600) });
 const MinutGuest = z.object({
   guest_id: z.string(),
-  name: z.string().nullish(),
-  email: z.string().nullish(),
-  phone_number: z.string().nullish(),
-  checkin_time: z.string().nullish(),
-  checkout_time: z.string().nullish(),
-  readonly: z.boolean().nullish(),
-  validation_errors: z.array(z.string()).nullish(),
+  name: z.nullish(z.string()),
+  email: z.nullish(z.string()),
+  phone_number: z.nullish(z.string()),
+  checkin_time: z.nullish(z.string()),
+  checkout_time: z.nullish(z.string()),
+  readonly: z.nullish(z.boolean()),
+  validation_errors: z.nullish(z.array(z.string())),
 });
 type MinutGuest = z.infer<typeof MinutGuest>;
 const GuestPage = z.object({
   guests: z.array(MinutGuest),
-  paging: z.object({ total_count: z.number(), limit: z.number(), offset: z.number() }).partial().optional(),
+  paging: z.optional(z.partial(z.object({ total_count: z.number(), limit: z.number(), offset: z.number() }))),
 });
-const ErrorBody = z.object({ error_key: z.string().optional(), message: z.string().optional() }).loose();
+const ErrorBody = z.looseObject({ error_key: z.optional(z.string()), message: z.optional(z.string()) });
 
 const PAGE_SIZE = 100;
 /** Every list is bounded: at most this many pages per look-up. */

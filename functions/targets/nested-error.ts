@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { TargetName } from '../core/config.ts';
 import { PermanentError } from '../core/errors.ts';
 import type { HttpResponse } from '../core/http-client.ts';
 import { count } from '../core/powertools.ts';
 
 /** The error body Kasify and HostelMate share: `{"error": {"code", "message", "field"}}`. */
-const NestedErrorBody = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), field: z.string().optional() }).loose() }).loose();
+const NestedErrorBody = z.looseObject({ error: z.looseObject({ code: z.optional(z.string()), message: z.optional(z.string()), field: z.optional(z.string()) }) });
 
 export function nestedErrorCode(response: HttpResponse): string | undefined {
   const body = NestedErrorBody.safeParse(response.json ?? {});

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 import type { PropertyConfig } from '../core/config.ts';
 import { own } from '../core/own.ts';
 import { PermanentError, RetryableError, errorMessage } from '../core/errors.ts';
@@ -46,39 +46,42 @@ export type RecepaiGuest = {
 
 export type RecepaiDesired = { slug: string; guest: RecepaiGuest; warnings: string[] };
 
-const ApiKey = z.string().regex(/^pms_(live|test)_\w+$/, 'expected a pms_live_ or pms_test_ key');
+const ApiKey = z.string().check(z.regex(/^pms_(live|test)_\w+$/, 'expected a pms_live_ or pms_test_ key'));
 /**
  * RecepAI keys are per hotel: `{"hotels": {"<slug>": "pms_live_..."}}`, optionally with an
  * `apiKey` for hotels not listed (a single-hotel setup needs only `{"apiKey": ...}`). Adding a
  * hotel is a change of the secret's value: no `cdk deploy`.
  */
 const Credentials = z
-  .object({ apiKey: ApiKey.optional(), hotels: z.record(z.string(), z.union([ApiKey, z.object({ apiKey: ApiKey }).transform((h) => h.apiKey)])).optional() })
-  .refine((c) => c.apiKey !== undefined || c.hotels !== undefined, 'expected {"hotels": {"<slug>": "pms_live_..."}} or {"apiKey": "pms_live_..."}');
+  .object({
+    apiKey: z.optional(ApiKey),
+    hotels: z.optional(z.record(z.string(), z.union([ApiKey, z.pipe(z.object({ apiKey: ApiKey }), z.transform((h) => h.apiKey))]))),
+  })
+  .check(z.refine((c) => c.apiKey !== undefined || c.hotels !== undefined, 'expected {"hotels": {"<slug>": "pms_live_..."}} or {"apiKey": "pms_live_..."}'));
 const CREDENTIALS_SHAPE = '{"hotels":{"<slug>":"pms_live_..."}} or {"apiKey":"pms_live_..."}';
 
 /** The key for one hotel: its own, else the default one. */
 function keyFor(credentials: z.infer<typeof Credentials>, slug: string): string | undefined {
   return own(credentials.hotels, slug) ?? credentials.apiKey;
 }
-const ErrorBody = z.object({
-  code: z.string().optional(),
-  message: z.string().optional(),
-  field: z.string().optional(),
-  currentGuest: z.object({ pmsGuestId: z.string().optional() }).loose().optional(),
-}).loose();
-const CheckinReply = z.object({ guestId: z.string().optional() }).loose();
+const ErrorBody = z.looseObject({
+  code: z.optional(z.string()),
+  message: z.optional(z.string()),
+  field: z.optional(z.string()),
+  currentGuest: z.optional(z.looseObject({ pmsGuestId: z.optional(z.string()) })),
+});
+const CheckinReply = z.looseObject({ guestId: z.optional(z.string()) });
 const ActiveGuests = z.object({
   guests: z.array(
-    z.object({
+    z.looseObject({
       pmsGuestId: z.string(),
-      firstName: z.string().nullish(),
-      lastName: z.string().nullish(),
-      roomNumber: z.string().nullish(),
-      checkInDate: z.string().nullish(),
-      checkOutDate: z.string().nullish(),
-      phone: z.string().nullish(),
-    }).loose(),
+      firstName: z.nullish(z.string()),
+      lastName: z.nullish(z.string()),
+      roomNumber: z.nullish(z.string()),
+      checkInDate: z.nullish(z.string()),
+      checkOutDate: z.nullish(z.string()),
+      phone: z.nullish(z.string()),
+    }),
   ),
 });
 
@@ -255,7 +258,7 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
 }
 
 /** What a check-in's intent keeps: the hotel it went to. */
-const IntentSlug = z.object({ slug: z.string().min(1) });
+const IntentSlug = z.object({ slug: z.string().check(z.minLength(1)) });
 
 /** Unique among a hotel's active guests; the connection keeps two PMSs' ids apart. */
 function pmsGuestIdOf(reservation: Reservation): string {
