@@ -193,15 +193,6 @@ export class HttpClient {
     return Math.max(own, join);
   }
 
-  /**
-   * Starts joining the account's rate (writing this worker's lease, counting the others) without
-   * waiting for it, so that it runs beside what the caller writes before its first call; the call
-   * then waits on the same join. Nothing to do when this worker already holds a share.
-   */
-  warmUp(): void {
-    if (this.options.share && this.minIntervalMs > 0) void this.options.share.share().catch(() => undefined); // the call will meet the error
-  }
-
   /** This worker stops calling the API for a while (a lane has its work): its part of the account's rate goes to the others. */
   async releaseShare(): Promise<void> {
     await this.options.share?.release?.();

@@ -320,7 +320,6 @@ async function reconcileTarget(
     done = turn;
   }
   const started = deps.now();
-  target.prepare?.();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state: writer.state, save }).finally(done);
     await saveOutcome({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null }, { target: target.name, action: result.action });

@@ -78,7 +78,6 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
   return {
     name: 'hostelmate',
     pace: http,
-    prepare: () => http.warmUp(),
     // The API has no delete: what erasure leaves behind (docs/erasure.md).
     keptAfterRemoval: 'HostelMate keeps the cancelled booking and its guest record: delete them in HostelMate',
 

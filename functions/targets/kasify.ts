@@ -59,7 +59,6 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
   return {
     name: 'kasify',
     pace: http,
-    prepare: () => http.warmUp(),
     // The API has no delete: what erasure leaves behind (docs/erasure.md).
     keptAfterRemoval: 'Kasify keeps the cancelled booking with its guest details: delete it in Kasify',
 

@@ -65,10 +65,6 @@ export function createMinutTarget(deps: TargetDeps): Target<MinutGuestRecord> {
   return {
     name: 'minut',
     pace: http,
-    prepare: () => {
-      http.warmUp();
-      api.fetchTokenAhead();
-    },
 
     async checkCredentials(): Promise<void> {
       await api.requestToken();
@@ -221,11 +217,6 @@ class MinutApi {
       now,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     });
-  }
-
-  /** The token, fetched now without waiting; the call that needs it waits on the same fetch. */
-  fetchTokenAhead(): void {
-    void this.token.get().catch(() => undefined); // the call will meet the error
   }
 
   /**

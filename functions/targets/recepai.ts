@@ -108,7 +108,6 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
   return {
     name: 'recepai',
     pace: http,
-    prepare: () => http.warmUp(),
     // The API has no delete: what erasure leaves behind (docs/erasure.md).
     keptAfterRemoval: 'RecepAI keeps checked-out guests in its history: ask RecepAI to delete them',
 

@@ -25,12 +25,6 @@ export interface Target<Desired extends Record<string, unknown> = Record<string,
   dueAt?(reservation: Reservation, property: PropertyConfig): number | null;
   apply(input: ApplyInput<Desired>): Promise<ApplyResult>;
   /**
-   * Sync is about to `apply` here: start what the first call needs and can fetch ahead (a shared
-   * token, this worker's share of the rate) without waiting, so that it runs beside the state
-   * writes before the call (a create's intent) instead of after them. Nothing when warm.
-   */
-  prepare?(): void;
-  /**
    * For `guest-sync config check`: proves the credentials work with one read-only request (e.g. a
    * token grant); throws naming them if not; resolves with a note when there was nothing to ask.
    */
