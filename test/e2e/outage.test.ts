@@ -16,6 +16,11 @@ beforeAll(async () => {
     // the breaker opened are retried while it is still open, so they park instead of calling.
     // (After a pause every parked reservation may call again: that is counted after recovery.)
     config.circuitBreaker = { failureThreshold: 3, pauseSeconds: 6, attemptsBeforePending: 3 };
+    // Kasify's pacing is not under test here. At its real 1.5/s the six first attempts (three
+    // calls each) queue behind one another and go to its lanes; on a slow machine they then span
+    // more than the first messages' backoff and the pause, and reservations try again before the
+    // breaker opens or after it closes. Unpaced, they all fail within a moment, as on a real outage.
+    config.targets.kasify = { ...config.targets.kasify!, requestsPerSecond: 50, burst: 50 };
   });
   stack = await startTestStack({ configPath, sweepIntervalMs: 500 });
 });
