@@ -1,10 +1,10 @@
 /** True for a zone this runtime can place times in (IANA names such as "Europe/Stockholm", or "UTC"). */
 export function isTimeZone(zone: string): boolean {
   if (zone === '' || zone.length > 64) return false;
-  if (knownZones.has(zone)) return true;
+  if (knownZones.has(zone) || isUtcName(zone)) return true;
   // The canonical names come cheap (about 2 ms once); the first DateTimeFormat with a zone loads
-  // ICU's zone data (about 20 ms of a cold start), so only aliases ("UTC", "US/Eastern") pay it.
-  if ((canonicalZones ??= new Set(Intl.supportedValuesOf('timeZone'))).has(zone)) {
+  // ICU's zone data (about 20 ms of a cold start), so only aliases ("US/Eastern") pay it.
+  if (isCanonicalTimeZone(zone)) {
     knownZones.add(zone);
     return true;
   }
@@ -19,6 +19,17 @@ export function isTimeZone(zone: string): boolean {
 }
 const knownZones = new Set<string>();
 let canonicalZones: Set<string> | undefined;
+
+/** True for a zone in the runtime's list of canonical IANA names (not an alias, link or offset). */
+export function isCanonicalTimeZone(zone: string): boolean {
+  return (canonicalZones ??= new Set(Intl.supportedValuesOf('timeZone'))).has(zone);
+}
+
+/** The usual names of UTC, which the canonical list leaves out; known without asking ICU. */
+export function isUtcName(zone: string): boolean {
+  return UTC_NAMES.has(zone);
+}
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT']);
 
 /**
  * The local calendar date and HH:MM time of an instant (ISO 8601 with `Z` or an offset, as the

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { localToEpochSeconds, localToInstant } from '../../functions/core/local-time.ts';
 import { addDays, instantToLocal, isTimeZone, utcDate } from '../../functions/core/time.ts';
@@ -24,6 +24,80 @@ describe('local stay times to instants', () => {
   it('gives epoch seconds and goes back to local dates', () => {
     expect(localToEpochSeconds('2026-07-14', '11:00', 'Europe/Stockholm')).toBe(Date.parse('2026-07-14T09:00:00Z') / 1000);
     expect(instantToLocal('2026-07-10T22:30:00Z', 'Europe/Stockholm')).toEqual({ date: '2026-07-11', time: '00:30' });
+  });
+});
+
+describe('local stay times to instants, against luxon in every zone', () => {
+  const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC', 'GMT', 'US/Eastern', 'Asia/Calcutta', 'Europe/Kiev', 'Etc/GMT+12', '+05:30', '-03:00'];
+  const DAY = 86_400_000;
+  // What luxon's zone data says: each of the offsets a day either side that places the local time
+  // back on itself; both in the hour that happens twice (the first is taken), none in a gap (the
+  // offset before it is used, which moves the time forward).
+  const expected = (date: string, time: string, zone: string) => {
+    const offset = (ms: number) => IANAZone.isValidZone(zone) ? IANAZone.create(zone).offset(ms) * 60_000 : DateTime.fromMillis(ms, { zone }).offset * 60_000;
+    const utcOfLocal = Date.parse(`${date}T${time}:00Z`);
+    const before = offset(utcOfLocal - DAY);
+    const fits = [before, offset(utcOfLocal + DAY)].map((o) => utcOfLocal - o).filter((ms) => offset(ms) === utcOfLocal - ms);
+    const ms = fits.length > 0 ? Math.min(...fits) : utcOfLocal - before;
+    if (fits.length === 1) expect(DateTime.fromISO(`${date}T${time}`, { zone }).toMillis()).toBe(ms); // luxon's own answer where there is one
+    return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  };
+  const local = (ms: number) => ({ date: new Date(ms).toISOString().slice(0, 10), time: new Date(ms).toISOString().slice(11, 16) });
+
+  it('agrees on every local time within 90 minutes of each change of 2026 and 2087, in every zone', () => {
+    let changes = 0;
+    for (const zone of zones) {
+      const offset = (ms: number) => DateTime.fromMillis(ms, { zone }).offset;
+      for (const year of [2026, 2087]) {
+        let at = Date.UTC(year, 0, 1);
+        const end = Date.UTC(year + 1, 0, 1);
+        while (at < end) {
+          const next = at + 7 * DAY;
+          if (offset(at) !== offset(next)) {
+            // The change to the minute, then the local wall times around it.
+            let [lo, hi] = [at, next];
+            while (hi - lo > 60_000) {
+              const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+              if (offset(mid) === offset(lo)) lo = mid;
+              else hi = mid;
+            }
+            changes++;
+            for (let minutes = -90; minutes <= 90; minutes += 15) {
+              const { date, time } = local(hi + offset(lo) * 60_000 + minutes * 60_000);
+              expect(localToInstant(date, time, zone), `${date} ${time} ${zone}`).toBe(expected(date, time, zone));
+            }
+          }
+          at = next;
+        }
+      }
+    }
+    expect(changes).toBeGreaterThan(200); // the scan found the year's changes
+  });
+
+  it('agrees on any date and time of the model, in any zone', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2099, 11, 31, 23, 59) }), fc.constantFrom(...zones), (ms, zone) => {
+        const { date, time } = local(ms - (ms % 60_000));
+        expect(localToInstant(date, time, zone)).toBe(expected(date, time, zone));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('leaves the process in its own time zone', () => {
+    const own = process.env.TZ;
+    const offset = new Date(2026, 6, 1).getTimezoneOffset();
+    localToInstant('2026-07-01', '12:00', 'Pacific/Kiritimati');
+    expect(process.env.TZ).toBe(own);
+    expect(new Date(2026, 6, 1).getTimezoneOffset()).toBe(offset);
+  });
+
+  it.each([
+    ['2026-02-30', '15:00', 'Europe/Stockholm', 'not a local date and time'],
+    ['2026-07-10', '24:00', 'Europe/Stockholm', 'not a local date and time'],
+    ['2026-07-10', '15:00', 'Mars/Olympus_Mons', 'unknown time zone'],
+  ])('refuses %s %s in %s', (date, time, zone, message) => {
+    expect(() => localToInstant(date, time, zone)).toThrow(message);
   });
 });
 
