@@ -125,23 +125,6 @@ export function pmsApiClient(
   return { api, baseUrl: api.baseUrl.replace(/\/+$/, ''), instanceId, http };
 }
 
-/**
- * A fetcher whose code loads on its first use, so a sync worker's cold start builds no PMS
- * reader (and no source schemas) it does not call. `has` names the optional methods the real
- * one has, so callers see the same shape.
- */
-export function lazyFetcher(load: () => Promise<FetcherFactory>, has: { clientReservations?: true; credentials?: true; list?: true }): FetcherFactory {
-  return (connectionId, connection, deps) => {
-    let real: Promise<Fetcher> | undefined;
-    const get = () => (real ??= load().then((factory) => factory(connectionId, connection, deps)));
-    const fetcher: Fetcher = { fetchReservation: async (ref, stored) => (await get()).fetchReservation(ref, stored) };
-    if (has.clientReservations) fetcher.fetchClientReservations = async (ref) => (await get()).fetchClientReservations!(ref);
-    if (has.credentials) fetcher.checkCredentials = async () => (await get()).checkCredentials!();
-    if (has.list) fetcher.listReservations = async (query) => (await get()).listReservations!(query);
-    return fetcher;
-  };
-}
-
 /** Looks up (and builds once) the fetcher of a connection; undefined when its PMS never fetches. */
 export type FetcherLookup = (connectionId: string) => Fetcher | undefined;
 

@@ -1,14 +1,38 @@
 import type { PmsType } from '../core/config.ts';
-import { lazyFetcher, type FetcherFactory } from './fetcher.ts';
+import type { Fetcher, FetcherFactory } from './fetcher.ts';
 import type { Source } from './source.ts';
 
 // Loaded on a connection's first delivery: an ingest instance serves few PMSs, and building the
 // schemas of all ten at cold start was a third of its module evaluation.
 
-/** Loads a module once; later calls get the same promise (no module resolution per delivery). */
+/**
+ * Loads a module once; later calls get the same promise (no module resolution per delivery).
+ * Marked free of side effects, so a bundle that never reads `sources` (sync) leaves the ten
+ * parsers out, as ingest leaves out the fetchers.
+ */
+/* @__NO_SIDE_EFFECTS__ */
 function once(load: () => Promise<Source>): () => Promise<Source> {
   let loaded: Promise<Source> | undefined;
   return () => (loaded ??= load());
+}
+
+/**
+ * A fetcher whose code loads on its first use, so a sync worker's cold start builds no PMS
+ * reader (and no source schemas) it does not call. `has` names the optional methods the real
+ * one has, so callers see the same shape. Marked free of side effects, so a bundle that never
+ * reads the fetchers (ingest) leaves them out.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function lazyFetcher(load: () => Promise<FetcherFactory>, has: { clientReservations?: true; credentials?: true; list?: true }): FetcherFactory {
+  return (connectionId, connection, deps) => {
+    let real: Promise<Fetcher> | undefined;
+    const get = () => (real ??= load().then((factory) => factory(connectionId, connection, deps)));
+    const fetcher: Fetcher = { fetchReservation: async (ref, stored) => (await get()).fetchReservation(ref, stored) };
+    if (has.clientReservations) fetcher.fetchClientReservations = async (ref) => (await get()).fetchClientReservations!(ref);
+    if (has.credentials) fetcher.checkCredentials = async () => (await get()).checkCredentials!();
+    if (has.list) fetcher.listReservations = async (query) => (await get()).listReservations!(query);
+    return fetcher;
+  };
 }
 
 /** One line per PMS. */
