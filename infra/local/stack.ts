@@ -13,6 +13,7 @@ import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { ingestHandlerFor } from '../../functions/ingest/handler-factory.ts';
+import { cacheDynaliteParses } from './dynalite-parse-cache.ts';
 import { startHttpFront } from './http-front.ts';
 import { localContext, localFunction, timedHandler, type LocalInvocation } from './lambda-context.ts';
 import type { Poller } from './poller.ts';
@@ -107,6 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     // DynamoDB
     if (dataDir) mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
+    cacheDynaliteParses();
     const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}) });
     await listen(ddbServer, ports.dynamodb, host);
     stops.push(() => close(ddbServer));
