@@ -48,8 +48,11 @@ export const ESM_REQUIRE_BANNER =
  * - `minify` + linked `sourcemap` (no `sourcesContent`): small bundles; the map ships next to
  *   the bundle but is not loaded (no `--enable-source-maps`: it costs every cold start); an
  *   operator maps a crash's stack trace by turning it on (docs/runbook.md).
- * - `keepNames`: minification must not rename classes and functions, so `error.name`/`constructor.name`
- *   (used in logs and error classification) stay meaningful.
+ * - no `keepNames`: it wraps every function and class of the bundle (the SDK's thousands) in a
+ *   name-setting call at load, 6 to 30 ms of a cold start. Our error classes name themselves
+ *   (`override name = '…'`); the SDK's errors carry their names as data; and the SDK, which tells
+ *   its default logger apart by class name, is given one (`AWS_SDK_LOGGER` in runtime.ts).
+ *   test/e2e/lambda-bundles.test.ts checks the names in a built bundle.
  * - `alias` `node:http`: imported through infra/shims/node-http.ts, which takes the built-in module
  *   without Node's ESM facade (that facade loads undici, about 10 ms of a cold start).
  */
@@ -61,7 +64,7 @@ export const esbuildSettings = {
   minify: true,
   sourcemap: true,
   sourcesContent: false,
-  keepNames: true,
+  keepNames: false,
   external: [] as string[],
   banner: ESM_REQUIRE_BANNER,
   alias: { 'node:http': join(projectRoot, 'infra', 'shims', 'node-http.ts') },

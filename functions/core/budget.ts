@@ -31,6 +31,7 @@ export function remainingMs(): number {
 
 /** Not started, or cut short, for want of time in this invocation: retried later, not counted as a failed attempt. */
 export class BudgetExceededError extends RetryableError {
+  override name = 'BudgetExceededError';
   constructor(what: string, retryAfterSeconds?: number) {
     super(`not enough time left in this invocation to ${what}`, retryAfterSeconds, 'deadline_exceeded');
   }

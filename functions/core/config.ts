@@ -235,7 +235,9 @@ export const Config = z.strictObject({
 export type Config = z.infer<typeof Config>;
 export type TargetName = keyof Config['targets'];
 
-export class ConfigError extends GuestSyncError {}
+export class ConfigError extends GuestSyncError {
+  override name = 'ConfigError';
+}
 
 /** Validates a parsed config; the error names each bad field and what was expected. */
 export function parseConfig(input: unknown, origin = 'config'): Config {

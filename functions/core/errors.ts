@@ -4,10 +4,8 @@
  * decided in one place: `classify` in failure.ts.
  */
 export class GuestSyncError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  // Each class names itself: the bundles are minified without keeping class names.
+  override name = 'GuestSyncError';
 }
 
 /**
@@ -15,6 +13,7 @@ export class GuestSyncError extends Error {
  * machine-readable code, and one readable sentence.
  */
 export class WebhookError extends GuestSyncError {
+  override name = 'WebhookError';
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -27,6 +26,7 @@ export class WebhookError extends GuestSyncError {
 
 /** A target or PMS call that may succeed later (429, 5xx, network, timeout): retry with backoff. */
 export class RetryableError extends GuestSyncError {
+  override name = 'RetryableError';
   constructor(
     message: string,
     /** Seconds the remote asked us to wait (Retry-After), if it said. */
@@ -40,6 +40,7 @@ export class RetryableError extends GuestSyncError {
 
 /** A definite "no" from a target (a documented 4xx other than 429): record it against the content and move on. */
 export class PermanentError extends GuestSyncError {
+  override name = 'PermanentError';
   constructor(
     message: string,
     /** The target's own error key (e.g. Minut `error_key`) or our code. */

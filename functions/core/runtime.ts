@@ -48,6 +48,20 @@ const RuntimeEnv = z.object({
  */
 export const AWS_CALL_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true };
 
+/**
+ * The SDK's own warnings (a connection pool at capacity, a credentials mix-up) go to stderr, as
+ * with its default logger. Said outright because the SDK tells its default apart by class name,
+ * and the bundles do not keep class names (infra/bundling.ts). Never `info` or `error`: the SDK
+ * passes each call's input there, and inputs hold guest data.
+ */
+export const AWS_SDK_LOGGER = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (...content: unknown[]) => console.warn(...content),
+  error: () => {},
+};
+
 export interface Runtime {
   /** The bundled config file: the fallback until a config is pushed. Handlers read `configStore`. */
   config: Config;
@@ -66,12 +80,12 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
   const settings = parsed.data;
   const config = loadConfigFile(settings.GUEST_SYNC_CONFIG);
   // The queue URL's host is a local name with fauxqs; always use the configured endpoint.
-  const sqs = new SQSClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_SQS'), useQueueUrlAsEndpoint: false, requestHandler: AWS_CALL_TIMEOUTS });
+  const sqs = new SQSClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_SQS'), useQueueUrlAsEndpoint: false, requestHandler: AWS_CALL_TIMEOUTS, logger: AWS_SDK_LOGGER });
   const secrets =
     settings.GUEST_SYNC_SECRETS === 'secretsmanager'
-      ? new SecretsManagerStore(new SecretsManagerClient({ requestHandler: AWS_CALL_TIMEOUTS }), settings.GUEST_SYNC_SECRET_PREFIX)
+      ? new SecretsManagerStore(new SecretsManagerClient({ requestHandler: AWS_CALL_TIMEOUTS, logger: AWS_SDK_LOGGER }), settings.GUEST_SYNC_SECRET_PREFIX)
       : new LocalSecretStore(env, settings.GUEST_SYNC_SECRETS_FILES.split(',').filter((f) => f !== ''));
-  const dynamodb = new DynamoDBClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB'), requestHandler: AWS_CALL_TIMEOUTS });
+  const dynamodb = new DynamoDBClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB'), requestHandler: AWS_CALL_TIMEOUTS, logger: AWS_SDK_LOGGER });
   return {
     config,
     configStore: new ConfigStore(dynamodb, settings.GUEST_SYNC_TABLE, config, {

@@ -12,7 +12,9 @@ export interface SecretStore {
   get(name: string): Promise<unknown>;
 }
 
-export class SecretNotFoundError extends GuestSyncError {}
+export class SecretNotFoundError extends GuestSyncError {
+  override name = 'SecretNotFoundError';
+}
 
 const CACHE_MS = 5 * 60_000;
 

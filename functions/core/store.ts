@@ -327,7 +327,9 @@ export interface ParkedMessage {
   body: string;
 }
 
-export class StaleWriteError extends GuestSyncError {}
+export class StaleWriteError extends GuestSyncError {
+  override name = 'StaleWriteError';
+}
 
 export interface Store {
   /**

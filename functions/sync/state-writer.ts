@@ -55,7 +55,9 @@ export class TargetStateWriter {
 }
 
 /** The snapshot changed while the lane worked: it reads it again before it hands the work back. */
-export class HandoffDirty extends Error {}
+export class HandoffDirty extends Error {
+  override name = 'HandoffDirty';
+}
 
 /** Until when a lane holds this target's work for the reservation (its hand-off mark is live); undefined when none does. */
 export function heldByLane(state: TargetState | undefined, now: number): number | undefined {

@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import { toSqsRecord } from '../../infra/local/poller.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
+import { BUNDLED_CONFIG_FILE, esbuildOptionsFor } from '../../infra/bundling.ts';
 import { buildBundles } from '../../scripts/build-bundles.ts';
 import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaway.ts';
 import { countCompiledFunctions } from '../support/compiled-functions.ts';
@@ -111,5 +112,18 @@ describe('the Lambda bundles', () => {
     const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(received.Messages?.map((m) => JSON.parse(m.Body!))).toEqual([expect.objectContaining({ kind: 'resync', reason: 'sweep', ...key })]);
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
+  });
+
+  it('keeps the names of our errors, which logs and error classification read, though it keeps no class names', async () => {
+    const functions = fileURLToPath(new URL('../../functions/', import.meta.url));
+    const entry = join(bundlesDir, 'errors-entry.ts');
+    const modules = ['core/errors.ts', 'core/store.ts', 'core/config.ts', 'core/secrets.ts', 'core/budget.ts', 'sync/state-writer.ts'];
+    writeFileSync(entry, modules.map((m) => `export * from ${JSON.stringify(join(functions, m))};`).join('\n'));
+    const outfile = join(bundlesDir, 'errors', 'index.mjs');
+    await build(esbuildOptionsFor(entry, outfile));
+    const bundled = (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
+    const errorClasses = Object.entries(bundled).filter((e): e is [string, new () => Error] => typeof e[1] === 'function' && (e[1] as { prototype?: unknown }).prototype instanceof Error);
+    expect(errorClasses.map(([name]) => name).sort()).toEqual(['BudgetExceededError', 'ConfigError', 'GuestSyncError', 'HandoffDirty', 'PermanentError', 'RetryableError', 'SecretNotFoundError', 'StaleWriteError', 'WebhookError']);
+    for (const [name, ErrorClass] of errorClasses) expect(new ErrorClass().name, name).toBe(name);
   });
 });
