@@ -25,6 +25,15 @@ const localInvocations = new AsyncLocalStorage<LocalInvocationScope>();
  * appended to the shared logger would land on each other's lines.
  */
 class ScopedLogger extends Logger {
+  // Powertools re-sets the log level at each invocation for its debug sampling, reading the
+  // environment as it does: 2 to 3% of the ingest hot path. Without a sample rate
+  // (POWERTOOLS_LOGGER_SAMPLE_RATE) the level never changes, so there is nothing to re-set.
+  readonly #samplesDebugLogs = Number(process.env.POWERTOOLS_LOGGER_SAMPLE_RATE ?? 0) > 0;
+
+  override refreshSampleRateCalculation(): void {
+    if (this.#samplesDebugLogs) super.refreshSampleRateCalculation();
+  }
+
   protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
     const keys = messageKeys.getStore();
     const lambdaKeys = localInvocations.getStore()?.lambdaKeys;

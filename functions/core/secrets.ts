@@ -55,8 +55,12 @@ export class LocalSecretStore implements SecretStore {
 }
 
 export function envNameFor(name: string): string {
-  return `GUEST_SYNC_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  let envName = envNames.get(name);
+  if (envName === undefined) envNames.set(name, (envName = `GUEST_SYNC_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`));
+  return envName;
 }
+// Asked at every local delivery; the config names a few secrets.
+const envNames = new Map<string, string>();
 
 function parseSecretValue(text: string): unknown {
   try {
