@@ -31,7 +31,7 @@ function place(date: string, time: string, timeZone: string): string {
   // Date.UTC rolls 30 February over to March; a date that does not round-trip does not exist.
   if (!Number.isFinite(utcOfLocal) || new Date(utcOfLocal).toISOString().slice(0, 16) !== `${date}T${time}`) throw new Error(`cannot place ${date} ${time} in ${timeZone}: not a local date and time`);
   if (!isTimeZone(timeZone)) throw new Error(`cannot place ${date} ${time} in ${timeZone}: unknown time zone`);
-  const ms = isUtcName(timeZone) ? utcOfLocal : isCanonicalTimeZone(timeZone) ? withProcessZone(utcOfLocal, timeZone) : withFormatter(utcOfLocal, timeZone);
+  const ms = isUtcName(timeZone) ? utcOfLocal : isCanonicalTimeZone(timeZone) && !/[\d,]/.test(timeZone) ? withProcessZone(utcOfLocal, timeZone) : withFormatter(utcOfLocal, timeZone);
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
@@ -46,8 +46,10 @@ const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/;
  * V8 places a local time with ICU's zone rules for the process's TZ, which Node lets a process
  * change at run time. That costs a fraction of a millisecond, where the first Intl.DateTimeFormat
  * loads ICU's formatting data: about 20 ms of sync's cold start. Only for names in the runtime's
- * canonical list: V8 reads any name it does not know as UTC, without an error. Nothing else runs
- * between the two assignments (no await), and the process's own TZ is put back.
+ * canonical list: V8 reads any name it does not know as UTC, without an error; and none with a
+ * digit or a comma, which ICU takes for a POSIX rule such as "CST6CDT" (none is canonical today,
+ * but "Etc/GMT+12" style names would be). Nothing else runs between the two assignments (no
+ * await), and the process's own TZ is put back.
  */
 function withProcessZone(utcOfLocal: number, timeZone: string): number {
   const own = process.env.TZ;
