@@ -84,12 +84,26 @@ describe('local stay times to instants, against luxon in every zone', () => {
     );
   });
 
-  it('leaves the process in its own time zone', () => {
+  it.each([
+    [':UTC', 2031],
+    ['America/Los_Angeles', 2032],
+    [undefined, 2033],
+  ])('gives the same instants and leaves the process in its own zone when it runs with TZ=%s (Lambda sets ":UTC")', (processZone, year) => {
     const own = process.env.TZ;
-    const offset = new Date(2026, 6, 1).getTimezoneOffset();
-    localToInstant('2026-07-01', '12:00', 'Pacific/Kiritimati');
-    expect(process.env.TZ).toBe(own);
-    expect(new Date(2026, 6, 1).getTimezoneOffset()).toBe(offset);
+    try {
+      if (processZone === undefined) delete process.env.TZ;
+      else process.env.TZ = processZone;
+      const offset = new Date(2026, 6, 1).getTimezoneOffset();
+      // A year of its own per case, so no answer comes from the kept conversions.
+      expect(localToInstant(`${year}-07-01`, '15:00', 'Europe/Berlin')).toBe(`${year}-07-01T13:00:00Z`);
+      expect(localToInstant(`${year}-01-10`, '15:00', 'America/New_York')).toBe(`${year}-01-10T20:00:00Z`);
+      expect(localToInstant(`${year}-07-01`, '12:00', 'Pacific/Kiritimati')).toBe(`${year}-06-30T22:00:00Z`);
+      expect(process.env.TZ).toBe(processZone);
+      expect(new Date(2026, 6, 1).getTimezoneOffset()).toBe(offset);
+    } finally {
+      if (own === undefined) delete process.env.TZ;
+      else process.env.TZ = own;
+    }
   });
 
   it.each([
