@@ -54,13 +54,16 @@ export const AWS_CALL_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 1_5
  * and the bundles do not keep class names (infra/bundling.ts). Never `info` or `error`: the SDK
  * passes each call's input there, and inputs hold guest data.
  */
-export const AWS_SDK_LOGGER = {
+const AWS_SDK_LOGGER = {
   trace: () => {},
   debug: () => {},
   info: () => {},
   warn: (...content: unknown[]) => console.warn(...content),
   error: () => {},
 };
+
+/** What every client the functions make is given, whatever its endpoint. */
+const FUNCTION_CLIENT_SETTINGS = { requestHandler: AWS_CALL_TIMEOUTS, logger: AWS_SDK_LOGGER };
 
 export interface Runtime {
   /** The bundled config file: the fallback until a config is pushed. Handlers read `configStore`. */
@@ -80,12 +83,12 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
   const settings = parsed.data;
   const config = loadConfigFile(settings.GUEST_SYNC_CONFIG);
   // The queue URL's host is a local name with fauxqs; always use the configured endpoint.
-  const sqs = new SQSClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_SQS'), useQueueUrlAsEndpoint: false, requestHandler: AWS_CALL_TIMEOUTS, logger: AWS_SDK_LOGGER });
+  const sqs = new SQSClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_SQS'), useQueueUrlAsEndpoint: false, ...FUNCTION_CLIENT_SETTINGS });
   const secrets =
     settings.GUEST_SYNC_SECRETS === 'secretsmanager'
-      ? new SecretsManagerStore(new SecretsManagerClient({ requestHandler: AWS_CALL_TIMEOUTS, logger: AWS_SDK_LOGGER }), settings.GUEST_SYNC_SECRET_PREFIX)
+      ? new SecretsManagerStore(new SecretsManagerClient(FUNCTION_CLIENT_SETTINGS), settings.GUEST_SYNC_SECRET_PREFIX)
       : new LocalSecretStore(env, settings.GUEST_SYNC_SECRETS_FILES.split(',').filter((f) => f !== ''));
-  const dynamodb = new DynamoDBClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB'), requestHandler: AWS_CALL_TIMEOUTS, logger: AWS_SDK_LOGGER });
+  const dynamodb = new DynamoDBClient({ ...clientConfig(env, 'AWS_ENDPOINT_URL_DYNAMODB'), ...FUNCTION_CLIENT_SETTINGS });
   return {
     config,
     configStore: new ConfigStore(dynamodb, settings.GUEST_SYNC_TABLE, config, {
