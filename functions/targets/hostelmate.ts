@@ -39,6 +39,22 @@ export type HostelmateDesired = {
 };
 
 /**
+ * What HostelMate last accepted, as its state keeps it: the room, the nights by their fingerprint
+ * and the guest (guest fields are sent only when they change). The nights are one entry each, so
+ * kept whole they would take a long stay's state past one write unit.
+ */
+type HostelmateApplied = { room: string; nights: string; guest: HostelmateGuest | null };
+
+function appliedOf(desired: HostelmateDesired): HostelmateApplied {
+  return { room: desired.room, nights: fingerprint(desired.dates), guest: desired.guest };
+}
+
+/** States written before `HostelmateApplied` kept the whole desired record, nights included. */
+function appliedNights(applied: HostelmateApplied | HostelmateDesired): string {
+  return 'nights' in applied ? applied.nights : fingerprint(applied.dates);
+}
+
+/**
  * HostelMate issues one master key per property: `{"properties": {"<account>": "hm_live_..."}}`
  * (the route's `account`), optionally with an `apiKey` for routes that name none. Adding a
  * hostel is a change of the secret's value: no `cdk deploy`.
@@ -164,7 +180,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
       const { desired, state, reservation } = input;
       const api = new HostelmateApi(baseUrl, settings.credentials, http, deps, reservation, input.property.targets.hostelmate?.account, state.targetIds.epoch);
       const bookingId = state.targetIds.bookingId;
-      const applied = state.applied as HostelmateDesired | null | undefined;
+      const applied = state.applied as HostelmateApplied | HostelmateDesired | null | undefined;
       const live = state.status !== 'absent';
 
       if (desired === null) {
@@ -181,7 +197,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
       let action: string;
       if (bookingId && applied) {
         if (!live) await api.setStatus(bookingId, 'confirmed');
-        if (applied.room !== desired.room || fingerprint(applied.dates) !== fingerprint(desired.dates)) {
+        if (applied.room !== desired.room || appliedNights(applied) !== fingerprint(desired.dates)) {
           await api.patchBooking(bookingId, { booking: { dates: desired.dates }, ...(applied.room !== desired.room ? { room: desired.room } : {}) });
         }
         const changes = desired.guest ? changedGuestFields(applied.guest, desired.guest) : {};
@@ -218,7 +234,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
           status: 'synced',
           intent: null,
           targetIds: { bookingId: desired.bookingId, ...(guestId ? { guestId } : {}) },
-          applied: desired,
+          applied: appliedOf(desired),
           appliedFingerprint: input.fingerprint,
           warnings,
         },

@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
@@ -191,6 +192,51 @@ describe('one reservation, four targets', () => {
     expect(ours(id).hostelmate.map((b) => b.status)).toEqual(['cancelled']);
     expect(ours(id).recepai.map((g) => g.checkedOutAt)).toEqual([expect.any(String)]);
     for (const name of ['hostelmate', 'recepai'] as const) expect(await store.getTargetState(key(id), name)).toMatchObject({ status: 'absent', intent: null });
+  });
+
+  it('carries on from states the previous release wrote: every field spelled out, HostelMate keeping the whole booking', async () => {
+    const id = 800010;
+    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    await sendHostaway(stack, hostawayDelivery('reservation.created', base));
+    await stack.drain();
+    const store = storeFor(stack);
+    const booking = () => ours(id).hostelmate[0]!;
+    // Each state as the previous release stored it: no field left out, and HostelMate's `applied`
+    // the whole desired record (the booking id, one entry a night, the warnings).
+    const previous = new Map<string, Record<string, unknown>>();
+    for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
+      const { trace: _carried, ...state } = (await store.getTargetState(key(id), target))!;
+      const full = { dueAt: null, failures: 0, behindSince: null, shadow: null, handoff: null, ...state };
+      if (target === 'hostelmate') {
+        const kept = state.applied as { room: string; guest: unknown };
+        full.applied = { bookingId: state.targetIds.bookingId, room: kept.room, dates: booking().dates.map(({ date, amount }) => ({ date, amount })), guest: kept.guest, warnings: [] };
+      }
+      previous.set(target, full);
+      await stack.dynamodb.send(
+        new PutItemCommand({
+          TableName: stack.tableName,
+          Item: { pk: { S: `RES#hostaway-demo#${id}` }, sk: { S: `TARGET#${target}` }, schemaVersion: { N: '2' }, ttl: { N: String(state.ttl) }, version: { N: String(state.version) }, data: { S: JSON.stringify(full) } },
+        }),
+      );
+    }
+    for (const [target, full] of previous) {
+      expect(await store.getTargetState(key(id), target as 'minut')).toEqual({ ...full, trace: undefined });
+    }
+
+    // A new phone only: HostelMate's nights are the same as those it kept, so only the guest is patched.
+    const log = () => stack.sandbox.hostelmate.requestLog().map((e) => e.route);
+    const before = log().length;
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...base, status: 'modified', phone: '070-765 43 21' }));
+    await stack.drain();
+    expect(log().slice(before).filter((route) => route !== 'GET /guests')).toEqual(['PATCH /guests/:id']);
+    // A later departure: the nights differ, so the booking gets them.
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { ...base, status: 'modified', phone: '070-765 43 21', departureDate: '2026-07-16' }));
+    await stack.drain();
+    expect(booking().dates.map((d) => d.date)).toEqual(['2026-07-10', '2026-07-11', '2026-07-12', '2026-07-13', '2026-07-14', '2026-07-15']);
+    expect(stack.sandbox.hostelmate.guests().find((g) => g.email === base.guestEmail)).toMatchObject({ phone: '+46707654321' });
+    for (const target of ['minut', 'recepai', 'kasify', 'hostelmate'] as const) {
+      expect(await store.getTargetState(key(id), target)).toMatchObject({ status: 'synced', lastError: null });
+    }
   });
 
   it('retries a write whose response was lost with the same Idempotency-Key, and gets the first answer back', async () => {

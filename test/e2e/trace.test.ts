@@ -1,6 +1,8 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/stack.ts';
+import type { Reservation } from '../../functions/core/reservation.ts';
+import { bookingIdOf } from '../../functions/targets/hostelmate.ts';
 import { runCli } from '../support/cli.ts';
 import { hostawayDelivery, SEASIDE_HOME } from '../support/hostaway.ts';
 import { exampleConfigWith } from '../support/config.ts';
@@ -94,6 +96,42 @@ describe('guest-sync trace', () => {
     } finally {
       await minutOnly.stop();
     }
+  });
+
+  it('rides on HostelMate state when HostelMate decides last, within one write unit even for a two-week stay', async () => {
+    // All four targets; HostelMate answers last, so its outcome write is the one that can carry
+    // the step. Its state keeps what it last sent (room, nights, guest): the nights by their
+    // fingerprint, not one entry each, so a long stay leaves the state room for the step.
+    const id = 791004;
+    const guest = { guestName: 'Last Decider', guestFirstName: 'Last', guestLastName: 'Decider', guestEmail: 'last.decider@example.com' };
+    const key = { connectionId: 'hostaway-demo', reservationId: String(id) };
+    const store = storeFor(stack);
+    const traceItems = async () =>
+      (
+        await stack.dynamodb.send(
+          new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :trace)', ExpressionAttributeValues: { ':pk': { S: `RES#hostaway-demo#${id}` }, ':trace': { S: 'TRACE#' } } }),
+        )
+      ).Count;
+    const booking = () => stack.sandbox.hostelmate.bookings().find((b) => b.id === bookingIdOf({ connectionId: 'hostaway-demo', reservationId: String(id) } as Reservation));
+
+    stack.sandbox.slow({ vendor: '/hostelmate', mode: 'delay', delayMs: 500, count: 10 });
+    await sendHostaway(stack, hostawayDelivery('reservation.created', { id, ...guest, arrivalDate: '2027-03-01', departureDate: '2027-03-15' }));
+    await stack.drain();
+    expect(booking()?.dates).toHaveLength(14);
+    const created = (await store.getTargetState(key, 'hostelmate'))!;
+    expect(created.trace?.map((s) => s.targets.map((t) => `${t.target} ${t.action}`))).toEqual([['minut created', 'recepai unchanged', 'kasify created', 'hostelmate created']]);
+    expect(store.targetStateBytes(key, created)).toBeLessThanOrEqual(1024);
+    expect(await traceItems()).toBe(0);
+
+    // One night more: HostelMate gets the new dates (its kept nights differ), and carries that step too.
+    stack.sandbox.slow({ vendor: '/hostelmate', mode: 'delay', delayMs: 500, count: 10 });
+    await sendHostaway(stack, hostawayDelivery('reservation.updated', { id, ...guest, status: 'modified', arrivalDate: '2027-03-01', departureDate: '2027-03-16' }));
+    await stack.drain();
+    expect(booking()?.dates).toHaveLength(15);
+    const updated = (await store.getTargetState(key, 'hostelmate'))!;
+    expect(updated.trace?.at(-1)?.targets.map((t) => `${t.target} ${t.action}`)).toEqual(['minut updated', 'recepai unchanged', 'kasify updated', 'hostelmate updated']);
+    expect(store.targetStateBytes(key, updated)).toBeLessThanOrEqual(1024);
+    expect((await store.listTrace(key)).map((s) => s.snapshot)).toEqual(['created', 'newer']);
   });
 
   it('says so for a reservation it has never seen', async () => {
