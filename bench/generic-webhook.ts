@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalStack } from '../infra/local/stack.ts';
-import { signStandardWebhook } from '../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../infra/local/standard-webhooks-signer.ts';
 
 /** The signing secret of the bench config's generic connections (config/secrets.example.json). */
 export const SECRET = 'whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5LTMyYnl0ZXM=';

@@ -1,13 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
 import { WebhookError } from '../core/errors.ts';
 
 /**
  * Standard Webhooks (Svix) verification over the raw body: the `v1` signature is the base64
  * HMAC-SHA256 of `<id>.<timestamp>.<body>` under the decoded `whsec_` key. Node's HMAC computes
  * it: the `standardwebhooks` package's pure-JS SHA-256 was the largest part of the generic and
- * Guesty hot paths (docs/throughput.md). The package still signs (tests, sample requests), and a
- * property test checks the two agree. We read the headers and check the timestamp ourselves so
+ * Guesty hot paths (docs/throughput.md). The package still signs, on the sender's side
+ * (infra/local/standard-webhooks-signer.ts: the demo, the bench, tests), and a property test
+ * checks the two agree. We read the headers and check the timestamp ourselves so
  * the clock can be injected and each failure gets its own error code. Several space-separated
  * signatures may be sent; any `v1` match passes.
  */
@@ -72,13 +72,4 @@ function keyOf(secret: unknown): Buffer {
     keys.set(secret, key);
   }
   return key;
-}
-
-/** Signs a body the way a Standard Webhooks sender does; for the sample requests and tests. */
-export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, rawBody: string): Record<string, string> {
-  return {
-    'webhook-id': id,
-    'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': new Webhook(secret).sign(id, new Date(timestampSeconds * 1000), rawBody),
-  };
 }

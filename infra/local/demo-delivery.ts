@@ -4,7 +4,7 @@ import { signHospitable } from '../../functions/sources/hospitable.ts';
 import { BasicSecret } from '../../functions/sources/http-basic.ts';
 import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from './standard-webhooks-signer.ts';
 import { urlTokensOf } from '../../functions/sources/url-token.ts';
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREATE_INTENT_LEASE_MS } from '../../functions/core/budget.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 import { localToInstant } from '../../functions/core/local-time.ts';
 import { bookingIdOf } from '../../functions/targets/hostelmate.ts';
 import type { Reservation } from '../../functions/core/reservation.ts';

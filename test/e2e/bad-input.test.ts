@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/core/config.ts';
 import { LocalSecretStore } from '../../functions/core/secrets.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 import { toApiGatewayEvent } from '../../infra/local/http-front.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';

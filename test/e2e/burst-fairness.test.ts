@@ -6,7 +6,7 @@ import { drainTurn } from '../../functions/core/parking.ts';
 import { QUEUE_SCHEMA_VERSION, messageBody, sqsEntry, type QueueMessage } from '../../functions/core/queue.ts';
 import { emptyGuest } from '../../functions/core/reservation.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { eventually } from '../support/config.ts';
 import { aReservation } from '../support/reservation.ts';

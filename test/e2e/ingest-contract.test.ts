@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { runCli } from '../support/cli.ts';
 import { TestClock } from '../support/clock.ts';

@@ -6,7 +6,7 @@ import { pmsTypes } from '../../functions/core/config.ts';
 import { signHospitable } from '../../functions/sources/hospitable.ts';
 import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 import { projectRoot } from '../../infra/bundling.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { logger } from '../../functions/core/powertools.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { signHospitable } from '../../functions/sources/hospitable.ts';
 import { signLodgify } from '../../functions/sources/lodgify.ts';
 import { signSmily } from '../../functions/sources/smily.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { postWebhook, type WebhookReply } from './stack.ts';
 

@@ -4,7 +4,7 @@ import { parseConfig } from '../../functions/core/config.ts';
 import { searchPage } from '../../functions/sources/guesty-api.ts';
 import { guesty } from '../../functions/sources/guesty.ts';
 import type { SourceContext } from '../../functions/sources/source.ts';
-import { signStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 
 // The public Svix / Standard Webhooks vectors (reference/fixtures/pms/signature-vectors.json).
 const vectors = (JSON.parse(readFileSync(new URL('../fixtures/signature-vectors.json', import.meta.url), 'utf8')) as {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { signStandardWebhook, verifyStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { verifyStandardWebhook } from '../../functions/sources/standard-webhooks.ts';
+import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 
 // Public Svix / Standard Webhooks vectors (svix-webhooks python tests); the timestamp is from 2021,
 // so the clock is injected.
