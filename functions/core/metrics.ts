@@ -13,6 +13,8 @@
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 
 interface Series {
+  /** The series' key: name, unit and dimension values. */
+  id: string;
   name: string;
   unit: Unit;
   dimensions: Record<string, string>;
@@ -22,6 +24,8 @@ interface Series {
 /** EMF limits per document: 100 metrics, 100 values per metric; dimension keys are ours (≤ 3). */
 const MAX_METRICS_PER_DOCUMENT = 100;
 const MAX_VALUES_PER_METRIC = 100;
+/** Line templates kept per batch: an invocation writes one or a few shapes, sync's targets a few dozen. */
+const MAX_TEMPLATES = 256;
 
 const truthy = (value: string | undefined) => ['1', 'true', 'yes', 'on', 'y'].includes((value ?? '').trim().toLowerCase());
 
@@ -45,6 +49,9 @@ export function metricsOptionsFromEnv(env: NodeJS.ProcessEnv): MetricsOptions {
 export class MetricsBatch {
   // Keyed by name and dimension values: counts add up, timings keep each value (EMF value arrays).
   private readonly series = new Map<string, Series>();
+  // A line's text around its values, by the shape of its document: the same webhook or batch
+  // writes the same shape every time, so a flush serialises only the time and the values.
+  private readonly templates = new Map<string, string[]>();
 
   constructor(private readonly options: MetricsOptions) {}
 
@@ -72,7 +79,28 @@ export class MetricsBatch {
     const all: Series[] = [];
     for (const one of this.series.values()) all.push(...chunked(one));
     this.series.clear();
-    for (const document of pack(all)) this.options.write(JSON.stringify(this.emf(document, at)));
+    for (const document of pack(all)) this.options.write(this.line(document, at));
+  }
+
+  /** The document's EMF line: its template (made once per shape) filled with the time and the values. */
+  private line(document: Series[], at: number): string {
+    let shape = '';
+    for (const one of document) shape += `${one.id}\u0001`;
+    let template = this.templates.get(shape);
+    if (!template) {
+      template = templateOf(this.emf(document, TIME_HOLE, (i) => `${VALUE_HOLE}${i}`));
+      // A dimension value that looks like a hole would misplace the values: such a line is written whole.
+      if (template.length !== 2 * document.length + 3) return JSON.stringify(this.emf(document, at, (i) => valueOf(document[i]!.values)));
+      if (this.templates.size >= MAX_TEMPLATES) this.templates.clear();
+      this.templates.set(shape, template);
+    }
+    let text = template[0]!;
+    for (let i = 1; i < template.length; i += 2) {
+      const hole = template[i]!;
+      text += hole === 't' ? String(at) : valueText(document[Number(hole)]!.values);
+      text += template[i + 1]!;
+    }
+    return text;
   }
 
   private seriesOf(name: string, unit: Unit, dimensions: Record<string, string>): Series {
@@ -82,14 +110,14 @@ export class MetricsBatch {
     let id = `${name}\u0000${unit}`;
     for (const k of keys) id += `\u0000${k}=${dimensions[k]}`;
     let one = this.series.get(id);
-    if (!one) this.series.set(id, (one = { name, unit, dimensions: { ...dimensions }, values: [] }));
+    if (!one) this.series.set(id, (one = { id, name, unit, dimensions: { ...dimensions }, values: [] }));
     return one;
   }
 
-  private emf(document: Series[], at: number): Record<string, unknown> {
+  private emf(document: Series[], at: number | string, valueAt: (index: number) => unknown): Record<string, unknown> {
     const directives = new Map<string, { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: Unit }[] }>();
     const body: Record<string, unknown> = { service: this.options.service };
-    for (const one of document) {
+    for (const [index, one] of document.entries()) {
       const keys = Object.keys(one.dimensions);
       if (keys.length > 1) keys.sort();
       keys.unshift('service');
@@ -98,10 +126,29 @@ export class MetricsBatch {
       if (!directive) directives.set(setId, (directive = { Namespace: this.options.namespace, Dimensions: [keys], Metrics: [] }));
       directive.Metrics.push({ Name: one.name, Unit: one.unit });
       Object.assign(body, one.dimensions);
-      body[one.name] = one.values.length === 1 ? one.values[0] : one.values;
+      body[one.name] = valueAt(index);
     }
     return { _aws: { Timestamp: at, CloudWatchMetrics: [...directives.values()] }, ...body };
   }
+}
+
+// Placeholders in a template's JSON: strings our metrics and dimensions do not hold (a line whose
+// dimension values look like one is written whole, MetricsBatch.line).
+const TIME_HOLE = '\u0000t';
+const VALUE_HOLE = '\u0000v';
+
+/** A line's JSON split at its holes: text, hole, text, …; a hole is `t` (the time) or a series' index in its document. */
+function templateOf(emf: Record<string, unknown>): string[] {
+  return JSON.stringify(emf).split(/"\\u0000(t|v\d+)"/).map((part, i) => (i % 2 === 1 && part !== 't' ? part.slice(1) : part));
+}
+
+/** A metric's value: one value alone, several as an array (EMF value arrays). */
+function valueOf(values: number[]): number | number[] {
+  return values.length === 1 ? values[0]! : values;
+}
+
+function valueText(values: number[]): string {
+  return JSON.stringify(valueOf(values));
 }
 
 /** A timing with more values than one EMF metric may hold becomes several series (several lines). */

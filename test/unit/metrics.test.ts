@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MetricsBatch, metricsOptionsFromEnv } from '../../functions/core/metrics.ts';
 
 function batch(disabled = false) {
   const lines: string[] = [];
   const metrics = new MetricsBatch({ namespace: 'GuestSync', service: 'guest-sync', disabled, write: (line) => lines.push(line) });
-  const documents = () => lines.map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } });
+  const documents = () => lines.map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } });
   return { metrics, lines, documents };
 }
 
@@ -54,6 +55,56 @@ describe('metrics: one EMF line per invocation', () => {
     once.metrics.flush();
     once.metrics.flush();
     expect(once.lines).toHaveLength(1);
+  });
+
+  it('writes each invocation its own values and time when it has the same metrics as an earlier one', () => {
+    const { metrics, documents } = batch();
+    for (const [at, received, latency] of [[1_000, 1, [12.5]], [2_000, 3, [7, 9.25]], [3_000, 2, [40]]] as const) {
+      metrics.count('WebhookReceived', { source: 'hostaway' }, received);
+      for (const ms of latency) metrics.timing('TargetLatency', ms, { target: 'minut' });
+      metrics.flush(at);
+    }
+    expect(documents().map((d) => [d._aws.Timestamp, d.WebhookReceived, d.TargetLatency])).toEqual([
+      [1_000, 1, 12.5],
+      [2_000, 3, [7, 9.25]],
+      [3_000, 2, 40],
+    ]);
+  });
+
+  it('writes a line whole when a dimension value looks like a placeholder of its template', () => {
+    const { metrics, documents } = batch();
+    metrics.count('OptionalFieldDropped', { field: '\u0000t', reason: '\u0000v0' }, 4);
+    metrics.flush(5_000);
+    expect(documents()).toEqual([expect.objectContaining({ field: '\u0000t', reason: '\u0000v0', OptionalFieldDropped: 4, _aws: expect.objectContaining({ Timestamp: 5_000 }) })]);
+  });
+
+  it('writes the same lines from a batch that has seen other invocations as from a new one', () => {
+    const names = ['WebhookReceived', 'TargetSynced', 'TargetLatency'] as const;
+    const record = fc.record({
+      name: fc.constantFrom(...names),
+      target: fc.constantFrom('minut', 'kasify', undefined),
+      action: fc.constantFrom('created', 'updated', undefined),
+      value: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.double({ min: 0, max: 1e4, noNaN: true })),
+    });
+    const invocation = fc.record({ at: fc.integer({ min: 0, max: 2e12 }), records: fc.array(record, { maxLength: 8 }) });
+    fc.assert(
+      fc.property(fc.array(invocation, { minLength: 1, maxLength: 6 }), (invocations) => {
+        const reused = batch();
+        for (const { at, records } of invocations) {
+          const fresh = batch();
+          for (const m of [reused.metrics, fresh.metrics]) {
+            for (const r of records) {
+              const dimensions = { ...(r.target ? { target: r.target } : {}), ...(r.action ? { action: r.action } : {}) };
+              if (r.name === 'TargetLatency') m.timing(r.name, r.value, dimensions);
+              else m.count(r.name, dimensions, Math.round(r.value));
+            }
+            m.flush(at);
+          }
+          expect(reused.lines.splice(0)).toEqual(fresh.lines);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it.each([
