@@ -28,6 +28,8 @@ const SLUG = SEASIDE_SLUG;
 const KASIFY_PROPERTY = SEASIDE_KASIFY_PROPERTY;
 const DORM = '3d6f1a2b-8c4e-4f5a-9b7c-0e1d2f3a4b5c';
 const key = (id: number) => ({ connectionId: 'hostaway-demo', reservationId: String(id) });
+/** The guest of reservation `id` in these tests, as the PMS sends it; `ours` finds it at each target. */
+const allFour = (id: number) => ({ guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` });
 const ours = (id: number) => ({
   minut: stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === `All Four ${id}`),
   recepai: stack.sandbox.recepai.guests(SLUG).filter((g) => g.pmsGuestId === `hostaway-demo:${id}`),
@@ -86,7 +88,7 @@ describe('one reservation, four targets', () => {
 
   it('makes no duplicate anywhere when every delivery comes three times in shuffled order', async () => {
     const id = 800002;
-    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    const base = { id, ...allFour(id) };
     const created = hostawayDelivery('reservation.created', base);
     const updated = hostawayDelivery('reservation.updated', { ...base, status: 'modified', departureDate: '2026-07-15' });
     const copies = (d: unknown) => [JSON.stringify(d), JSON.stringify(d), JSON.stringify(d, null, 1)];
@@ -104,7 +106,7 @@ describe('one reservation, four targets', () => {
 
   it('survives a crash between each target call and the state write: the retry finds what was done', async () => {
     const id = 800003;
-    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    const base = { id, ...allFour(id) };
     await sendHostaway(stack, hostawayDelivery('reservation.created', base));
     await stack.drain();
     // As if every call had gone through but no state was written after it. Where a create does
@@ -145,7 +147,7 @@ describe('one reservation, four targets', () => {
 
   it('a HostelMate booking made by a lost attempt for an older version is brought up to date, its guest too', async () => {
     const id = 800006;
-    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    const base = { id, ...allFour(id) };
     await sendHostaway(stack, hostawayDelivery('reservation.created', base));
     await stack.drain();
     // As if the create's answer and its state were lost (found by the chaos suite): the next
@@ -164,7 +166,7 @@ describe('one reservation, four targets', () => {
 
   it('a HostelMate booking or RecepAI check-in sent by an attempt that died before recording it is undone with the reservation', async () => {
     const id = 800007;
-    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    const base = { id, ...allFour(id) };
     // Refused on the first delivery: Minut and Kasify sync, HostelMate and RecepAI hold nothing yet.
     stack.sandbox.hostelmate.failNext({ status: 400, count: 1, method: 'POST', pathIncludes: '/bookings' });
     stack.sandbox.recepai.failNext({ status: 400, count: 1, method: 'POST', pathIncludes: '/guests/checkin' });
@@ -196,7 +198,7 @@ describe('one reservation, four targets', () => {
 
   it('carries on from states the previous release wrote: every field spelled out, HostelMate keeping the whole booking', async () => {
     const id = 800010;
-    const base = { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` };
+    const base = { id, ...allFour(id) };
     await sendHostaway(stack, hostawayDelivery('reservation.created', base));
     await stack.drain();
     const store = storeFor(stack);
@@ -243,7 +245,7 @@ describe('one reservation, four targets', () => {
     const id = 800004;
     stack.sandbox.recepai.dropResponseAfterWrite('/guests/checkin');
     stack.sandbox.hostelmate.dropResponseAfterWrite('/client/bookings');
-    await sendHostaway(stack, hostawayDelivery('reservation.created', { id, guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` }));
+    await sendHostaway(stack, hostawayDelivery('reservation.created', { id, ...allFour(id) }));
     await stack.drain();
     const now = ours(id);
     expect(now.recepai).toHaveLength(1);
@@ -264,7 +266,7 @@ describe('one reservation, four targets', () => {
   it('makes one record per target when the same message reaches two workers at once', async () => {
     const id = 800005;
     const instance = (name: string) => syncInstance(stack, name, { now: clock.now });
-    const record = hostawayRecord(stack, id, { guestName: `All Four ${id}`, guestFirstName: 'All Four', guestLastName: String(id), guestEmail: `all.four.${id}@example.com` });
+    const record = hostawayRecord(stack, id, allFour(id));
     const [a, b] = [instance('worker-a'), instance('worker-b')];
     await Promise.all([a({ Records: [record] }, localContext('a', 60_000)), b({ Records: [record] }, localContext('b', 60_000))]);
     // Whoever lost a state write retries; the retries find everything in place.
