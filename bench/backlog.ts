@@ -3,7 +3,7 @@ import type { RequestLogEntry } from '../infra/local/sandboxes/traffic.ts';
 import { exampleConfigWith } from '../test/support/config.ts';
 import { hostawayDelivery, SEASIDE_HOME } from '../test/support/hostaway.ts';
 import { sendHostaway, startTestStack } from '../test/support/stack.ts';
-import { median, round } from './stats.ts';
+import { median, peakInWindow, round } from './stats.ts';
 
 /**
  * A backlog of new reservations for a property routed to every target, drained by five
@@ -14,11 +14,14 @@ import { median, round } from './stats.ts';
  * (calls / (configured rate x time from its first to its last call)) and the 429s it got.
  */
 const SCALE = 6;
-/** Configured budget (requests/s, as in the example config), before scaling; the sandboxes keep their documented limits. */
-const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number }> = {
-  minut: { configured: 2 }, // sandbox: 5 per rolling second
-  kasify: { configured: 1.5 }, // 100 per rolling minute
-  hostelmate: { configured: 1.8 }, // 120 per rolling minute
+/**
+ * Configured budget (requests/s, as in the example config), before scaling, and the rolling windows
+ * each sandbox enforces: the vendor's documented limits, windows scaled, limits kept.
+ */
+const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number; windows: { seconds: number; limit: number }[] }> = {
+  minut: { configured: 2, windows: [{ seconds: 1, limit: 5 }, { seconds: 60, limit: 120 }] },
+  kasify: { configured: 1.5, windows: [{ seconds: 60, limit: 100 }] },
+  hostelmate: { configured: 1.8, windows: [{ seconds: 60, limit: 120 }] },
 };
 
 export interface BacklogFigures {
@@ -26,13 +29,25 @@ export interface BacklogFigures {
   reservations: number;
   workers: number;
   drainSeconds: number;
-  byTarget: Record<string, { calls: number; budgetUsed: number; rateLimited: number }>;
+  byTarget: Record<string, { calls: number; budgetUsed: number; rateLimited: number; peaks: Peak[] }>;
+}
+
+/**
+ * The fullest each of the sandbox's rolling windows got (calls it let through, worst round), against
+ * its limit: how close the workers came to a 429, which the count of 429s alone shows only when one happens.
+ */
+export interface Peak {
+  /** The vendor's window, before time scaling. */
+  seconds: number;
+  limit: number;
+  peak: number;
 }
 
 export async function measureBacklog(options: { rounds: number; reservations: number; workers: number }): Promise<BacklogFigures> {
   const used: Record<string, number[]> = {};
   const limited: Record<string, number> = {};
   const calls: Record<string, number> = {};
+  const peaks: Record<string, number[]> = {};
   const drains: number[] = [];
   for (let round = 0; round < options.rounds; round++) {
     const configPath = exampleConfigWith((config) => {
@@ -48,7 +63,8 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
       configPath,
       sweepIntervalMs: 1_000,
       syncWorkers: options.workers,
-      minut: { rateLimit: { perSecond: 5 }, timeScale: SCALE },
+      // Minut's documented limits, both: 5 per rolling second and 120 per rolling minute.
+      minut: { rateLimit: { perSecond: 5, perMinute: 120 }, timeScale: SCALE },
       kasify: { perMinute: 100, timeScale: SCALE },
       hostelmate: { rateLimit: { perMinute: 120 }, timeScale: SCALE },
     });
@@ -81,6 +97,9 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
         (used[name] ??= []).push(Math.min(1, (log.length - 1) / (budget * span)));
         limited[name] = (limited[name] ?? 0) + log.filter((e) => e.status === 429).length;
         calls[name] = (calls[name] ?? 0) + log.length;
+        const admitted = log.filter((e) => e.status !== 429).map((e) => e.at);
+        const windows = LIMITS[name as keyof typeof LIMITS].windows;
+        peaks[name] = windows.map((w, i) => Math.max(peaks[name]?.[i] ?? 0, peakInWindow(admitted, (w.seconds * 1000) / SCALE)));
       }
     } finally {
       await stack.stop();
@@ -88,7 +107,8 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
   }
   const byTarget: BacklogFigures['byTarget'] = {};
   for (const name of Object.keys(LIMITS)) {
-    byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: round(median(used[name]!) * 100, 1), rateLimited: limited[name]! };
+    const peak = LIMITS[name as keyof typeof LIMITS].windows.map((w, i) => ({ ...w, peak: peaks[name]![i]! }));
+    byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: round(median(used[name]!) * 100, 1), rateLimited: limited[name]!, peaks: peak };
   }
   return { rounds: options.rounds, reservations: options.reservations, workers: options.workers, drainSeconds: round(median(drains), 1), byTarget };
 }

@@ -17,3 +17,17 @@ export function round(value: number, digits = 0): number {
 export function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
+
+/**
+ * The most of `times` (ms, any order) that fall in one rolling window of `windowMs`: what a
+ * rolling-window limiter saw at its fullest. A window holds the times t with start <= t < start + windowMs.
+ */
+export function peakInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((x, y) => x - y);
+  let peak = 0;
+  for (let first = 0, last = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= windowMs) first++;
+    peak = Math.max(peak, last - first + 1);
+  }
+  return peak;
+}

@@ -51,6 +51,9 @@ it('measures budget use and 429s of each target under a backlog with five worker
   const figures = await measureBacklog({ rounds: 1, reservations: 6, workers: 5 });
   expect(Object.keys(figures.byTarget).sort()).toEqual(['hostelmate', 'kasify', 'minut']);
   for (const f of Object.values(figures.byTarget)) expect(f.calls).toBeGreaterThanOrEqual(6);
+  // Each enforced window's fullest moment, against the vendor's limit (Minut has two).
+  expect(figures.byTarget.minut!.peaks.map((p) => [p.seconds, p.limit])).toEqual([[1, 5], [60, 120]]);
+  for (const f of Object.values(figures.byTarget)) for (const p of f.peaks) expect(p.peak).toBeGreaterThanOrEqual(1);
 }, 180_000);
 
 it('measures end-to-end throughput against raw SQS, and the AWS cost per 1M events', async () => {
