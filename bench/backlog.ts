@@ -19,7 +19,7 @@ const SCALE = 6;
  * each sandbox enforces: the vendor's documented limits, windows scaled, limits kept.
  */
 const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number; windows: { seconds: number; limit: number }[] }> = {
-  minut: { configured: 2, windows: [{ seconds: 1, limit: 5 }, { seconds: 60, limit: 120 }] },
+  minut: { configured: 1.8, windows: [{ seconds: 1, limit: 5 }, { seconds: 60, limit: 120 }] },
   kasify: { configured: 1.5, windows: [{ seconds: 60, limit: 100 }] },
   hostelmate: { configured: 1.8, windows: [{ seconds: 60, limit: 120 }] },
 };

@@ -426,7 +426,7 @@ async function reconcileTarget(
  */
 /**
  * A target whose next call would wait longer than this many of its account's turns (at its
- * configured rate: 1 s at Minut's 2 a second) gets the work on its lane; counted in turns, the
+ * configured rate: 1.1 s at Minut's 1.8 a second) gets the work on its lane; counted in turns, the
  * rule is the same whatever the rate. Never for a wait under HANDOFF_MIN_WAIT_MS: the lane's hop
  * and writes cost more than that. A client that does not pace: HANDOFF_WAIT_MS (a Retry-After).
  */

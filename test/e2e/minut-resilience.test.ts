@@ -84,7 +84,7 @@ describe('Minut: no duplicate guests', () => {
 
 describe('Minut: tokens and rate limits across concurrent workers', () => {
   it('two sync instances share one token and wait out every Retry-After before their next request', async () => {
-    // Below the configured 2 requests/s: the vendor's real limit is lower than configured, so 429s come.
+    // Below the configured 1.8 requests/s: the vendor's real limit is lower than configured, so 429s come.
     // A reservation that meets three in a row is parked as pending until the sweep brings it back
     // (pauseSeconds): short here, so the test sees every guest arrive.
     const configPath = exampleConfigWith((c) => (c.circuitBreaker = { ...c.circuitBreaker, pauseSeconds: 2 }));

@@ -17,8 +17,8 @@ const RESERVATIONS = 30;
 let stack: LocalStack;
 beforeAll(async () => {
   // Kasify enforces 100/min and guest-sync is configured for 1.5/s (90/min); HostelMate 120/min
-  // against 1.8/s; Minut 5/s against 2/s: five workers at the full configured rate would break all three.
-  stack = await startTestStack({ syncWorkers: WORKERS, sweepIntervalMs: null });
+  // against 1.8/s; Minut 5/s and 120/min against 1.8/s: five workers at the full configured rate would break all three.
+  stack = await startTestStack({ syncWorkers: WORKERS, sweepIntervalMs: null, minut: { rateLimit: { perSecond: 5, perMinute: 120 } } });
 });
 afterAll(async () => {
   await stack?.stop();

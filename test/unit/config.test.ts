@@ -37,7 +37,7 @@ describe('config', () => {
     expect(config.retentionDays).toBe(30);
     expect(config.maxBodyBytes).toBe(1_048_576);
     expect(config.connections['hostaway-demo']!.properties['219407']).toMatchObject({ checkInTime: '15:00', checkOutTime: '11:00' });
-    expect(config.targets.minut?.requestsPerSecond).toBe(2);
+    expect(config.targets.minut?.requestsPerSecond).toBe(1.8);
   });
 
   it('names each bad field and what was expected', () => {
