@@ -36,6 +36,13 @@ const ours = (id: number) => ({
   kasify: stack.sandbox.kasify.allBookings(KASIFY_PROPERTY).filter((b) => b.channel_id === `hostaway-demo:${id}`),
   hostelmate: stack.sandbox.hostelmate.bookings().filter((b) => b.guest && stack.sandbox.hostelmate.guests().some((g) => g.guestId === b.guest.guestId && g.email === `all.four.${id}@example.com`)),
 });
+/** Reservation `id` created and synced to every target; its delivery fields, for the changes a test sends next. */
+async function createdAtAllFour(id: number) {
+  const base = { id, ...allFour(id) };
+  await sendHostaway(stack, hostawayDelivery('reservation.created', base));
+  await stack.drain();
+  return base;
+}
 
 describe('one reservation, four targets', () => {
   it('is created, updated (dates, room, phone) and cancelled in every target', async () => {
@@ -106,9 +113,7 @@ describe('one reservation, four targets', () => {
 
   it('survives a crash between each target call and the state write: the retry finds what was done', async () => {
     const id = 800003;
-    const base = { id, ...allFour(id) };
-    await sendHostaway(stack, hostawayDelivery('reservation.created', base));
-    await stack.drain();
+    const base = await createdAtAllFour(id);
     // As if every call had gone through but no state was written after it. Where a create does
     // not deduplicate (Minut, Kasify), the intent written before the POST is what a crash leaves
     // (its lease run out); the others keep nothing.
@@ -147,9 +152,7 @@ describe('one reservation, four targets', () => {
 
   it('a HostelMate booking made by a lost attempt for an older version is brought up to date, its guest too', async () => {
     const id = 800006;
-    const base = { id, ...allFour(id) };
-    await sendHostaway(stack, hostawayDelivery('reservation.created', base));
-    await stack.drain();
+    const base = await createdAtAllFour(id);
     // As if the create's answer and its state were lost (found by the chaos suite): the next
     // version, with another last name and later departure, finds the booking already there.
     const store = storeFor(stack);
@@ -198,9 +201,7 @@ describe('one reservation, four targets', () => {
 
   it('carries on from states the previous release wrote: every field spelled out, HostelMate keeping the whole booking', async () => {
     const id = 800010;
-    const base = { id, ...allFour(id) };
-    await sendHostaway(stack, hostawayDelivery('reservation.created', base));
-    await stack.drain();
+    const base = await createdAtAllFour(id);
     const store = storeFor(stack);
     const booking = () => ours(id).hostelmate[0]!;
     // Each state as the previous release stored it: no field left out, and HostelMate's `applied`
