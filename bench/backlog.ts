@@ -24,6 +24,13 @@ const LIMITS: Record<Exclude<TargetName, 'recepai'>, { configured: number; windo
   hostelmate: { configured: 1.8, windows: [{ seconds: 60, limit: 120 }] },
 };
 
+/** The limit LIMITS gives `name` over a window of `seconds`, for the sandbox's options. */
+function limitOf(name: keyof typeof LIMITS, seconds: number): number {
+  const window = LIMITS[name].windows.find((w) => w.seconds === seconds);
+  if (!window) throw new Error(`bench: LIMITS.${name} has no ${seconds} s window`);
+  return window.limit;
+}
+
 export interface BacklogFigures {
   rounds: number;
   reservations: number;
@@ -47,7 +54,7 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
   const used: Record<string, number[]> = {};
   const limited: Record<string, number> = {};
   const calls: Record<string, number> = {};
-  const peaks: Record<string, number[]> = {};
+  const peaks: Record<string, Peak[]> = {};
   const drains: number[] = [];
   for (let round = 0; round < options.rounds; round++) {
     const configPath = exampleConfigWith((config) => {
@@ -63,10 +70,10 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
       configPath,
       sweepIntervalMs: 1_000,
       syncWorkers: options.workers,
-      // Minut's documented limits, both: 5 per rolling second and 120 per rolling minute.
-      minut: { rateLimit: { perSecond: 5, perMinute: 120 }, timeScale: SCALE },
-      kasify: { perMinute: 100, timeScale: SCALE },
-      hostelmate: { rateLimit: { perMinute: 120 }, timeScale: SCALE },
+      // Each vendor's documented limits (LIMITS), Minut's two included.
+      minut: { rateLimit: { perSecond: limitOf('minut', 1), perMinute: limitOf('minut', 60) }, timeScale: SCALE },
+      kasify: { perMinute: limitOf('kasify', 60), timeScale: SCALE },
+      hostelmate: { rateLimit: { perMinute: limitOf('hostelmate', 60) }, timeScale: SCALE },
     });
     try {
       const started = Date.now();
@@ -98,8 +105,7 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
         limited[name] = (limited[name] ?? 0) + log.filter((e) => e.status === 429).length;
         calls[name] = (calls[name] ?? 0) + log.length;
         const admitted = log.filter((e) => e.status !== 429).map((e) => e.at);
-        const windows = LIMITS[name as keyof typeof LIMITS].windows;
-        peaks[name] = windows.map((w, i) => Math.max(peaks[name]?.[i] ?? 0, peakInWindow(admitted, (w.seconds * 1000) / SCALE)));
+        peaks[name] = LIMITS[name as keyof typeof LIMITS].windows.map((w, i) => ({ ...w, peak: Math.max(peaks[name]?.[i]?.peak ?? 0, peakInWindow(admitted, (w.seconds * 1000) / SCALE)) }));
       }
     } finally {
       await stack.stop();
@@ -107,8 +113,7 @@ export async function measureBacklog(options: { rounds: number; reservations: nu
   }
   const byTarget: BacklogFigures['byTarget'] = {};
   for (const name of Object.keys(LIMITS)) {
-    const peak = LIMITS[name as keyof typeof LIMITS].windows.map((w, i) => ({ ...w, peak: peaks[name]![i]! }));
-    byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: round(median(used[name]!) * 100, 1), rateLimited: limited[name]!, peaks: peak };
+    byTarget[name] = { calls: Math.round(calls[name]! / options.rounds), budgetUsed: round(median(used[name]!) * 100, 1), rateLimited: limited[name]!, peaks: peaks[name]! };
   }
   return { rounds: options.rounds, reservations: options.reservations, workers: options.workers, drainSeconds: round(median(drains), 1), byTarget };
 }
