@@ -28,6 +28,12 @@ export const SnapshotRecord = z.object({
   unrouted: z.boolean(),
   ttl: z.int(),
   storedAt: z.number(),
+  /**
+   * The message that stored it (the start of its deduplication id). That attempt may hold a
+   * first create's intent in memory until its next state write (sync.ts, FirstCreate); the same
+   * message, delivered again, knows it by this.
+   */
+  storedBy: z.optional(z.string()),
 });
 export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
 

@@ -87,13 +87,21 @@ export async function fetchThenSync(
     logger.info('nothing to sync after the fetch', { kind: message.kind });
     return nothing;
   }
-  // A client's reservations run one after the other in the client's group; each is guarded
-  // like any other (conditional snapshot write, versioned target state, create lease). A copy
-  // read from the API is as fresh as the read: that is its time when it ties with another.
-  const outcome: SyncOutcome = { ...nothing };
+  // A copy read from the API is as fresh as the read: that is its time when it ties with another.
   const readAt = deps.now();
-  for (const reservation of fetched) {
-    const result = await continueWith({ v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: message.connectionId, deliveryId: message.deliveryId, receivedAt: readAt, reservation });
+  const full = fetched.map((reservation): ReservationMessage => ({ v: QUEUE_SCHEMA_VERSION, kind: 'reservation', connectionId: message.connectionId, deliveryId: message.deliveryId, receivedAt: readAt, reservation }));
+  // A client's reservations go to their own groups, each as a message of its own: every attempt
+  // that syncs a reservation runs in its group, which a first create's held intent relies on
+  // (sync.ts, FirstCreate). Their deduplication ids (delivery and reservation) make a resend harmless.
+  if (message.kind === 'client_ref' && deps.queue) {
+    await deps.queue.send(full);
+    logger.info("client's reservations queued", { reservations: full.length });
+    return nothing;
+  }
+  // Without a queue (a direct call: nothing else runs), one after the other, here.
+  const outcome: SyncOutcome = { ...nothing };
+  for (const next of full) {
+    const result = await continueWith(next);
     outcome.snapshotChanged ||= result.snapshotChanged;
     outcome.unrouted ||= result.unrouted;
     outcome.targets.push(...result.targets);

@@ -13,6 +13,9 @@ import type { StatePatch } from '../targets/target.ts';
  * snapshot the lane must go and get), so a write refused for its version is made again on the
  * fresh version with `dirty` kept. A write that would end the hand-off while `dirty` is set
  * throws `HandoffDirty` instead: the lane goes again first.
+ *
+ * `holdFirstIntent`: while the state has never been written, a patch that only records a create
+ * intent is kept in memory and written with the next patch (sync.ts, FirstCreate).
  */
 export class TargetStateWriter {
   constructor(
@@ -22,6 +25,7 @@ export class TargetStateWriter {
     private readonly now: () => number,
     private readonly fixed: Partial<TargetState> = {},
     private readonly laneSeq?: string,
+    private readonly holdFirstIntent = false,
   ) {}
 
   /** The state as last read or saved. */
@@ -35,6 +39,10 @@ export class TargetStateWriter {
   }
 
   readonly save = async (patch: StatePatch): Promise<TargetState> => {
+    if (this.holdFirstIntent && this.current.version === 0 && isIntentOnly(patch)) {
+      this.current = { ...this.current, ...patch };
+      return this.current;
+    }
     for (let attempt = 1; ; attempt++) {
       // `dirty` taken in by a merge (below, in this write or an earlier one): the lane goes again before it hands back.
       if (this.laneSeq !== undefined && 'handoff' in patch && patch.handoff === null && this.current.handoff?.dirty) throw new HandoffDirty();
@@ -52,6 +60,11 @@ export class TargetStateWriter {
       }
     }
   };
+}
+
+/** A patch that records a create intent and nothing else but the ids it goes with. */
+function isIntentOnly(patch: StatePatch): boolean {
+  return patch.intent != null && Object.keys(patch).every((field) => field === 'intent' || field === 'targetIds');
 }
 
 /** The snapshot changed while the lane worked: it reads it again before it hands the work back. */

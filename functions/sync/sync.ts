@@ -7,10 +7,10 @@ import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, level, logger } from '../core/powertools.ts';
 import { drainTurn } from '../core/parking.ts';
-import { QUEUE_SCHEMA_VERSION, type DrainMessage, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, deduplicationId, type DrainMessage, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState, type TraceEntry } from '../core/store.ts';
-import { SYNC_TIMEOUT_SECONDS } from '../core/budget.ts';
+import { CREATE_INTENT_LEASE_MS, SYNC_TIMEOUT_SECONDS } from '../core/budget.ts';
 import { localToEpochSeconds } from '../core/local-time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
@@ -69,7 +69,8 @@ export interface SyncOutcome {
 
 export async function syncMessage(message: QueueMessage, deps: SyncDeps, context: MessageContext = {}): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
-  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context), context);
+  // A client's reservations synced here (no queue to put them in their groups) never hold an intent.
+  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context, message.kind === 'reservation_ref'), context);
   if (message.kind === 'erase') return eraseReservation(message, deps);
   if (message.kind === 'offboard') return offboardGuest(message, deps);
   if (message.kind === 'backfill') return backfillPage(message, deps);
@@ -140,8 +141,10 @@ async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Pr
   }
 }
 
-async function syncReservation(message: ReservationMessage, deps: SyncDeps, context: MessageContext): Promise<SyncOutcome> {
+/** `inGroup`: this attempt runs in the reservation's message group (FirstCreate). */
+async function syncReservation(message: ReservationMessage, deps: SyncDeps, context: MessageContext, inGroup = true): Promise<SyncOutcome> {
   const { reservation } = message;
+  const sameMessage = inGroup ? messageMark(message) : undefined;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   const record: SnapshotRecord = {
     reservation,
@@ -149,6 +152,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
     unrouted: !property,
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
+    ...(sameMessage !== undefined ? { storedBy: sameMessage } : {}),
   };
   // The targets' states do not depend on this write: read them meanwhile (one round trip less per message).
   const statesRead = readStatesAhead(reservation, deps);
@@ -176,7 +180,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
           : 'tie_replaced',
     ...(changed && previous ? { changed: changedFields(previous.reservation, reservation) } : {}),
   });
-  const outcome = await syncSnapshot(stored, changed, deps, statesRead, changed, step);
+  const outcome = await syncSnapshot(stored, changed, deps, statesRead, changed, step, firstCreateOf(stored, changed, sameMessage));
   await recordPendingStep(deps, reservation, step, stored.ttl);
   return outcome;
 }
@@ -208,8 +212,40 @@ function readStatesAhead(key: ReservationKey, deps: SyncDeps): Promise<TargetSta
   return read;
 }
 
+/**
+ * The snapshot write is a first create's intent. A target's create intent (the lease that keeps
+ * two attempts from creating at once, and what tells a later attempt to look the record up
+ * before it creates) costs a write of its own before the call. For a target whose state was never
+ * written, the attempt that has just stored the snapshot keeps that intent in memory instead and
+ * writes it with whatever it writes next for the target (the outcome, a failure, a park): one
+ * write where there were two, on every new reservation. What a crash in between leaves is the
+ * snapshot, marked with the message (`storedBy`, messageMark). Only that same message can meet the
+ * state still unwritten: the reservation's later messages wait behind it in its group (a
+ * client's resync is queued per reservation, fetch-then-sync.ts), and a message that ends always
+ * writes a state it found unwritten. So when the message comes again (a crash, or a second copy
+ * at once after a visibility timeout ran out) and finds it did not store the snapshot this time,
+ * it takes the state to hold an intent from the snapshot's time: while that lease runs, it retries
+ * without writing; after it, it looks the record up before it creates, as after any lost answer.
+ * Lanes, resyncs and every later create write their intent first, as before.
+ */
+export type FirstCreate = 'hold' | { since: number };
+
+function firstCreateOf(stored: SnapshotRecord, changed: boolean, sameMessage: string | undefined): FirstCreate | undefined {
+  if (sameMessage === undefined || stored.storedBy !== sameMessage) return undefined;
+  return changed ? 'hold' : { since: stored.storedAt };
+}
+
+/**
+ * What names a message on its snapshot: the start of its SQS deduplication id (its delivery and
+ * reservation), the same for every copy of it, a DLQ replay included. 64 bits keep the snapshot
+ * small; two messages that shared them would only make the second wait or look up.
+ */
+function messageMark(message: ReservationMessage): string {
+  return deduplicationId(message.deliveryId, message.reservation.reservationId).slice(0, 16);
+}
+
 /** `nudge`: a lane holding a target's work must look at the snapshot again (it changed, or a resync asks). */
-async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, statesRead?: Promise<TargetState[]>, nudge = changed, step?: MessageStep): Promise<SyncOutcome> {
+async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, statesRead?: Promise<TargetState[]>, nudge = changed, step?: MessageStep, firstCreate?: FirstCreate): Promise<SyncOutcome> {
   const { reservation } = stored;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   if (!property) {
@@ -233,7 +269,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
   step?.expect(routed.map((target) => target.name));
   const results = await Promise.all(
     routed.map((target) =>
-      reconcileTarget(target, key, current, property, stored.ttl, deps, { nudge, ...(step ? { step } : {}), ...(states ? { read: { state: states.get(target.name) } } : {}) }).then((result) => {
+      reconcileTarget(target, key, current, property, stored.ttl, deps, { nudge, ...(step ? { step } : {}), ...(firstCreate ? { firstCreate } : {}), ...(states ? { read: { state: states.get(target.name) } } : {}) }).then((result) => {
         step?.finished(result.outcome);
         return result;
       }),
@@ -263,11 +299,15 @@ async function reconcileTarget(
     nudge?: boolean;
     /** The message's trace step, which this target's outcome write carries if it finishes last. */
     step?: MessageStep;
+    /** This message stored the snapshot (`hold`), or stored it at an earlier delivery (`since`): see FirstCreate. */
+    firstCreate?: FirstCreate;
   } = {},
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
   const { read, lane, step } = options;
   const initial = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
-  const writer = lane ?? new TargetStateWriter(deps.store, key, initial, deps.now, { ttl });
+  // A state never written: this attempt holds a first create's intent until its next write (FirstCreate).
+  const unwritten = !lane && initial.version === 0;
+  const writer = lane ?? new TargetStateWriter(deps.store, key, initial, deps.now, { ttl }, undefined, unwritten && options.firstCreate === 'hold');
   const { save } = writer;
   /** The write of this target's outcome: it carries the message's trace step when this target decides last. */
   const saveOutcome = async (patch: StatePatch, outcome: TargetOutcome): Promise<void> => {
@@ -311,6 +351,19 @@ async function reconcileTarget(
   const pausedUntil = await breaker.pausedUntil(target.name);
   if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
 
+  // This message stored the snapshot at an earlier delivery, and that attempt wrote nothing here:
+  // it may have sent a create it held the intent of in memory (FirstCreate).
+  const since = typeof options.firstCreate === 'object' && unwritten ? options.firstCreate.since : undefined;
+  if (since !== undefined && desired !== null) {
+    const inFlightUntil = since + CREATE_INTENT_LEASE_MS;
+    if (inFlightUntil > deps.now()) {
+      // Not parked: a park would write the state that attempt's outcome write expects unwritten.
+      const seconds = Math.ceil((inFlightUntil - deps.now()) / 1000);
+      return record(new RetryableError(`${target.name}: an earlier delivery of this message may still be creating the record; retrying in ${seconds}s`, seconds, 'earlier_delivery_in_flight'));
+    }
+    writer.reset({ ...writer.state, intent: { fingerprint: wanted, startedAt: since, inFlightUntil, desired } });
+  }
+
   let done = () => {};
   if (!lane) {
     const turn = await handOff(target, key, writer, deps);
@@ -322,7 +375,13 @@ async function reconcileTarget(
   const started = deps.now();
   try {
     const result = await target.apply({ key, reservation, property, desired, fingerprint: wanted, state: writer.state, save }).finally(done);
-    await saveOutcome({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null }, { target: target.name, action: result.action });
+    await saveOutcome({ ...result.patch, lastError: null, dueAt: due, failures: 0, appliedVersion: reservation.sourceVersion, shadow: null, behindSince: null }, { target: target.name, action: result.action }).catch((error: unknown) => {
+      // The target answered, but its answer could not be stored (a throttle): the create is over,
+      // so the failure recorded next lets the next attempt look the record up at once.
+      const intent = writer.state.intent;
+      if (intent && intent.inFlightUntil > 0 && !(error instanceof StaleWriteError)) writer.reset({ ...writer.state, intent: { ...intent, inFlightUntil: 0 } });
+      throw error;
+    });
     level('TargetBehindSeconds', 0, { target: target.name });
     await breaker.recordSuccess(target.name);
     count('TargetSynced', { target: target.name, action: result.action });
@@ -345,14 +404,17 @@ async function reconcileTarget(
       outcome,
       retry: error instanceof RetryableError ? error : new RetryableError(lastError.message, failure.retryAfterSeconds, code, { cause: error }),
     });
-    // Another attempt owns the state (ours would be stale too), or this one ran out of time
-    // before it could try: retry, without counting a failed attempt.
-    if (code === 'stale_state' || code === 'deadline_exceeded') return retry();
+    // Another attempt owns the state (ours would be stale too, or would be written under an
+    // earlier delivery's held intent), or this one ran out of time before it could try: retry,
+    // without counting a failed attempt.
+    if (code === 'stale_state' || code === 'deadline_exceeded' || code === 'earlier_delivery_in_flight') return retry();
     if (permanent) {
       try {
         // A definite "no" is remembered against this content: retried only when the content changes.
         await saveOutcome({ status: 'failed', appliedFingerprint: wanted, lastError, dueAt: due, failures: 0, behindSince: null }, outcome);
       } catch (saveError) {
+        // An intent held in memory (FirstCreate) must not end with the message: it is retried.
+        if (writer.state.version === 0 && writer.state.intent) throw saveError;
         logger.error('could not record target failure', { target: target.name, error: errorMessage(saveError) });
       }
       return { outcome };

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREATE_INTENT_LEASE_MS } from '../../functions/core/budget.ts';
+import { deduplicationId } from '../../functions/core/queue.ts';
+import type { Store } from '../../functions/core/store.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { SEASIDE_HOME } from '../support/hostaway.ts';
@@ -25,7 +28,7 @@ const messageFor = (id: number, name: string) => hostawayRecord(stack, id, { gue
 const creates = () => stack.sandbox.minut.requestLog().filter((e) => e.route === 'POST /homes/:home_id/guests').length;
 
 describe('the same message on two workers at once', () => {
-  it('creates one guest: the loser of the conditional intent write retries instead of creating', async () => {
+  it('creates one guest: the worker that did not store the snapshot retries instead of creating', async () => {
     const [a, b] = [syncInstance('worker-a'), syncInstance('worker-b')];
     const record = messageFor(760001, 'Twice Delivered');
     const results = await Promise.all([a({ Records: [record] }, localContext('a', 60_000)), b({ Records: [record] }, localContext('b', 60_000))]);
@@ -68,5 +71,76 @@ describe('the same message on two workers at once', () => {
     expect(creates()).toBe(before);
     expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Crashed Midway')).toHaveLength(1);
     expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
+  });
+});
+
+/** A store whose target-state writes count, or fail as if the process had died at them. */
+function storeWith(real: Store, onPut: () => void): Store {
+  return new Proxy(real, {
+    get(target, property, receiver) {
+      if (property !== 'putTargetState') return Reflect.get(target, property, receiver) as unknown;
+      return async (...args: Parameters<Store['putTargetState']>) => {
+        onPut();
+        return target.putTargetState(...args);
+      };
+    },
+  });
+}
+
+describe("a new reservation's first create: its intent rides on the outcome write", () => {
+  it('writes the state once, with the guest id, where the intent took a write of its own', async () => {
+    let writes = 0;
+    const handler = syncInstanceOf(stack, 'worker-e', { store: (real) => storeWith(real, () => writes++) });
+    const result = await handler({ Records: [messageFor(760003, 'Written Once')] }, localContext('e', 60_000));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(writes).toBe(1);
+    const state = await storeFor(stack).getTargetState({ connectionId: 'hostaway-demo', reservationId: '760003' }, 'minut');
+    expect(state).toMatchObject({ status: 'synced', intent: null, version: 1, targetIds: { homeId: SEASIDE_HOME, guestId: expect.any(String) } });
+  });
+
+  it('an attempt that dies after the create: the same message again waits out the lease, then finds the guest instead of creating a second', async () => {
+    const record = messageFor(760004, 'Died After Create');
+    const key = { connectionId: 'hostaway-demo', reservationId: '760004' };
+    const before = creates();
+    // The process dies once Minut has answered: no state write after the call lands.
+    const dying = syncInstanceOf(stack, 'worker-f', {
+      store: (real) =>
+        storeWith(real, () => {
+          throw new Error('the process died');
+        }),
+    });
+    expect((await dying({ Records: [record] }, localContext('f', 60_000))).batchItemFailures).toHaveLength(1);
+    expect(creates()).toBe(before + 1);
+    const store = storeFor(stack);
+    expect(await store.getTargetState(key, 'minut')).toBeUndefined();
+    // What the crash leaves: the snapshot, marked with the message (the start of its deduplication id).
+    const { deliveryId } = JSON.parse(record.body) as { deliveryId: string };
+    expect((await store.getSnapshot(key))!.storedBy).toBe(deduplicationId(deliveryId, '760004').slice(0, 16));
+
+    // Delivered again within the lease (a visibility timeout that ran out early): it neither
+    // creates nor writes the state, which the first attempt may still be about to write.
+    const again = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } };
+    const soon = await syncInstanceOf(stack, 'worker-g')({ Records: [again] }, localContext('g', 60_000));
+    expect(soon.batchItemFailures).toHaveLength(1);
+    expect(creates()).toBe(before + 1);
+    expect(await store.getTargetState(key, 'minut')).toBeUndefined();
+
+    // After the lease: the guest that create made is found and kept, never made twice.
+    const later = syncInstanceOf(stack, 'worker-h', { now: () => Date.now() + CREATE_INTENT_LEASE_MS });
+    expect((await later({ Records: [again] }, localContext('h', 60_000))).batchItemFailures).toEqual([]);
+    expect(creates()).toBe(before + 1);
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Died After Create')).toHaveLength(1);
+    expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
+    expect(stack.sandbox.minut.requestLog().filter((e) => e.route === 'GET /homes/:home_id/guests').length).toBeGreaterThan(0);
+  });
+
+  it('another message of the reservation does not look up: the message that stored the snapshot had written its state', async () => {
+    const record = messageFor(760005, 'Next Message');
+    await syncInstanceOf(stack, 'worker-i')({ Records: [record] }, localContext('i', 60_000));
+    const lookups = () => stack.sandbox.minut.requestLog().filter((e) => e.route === 'GET /homes/:home_id/guests').length;
+    const before = { creates: creates(), lookups: lookups() };
+    const changed = hostawayRecord(stack, 760005, { guestName: 'Next Message', departureDate: '2026-07-15' });
+    expect((await syncInstanceOf(stack, 'worker-j')({ Records: [changed] }, localContext('j', 60_000))).batchItemFailures).toEqual([]);
+    expect({ creates: creates(), lookups: lookups() }).toEqual(before);
   });
 });

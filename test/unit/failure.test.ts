@@ -22,6 +22,7 @@ const cases: Array<[string, unknown, { permanent: boolean; code: string; outage:
   ['a secret Secrets Manager does not have', new SecretMissing({ message: 'no secret', ...meta }), { permanent: false, code: 'aws_client_error', outage: false }],
   ['a local secret that is not set', new SecretNotFoundError('secret "x" is not set'), { permanent: false, code: 'secret_unavailable', outage: false }],
   ['a lost optimistic lock', new StaleWriteError('changed underneath'), { permanent: false, code: 'stale_state', outage: false }],
+  ['an earlier delivery of the message that may still be creating', new RetryableError('minut: an earlier delivery…', 40, 'earlier_delivery_in_flight'), { permanent: false, code: 'earlier_delivery_in_flight', outage: false, retryAfterSeconds: 40 }],
   ['a conditional check that failed outside the store', new ConditionalCheckFailedException({ message: 'cond', ...meta }), { permanent: false, code: 'aws_client_error', outage: false }],
   ['fetch failing with a connection reset', Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }), { permanent: false, code: 'network_error', outage: true }],
   ['an abort by timeout', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { permanent: false, code: 'timeout', outage: true }],
