@@ -29,7 +29,7 @@ export const SnapshotRecord = z.object({
   ttl: z.int(),
   storedAt: z.number(),
   /**
-   * The message that stored it (the start of its deduplication id). That attempt may hold a
+   * The message that stored it (a hash of its delivery and reservation). That attempt may hold a
    * first create's intent in memory until its next state write (sync.ts, FirstCreate); the same
    * message, delivered again, knows it by this.
    */

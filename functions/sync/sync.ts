@@ -236,9 +236,10 @@ function firstCreateOf(stored: SnapshotRecord, changed: boolean, sameMessage: st
 }
 
 /**
- * What names a message on its snapshot: the start of its SQS deduplication id (its delivery and
- * reservation), the same for every copy of it, a DLQ replay included. 64 bits keep the snapshot
- * small; two messages that shared them would only make the second wait or look up.
+ * What names a message on its snapshot: the start of the hash its deduplication id is first made
+ * from (its delivery and reservation), read from its body, so the same for every copy of it, a DLQ
+ * replay included (sent with a fresh deduplication id). 64 bits keep the snapshot small; two
+ * messages that shared them would only make the second wait or look up.
  */
 function messageMark(message: ReservationMessage): string {
   return deduplicationId(message.deliveryId, message.reservation.reservationId).slice(0, 16);
