@@ -29,11 +29,10 @@ export const SnapshotRecord = z.object({
   ttl: z.int(),
   storedAt: z.number(),
   /**
-   * The message that stored it (a hash of its delivery and reservation). That attempt may hold a
-   * first create's intent in memory until its next state write (sync.ts, FirstCreate); the same
-   * message, delivered again, knows it by this.
+   * The targets it was routed to when stored. The attempt that stored it may hold a first
+   * create's intent for them in memory until its next state write (sync.ts, FirstCreate).
    */
-  storedBy: z.optional(z.string()),
+  heldFor: z.optional(z.array(z.string())),
 });
 export type SnapshotRecord = z.infer<typeof SnapshotRecord>;
 

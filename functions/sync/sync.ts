@@ -7,7 +7,7 @@ import { MAX_INLINE_WAIT_MS } from '../core/http-client.ts';
 import { own } from '../core/own.ts';
 import { count, level, logger } from '../core/powertools.ts';
 import { drainTurn } from '../core/parking.ts';
-import { QUEUE_SCHEMA_VERSION, deduplicationId, type DrainMessage, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
+import { QUEUE_SCHEMA_VERSION, type DrainMessage, type Queue, type QueueMessage, type ReservationMessage, type ResyncMessage, type TargetWorkMessage } from '../core/queue.ts';
 import type { Reservation } from '../core/reservation.ts';
 import { StaleWriteError, type ReservationKey, type SnapshotRecord, type Store, type TargetState, type TraceEntry } from '../core/store.ts';
 import { CREATE_INTENT_LEASE_MS, SYNC_TIMEOUT_SECONDS } from '../core/budget.ts';
@@ -122,7 +122,7 @@ async function resyncReservation(message: ResyncMessage, deps: SyncDeps, context
   const step = stepOf(deps, { via: 'resync', reason: message.reason, ...attemptOf(context) }, (actions) => actions.some((a) => a.action !== 'unchanged' && a.action !== 'stale'));
   // The config may have changed since it was stored (a property added): route it afresh.
   // A resync may follow a config change: a lane holding a target's work looks again too.
-  const outcome = await syncSnapshot(stored, false, deps, statesRead, true, step);
+  const outcome = await syncSnapshot(stored, false, deps, statesRead, true, step, firstCreateOf(stored, false, undefined, true));
   if (message.reason === 'sweep') await forgetUnroutedDueWork(stored, deps);
   await recordPendingStep(deps, message, step, stored.ttl);
   return outcome;
@@ -144,15 +144,16 @@ async function forgetUnroutedDueWork(stored: SnapshotRecord, deps: SyncDeps): Pr
 /** `inGroup`: this attempt runs in the reservation's message group (FirstCreate). */
 async function syncReservation(message: ReservationMessage, deps: SyncDeps, context: MessageContext, inGroup = true): Promise<SyncOutcome> {
   const { reservation } = message;
-  const sameMessage = inGroup ? messageMark(message) : undefined;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
+  // The targets whose first create's intent this attempt may hold (FirstCreate).
+  const heldFor = inGroup && property ? Object.keys(property.targets).filter((name) => own(deps.targets, name as TargetName)) : [];
   const record: SnapshotRecord = {
     reservation,
     contentHash: fingerprint({ ...reservation, sourceVersion: 0 }),
     unrouted: !property,
     ttl: retentionTtl(reservation, property, deps.config.retentionDays, deps.now()),
     storedAt: deps.now(),
-    ...(sameMessage !== undefined ? { storedBy: sameMessage } : {}),
+    ...(heldFor.length > 0 ? { heldFor } : {}),
   };
   // The targets' states do not depend on this write: read them meanwhile (one round trip less per message).
   const statesRead = readStatesAhead(reservation, deps);
@@ -180,7 +181,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
           : 'tie_replaced',
     ...(changed && previous ? { changed: changedFields(previous.reservation, reservation) } : {}),
   });
-  const outcome = await syncSnapshot(stored, changed, deps, statesRead, changed, step, firstCreateOf(stored, changed, sameMessage));
+  const outcome = await syncSnapshot(stored, changed, deps, statesRead, changed, step, firstCreateOf(stored, changed, previous, inGroup));
   await recordPendingStep(deps, reservation, step, stored.ttl);
   return outcome;
 }
@@ -218,31 +219,30 @@ function readStatesAhead(key: ReservationKey, deps: SyncDeps): Promise<TargetSta
  * before it creates) costs a write of its own before the call. For a target whose state was never
  * written, the attempt that has just stored the snapshot keeps that intent in memory instead and
  * writes it with whatever it writes next for the target (the outcome, a failure, a park): one
- * write where there were two, on every new reservation. What a crash in between leaves is the
- * snapshot, marked with the message (`storedBy`, messageMark). Only that same message can meet the
- * state still unwritten: the reservation's later messages wait behind it in its group (a
- * client's resync is queued per reservation, fetch-then-sync.ts), and a message that ends always
- * writes a state it found unwritten. So when the message comes again (a crash, or a second copy
- * at once after a visibility timeout ran out) and finds it did not store the snapshot this time,
- * it takes the state to hold an intent from the snapshot's time: while that lease runs, it retries
- * without writing; after it, it looks the record up before it creates, as after any lost answer.
- * Lanes, resyncs and every later create write their intent first, as before.
+ * write where there were two, on every new reservation. The snapshot names the targets it was
+ * routed to (`heldFor`): what a crash in between leaves is such a snapshot and a state never
+ * written. A message that ends has written the state of every routed target it found unwritten,
+ * and the reservation's other messages run one at a time in its group (a client's resync queues
+ * one message per reservation there, fetch-then-sync.ts). So whoever finds a state unwritten for
+ * a target the snapshot names knows the attempt that stored it may have sent a create: another
+ * copy of its message (a redelivery, or a second copy at once after a visibility timeout ran out)
+ * retries without writing while that attempt's lease runs, then looks the record up before it
+ * creates; a later message that replaces the snapshot (the first one went to the DLQ) looks up at
+ * once. Lanes, resyncs and every later create write their intent first, as before.
  */
-export type FirstCreate = 'hold' | { since: number };
-
-function firstCreateOf(stored: SnapshotRecord, changed: boolean, sameMessage: string | undefined): FirstCreate | undefined {
-  if (sameMessage === undefined || stored.storedBy !== sameMessage) return undefined;
-  return changed ? 'hold' : { since: stored.storedAt };
+export interface FirstCreate {
+  /** This attempt stored the snapshot: it holds its first creates' intents until its next write. */
+  hold: boolean;
+  /** A snapshot whose storer may have sent a create it held the intent of, and whether its attempt is over. */
+  earlier?: { snapshot: SnapshotRecord; over: boolean };
 }
 
-/**
- * What names a message on its snapshot: the start of the hash its deduplication id is first made
- * from (its delivery and reservation), read from its body, so the same for every copy of it, a DLQ
- * replay included (sent with a fresh deduplication id). 64 bits keep the snapshot small; two
- * messages that shared them would only make the second wait or look up.
- */
-function messageMark(message: ReservationMessage): string {
-  return deduplicationId(message.deliveryId, message.reservation.reservationId).slice(0, 16);
+function firstCreateOf(stored: SnapshotRecord, changed: boolean, previous: SnapshotRecord | undefined, inGroup: boolean): FirstCreate | undefined {
+  if (!inGroup) return undefined;
+  // A snapshot this attempt replaced was stored by a message that is over (its group ran it first).
+  if (changed) return { hold: true, ...(previous?.heldFor ? { earlier: { snapshot: previous, over: true } } : {}) };
+  // Not stored now: the attempt that stored it may be a copy of this message, still running.
+  return stored.heldFor ? { hold: false, earlier: { snapshot: stored, over: false } } : undefined;
 }
 
 /** `nudge`: a lane holding a target's work must look at the snapshot again (it changed, or a resync asks). */
@@ -300,7 +300,7 @@ async function reconcileTarget(
     nudge?: boolean;
     /** The message's trace step, which this target's outcome write carries if it finishes last. */
     step?: MessageStep;
-    /** This message stored the snapshot (`hold`), or stored it at an earlier delivery (`since`): see FirstCreate. */
+    /** Whether this attempt holds a first create's intent, and what an earlier one may have held: see FirstCreate. */
     firstCreate?: FirstCreate;
   } = {},
 ): Promise<{ outcome: TargetOutcome; retry?: RetryableError }> {
@@ -308,7 +308,7 @@ async function reconcileTarget(
   const initial = (read ? read.state : await deps.store.getTargetState(key, target.name)) ?? freshState(target.name, ttl, deps.now());
   // A state never written: this attempt holds a first create's intent until its next write (FirstCreate).
   const unwritten = !lane && initial.version === 0;
-  const writer = lane ?? new TargetStateWriter(deps.store, key, initial, deps.now, { ttl }, undefined, unwritten && options.firstCreate === 'hold');
+  const writer = lane ?? new TargetStateWriter(deps.store, key, initial, deps.now, { ttl }, undefined, unwritten && options.firstCreate?.hold === true);
   const { save } = writer;
   /** The write of this target's outcome: it carries the message's trace step when this target decides last. */
   const saveOutcome = async (patch: StatePatch, outcome: TargetOutcome): Promise<void> => {
@@ -352,17 +352,20 @@ async function reconcileTarget(
   const pausedUntil = await breaker.pausedUntil(target.name);
   if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
 
-  // This message stored the snapshot at an earlier delivery, and that attempt wrote nothing here:
-  // it may have sent a create it held the intent of in memory (FirstCreate).
-  const since = typeof options.firstCreate === 'object' && unwritten ? options.firstCreate.since : undefined;
-  if (since !== undefined && desired !== null) {
-    const inFlightUntil = since + CREATE_INTENT_LEASE_MS;
-    if (inFlightUntil > deps.now()) {
-      // Not parked: a park would write the state that attempt's outcome write expects unwritten.
-      const seconds = Math.ceil((inFlightUntil - deps.now()) / 1000);
-      return record(new RetryableError(`${target.name}: an earlier delivery of this message may still be creating the record; retrying in ${seconds}s`, seconds, 'earlier_delivery_in_flight'));
+  // The attempt that stored a snapshot naming this target wrote nothing here: it may have sent a
+  // create it held the intent of in memory (FirstCreate).
+  const earlier = unwritten ? options.firstCreate?.earlier : undefined;
+  if (earlier?.snapshot.heldFor?.includes(target.name)) {
+    const intended = earlierDesired(target, earlier.snapshot, property);
+    if (intended) {
+      const inFlightUntil = earlier.over ? 0 : earlier.snapshot.storedAt + CREATE_INTENT_LEASE_MS;
+      if (inFlightUntil > deps.now()) {
+        // Not parked: a park would write the state that attempt's outcome write expects unwritten.
+        const seconds = Math.ceil((inFlightUntil - deps.now()) / 1000);
+        return record(new RetryableError(`${target.name}: an earlier delivery of this message may still be creating the record; retrying in ${seconds}s`, seconds, 'earlier_delivery_in_flight'));
+      }
+      writer.reset({ ...writer.state, intent: { fingerprint: fingerprint(intended), startedAt: earlier.snapshot.storedAt, inFlightUntil, desired: intended } });
     }
-    writer.reset({ ...writer.state, intent: { fingerprint: wanted, startedAt: since, inFlightUntil, desired } });
   }
 
   let done = () => {};
@@ -664,6 +667,15 @@ async function saveCarrying(writer: TargetStateWriter, key: ReservationKey, patc
   await writer.save(carried ? { ...patch, trace: carried.trace } : patch);
   if (carried) await recordTrace(deps, key, carried.moved, ttl);
   return carried !== undefined;
+}
+
+/** What the attempt that stored `snapshot` would have created at the target; none if nothing. */
+function earlierDesired(target: Target, snapshot: SnapshotRecord, property: PropertyConfig): Record<string, unknown> | undefined {
+  try {
+    return target.desired(snapshot.reservation, property) ?? undefined;
+  } catch {
+    return undefined; // it could not have been created either
+  }
 }
 
 /**

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_INTENT_LEASE_MS } from '../../functions/core/budget.ts';
-import { deduplicationId } from '../../functions/core/queue.ts';
 import type { Store } from '../../functions/core/store.ts';
 import { localContext } from '../../infra/local/lambda-context.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
@@ -113,9 +112,8 @@ describe("a new reservation's first create: its intent rides on the outcome writ
     expect(creates()).toBe(before + 1);
     const store = storeFor(stack);
     expect(await store.getTargetState(key, 'minut')).toBeUndefined();
-    // What the crash leaves: the snapshot, marked with the message (the start of its deduplication id).
-    const { deliveryId } = JSON.parse(record.body) as { deliveryId: string };
-    expect((await store.getSnapshot(key))!.storedBy).toBe(deduplicationId(deliveryId, '760004').slice(0, 16));
+    // What the crash leaves: the snapshot, naming the targets its attempt may have created at.
+    expect((await store.getSnapshot(key))!.heldFor).toEqual(['minut']);
 
     // Delivered again within the lease (a visibility timeout that ran out early): it neither
     // creates nor writes the state, which the first attempt may still be about to write.
@@ -132,6 +130,26 @@ describe("a new reservation's first create: its intent rides on the outcome writ
     expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Died After Create')).toHaveLength(1);
     expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
     expect(stack.sandbox.minut.requestLog().filter((e) => e.route === 'GET /homes/:home_id/guests').length).toBeGreaterThan(0);
+  });
+
+  it('the next message, after the first went to the DLQ with its create unrecorded, finds the guest instead of creating a second', async () => {
+    const record = messageFor(760006, 'Dead Lettered');
+    const key = { connectionId: 'hostaway-demo', reservationId: '760006' };
+    const before = creates();
+    const dying = syncInstanceOf(stack, 'worker-k', {
+      store: (real) =>
+        storeWith(real, () => {
+          throw new Error('DynamoDB is unavailable');
+        }),
+    });
+    expect((await dying({ Records: [record] }, localContext('k', 60_000))).batchItemFailures).toHaveLength(1);
+    expect(creates()).toBe(before + 1);
+    // Every delivery of it failed the same way: it is in the DLQ, and the reservation's next message runs.
+    const changed = hostawayRecord(stack, 760006, { guestName: 'Dead Lettered', departureDate: '2026-07-15' });
+    expect((await syncInstanceOf(stack, 'worker-l')({ Records: [changed] }, localContext('l', 60_000))).batchItemFailures).toEqual([]);
+    expect(creates()).toBe(before + 1);
+    expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Dead Lettered')).toEqual([expect.objectContaining({ checkout_time: '2026-07-15T09:00:00.000Z' })]);
+    expect(await storeFor(stack).getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
   });
 
   it('another message of the reservation does not look up: the message that stored the snapshot had written its state', async () => {
