@@ -86,6 +86,23 @@ function storeWith(real: Store, onPut: () => void): Store {
   });
 }
 
+/**
+ * A worker handles `record` (a new reservation) and every state write it tries fails with `why`:
+ * the guest it created stays unrecorded. Minut's creates count after it.
+ */
+async function createAndDie(name: string, record: ReturnType<typeof messageFor>, why: string): Promise<number> {
+  const before = creates();
+  const dying = syncInstanceOf(stack, name, {
+    store: (real) =>
+      storeWith(real, () => {
+        throw new Error(why);
+      }),
+  });
+  expect((await dying({ Records: [record] }, localContext(name, 60_000))).batchItemFailures).toHaveLength(1);
+  expect(creates()).toBe(before + 1);
+  return before + 1;
+}
+
 describe("a new reservation's first create: its intent rides on the outcome write", () => {
   it('writes the state once, with the guest id, where the intent took a write of its own', async () => {
     let writes = 0;
@@ -100,16 +117,8 @@ describe("a new reservation's first create: its intent rides on the outcome writ
   it('an attempt that dies after the create: the same message again waits out the lease, then finds the guest instead of creating a second', async () => {
     const record = messageFor(760004, 'Died After Create');
     const key = { connectionId: 'hostaway-demo', reservationId: '760004' };
-    const before = creates();
     // The process dies once Minut has answered: no state write after the call lands.
-    const dying = syncInstanceOf(stack, 'worker-f', {
-      store: (real) =>
-        storeWith(real, () => {
-          throw new Error('the process died');
-        }),
-    });
-    expect((await dying({ Records: [record] }, localContext('f', 60_000))).batchItemFailures).toHaveLength(1);
-    expect(creates()).toBe(before + 1);
+    const created = await createAndDie('worker-f', record, 'the process died');
     const store = storeFor(stack);
     expect(await store.getTargetState(key, 'minut')).toBeUndefined();
     // What the crash leaves: the snapshot, naming the targets its attempt may have created at.
@@ -120,13 +129,13 @@ describe("a new reservation's first create: its intent rides on the outcome writ
     const again = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } };
     const soon = await syncInstanceOf(stack, 'worker-g')({ Records: [again] }, localContext('g', 60_000));
     expect(soon.batchItemFailures).toHaveLength(1);
-    expect(creates()).toBe(before + 1);
+    expect(creates()).toBe(created);
     expect(await store.getTargetState(key, 'minut')).toBeUndefined();
 
     // After the lease: the guest that create made is found and kept, never made twice.
     const later = syncInstanceOf(stack, 'worker-h', { now: () => Date.now() + CREATE_INTENT_LEASE_MS });
     expect((await later({ Records: [again] }, localContext('h', 60_000))).batchItemFailures).toEqual([]);
-    expect(creates()).toBe(before + 1);
+    expect(creates()).toBe(created);
     expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Died After Create')).toHaveLength(1);
     expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
     expect(stack.sandbox.minut.requestLog().filter((e) => e.route === 'GET /homes/:home_id/guests').length).toBeGreaterThan(0);
@@ -135,19 +144,11 @@ describe("a new reservation's first create: its intent rides on the outcome writ
   it('the next message, after the first went to the DLQ with its create unrecorded, finds the guest instead of creating a second', async () => {
     const record = messageFor(760006, 'Dead Lettered');
     const key = { connectionId: 'hostaway-demo', reservationId: '760006' };
-    const before = creates();
-    const dying = syncInstanceOf(stack, 'worker-k', {
-      store: (real) =>
-        storeWith(real, () => {
-          throw new Error('DynamoDB is unavailable');
-        }),
-    });
-    expect((await dying({ Records: [record] }, localContext('k', 60_000))).batchItemFailures).toHaveLength(1);
-    expect(creates()).toBe(before + 1);
+    const created = await createAndDie('worker-k', record, 'DynamoDB is unavailable');
     // Every delivery of it failed the same way: it is in the DLQ, and the reservation's next message runs.
     const changed = hostawayRecord(stack, 760006, { guestName: 'Dead Lettered', departureDate: '2026-07-15' });
     expect((await syncInstanceOf(stack, 'worker-l')({ Records: [changed] }, localContext('l', 60_000))).batchItemFailures).toEqual([]);
-    expect(creates()).toBe(before + 1);
+    expect(creates()).toBe(created);
     expect(stack.sandbox.minut.guests(SEASIDE_HOME).filter((g) => g.name === 'Dead Lettered')).toEqual([expect.objectContaining({ checkout_time: '2026-07-15T09:00:00.000Z' })]);
     expect(await storeFor(stack).getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
   });
