@@ -335,7 +335,7 @@ async function reconcileTarget(
   }
   wanted = desired === null ? 'absent' : fingerprint(desired);
   // Never older after newer: a snapshot older than the one this target last got is not applied,
-  // whichever message group carries it (a client's resync runs outside the reservation's group).
+  // whichever path carries it (a lane, a resync, a replay from the DLQ).
   if (writer.state.appliedVersion != null && reservation.sourceVersion < writer.state.appliedVersion) {
     count('TargetSkippedStale', { target: target.name });
     return { outcome: { target: target.name, action: 'stale' } };
@@ -347,13 +347,8 @@ async function reconcileTarget(
     return { outcome };
   }
 
-  if (property.mode === 'shadow') return shadow();
-
-  const pausedUntil = await breaker.pausedUntil(target.name);
-  if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
-
   // The attempt that stored a snapshot naming this target wrote nothing here: it may have sent a
-  // create it held the intent of in memory (FirstCreate).
+  // create it held the intent of in memory (FirstCreate). Before anything here writes the state.
   const earlier = unwritten ? options.firstCreate?.earlier : undefined;
   if (earlier?.snapshot.heldFor?.includes(target.name)) {
     const intended = earlierDesired(target, earlier.snapshot, property);
@@ -367,6 +362,11 @@ async function reconcileTarget(
       writer.reset({ ...writer.state, intent: { fingerprint: fingerprint(intended), startedAt: earlier.snapshot.storedAt, inFlightUntil, desired: intended } });
     }
   }
+
+  if (property.mode === 'shadow') return shadow();
+
+  const pausedUntil = await breaker.pausedUntil(target.name);
+  if (pausedUntil !== undefined) return park(pausedUntil, 'target_paused', `${target.name} is paused after repeated failures`);
 
   let done = () => {};
   if (!lane) {

@@ -153,6 +153,26 @@ describe("a new reservation's first create: its intent rides on the outcome writ
     expect(await storeFor(stack).getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
   });
 
+  it('a copy meeting Minut paused while the first attempt may still be creating writes nothing, so that attempt can still record its guest', async () => {
+    const record = messageFor(760007, 'Paused Copy');
+    const key = { connectionId: 'hostaway-demo', reservationId: '760007' };
+    const created = await createAndDie('worker-m', record, 'the process died');
+    const store = storeFor(stack);
+    const pause = async (openUntil: number | null) => {
+      const circuit = await store.getCircuit('minut');
+      await store.putCircuit({ target: 'minut', failures: 0, openUntil, version: (circuit?.version ?? 0) + 1 });
+    };
+    await pause(Date.now() + 60_000);
+    // A park would write the state the first attempt's outcome write expects unwritten.
+    expect((await syncInstanceOf(stack, 'worker-n')({ Records: [record] }, localContext('n', 60_000))).batchItemFailures).toHaveLength(1);
+    expect(await store.getTargetState(key, 'minut')).toBeUndefined();
+    await pause(null);
+    const later = syncInstanceOf(stack, 'worker-o', { now: () => Date.now() + CREATE_INTENT_LEASE_MS });
+    expect((await later({ Records: [record] }, localContext('o', 60_000))).batchItemFailures).toEqual([]);
+    expect(creates()).toBe(created);
+    expect(await store.getTargetState(key, 'minut')).toMatchObject({ status: 'synced', intent: null });
+  });
+
   it('another message of the reservation does not look up: the message that stored the snapshot had written its state', async () => {
     const record = messageFor(760005, 'Next Message');
     await syncInstanceOf(stack, 'worker-i')({ Records: [record] }, localContext('i', 60_000));
