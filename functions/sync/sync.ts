@@ -146,7 +146,7 @@ async function syncReservation(message: ReservationMessage, deps: SyncDeps, cont
   const { reservation } = message;
   const property = findProperty(deps.config, reservation.connectionId, reservation.propertyId);
   // The targets whose first create's intent this attempt may hold (FirstCreate).
-  const heldFor = inGroup && property ? Object.keys(property.targets).filter((name) => own(deps.targets, name as TargetName)) : [];
+  const heldFor = inGroup && property ? routedTargets(property, deps).map((target) => target.name) : [];
   const record: SnapshotRecord = {
     reservation,
     contentHash: fingerprint({ ...reservation, sourceVersion: 0 }),
@@ -245,6 +245,14 @@ function firstCreateOf(stored: SnapshotRecord, changed: boolean, previous: Snaps
   return stored.heldFor ? { hold: false, earlier: { snapshot: stored, over: false } } : undefined;
 }
 
+/** The property's targets this worker has a client for: the ones a sync drives. */
+function routedTargets(property: PropertyConfig, deps: SyncDeps): Target[] {
+  return (Object.keys(property.targets) as TargetName[]).flatMap((name) => {
+    const target = own(deps.targets, name);
+    return target ? [target] : [];
+  });
+}
+
 /** `nudge`: a lane holding a target's work must look at the snapshot again (it changed, or a resync asks). */
 async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: SyncDeps, statesRead?: Promise<TargetState[]>, nudge = changed, step?: MessageStep, firstCreate?: FirstCreate): Promise<SyncOutcome> {
   const { reservation } = stored;
@@ -258,10 +266,7 @@ async function syncSnapshot(stored: SnapshotRecord, changed: boolean, deps: Sync
 
   const outcome: SyncOutcome = { snapshotChanged: changed, unrouted: false, targets: [] };
   const current = stored.reservation;
-  const routed = (Object.keys(property.targets) as TargetName[]).flatMap((name) => {
-    const target = own(deps.targets, name);
-    return target ? [target] : [];
-  });
+  const routed = routedTargets(property, deps);
   // All the targets' states in one read (one request, one unit for all of them): usually read
   // while the snapshot was written; otherwise here (one target: its item).
   const key: ReservationKey = { connectionId: reservation.connectionId, reservationId: reservation.reservationId };
