@@ -8,7 +8,10 @@ import { median, round } from './stats.ts';
  * End-to-end throughput when no target limit binds, against what the same local SQS can do at
  * all. A: raw SQS, one consumer: send the messages one by one (20 at a time), then receive 10 at a time
  * and delete each batch. B: the pipeline: webhooks in (20 at a time) until every guest is in
- * Minut (its sandbox unlimited), through the local stack's sync worker. Interleaved rounds; medians.
+ * Minut (its sandbox unlimited), through the local stack's sync worker. C, the ceiling B can reach
+ * in this harness: the same webhooks through ingest alone (verified, parsed, queued; no burst
+ * parking, which needs sync), taken off the queue as A takes its messages, no sync at all.
+ * Interleaved rounds; medians.
  */
 export interface EndToEndFigures {
   rounds: number;
@@ -16,25 +19,41 @@ export interface EndToEndFigures {
   reservationsPerSecond: number;
   rawSqsPerSecond: number;
   ratio: number;
+  /** C: webhooks through ingest alone, consumed like A; the pipeline with a sync that cost nothing. */
+  ingestOnlyPerSecond: number;
+  ingestOnlyRatio: number;
 }
 
 
 export async function measureEndToEnd(options: { rounds: number; reservations: number }): Promise<EndToEndFigures> {
   const stack = await startTestStack({ configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null });
+  // No sync worker and no lanes: only the bench takes messages off this stack's queue.
+  const ingestStack = await startTestStack({ configPath: benchConfig({ burstParking: { events: 100_000, windowSeconds: 10, turn: 20 } }), sweepIntervalMs: null, syncWorkers: 0, lanes: false });
   const raw: number[] = [];
   const pipeline: number[] = [];
+  const ingestOnly: number[] = [];
   try {
     const rawQueue = (await stack.sqs.send(new CreateQueueCommand({ QueueName: 'bench-raw.fifo', Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }))).QueueUrl!;
     for (let round = 0; round < options.rounds; round++) {
       raw.push(await rawSqs(stack, rawQueue, options.reservations, round));
       pipeline.push(await endToEnd(stack, options.reservations, round));
+      ingestOnly.push(await ingestAlone(ingestStack, options.reservations, round));
     }
   } finally {
-    await stack.stop();
+    await Promise.all([stack.stop(), ingestStack.stop()]);
   }
   const a = median(pipeline);
   const b = median(raw);
-  return { rounds: options.rounds, reservations: options.reservations, reservationsPerSecond: round(a, 1), rawSqsPerSecond: round(b, 1), ratio: round(a / b, 2) };
+  const c = median(ingestOnly);
+  return {
+    rounds: options.rounds,
+    reservations: options.reservations,
+    reservationsPerSecond: round(a, 1),
+    rawSqsPerSecond: round(b, 1),
+    ratio: round(a / b, 2),
+    ingestOnlyPerSecond: round(c, 1),
+    ingestOnlyRatio: round(c / b, 2),
+  };
 }
 
 async function rawSqs(stack: LocalStack, queueUrl: string, count: number, round: number): Promise<number> {
@@ -50,6 +69,11 @@ async function rawSqs(stack: LocalStack, queueUrl: string, count: number, round:
       ),
     );
   }
+  await receiveAndDelete(stack, queueUrl, count);
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function receiveAndDelete(stack: LocalStack, queueUrl: string, count: number): Promise<void> {
   let received = 0;
   while (received < count) {
     const out = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -58,6 +82,14 @@ async function rawSqs(stack: LocalStack, queueUrl: string, count: number, round:
     received += messages.length;
     await stack.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
   }
+}
+
+async function ingestAlone(stack: LocalStack, count: number, round: number): Promise<number> {
+  const started = performance.now();
+  const taken = receiveAndDelete(stack, stack.queueUrl, count);
+  const ids = Array.from({ length: count }, (_, i) => `${round}-${i}`);
+  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => postGeneric(stack, { id: `ingest-${id}`, guest: { firstName: 'Ingest', lastName: id } })));
+  await taken;
   return count / ((performance.now() - started) / 1000);
 }
 

@@ -61,6 +61,7 @@ it('measures end-to-end throughput against raw SQS, and the AWS cost per 1M even
   const e2e = await measureEndToEnd({ rounds: 1, reservations: 10 });
   expect(e2e.reservationsPerSecond).toBeGreaterThan(0);
   expect(e2e.rawSqsPerSecond).toBeGreaterThan(0);
+  expect(e2e.ingestOnlyPerSecond).toBeGreaterThan(0);
   const { measureCost } = await import('../../bench/cost.ts');
   const cost = await measureCost({ reservations: 3 });
   for (const scenario of Object.values(cost.scenarios)) {
