@@ -20,10 +20,19 @@ import { median, round } from './stats.ts';
  * medians. Ingest's first request is a signed webhook (verify, parse, queue); sync's is the
  * message that webhook queued (snapshot, state, a Minut guest created, token grant included).
  */
+export interface ColdStartFigure {
+  ms: number;
+  baselineMs: number;
+  ratio: number;
+  /** Medians of the import alone (the rest is the first request): where the difference lies. */
+  importMs: number;
+  baselineImportMs: number;
+}
+
 export interface ColdStartFigures {
   runs: number;
-  ingest: { ms: number; baselineMs: number; ratio: number };
-  sync: { ms: number; baselineMs: number; ratio: number };
+  ingest: ColdStartFigure;
+  sync: ColdStartFigure;
 }
 
 export async function measureColdStart(options: { runs: number }): Promise<ColdStartFigures> {
@@ -37,14 +46,14 @@ export async function measureColdStart(options: { runs: number }): Promise<ColdS
       return outfile;
     };
     const baselines = { ingest: await baseline('ingest-sdk-only'), sync: await baseline('sync-sdk-only') };
-    const run = async (bundle: string, event: unknown): Promise<number> => {
-      const { ms, result } = await firstRequestInFreshProcess(bundle, event, { ...process.env, ...stack.env, POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
+    const run = async (bundle: string, event: unknown): Promise<Run> => {
+      const { ms, importedMs, result } = await firstRequestInFreshProcess(bundle, event, { ...process.env, ...stack.env, POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
       if ((result.statusCode !== undefined && result.statusCode !== 202) || (result.batchItemFailures?.length ?? 0) > 0) throw new Error(`bench: first request failed: ${JSON.stringify(result)}`);
-      return ms;
+      return { ms, importedMs };
     };
 
-    const ingestTimes: number[] = [];
-    const ingestBaseline: number[] = [];
+    const ingestTimes: Run[] = [];
+    const ingestBaseline: Run[] = [];
     for (let i = 0; i < options.runs; i++) {
       ingestTimes.push(await run(bundles.ingest, webhookEvent(`cold-${i}`)));
       ingestBaseline.push(await run(baselines.ingest, { body: '{}' }));
@@ -60,19 +69,27 @@ export async function measureColdStart(options: { runs: number }): Promise<ColdS
       }
     }
     if (records.length < options.runs) throw new Error(`bench: ingest queued ${records.length} of ${options.runs} messages`);
-    const syncTimes: number[] = [];
-    const syncBaseline: number[] = [];
+    const syncTimes: Run[] = [];
+    const syncBaseline: Run[] = [];
     for (let i = 0; i < options.runs; i++) {
       syncTimes.push(await run(bundles.sync, { Records: [records[i]] }));
       syncBaseline.push(await run(baselines.sync, { Records: [records[i]] }));
     }
     const created = stack.sandbox.minut.guests('home_demo_city').filter((g) => g.name.startsWith('Cold cold-')).length;
     if (created !== options.runs) throw new Error(`bench: the sync cold starts created ${created} of ${options.runs} Minut guests`);
-    const figure = (a: number[], b: number[]) => ({ ms: round(median(a), 1), baselineMs: round(median(b), 1), ratio: round(median(a) / median(b), 2) });
+    const figure = (a: Run[], b: Run[]): ColdStartFigure => {
+      const [ms, baselineMs] = [median(a.map((r) => r.ms)), median(b.map((r) => r.ms))];
+      return { ms: round(ms, 1), baselineMs: round(baselineMs, 1), ratio: round(ms / baselineMs, 2), importMs: round(median(a.map((r) => r.importedMs)), 1), baselineImportMs: round(median(b.map((r) => r.importedMs)), 1) };
+    };
     return { runs: options.runs, ingest: figure(ingestTimes, ingestBaseline), sync: figure(syncTimes, syncBaseline) };
   } finally {
     await stack.stop();
   }
+}
+
+interface Run {
+  ms: number;
+  importedMs: number;
 }
 
 function webhookEvent(id: string) {

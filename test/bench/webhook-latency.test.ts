@@ -35,6 +35,10 @@ it('measures cold starts as a fresh process answering its first request, against
   for (const f of [figures.ingest, figures.sync]) {
     expect(f.ms).toBeGreaterThan(0);
     expect(f.baselineMs).toBeGreaterThan(0);
+    // The import is part of the cold start, which goes on to answer the first request.
+    expect(f.importMs).toBeGreaterThan(0);
+    expect(f.importMs).toBeLessThan(f.ms);
+    expect(f.baselineImportMs).toBeLessThan(f.baselineMs);
   }
 }, 180_000);
 

@@ -7,6 +7,8 @@ import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
 export interface FirstRequest {
   /** Time from the process's start until the first request was answered. */
   ms: number;
+  /** Time from the process's start until the bundle was imported (the rest of `ms` is the first request). */
+  importedMs: number;
   result: { statusCode?: number; batchItemFailures?: unknown[] };
   /** Whether Node loaded its fetch implementation (undici) on the way. */
   undici: boolean;
@@ -17,11 +19,12 @@ export interface FirstRequest {
 const CHILD = `
 const { pathToFileURL } = await import('node:url');
 const { handler } = await import(pathToFileURL(process.env.FRESH_BUNDLE).href);
+const importedMs = performance.now();
 const deadline = Date.now() + 60000;
 const context = { functionName: 'fresh', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fresh', memoryLimitInMB: '512', awsRequestId: 'fresh', logGroupName: 'fresh', logStreamName: 'fresh', getRemainingTimeInMillis: () => deadline - Date.now() };
 const result = await handler(JSON.parse(process.env.FRESH_EVENT), context);
 const undici = process.moduleLoadList.some((name) => name.includes('undici'));
-process.stderr.write('FIRST_REQUEST ' + JSON.stringify({ ms: performance.now(), result, undici }) + '\\n');
+process.stderr.write('FIRST_REQUEST ' + JSON.stringify({ ms: performance.now(), importedMs, result, undici }) + '\\n');
 `;
 
 /** Imports `bundle` in a new Node process (its config read from the bundle's folder) and hands it `event`. */
