@@ -87,18 +87,22 @@ async function receiveAndDelete(stack: LocalStack, queueUrl: string, count: numb
 async function ingestAlone(stack: LocalStack, count: number, round: number): Promise<number> {
   const started = performance.now();
   const taken = receiveAndDelete(stack, stack.queueUrl, count);
-  const ids = Array.from({ length: count }, (_, i) => `${round}-${i}`);
-  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => postGeneric(stack, { id: `ingest-${id}`, guest: { firstName: 'Ingest', lastName: id } })));
+  await postWebhooks(stack, count, round, 'Ingest');
   await taken;
   return count / ((performance.now() - started) / 1000);
+}
+
+/** `count` new reservations as webhooks, 20 at a time; guests named `<firstName> <round>-<i>`. */
+async function postWebhooks(stack: LocalStack, count: number, round: number, firstName: string): Promise<void> {
+  const ids = Array.from({ length: count }, (_, i) => `${round}-${i}`);
+  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => postGeneric(stack, { id: `${firstName.toLowerCase()}-${id}`, guest: { firstName, lastName: id } })));
 }
 
 async function endToEnd(stack: LocalStack, count: number, round: number): Promise<number> {
   await stack.drain(120_000);
   const prefix = `E2E ${round}-`;
   const started = performance.now();
-  const ids = Array.from({ length: count }, (_, i) => `${round}-${i}`);
-  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map((id) => postGeneric(stack, { id: `e2e-${id}`, guest: { firstName: 'E2E', lastName: id } })));
+  await postWebhooks(stack, count, round, 'E2E');
   const deadline = Date.now() + 600_000;
   while (stack.sandbox.minut.guests('home_demo_city').filter((g) => g.name.startsWith(prefix)).length < count) {
     if (Date.now() > deadline) throw new Error(`bench: round ${round} did not sync in 10 minutes`);
