@@ -39,11 +39,11 @@ export async function measureColdStart(options: { runs: number }): Promise<ColdS
   const stack = await startTestStack({ configPath: benchConfig(), minut: { rateLimit: null }, sweepIntervalMs: null, syncWorkers: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-cold-'));
   try {
-    const bundles = await buildBundles(join(dir, 'functions'), stack.env.GUEST_SYNC_CONFIG);
+    const bundles = buildBundles(join(dir, 'functions'), stack.env.GUEST_SYNC_CONFIG);
     const baseline = async (name: string) => {
-      const outfile = join(dir, 'baselines', name, 'index.mjs');
-      await build(esbuildOptionsFor(fileURLToPath(new URL(`./baselines/${name}.ts`, import.meta.url)), outfile));
-      return outfile;
+      const outDir = join(dir, 'baselines', name);
+      await build(esbuildOptionsFor(fileURLToPath(new URL(`./baselines/${name}.ts`, import.meta.url)), outDir));
+      return join(outDir, 'index.mjs');
     };
     const baselines = { ingest: await baseline('ingest-sdk-only'), sync: await baseline('sync-sdk-only') };
     const run = async (bundle: string, event: unknown): Promise<Run> => {

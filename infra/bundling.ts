@@ -1,19 +1,19 @@
 /**
- * The one place that says how Lambda code is bundled. Two consumers read it:
- *  - CDK (`NodejsFunction`), through `lambdaBundling()` / `nodejsFunctionBase()`;
- *  - `scripts/build-bundles.ts` (and tests that import real bundles), through
- *    `esbuildOptionsFor()`, which drives esbuild's JS API with the same settings.
- * Change a setting here and both change together.
+ * The one place that says how Lambda code is bundled: `bundleFunction()` builds a function's
+ * folder (esbuild, then the config next to it). CDK calls it through `functionCode()` (local
+ * bundling, no Docker); `npm run build`, the bench and the tests that import real bundles call
+ * it directly. One function, so what is tested is what is deployed.
  */
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions } from 'esbuild';
-import { LogLevel, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { buildSync, type BuildOptions } from 'esbuild';
+import { AssetHashType, DockerImage, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
+import { Code } from 'aws-cdk-lib/aws-lambda';
 
 /** Repository root (this file lives in `<root>/infra/`). */
 export const projectRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** The lock file NodejsFunction reads to pick the package manager (npm) and runner (`npx --no-install esbuild`). */
-export const depsLockFilePath: string = join(projectRoot, 'package-lock.json');
 
 /** Where each Lambda handler lives; each exports `handler`. */
 export const handlerEntries = {
@@ -35,9 +35,15 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __guestSyncCreateRequire } from 'node:module'; const require = __guestSyncCreateRequire(import.meta.url);";
 
 /**
- * The shared esbuild settings. Notes:
+ * The esbuild settings. Notes:
  * - `format: esm`, `.mjs` output: the handlers and @middy/core 7 are ESM-only; `.mjs` makes Lambda
  *   load the file as ESM without a package.json next to it.
+ * - `splitting`: what a function loads with `import()` (the PMS adapters and their API readers,
+ *   the Secrets Manager client, libphonenumber, the AWS clients the runtime builds on first use)
+ *   goes into `chunks/`, read from disk only when first needed, and what a request never uses
+ *   is never compiled. In one file, every cold start compiled all of it: split, a fresh
+ *   process answering its first request took about 30 ms less for ingest and 55 ms less for
+ *   sync (docs/throughput.md). The folder, not a file, is the function's code.
  * - `target: node22`: the Lambda runtime is nodejs22.x (same as local Node >= 22.13).
  * - `mainFields: module, main`: prefer packages' ESM builds (better tree shaking), as for the browser.
  * - `external: []`: the AWS SDK v3 is BUNDLED, not taken from the runtime. The runtime's copy is a
@@ -45,9 +51,9 @@ export const ESM_REQUIRE_BANNER =
  *   package-lock.json (the one the tests ran against), lets esbuild tree-shake and minify it, and
  *   loads ~2.4x faster than resolving the same modules from node_modules (reference/aws-notes.md
  *   §7.4). The cost is ~350 KB per bundle, far under Lambda's limits.
- * - `minify` + linked `sourcemap` (no `sourcesContent`): small bundles; the map ships next to
- *   the bundle but is not loaded (no `--enable-source-maps`: it costs every cold start); an
- *   operator maps a crash's stack trace by turning it on (docs/runbook.md).
+ * - `minify` + linked `sourcemap` (no `sourcesContent`): small bundles; each file's map ships next
+ *   to it but is not loaded (no `--enable-source-maps`: it costs every cold start); an operator
+ *   maps a crash's stack trace by turning it on (docs/runbook.md).
  * - no `keepNames`: it wraps every function and class of the bundle (the SDK's thousands) in a
  *   name-setting call at load, 6 to 30 ms of a cold start. Our error classes name themselves
  *   (`override name = '…'`); the SDK's errors carry their names as data; and the SDK, which tells
@@ -56,91 +62,65 @@ export const ESM_REQUIRE_BANNER =
  * - `alias` `node:http`: imported through infra/shims/node-http.ts, which takes the built-in module
  *   without Node's ESM facade (that facade loads undici, about 10 ms of a cold start).
  */
-export const esbuildSettings = {
-  platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  mainFields: ['module', 'main'],
-  minify: true,
-  sourcemap: true,
-  sourcesContent: false,
-  keepNames: false,
-  external: [] as string[],
-  banner: ESM_REQUIRE_BANNER,
-  alias: { 'node:http': join(projectRoot, 'infra', 'shims', 'node-http.ts') },
-} as const;
-
-/** Plain esbuild options (JS API) for one entry; same settings NodejsFunction uses. */
-export function esbuildOptionsFor(entry: string, outfile: string): BuildOptions {
+export function esbuildOptionsFor(entry: string, outDir: string): BuildOptions {
   return {
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { index: entry },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
-    platform: esbuildSettings.platform,
-    format: esbuildSettings.format,
-    target: esbuildSettings.target,
-    mainFields: [...esbuildSettings.mainFields],
-    minify: esbuildSettings.minify,
-    sourcemap: esbuildSettings.sourcemap ? 'linked' : false,
-    sourcesContent: esbuildSettings.sourcesContent,
-    keepNames: esbuildSettings.keepNames,
-    external: [...esbuildSettings.external],
-    banner: { js: esbuildSettings.banner },
-    alias: { ...esbuildSettings.alias },
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    minify: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    keepNames: false,
+    external: [],
+    banner: { js: ESM_REQUIRE_BANNER },
+    alias: { 'node:http': join(projectRoot, 'infra', 'shims', 'node-http.ts') },
     logLevel: 'warning',
     metafile: true,
   };
 }
 
-/** Single-quote a string for bash (command hooks run in `bash -c`). */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+/**
+ * Builds one function into `outDir`: `index.mjs` (its handler), `chunks/`, their maps, and the
+ * (already validated) config as `guest-sync.config.json`. Synchronous: CDK's local bundling is.
+ */
+export function bundleFunction(name: FunctionName, outDir: string, configFile: string): string {
+  buildSync(esbuildOptionsFor(handlerEntries[name], outDir));
+  copyFileSync(configFile, join(outDir, BUNDLED_CONFIG_FILE));
+  return join(outDir, 'index.mjs');
 }
 
 /**
- * NodejsFunction bundling options: the settings above, plus a hook that copies the (already
- * validated) config file next to `index.mjs` as `guest-sync.config.json`.
- * Local esbuild only, never Docker (`forceDockerBundling: false`; esbuild is a devDependency).
+ * CDK's local bundling of one function. Its fields are part of CDK's asset cache key, so two
+ * stacks of one app with different configs (or a config edited between synths) get their own.
  */
-export function lambdaBundling(configFile: string): BundlingOptions {
-  const absoluteConfig = resolve(configFile);
-  const relativeConfig = relative(projectRoot, absoluteConfig);
-  const insideRoot = !relativeConfig.startsWith(`..${sep}`) && relativeConfig !== '..' && !relativeConfig.startsWith(sep);
-  return {
-    format: OutputFormat.ESM,
-    target: esbuildSettings.target,
-    mainFields: [...esbuildSettings.mainFields],
-    minify: esbuildSettings.minify,
-    sourceMap: esbuildSettings.sourcemap,
-    sourceMapMode: SourceMapMode.DEFAULT,
-    sourcesContent: esbuildSettings.sourcesContent,
-    keepNames: esbuildSettings.keepNames,
-    banner: esbuildSettings.banner,
-    esbuildArgs: { '--alias': Object.entries(esbuildSettings.alias).map(([from, to]) => `${from}=${to}`) },
-    bundleAwsSDK: true,
-    externalModules: [...esbuildSettings.external],
-    logLevel: LogLevel.WARNING,
-    forceDockerBundling: false,
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (inputDir: string, outputDir: string) => {
-        // Inside the project the path is taken relative to inputDir, which also works if CDK ever
-        // bundles in Docker (inputDir is then the mounted project root).
-        const source = insideRoot ? join(inputDir, relativeConfig) : absoluteConfig;
-        return [`cp ${shellQuote(source)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_FILE))}`];
-      },
-    },
-  };
+class LocalFunctionBundling implements ILocalBundling {
+  readonly configSha256: string;
+  constructor(
+    readonly functionName: FunctionName,
+    readonly configFile: string,
+  ) {
+    this.configSha256 = createHash('sha256').update(readFileSync(configFile)).digest('hex');
+  }
+  tryBundle(outputDir: string): boolean {
+    bundleFunction(this.functionName, outputDir, this.configFile);
+    return true;
+  }
 }
 
-/** The NodejsFunction props that pin local bundling to this repository. */
-export function nodejsFunctionBase(name: FunctionName, configFile: string) {
-  return {
-    entry: handlerEntries[name],
-    handler: 'handler',
-    projectRoot,
-    depsLockFilePath,
-    bundling: lambdaBundling(configFile),
+/** A function's code and handler for `new Function(...)`: bundled locally by `bundleFunction()`, never in Docker. */
+export function functionCode(name: FunctionName, configFile: string): { code: Code; handler: string } {
+  const bundling: BundlingOptions = {
+    local: new LocalFunctionBundling(name, resolve(configFile)),
+    // Required by CDK, never pulled: local bundling above always succeeds or throws.
+    image: DockerImage.fromRegistry('dummy'),
   };
+  // The asset's hash is the bundle's: the same code deploys as the same asset.
+  return { code: Code.fromAsset(projectRoot, { assetHashType: AssetHashType.OUTPUT, bundling }), handler: 'index.handler' };
 }

@@ -15,9 +15,8 @@ import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } fr
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, FunctionUrlAuthType, Runtime, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Function, FunctionUrlAuthType, Runtime, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -27,7 +26,7 @@ import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
 import { SYNC_TIMEOUT_SECONDS } from '../functions/core/budget.ts';
 import { DUE_INDEX, PARKED_PK_PATTERN } from '../functions/core/dynamodb-store.ts';
 import { LANE_MAX_CONCURRENCY, MAX_RECEIVE_COUNT } from '../functions/core/queue.ts';
-import { BUNDLED_CONFIG_FILE, nodejsFunctionBase } from './bundling.ts';
+import { BUNDLED_CONFIG_FILE, functionCode } from './bundling.ts';
 import { ALARM_THRESHOLDS, Monitoring } from './monitoring.ts';
 
 export interface GuestSyncStackProps extends StackProps {
@@ -144,9 +143,9 @@ export class GuestSyncStack extends Stack {
   /** Each configured target's lane: a FIFO queue its backlog waits in, so it holds no other target back. */
   readonly laneQueues: Record<string, Queue>;
   readonly deadLetterQueue: Queue;
-  readonly ingestFunction: NodejsFunction;
-  readonly syncFunction: NodejsFunction;
-  readonly sweepFunction: NodejsFunction;
+  readonly ingestFunction: Function;
+  readonly syncFunction: Function;
+  readonly sweepFunction: Function;
   readonly sweepRole: Role;
   readonly sweepSchedule: Rule;
   readonly reconcileSchedule: Rule;
@@ -304,8 +303,8 @@ export class GuestSyncStack extends Stack {
         }),
       );
     }
-    this.ingestFunction = new NodejsFunction(this, 'IngestFunction', {
-      ...nodejsFunctionBase('ingest', configPath),
+    this.ingestFunction = new Function(this, 'IngestFunction', {
+      ...functionCode('ingest', configPath),
       description: `guest-sync ${this.stage}: verify, normalise and enqueue PMS webhooks`,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -363,8 +362,8 @@ export class GuestSyncStack extends Stack {
         }),
       );
     }
-    this.syncFunction = new NodejsFunction(this, 'SyncFunction', {
-      ...nodejsFunctionBase('sync', configPath),
+    this.syncFunction = new Function(this, 'SyncFunction', {
+      ...functionCode('sync', configPath),
       description: `guest-sync ${this.stage}: apply queued reservation events to the guest tools`,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -414,8 +413,8 @@ export class GuestSyncStack extends Stack {
     this.sweepRole.addToPolicy(itemsUnder(this.table.tableArn, ['dynamodb:Query', 'dynamodb:UpdateItem'], [PARKED_PK_PATTERN]));
     // The sweep reads the active config item (which targets exist) and nothing else in the table.
     this.sweepRole.addToPolicy(itemsUnder(this.table.tableArn, ['dynamodb:GetItem'], [CONFIG_ITEM_KEY.pk]));
-    this.sweepFunction = new NodejsFunction(this, 'SweepFunction', {
-      ...nodejsFunctionBase('sweep', configPath),
+    this.sweepFunction = new Function(this, 'SweepFunction', {
+      ...functionCode('sweep', configPath),
       description: `guest-sync ${this.stage}: re-enqueue reservations whose target work is due (paused targets, RecepAI check-in/out)`,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,

@@ -32,7 +32,7 @@ let bundles: Awaited<ReturnType<typeof buildBundles>>;
 beforeAll(async () => {
   stack = await startTestStack({ syncWorkers: 0 });
   bundlesDir = mkdtempSync(join(tmpdir(), 'guest-sync-bundles-'));
-  bundles = await buildBundles(bundlesDir, stack.env.GUEST_SYNC_CONFIG);
+  bundles = buildBundles(bundlesDir, stack.env.GUEST_SYNC_CONFIG);
   // As on Lambda: the config is read from the bundle's own folder, endpoints from the environment.
   Object.assign(process.env, stack.env, { GUEST_SYNC_CONFIG: join(dirname(bundles.ingest), BUNDLED_CONFIG_FILE) });
   ingest = ((await import(pathToFileURL(bundles.ingest).href)) as { handler: IngestHandler }).handler;
@@ -119,9 +119,9 @@ describe('the Lambda bundles', () => {
     const entry = join(bundlesDir, 'errors-entry.ts');
     const modules = ['core/errors.ts', 'core/store.ts', 'core/config.ts', 'core/secrets.ts', 'core/budget.ts', 'sync/state-writer.ts'];
     writeFileSync(entry, modules.map((m) => `export * from ${JSON.stringify(join(functions, m))};`).join('\n'));
-    const outfile = join(bundlesDir, 'errors', 'index.mjs');
-    await build(esbuildOptionsFor(entry, outfile));
-    const bundled = (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
+    const outDir = join(bundlesDir, 'errors');
+    await build(esbuildOptionsFor(entry, outDir));
+    const bundled = (await import(pathToFileURL(join(outDir, 'index.mjs')).href)) as Record<string, unknown>;
     const errorClasses = Object.entries(bundled).filter((e): e is [string, new () => Error] => typeof e[1] === 'function' && (e[1] as { prototype?: unknown }).prototype instanceof Error);
     expect(errorClasses.map(([name]) => name).sort()).toEqual(['BudgetExceededError', 'ConfigError', 'GuestSyncError', 'HandoffDirty', 'PermanentError', 'RetryableError', 'SecretNotFoundError', 'StaleWriteError', 'WebhookError']);
     for (const [name, ErrorClass] of errorClasses) expect(new ErrorClass().name, name).toBe(name);

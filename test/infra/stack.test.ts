@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, secretRefs, type Config } from '../../functions/core/config.ts';
-import { esbuildOptionsFor, lambdaBundling, projectRoot } from '../../infra/bundling.ts';
+import { BUNDLED_CONFIG_FILE, esbuildOptionsFor, projectRoot } from '../../infra/bundling.ts';
 import { acknowledgeNagFindings, runNag } from '../../infra/nag.ts';
 import { GuestSyncStack, IAM_WILDCARD_ACTIONS_ON_LOG_GROUPS } from '../../infra/stack.ts';
 
@@ -628,33 +628,46 @@ describe('GuestSyncStack input checks', () => {
   });
 });
 
-describe('bundling settings', () => {
-  it('gives CDK and the esbuild script the same settings', () => {
-    const cdk = lambdaBundling(CONFIG_PATH);
-    const plain = esbuildOptionsFor('functions/ingest/handler.ts', 'dist/ingest/index.mjs');
-    expect(cdk.format).toBe(plain.format);
-    expect(cdk.target).toBe(plain.target);
-    expect(cdk.target).toBe('node22');
-    expect(cdk.mainFields).toEqual(plain.mainFields);
-    expect(cdk.minify).toBe(plain.minify);
-    expect(cdk.sourceMap).toBe(Boolean(plain.sourcemap));
-    expect(cdk.sourcesContent).toBe(plain.sourcesContent);
-    expect(cdk.keepNames).toBe(plain.keepNames);
-    expect(cdk.banner).toBe(plain.banner?.js);
-    expect(cdk.banner).toContain('createRequire');
-    // node:http through the shim, in both (CDK passes it to the esbuild CLI as --alias:node:http=...).
-    expect(plain.alias).toEqual({ 'node:http': join(projectRoot, 'infra', 'shims', 'node-http.ts') });
-    expect(cdk.esbuildArgs).toEqual({ '--alias': [`node:http=${plain.alias!['node:http']}`] });
-    expect(cdk.externalModules).toEqual([]);
-    expect(plain.external).toEqual([]);
-    expect(cdk.bundleAwsSDK).toBe(true);
-    expect(cdk.forceDockerBundling).toBe(false);
-    expect(plain.outfile).toMatch(/\.mjs$/);
+describe('bundling', () => {
+  /** Each function's staged asset folder, once the app (bundling on) is synthesized. */
+  function assetsOf(app: App, stack: GuestSyncStack): Record<'ingest' | 'sync' | 'sweep', string> {
+    const assembly = app.synth();
+    const resources = assembly.getStackByName(stack.stackName).template.Resources as Record<string, Json>;
+    // The function's S3 key is `<asset hash>.zip`; the staged folder is `asset.<asset hash>`.
+    const assetOf = (fn: { node: { defaultChild?: unknown } }) =>
+      join(assembly.directory, `asset.${(resources[stack.getLogicalId(fn.node.defaultChild as CfnResource)]!.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
+    return { ingest: assetOf(stack.ingestFunction), sync: assetOf(stack.syncFunction), sweep: assetOf(stack.sweepFunction) };
+  }
+
+  it('deploys each function as npm run build builds it: handler, chunks loaded on first use, and the stage\'s config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bundling-'));
+    try {
+      const minutOnly = join(dir, 'minut-only.json');
+      const example = JSON.parse(readFileSync(CONFIG_PATH, 'utf8')) as Json;
+      writeFileSync(minutOnly, JSON.stringify({ connections: { 'hostaway-demo': { ...example.connections['hostaway-demo'], properties: {} } }, targets: { minut: example.targets.minut } }));
+      // Two stages of one app, with different configs: each function gets its own asset.
+      const app = new App({ outdir: join(dir, 'cdk.out') });
+      const fullStack = newStack(app, { stage: 'full' });
+      const narrowStack = newStack(app, { stage: 'narrow', configPath: minutOnly });
+      const [full, narrow] = [assetsOf(app, fullStack), assetsOf(app, narrowStack)];
+      for (const name of ['ingest', 'sync', 'sweep'] as const) {
+        const files = readdirSync(full[name], { recursive: true, encoding: 'utf8' });
+        expect(files, name).toContain('index.mjs');
+        expect(files.filter((f) => f.startsWith('chunks') && f.endsWith('.mjs')).length, name).toBeGreaterThan(0);
+        expect(readFileSync(join(full[name], BUNDLED_CONFIG_FILE), 'utf8')).toBe(readFileSync(CONFIG_PATH, 'utf8'));
+        expect(readFileSync(join(narrow[name], BUNDLED_CONFIG_FILE), 'utf8')).toBe(readFileSync(minutOnly, 'utf8'));
+        expect(readFileSync(join(narrow[name], 'index.mjs'), 'utf8')).toBe(readFileSync(join(full[name], 'index.mjs'), 'utf8'));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it('copies the config into the bundle after bundling', () => {
-    const hooks = lambdaBundling(CONFIG_PATH).commandHooks!;
-    const [command] = hooks.afterBundling('/in', '/out');
-    expect(command).toBe("cp '/in/config/guest-sync.example.json' '/out/guest-sync.config.json'");
+  it('builds with the settings the cold-start figures rely on', () => {
+    const options = esbuildOptionsFor('functions/ingest/handler.ts', 'dist/ingest');
+    expect(options).toMatchObject({ format: 'esm', target: 'node22', splitting: true, outExtension: { '.js': '.mjs' }, minify: true, keepNames: false, external: [] });
+    expect(options.banner?.js).toContain('createRequire');
+    // node:http through the shim, which skips Node's ESM facade (and its undici).
+    expect(options.alias).toEqual({ 'node:http': join(projectRoot, 'infra', 'shims', 'node-http.ts') });
   });
 });
