@@ -11,7 +11,7 @@ import { localContext } from '../../infra/local/lambda-context.ts';
 import { toSqsRecord } from '../../infra/local/poller.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { BUNDLED_CONFIG_FILE, esbuildOptionsFor } from '../../infra/bundling.ts';
-import { buildBundles } from '../../scripts/build-bundles.ts';
+import { buildBundles, bundleFiles } from '../../scripts/build-bundles.ts';
 import { hostawayDelivery, HOSTAWAY_AUTH, SEASIDE_HOME } from '../support/hostaway.ts';
 import { countCompiledFunctions } from '../support/compiled-functions.ts';
 import { firstRequestInFreshProcess } from '../support/fresh-process.ts';
@@ -112,6 +112,15 @@ describe('the Lambda bundles', () => {
     const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(received.Messages?.map((m) => JSON.parse(m.Body!))).toEqual([expect.objectContaining({ kind: 'resync', reason: 'sweep', ...key })]);
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
+  });
+
+  it('evaluates every chunk of each bundle after its handler, as the first delivery of any PMS or the first use of any client would', async () => {
+    // Each source, API reader and lazily built client is a chunk, read on its first use only.
+    for (const bundle of [bundles.ingest, bundles.sync, bundles.sweep]) {
+      const chunks = bundleFiles(bundle).filter((f) => f.file !== bundle);
+      expect(chunks.length).toBeGreaterThan(10);
+      for (const chunk of chunks) await expect(import(pathToFileURL(chunk.file).href), chunk.file).resolves.toBeDefined();
+    }
   });
 
   it('keeps the names of our errors, which logs and error classification read, though it keeps no class names', async () => {
