@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { esbuildOptionsFor } from '../infra/bundling.ts';
-import { buildBundles, bundleFiles } from '../scripts/build-bundles.ts';
+import { buildBundles, bundleBytes } from '../scripts/build-bundles.ts';
 
 /**
  * Bundle bytes per function, built exactly as CDK builds them, against SDK-only handlers built the
@@ -19,15 +19,16 @@ export interface BundleFigures {
 export async function measureBundles(): Promise<BundleFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-bundles-'));
   const bundles = buildBundles(join(dir, 'functions'));
-  const bytes = (bundle: string) => bundleFiles(bundle).reduce((sum, f) => sum + f.bytes, 0);
-  const baseline = async (name: string) => {
-    const outDir = join(dir, 'baselines', name);
-    await build(esbuildOptionsFor(fileURLToPath(new URL(`./baselines/${name}.ts`, import.meta.url)), outDir));
-    return bytes(join(outDir, 'index.mjs'));
-  };
   return {
-    ingest: { bytes: bytes(bundles.ingest), baselineBytes: await baseline('ingest-sdk-only') },
-    sync: { bytes: bytes(bundles.sync), baselineBytes: await baseline('sync-sdk-only') },
-    sweep: { bytes: bytes(bundles.sweep) },
+    ingest: { bytes: bundleBytes(bundles.ingest), baselineBytes: bundleBytes(await buildBaseline('ingest-sdk-only', dir)) },
+    sync: { bytes: bundleBytes(bundles.sync), baselineBytes: bundleBytes(await buildBaseline('sync-sdk-only', dir)) },
+    sweep: { bytes: bundleBytes(bundles.sweep) },
   };
+}
+
+/** Builds the SDK-only baseline `bench/baselines/<name>.ts` with the functions' settings under `dir`; returns its handler's path. */
+export async function buildBaseline(name: 'ingest-sdk-only' | 'sync-sdk-only', dir: string): Promise<string> {
+  const outDir = join(dir, 'baselines', name);
+  await build(esbuildOptionsFor(fileURLToPath(new URL(`./baselines/${name}.ts`, import.meta.url)), outDir));
+  return join(outDir, 'index.mjs');
 }

@@ -1,15 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import { build } from 'esbuild';
-import { esbuildOptionsFor } from '../infra/bundling.ts';
 import { toApiGatewayEvent } from '../infra/local/http-front.ts';
 import { toSqsRecord } from '../infra/local/poller.ts';
 import { buildBundles } from '../scripts/build-bundles.ts';
 import { firstRequestInFreshProcess } from '../test/support/fresh-process.ts';
 import { startTestStack } from '../test/support/stack.ts';
+import { buildBaseline } from './bundles.ts';
 import { benchConfig, genericDelivery } from './generic-webhook.ts';
 import { median, round } from './stats.ts';
 
@@ -40,12 +38,7 @@ export async function measureColdStart(options: { runs: number }): Promise<ColdS
   const dir = mkdtempSync(join(tmpdir(), 'guest-sync-bench-cold-'));
   try {
     const bundles = buildBundles(join(dir, 'functions'), stack.env.GUEST_SYNC_CONFIG);
-    const baseline = async (name: string) => {
-      const outDir = join(dir, 'baselines', name);
-      await build(esbuildOptionsFor(fileURLToPath(new URL(`./baselines/${name}.ts`, import.meta.url)), outDir));
-      return join(outDir, 'index.mjs');
-    };
-    const baselines = { ingest: await baseline('ingest-sdk-only'), sync: await baseline('sync-sdk-only') };
+    const baselines = { ingest: await buildBaseline('ingest-sdk-only', dir), sync: await buildBaseline('sync-sdk-only', dir) };
     const run = async (bundle: string, event: unknown): Promise<Run> => {
       const { ms, importedMs, result } = await firstRequestInFreshProcess(bundle, event, { ...process.env, ...stack.env, POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
       if ((result.statusCode !== undefined && result.statusCode !== 202) || (result.batchItemFailures?.length ?? 0) > 0) throw new Error(`bench: first request failed: ${JSON.stringify(result)}`);

@@ -82,7 +82,6 @@ export function esbuildOptionsFor(entry: string, outDir: string): BuildOptions {
     banner: { js: ESM_REQUIRE_BANNER },
     alias: { 'node:http': join(projectRoot, 'infra', 'shims', 'node-http.ts') },
     logLevel: 'warning',
-    metafile: true,
   };
 }
 
