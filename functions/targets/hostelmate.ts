@@ -132,7 +132,7 @@ export function createHostelmateTarget(deps: TargetDeps): Target<HostelmateDesir
       let guest: HostelmateGuest | null = null;
       if (mail) {
         guest = { first_name: first ?? last ?? 'Guest', last_name: last ?? reservation.reservationId, email: mail };
-        const phone = phoneE164(reservation.guest, property, warnings);
+        const phone = phoneE164(reservation.guest, warnings);
         if (phone) guest.phone = phone;
         const country = isoCountry(reservation.guest.country, warnings, 'country_code');
         if (country) guest.country_code = country;

@@ -111,7 +111,7 @@ export function createKasifyTarget(deps: TargetDeps): Target<KasifyDesired> {
           guest_first_name: first,
           guest_last_name: last,
           guest_email: email(reservation.guest, warnings, 'guest_email'),
-          guest_phone: phoneE164(reservation.guest, property, warnings, 'guest_phone'),
+          guest_phone: phoneE164(reservation.guest, warnings, 'guest_phone'),
           adults_count: kasifyCount(party.adults, 'adults_count', warnings, 1),
           children_count: kasifyCount(party.children, 'children_count', warnings, 0),
           infants_count: kasifyCount(party.infants, 'infants_count', warnings, 0),

@@ -1,14 +1,13 @@
-import { normalisePhone } from '../core/contact.ts';
 import { sha256Hex } from '../core/hash.ts';
 import type { Guest, Reservation } from '../core/reservation.ts';
 import { localToEpochSeconds } from '../core/local-time.ts';
 import type { PropertyConfig } from '../core/config.ts';
 
 /**
- * What every target adapter does to guest fields before sending them: phones to E.164
- * (with the property's country as the default region), ISO 3166-1 alpha-2 countries,
- * ISO 639-1 languages, names split or joined as the API wants. A value the target would
- * reject is left out and recorded as a warning (`dropped:<field>:<reason>`), never sent.
+ * What every target adapter does to guest fields before sending them: phones in E.164 (as the
+ * sources normalised them), ISO 3166-1 alpha-2 countries, ISO 639-1 languages, names split or
+ * joined as the API wants. A value the target would reject is left out and recorded as a
+ * warning (`dropped:<field>:<reason>`), never sent.
  */
 
 export class Warnings {
@@ -19,10 +18,18 @@ export class Warnings {
   }
 }
 
-export function phoneE164(guest: Guest, property: PropertyConfig, warnings: Warnings, field = 'phone'): string | null {
+/** E.164's shape: a plus, a country code and at most 15 digits in all. */
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+/**
+ * The guest's phone in E.164. Every source normalises it with libphonenumber-js when it reads a
+ * reservation (core/contact.ts: the property's country as the default region, else the guest's;
+ * an invalid one dropped), so a target sends it as it is and leaves out anything else. Sync
+ * therefore loads no phone metadata (121 K) on a cold start.
+ */
+export function phoneE164(guest: Guest, warnings: Warnings, field = 'phone'): string | null {
   if (!guest.phone) return null;
-  const parsed = normalisePhone(guest.phone, field, property.country ?? guest.country);
-  return parsed.value ?? warnings.drop(field, parsed.dropped?.reason ?? 'invalid_phone');
+  return E164.test(guest.phone) ? guest.phone : warnings.drop(field, 'invalid_phone');
 }
 
 // Made on first use: the first Intl.DisplayNames loads ICU's display-name data, about 20 ms of a

@@ -152,7 +152,7 @@ export function createRecepaiTarget(deps: TargetDeps): Target<RecepaiDesired> {
       };
       const firstName = limit(first, 100, 'firstName', warnings);
       if (firstName) guest.firstName = firstName;
-      const phone = phoneE164(reservation.guest, property, warnings);
+      const phone = phoneE164(reservation.guest, warnings);
       if (phone) guest.phone = phone;
       const mail = email(reservation.guest, warnings);
       if (mail) guest.email = mail;

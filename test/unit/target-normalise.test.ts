@@ -13,11 +13,13 @@ const property = parseConfig({
 const reservation: Reservation = aReservation({ partySize: 2, party: { adults: 2, children: null, infants: null } });
 
 describe('normalisation before a send', () => {
-  it('turns a local phone into E.164 with the property country, and drops what cannot be one', () => {
+  it('sends a phone in E.164 as the source normalised it, and drops anything else', () => {
     const warnings = new Warnings();
-    expect(phoneE164({ ...emptyGuest, phone: '070-123 45 67' }, property, warnings)).toBe('+46701234567');
-    expect(phoneE164({ ...emptyGuest, phone: '12' }, property, warnings)).toBeNull();
-    expect(warnings.list).toEqual(['dropped:phone:invalid_phone']);
+    expect(phoneE164({ ...emptyGuest, phone: '+46701234567' }, warnings)).toBe('+46701234567');
+    expect(phoneE164({ ...emptyGuest, phone: null }, warnings)).toBeNull();
+    expect(phoneE164({ ...emptyGuest, phone: '070-123 45 67' }, warnings)).toBeNull();
+    expect(phoneE164({ ...emptyGuest, phone: '+46 70 123 45 67' }, warnings, 'guest_phone')).toBeNull();
+    expect(warnings.list).toEqual(['dropped:phone:invalid_phone', 'dropped:guest_phone:invalid_phone']);
   });
 
   it('accepts only real ISO 3166-1 alpha-2 countries and ISO 639-1 languages', () => {
