@@ -15,11 +15,6 @@ import { localToEpochSeconds } from '../core/local-time.ts';
 import type { FetcherLookup } from '../sources/fetcher.ts';
 import type { StatePatch, Target } from '../targets/target.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
-import { eraseReservation } from './erase.ts';
-import { offboardGuest } from './offboard.ts';
-import { backfillPage } from './backfill.ts';
-import { reconcileRun } from './reconcile.ts';
-import { fetchThenSync } from './fetch-then-sync.ts';
 import { HandoffDirty, TargetStateWriter, heldByLane } from './state-writer.ts';
 import { MessageStep, changedFields, recordTrace, traceActions, withCarriedStep, type TraceBatch } from './trace.ts';
 
@@ -70,11 +65,15 @@ export interface SyncOutcome {
 export async function syncMessage(message: QueueMessage, deps: SyncDeps, context: MessageContext = {}): Promise<SyncOutcome> {
   // Thin events: fetch from the PMS API, then carry on exactly like a `reservation` message.
   // A client's reservations synced here (no queue to put them in their groups) never hold an intent.
-  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context, message.kind === 'reservation_ref'), context);
-  if (message.kind === 'erase') return eraseReservation(message, deps);
-  if (message.kind === 'offboard') return offboardGuest(message, deps);
-  if (message.kind === 'backfill') return backfillPage(message, deps);
-  if (message.kind === 'reconcile') return reconcileRun(message, deps);
+  // These kinds' code is loaded on their first message: a cold start that syncs a reservation skips it.
+  if (message.kind === 'reservation_ref' || message.kind === 'client_ref') {
+    const { fetchThenSync } = await import('./fetch-then-sync.ts');
+    return fetchThenSync(message, deps, (full) => syncReservation(full, deps, context, message.kind === 'reservation_ref'), context);
+  }
+  if (message.kind === 'erase') return (await import('./erase.ts')).eraseReservation(message, deps);
+  if (message.kind === 'offboard') return (await import('./offboard.ts')).offboardGuest(message, deps);
+  if (message.kind === 'backfill') return (await import('./backfill.ts')).backfillPage(message, deps);
+  if (message.kind === 'reconcile') return (await import('./reconcile.ts')).reconcileRun(message, deps);
   if (message.kind === 'drain') return drainParked(message, deps);
   if (message.kind === 'target') return laneWork(message, deps, context);
   return message.kind === 'reservation' ? syncReservation(message, deps, context) : resyncReservation(message, deps, context);
