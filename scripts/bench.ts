@@ -26,7 +26,7 @@ const size = values.quick ? { rounds: 1, backlog: 20 } : { rounds: 3, backlog: 3
 const started = Date.now();
 const bundles = await measureBundles();
 const hotPath = await measureIngestHotPath(values.quick ? { runs: 3, eventsPerRun: 50, warmUpEvents: 500 } : { runs: 15, eventsPerRun: 500, warmUpEvents: 10_000 });
-const coldStart = await measureColdStart({ runs: values.quick ? 3 : 15 });
+const coldStart = await measureColdStart({ runs: values.quick ? 3 : 25 });
 const latency = await quietly(() => measureWebhookLatency(size));
 const calls = await quietly(() => measureTargetCalls({ reservations: values.quick ? 4 : 20 }));
 const backlog = await quietly(() => measureBacklog(values.quick ? { rounds: 1, reservations: 20, workers: 5 } : { rounds: 3, reservations: 300, workers: 5 }));
@@ -53,8 +53,8 @@ const rows = [
   '|---|---|---|---|',
   `| webhook answer time while sync drains ${latency.backlog} new reservations (local stack, one process), p50 / p99 | ${latency.draining.p50} / ${latency.draining.p99} ms (${latency.draining.samples} probes) | sync idle: ${latency.idle.p50} / ${latency.idle.p99} ms | ${(latency.draining.p99 / latency.idle.p99).toFixed(2)}× (p99) |`,
   `| time to drain the backlog (Minut only, sandbox unlimited) | ${latency.drainSeconds} s | — | — |`,
-  `| cold start, ingest (fresh process: import the bundle and answer a first webhook), median of ${coldStart.runs} | ${coldStart.ingest.ms} ms (import ${coldStart.ingest.importMs} ms) | DynamoDB GetItem + SQS SendMessage-only bundle: ${coldStart.ingest.baselineMs} ms (import ${coldStart.ingest.baselineImportMs} ms) | ${coldStart.ingest.ratio}× |`,
-  `| cold start, sync (fresh process: import the bundle and sync a first reservation to Minut), median of ${coldStart.runs} | ${coldStart.sync.ms} ms (import ${coldStart.sync.importMs} ms) | DynamoDB GetItem + PutItem + UpdateItem-only bundle: ${coldStart.sync.baselineMs} ms (import ${coldStart.sync.baselineImportMs} ms) | ${coldStart.sync.ratio}× |`,
+  `| cold start, ingest (fresh process: import the bundle and answer a first webhook), median of ${coldStart.runs} | ${coldStart.ingest.ms} ms (import ${coldStart.ingest.importMs} ms) | a bundle making only ingest's AWS calls (${awsCallsOf(coldStart.ingest.awsCalls)}): ${coldStart.ingest.baselineMs} ms (import ${coldStart.ingest.baselineImportMs} ms) | ${coldStart.ingest.ratio}× |`,
+  `| cold start, sync (fresh process: import the bundle and sync a first reservation to Minut), median of ${coldStart.runs} | ${coldStart.sync.ms} ms (import ${coldStart.sync.importMs} ms) | a bundle making only sync's AWS calls (${awsCallsOf(coldStart.sync.awsCalls)}): ${coldStart.sync.baselineMs} ms (import ${coldStart.sync.baselineImportMs} ms) | ${coldStart.sync.ratio}× |`,
   `| bundle bytes, ingest | ${bundles.ingest.bytes.toLocaleString('en')} | DynamoDBClient + SQSClient-only handler: ${bundles.ingest.baselineBytes.toLocaleString('en')} | ${(bundles.ingest.bytes / bundles.ingest.baselineBytes).toFixed(2)}× |`,
   `| bundle bytes, sync | ${bundles.sync.bytes.toLocaleString('en')} | DynamoDBClient + SQSClient-only handler: ${bundles.sync.baselineBytes.toLocaleString('en')} | ${(bundles.sync.bytes / bundles.sync.baselineBytes).toFixed(2)}× |`,
   `| bundle bytes, sweep | ${bundles.sweep.bytes.toLocaleString('en')} | — | — |`,
@@ -66,6 +66,17 @@ const rows = [
   ...Object.entries(cost.scenarios).map(([name, c]) => `| AWS cost per 1M events, ${name === 'oneTarget' ? 'one target' : 'four targets'} (prices of ${cost.pricesDate}) | $${c.dollarsPer1M.total.toFixed(2)} with the HTTP API, $${c.dollarsPer1M.totalWithFunctionUrl.toFixed(2)} with a Function URL (${Object.entries(c.dollarsPer1M).filter(([k]) => !k.startsWith('total')).map(([k, v]) => `${k} $${v.toFixed(2)}`).join(', ')}) | per event: ${c.perEvent.dynamodbWrites} DynamoDB writes (${c.perEvent.dynamodbWriteUnits} WRU), ${c.perEvent.dynamodbReads} reads (${c.perEvent.dynamodbReadUnits} RRU), ${c.perEvent.sqsRequests} SQS requests, ${c.perEvent.syncInvocations} sync invocations, ${c.perEvent.logBytes} log bytes (with Lambda's own lines), ${c.perEvent.accessLogBytes} access log bytes (HTTP API only) | — |`),
   ...Object.entries(hotPath).map(([source, f]) => `| ingest hot path, ${source} (in process, no-op queue, after ${f.warmUpEvents.toLocaleString('en')} warm-up events at ${f.warmUpPerSecond.toLocaleString('en')}/s), medians; the ratio is the median of the runs' paired ratios (each baseline run as long as its handler run, next to it) | ${f.eventsPerSecond.toLocaleString('en')} events/s | HMAC-SHA256 + JSON.parse of the same body: ${f.baselinePerSecond.toLocaleString('en')}/s | ${f.ratio}× slower |`),
 ];
+/** "DynamoDB GetItem ×4, Query ×2 …, SQS SendMessageBatch": a first request's AWS calls, counted by operation. */
+function awsCallsOf(calls: string[]): string {
+  const counts = new Map<string, number>();
+  for (const call of calls) counts.set(call, (counts.get(call) ?? 0) + 1);
+  const names: Record<string, string> = { DynamoDB_20120810: 'DynamoDB', AmazonSQS: 'SQS', secretsmanager: 'Secrets Manager' };
+  return [...counts].map(([call, n]) => {
+    const [service = '', operation = call] = call.split('.');
+    return `${names[service] ?? service} ${operation}${n > 1 ? ` ×${n}` : ''}`;
+  }).join(', ');
+}
+
 const markdown = `# Benchmarks\n\nWritten by \`npm run bench\` on ${results.date}${values.quick ? ' (quick)' : ''}, ${latency.rounds} interleaved round(s).\n\n${rows.join('\n')}\n`;
 mkdirSync('bench', { recursive: true });
 const suffix = values.quick ? '.quick' : '';

@@ -28,10 +28,13 @@ it('measures the ingest hot path of every source against HMAC + parse of the sam
   }
 });
 
-it('measures cold starts as a fresh process answering its first request, against SDK-only bundles', async () => {
+it('measures cold starts as a fresh process answering its first request, against bundles making only the same AWS calls', async () => {
   const { measureColdStart } = await import('../../bench/cold-start.ts');
-  // The harness itself checks that each first request succeeded (202; a Minut guest created per sync run).
+  // The harness itself checks that each first request succeeded (202; a Minut guest created per sync run),
+  // and that each baseline made the same AWS calls as its function (it stops the bench otherwise).
   const figures = await measureColdStart({ runs: 2 });
+  expect(figures.ingest.awsCalls).toEqual(['DynamoDB_20120810.GetItem', 'AmazonSQS.SendMessageBatch']);
+  expect(new Set(figures.sync.awsCalls)).toEqual(new Set(['DynamoDB_20120810.GetItem', 'DynamoDB_20120810.Query', 'DynamoDB_20120810.PutItem', 'DynamoDB_20120810.UpdateItem']));
   for (const f of [figures.ingest, figures.sync]) {
     expect(f.ms).toBeGreaterThan(0);
     expect(f.baselineMs).toBeGreaterThan(0);

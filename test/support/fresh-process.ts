@@ -12,24 +12,39 @@ export interface FirstRequest {
   result: { statusCode?: number; batchItemFailures?: unknown[] };
   /** Whether Node loaded its fetch implementation (undici) on the way. */
   undici: boolean;
+  /** With `recordAwsCalls`: each AWS request the process sent, by operation (`DynamoDB_20120810.GetItem`), in order. */
+  awsCalls?: string[];
 }
 
 // Plain JS, so the child loads nothing but Node and the bundle. Its logs go to stdout, unread;
 // the answer comes on stderr.
 const CHILD = `
 const { pathToFileURL } = await import('node:url');
+// Only when asked (never in a timed run): the AWS operations the process calls, from their X-Amz-Target header.
+const awsCalls = [];
+if (process.env.FRESH_RECORD_AWS_CALLS) {
+  const http = (await import('node:http')).default;
+  const request = http.request;
+  http.request = function (options, ...rest) {
+    const headers = (options && options.headers) || {};
+    const name = Object.keys(headers).find((h) => h.toLowerCase() === 'x-amz-target');
+    if (name) awsCalls.push(String(headers[name]));
+    return request.call(this, options, ...rest);
+  };
+  (await import('node:module')).syncBuiltinESMExports();
+}
 const { handler } = await import(pathToFileURL(process.env.FRESH_BUNDLE).href);
 const importedMs = performance.now();
 const deadline = Date.now() + 60000;
 const context = { functionName: 'fresh', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fresh', memoryLimitInMB: '512', awsRequestId: 'fresh', logGroupName: 'fresh', logStreamName: 'fresh', getRemainingTimeInMillis: () => deadline - Date.now() };
 const result = await handler(JSON.parse(process.env.FRESH_EVENT), context);
 const undici = process.moduleLoadList.some((name) => name.includes('undici'));
-process.stderr.write('FIRST_REQUEST ' + JSON.stringify({ ms: performance.now(), importedMs, result, undici }) + '\\n');
+process.stderr.write('FIRST_REQUEST ' + JSON.stringify({ ms: performance.now(), importedMs, result, undici, ...(process.env.FRESH_RECORD_AWS_CALLS ? { awsCalls } : {}) }) + '\\n');
 `;
 
 /** Imports `bundle` in a new Node process (its config read from the bundle's folder) and hands it `event`. */
-export function firstRequestInFreshProcess(bundle: string, event: unknown, env: NodeJS.ProcessEnv): Promise<FirstRequest> {
-  const childEnv = { ...env, GUEST_SYNC_CONFIG: join(dirname(bundle), BUNDLED_CONFIG_FILE), FRESH_BUNDLE: bundle, FRESH_EVENT: JSON.stringify(event) };
+export function firstRequestInFreshProcess(bundle: string, event: unknown, env: NodeJS.ProcessEnv, options: { recordAwsCalls?: boolean } = {}): Promise<FirstRequest> {
+  const childEnv = { ...env, GUEST_SYNC_CONFIG: join(dirname(bundle), BUNDLED_CONFIG_FILE), FRESH_BUNDLE: bundle, FRESH_EVENT: JSON.stringify(event), ...(options.recordAwsCalls ? { FRESH_RECORD_AWS_CALLS: '1' } : {}) };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
