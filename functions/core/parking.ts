@@ -53,11 +53,16 @@ export interface ParkingDeps {
   now: () => number;
 }
 
-/** Ingest's side: queue a delivery's messages, or park them while their connection is in a burst. */
+/**
+ * Ingest's side: queue a delivery's messages, or park them while their connection is in a burst.
+ * The store is opened on the first burst (`openStore`, once per instance): ordinary traffic never
+ * touches it, and ingest's cold start need not load it.
+ */
 export class BurstParking {
   private readonly detector = new BurstDetector();
+  private store: Promise<Store> | undefined;
 
-  constructor(private readonly deps: ParkingDeps) {}
+  constructor(private readonly deps: Omit<ParkingDeps, 'store'> & { openStore: () => Promise<Store> }) {}
 
   async send(connectionId: string, messages: QueueMessage[], settings: BurstSettings): Promise<'queued' | 'parked'> {
     const now = this.deps.now();
@@ -69,11 +74,20 @@ export class BurstParking {
       const entry = sqsEntry(message);
       return { at: now, id: entry.MessageDeduplicationId, body: entry.MessageBody };
     });
-    await this.deps.store.parkMessages(connectionId, parked, Math.floor(now / 1000) + PARKED_TTL_SECONDS);
+    const store = await this.openStore();
+    await store.parkMessages(connectionId, parked, Math.floor(now / 1000) + PARKED_TTL_SECONDS);
     count('MessagesParked', {}, parked.length);
     // After the write, so a drain that ends (finds nothing, lets go) either sees these or lets this start one.
-    await startDrain(connectionId, this.deps);
+    await startDrain(connectionId, { store, queue: this.deps.queue, now: this.deps.now });
     return 'parked';
+  }
+
+  private openStore(): Promise<Store> {
+    if (!this.store) {
+      this.store = this.deps.openStore();
+      this.store.catch(() => (this.store = undefined)); // a failed load is tried again by the next burst
+    }
+    return this.store;
   }
 }
 

@@ -5,10 +5,8 @@ import * as z from './zod.ts';
 import { loadConfigFile, type Config } from './config.ts';
 import { ConfigStore } from './config-store.ts';
 import { logger } from './powertools.ts';
-import { DynamoDbStore } from './dynamodb-store.ts';
 import { SqsQueue, type Queue } from './queue.ts';
 import { LocalSecretStore, SecretsManagerStore, type SecretStore } from './secrets.ts';
-import type { Store } from './store.ts';
 
 /**
  * Everything a handler needs, built once per execution environment from its
@@ -71,8 +69,14 @@ export interface Runtime {
   /** The active config (pushed with `guest-sync config push`, else the bundled file), cached briefly. */
   configStore: ConfigStore;
   secrets: SecretStore;
-  store: Store;
   queue: Queue;
+  /**
+   * The table's client and name. The store over them (`new DynamoDbStore(dynamodb, tableName)`) is
+   * built by each handler: sync and the sweep at load, ingest only when it first parks a burst, so
+   * that its cold start does not load the store's code and item schemas (docs/throughput.md).
+   */
+  dynamodb: DynamoDBClient;
+  tableName: string;
 }
 
 export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime {
@@ -96,7 +100,8 @@ export function runtimeFromEnv(env: Record<string, string | undefined>): Runtime
       onInvalid: (message) => logger.error(message),
     }),
     secrets,
-    store: new DynamoDbStore(dynamodb, settings.GUEST_SYNC_TABLE),
+    dynamodb,
+    tableName: settings.GUEST_SYNC_TABLE,
     queue: new SqsQueue(sqs, settings.GUEST_SYNC_QUEUE_URL, settings.GUEST_SYNC_DLQ_URL, settings.GUEST_SYNC_LANE_QUEUE_URLS),
   };
 }

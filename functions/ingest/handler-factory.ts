@@ -132,7 +132,11 @@ export function ingestHandlerFor(runtime: Runtime) {
     queue: runtime.queue,
     now: Date.now,
     liveConfig: liveConfig(runtime.configStore, () => ({})),
-    parking: new BurstParking({ store: runtime.store, queue: runtime.queue, now: Date.now }),
+    parking: new BurstParking({
+      openStore: async () => new (await import('../core/dynamodb-store.ts')).DynamoDbStore(runtime.dynamodb, runtime.tableName),
+      queue: runtime.queue,
+      now: Date.now,
+    }),
   });
 }
 

@@ -9,7 +9,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { loadConfigFile, type Config } from '../../functions/core/config.ts';
-import { tableDefinition } from '../../functions/core/dynamodb-store.ts';
+import { DynamoDbStore, tableDefinition } from '../../functions/core/dynamodb-store.ts';
 import { MAX_RECEIVE_COUNT } from '../../functions/core/queue.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { ingestHandlerFor } from '../../functions/ingest/handler-factory.ts';
@@ -191,7 +191,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The sweep, on a timer in place of the EventBridge schedule.
     const sweepRuntime = runtimeFromEnv(handlerEnv);
-    const sweepOnce = localFunction(async (_event: unknown, _context: Context) => sweepDue({ config: (await sweepRuntime.configStore.current()).config, store: sweepRuntime.store, queue: sweepRuntime.queue, now }));
+    const sweepOnce = localFunction(async (_event: unknown, _context: Context) => sweepDue({ config: (await sweepRuntime.configStore.current()).config, store: new DynamoDbStore(sweepRuntime.dynamodb, sweepRuntime.tableName), queue: sweepRuntime.queue, now }));
     const sweep = () => sweepOnce({}, localContext('guest-sync-sweep', 60_000));
     const sweepIntervalMs = options.sweepIntervalMs === undefined ? 30_000 : options.sweepIntervalMs;
     if (sweepIntervalMs !== null) {

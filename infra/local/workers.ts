@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LANE_MAX_CONCURRENCY } from '../../functions/core/queue.ts';
+import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { fetcherLookup } from '../../functions/sources/fetcher.ts';
 import { fetcherFactories } from '../../functions/sources/registry.ts';
@@ -51,17 +52,18 @@ export function startSyncWorkers(options: SyncWorkersOptions): Poller[] {
   });
   for (const { instanceId, name, queueUrl, queueArn } of workers) {
     const runtime = runtimeFromEnv(options.env);
+    const store = new DynamoDbStore(runtime.dynamodb, runtime.tableName);
     const handler = createSyncHandler({
       config: runtime.config,
-      store: runtime.store,
+      store,
       queue: runtime.queue,
-      targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
-      fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
+      targets: createTargets({ config: runtime.config, secrets: runtime.secrets, store, instanceId, now }),
+      fetchers: fetcherLookup(fetcherFactories, { config: runtime.config, secrets: runtime.secrets, store, instanceId, now }),
       now,
       // A pushed config (`guest-sync config push`) reaches the workers as it does on AWS.
       liveDeps: liveConfig(runtime.configStore, (config) => ({
-        targets: createTargets({ config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
-        fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store: runtime.store, instanceId, now }),
+        targets: createTargets({ config, secrets: runtime.secrets, store, instanceId, now }),
+        fetchers: fetcherLookup(fetcherFactories, { config, secrets: runtime.secrets, store, instanceId, now }),
       })),
       ...(options.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: options.maxBackoffSeconds } : {}),
     });

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../functions/core/config.ts';
 import { classify } from '../../functions/core/failure.ts';
+import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { LocalSecretStore } from '../../functions/core/secrets.ts';
 import { createIngestHandler } from '../../functions/ingest/handler-factory.ts';
@@ -82,7 +83,7 @@ describe('a DynamoDB or SQS call that never answers', () => {
   it("a store read fails with a timeout (sync retries its message) instead of holding the batch", async () => {
     const runtime = hungRuntime();
     const before = connections;
-    const error: unknown = await runtime.store.getSnapshot({ connectionId: 'hostaway-demo', reservationId: 'R-1' }).then(() => undefined, (e: unknown) => e);
+    const error: unknown = await new DynamoDbStore(runtime.dynamodb, runtime.tableName).getSnapshot({ connectionId: 'hostaway-demo', reservationId: 'R-1' }).then(() => undefined, (e: unknown) => e);
     expect(error).toMatchObject({ name: 'TimeoutError' });
     expect(connections - before).toBeGreaterThan(1);
     // Retried, and ours: an AWS call's timeout is not the target's outage (no circuit breaker count).

@@ -114,6 +114,32 @@ describe('the Lambda bundles', () => {
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: received.Messages![0]!.ReceiptHandle! }));
   });
 
+  it("ingest bundle parks a connection's burst in the table, through the store it loads on the first burst only", async () => {
+    // The example config's threshold: more than 50 events of one connection in 10 s.
+    const replies: number[] = [];
+    for (let i = 0; i < 55; i++) {
+      const body = Buffer.from(JSON.stringify(hostawayDelivery('reservation.created', { id: 760000 + i, guestName: `Burst Guest ${i}` })));
+      const event = toApiGatewayEvent({ path: '/webhooks/hostaway-demo', connectionId: 'hostaway-demo', headers: { 'content-type': 'application/json', authorization: HOSTAWAY_AUTH }, body });
+      replies.push((await ingest(event, localContext('ingest', 10_000))).statusCode!);
+    }
+    expect(replies.every((status) => status === 202)).toBe(true);
+    const store = storeFor(stack);
+    const parked = await store.listParked('hostaway-demo', 100);
+    // The events past the threshold (the count runs since this instance's first webhook of the window).
+    expect(parked.length).toBeGreaterThanOrEqual(5);
+    // The rest reached the queue, with the drain that will feed the parked ones to it in turns.
+    const bodies: { kind: string }[] = [];
+    for (let got; (got = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages?.length; ) {
+      for (const message of got.Messages!) {
+        bodies.push(JSON.parse(message.Body!) as { kind: string });
+        await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      }
+    }
+    expect(bodies.filter((b) => b.kind === 'reservation')).toHaveLength(55 - parked.length);
+    expect(bodies.filter((b) => b.kind === 'drain')).toHaveLength(1);
+    await store.deleteParked('hostaway-demo', parked.map((m) => m.id));
+  });
+
   it('evaluates every chunk of each bundle after its handler, as the first delivery of any PMS or the first use of any client would', async () => {
     // Each source, API reader and lazily built client is a chunk, read on its first use only.
     for (const bundle of [bundles.ingest, bundles.sync, bundles.sweep]) {

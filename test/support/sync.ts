@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import { runtimeFromEnv } from '../../functions/core/runtime.ts';
 import type { SecretStore } from '../../functions/core/secrets.ts';
 import type { Store } from '../../functions/core/store.ts';
@@ -28,7 +29,8 @@ export function startMinutOnlyStack(): Promise<LocalStack> {
  */
 export function syncInstance(stack: LocalStack, name: string, wrap: { store?: (store: Store) => Store; secrets?: (secrets: SecretStore) => SecretStore; now?: () => number; queue?: Queue } = {}) {
   const runtime = runtimeFromEnv({ ...process.env, ...stack.env });
-  const store = wrap.store ? wrap.store(runtime.store) : runtime.store;
+  const runtimeStore = new DynamoDbStore(runtime.dynamodb, runtime.tableName);
+  const store = wrap.store ? wrap.store(runtimeStore) : runtimeStore;
   const secrets = wrap.secrets ? wrap.secrets(runtime.secrets) : runtime.secrets;
   const now = wrap.now ?? Date.now;
   return createSyncHandler({
