@@ -1,5 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from './zod.ts';
 import { parseConfig, type Config } from './config.ts';
 import { fingerprint } from './hash.ts';
@@ -18,6 +17,12 @@ import { fingerprint } from './hash.ts';
  */
 
 export const CONFIG_ITEM_KEY = { pk: 'CONFIG', sk: 'ACTIVE' } as const;
+/**
+ * The item is read and written with the plain client, not the document client: four string and
+ * number attributes need no marshalling library, and ingest, whose only table read this is,
+ * then loads none at its cold start (docs/throughput.md, "Cold start").
+ */
+const ITEM_KEY: Record<string, AttributeValue> = { pk: { S: CONFIG_ITEM_KEY.pk }, sk: { S: CONFIG_ITEM_KEY.sk } };
 const DEFAULT_CACHE_MS = 60_000;
 
 const ConfigItem = z.object({
@@ -43,18 +48,16 @@ export function configHash(config: Config): string {
 }
 
 export class ConfigStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private bundledHash: string | undefined;
   private cached: { value: ActiveConfig; at: number } | undefined;
 
   constructor(
-    client: DynamoDBClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
     /** The config file shipped with the functions; used while nothing was pushed. */
     private readonly bundled: Config,
     private readonly options: { cacheMs?: number; now?: () => number; onInvalid?: (message: string) => void } = {},
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
+  ) {}
 
   /**
    * The config in force, at most `cacheMs` old. A read error with a cached value keeps the
@@ -78,18 +81,24 @@ export class ConfigStore {
 
   /** Reads the item (no cache). An invalid item is reported and the last good config is kept. */
   async read(): Promise<ActiveConfig> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: CONFIG_ITEM_KEY, ConsistentRead: true }));
-    if (!out.Item) return { config: this.bundled, hash: configHash(this.bundled), origin: 'bundled' };
+    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: ITEM_KEY, ConsistentRead: true }));
+    if (!out.Item) return this.bundledConfig();
     try {
-      const item = ConfigItem.parse(out.Item);
+      const { data, hash, pushedAt, pushedBy } = out.Item;
+      const item = ConfigItem.parse({ data: data?.S, hash: hash?.S, pushedAt: pushedAt?.N === undefined ? undefined : Number(pushedAt.N), pushedBy: pushedBy?.S });
       const config = parseConfig(JSON.parse(item.data), 'pushed config');
       return { config, hash: configHash(config), origin: 'pushed', pushedAt: item.pushedAt, pushedBy: item.pushedBy };
     } catch (error) {
       const message = `the pushed config item is invalid and is ignored: ${(error as Error).message}`;
       this.options.onInvalid?.(message);
       if (this.cached) return this.cached.value;
-      return { config: this.bundled, hash: configHash(this.bundled), origin: 'bundled' };
+      return this.bundledConfig();
     }
+  }
+
+  private bundledConfig(): ActiveConfig {
+    this.bundledHash ??= configHash(this.bundled); // the file never changes: hashed once
+    return { config: this.bundled, hash: this.bundledHash, origin: 'bundled' };
   }
 
   /** Stores a config that already passed `parseConfig`; returns its hash. */
@@ -97,10 +106,10 @@ export class ConfigStore {
     // Parse again: a caller can never push something the functions would refuse.
     const valid = parseConfig(config, 'config to push');
     const hash = configHash(valid);
-    await this.doc.send(
-      new PutCommand({
+    await this.client.send(
+      new PutItemCommand({
         TableName: this.tableName,
-        Item: { ...CONFIG_ITEM_KEY, data: JSON.stringify(valid), hash, pushedAt: now, pushedBy },
+        Item: { ...ITEM_KEY, data: { S: JSON.stringify(valid) }, hash: { S: hash }, pushedAt: { N: String(now) }, pushedBy: { S: pushedBy } },
       }),
     );
     this.cached = undefined;
@@ -109,7 +118,7 @@ export class ConfigStore {
 
   /** Removes the pushed config: the functions fall back to the bundled file. */
   async reset(): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: CONFIG_ITEM_KEY }));
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: ITEM_KEY }));
     this.cached = undefined;
   }
 }
