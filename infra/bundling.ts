@@ -4,13 +4,14 @@
  * bundling, no Docker); `npm run build`, the bench and the tests that import real bundles call
  * it directly. One function, so what is tested is what is deployed.
  */
-import { copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, type BuildOptions } from 'esbuild';
 import { AssetHashType, DockerImage, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
+import { loadConfigFile, validatedConfigFile } from '../functions/core/config.ts';
 
 /** Repository root (this file lives in `<root>/infra/`). */
 export const projectRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,11 +88,12 @@ export function esbuildOptionsFor(entry: string, outDir: string): BuildOptions {
 
 /**
  * Builds one function into `outDir`: `index.mjs` (its handler), `chunks/`, their maps, and the
- * (already validated) config as `guest-sync.config.json`. Synchronous: CDK's local bundling is.
+ * config as `guest-sync.config.json`, validated and stamped by the build (`validatedConfigFile`: the
+ * function then need not validate it again at its cold start). Synchronous: CDK's local bundling is.
  */
 export function bundleFunction(name: FunctionName, outDir: string, configFile: string): string {
   buildSync(esbuildOptionsFor(handlerEntries[name], outDir));
-  copyFileSync(configFile, join(outDir, BUNDLED_CONFIG_FILE));
+  writeFileSync(join(outDir, BUNDLED_CONFIG_FILE), validatedConfigFile(loadConfigFile(configFile)));
   return join(outDir, 'index.mjs');
 }
 

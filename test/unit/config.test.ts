@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile, parseConfig, secretRefs } from '../../functions/core/config.ts';
+import { ConfigError, VALIDATED_BY_BUILD, loadConfigFile, parseConfig, secretRefs, validatedConfigFile } from '../../functions/core/config.ts';
 
 const valid = {
   connections: {
@@ -13,6 +16,26 @@ const valid = {
 };
 
 describe('config', () => {
+  it("loads a bundle's config as its build validated it, and validates it again once edited", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-sync-config-'));
+    const file = join(dir, 'guest-sync.config.json');
+    const source = loadConfigFile('config/guest-sync.example.json');
+    writeFileSync(file, validatedConfigFile(source));
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty([VALIDATED_BY_BUILD]);
+    expect(loadConfigFile(file)).toEqual(source);
+
+    // Edited after the build, stamp and all: no longer trusted, so a bad value is refused as in any file.
+    const edited = JSON.parse(readFileSync(file, 'utf8')) as { targets: { minut: { baseUrl: string } } };
+    edited.targets.minut.baseUrl = 'not a url';
+    writeFileSync(file, JSON.stringify(edited));
+    expect(() => loadConfigFile(file)).toThrow(ConfigError);
+    expect(() => loadConfigFile(file)).toThrow(/targets\.minut\.baseUrl/);
+    // A good edit is validated and used, defaults and all.
+    edited.targets.minut.baseUrl = 'https://minut.example.com/v8';
+    writeFileSync(file, JSON.stringify(edited));
+    expect(loadConfigFile(file).targets.minut?.baseUrl).toBe('https://minut.example.com/v8');
+  });
+
   it('loads the shipped example and lists the secrets it needs', () => {
     const config = loadConfigFile('config/guest-sync.example.json');
     expect(secretRefs(config)).toEqual([
