@@ -13,17 +13,26 @@ import * as z from './zod.ts';
 export const WARM_UP_PARSES = 500;
 
 let parses = 0;
+let compile: ((schema: z.ZodMiniType) => z.ZodMiniType) | undefined;
 const compiled = new WeakMap<z.ZodMiniType, z.ZodMiniType>();
 
 export function hotParse<T extends z.ZodMiniType>(schema: T, input: unknown): z.util.SafeParseResult<z.output<T>> {
-  if (parses < WARM_UP_PARSES || z.config().jitless) {
+  if (compile === undefined || parses < WARM_UP_PARSES || z.config().jitless) {
     parses++;
     return schema.safeParse(input);
   }
   let fast = compiled.get(schema) as T | undefined;
   if (fast === undefined) {
-    fast = z.compile(schema);
+    fast = compile(schema) as T;
     compiled.set(schema, fast);
   }
   return fast.safeParse(input);
+}
+
+/**
+ * Turns the compiled clones on: ingest's handler does (handler-factory.ts), with `z.compile`.
+ * Sync and the sweep never do, so their bundles leave zod's compiler (29 K) out.
+ */
+export function compileHotParsers(compiler: (schema: z.ZodMiniType) => z.ZodMiniType): void {
+  compile = compiler;
 }

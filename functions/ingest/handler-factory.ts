@@ -6,7 +6,7 @@ import { fitHint, fitOptionalId, fitRequiredId, fitReservation } from '../core/b
 import type { Config } from '../core/config.ts';
 import { WebhookError, errorMessage } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
-import { hotParse } from '../core/zod-jit.ts';
+import { compileHotParsers, hotParse } from '../core/zod-jit.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
 import { BurstParking } from '../core/parking.ts';
@@ -31,6 +31,9 @@ export interface IngestDeps {
 }
 
 // Only what the handler reads of an HTTP API (payload v2) event.
+// Ingest's per-request parses are compiled once the process is busy (zod-jit.ts); only ingest's bundle holds the compiler.
+compileHotParsers((schema) => z.compile(schema));
+
 const HttpEvent = z.object({
   body: z.optional(z.string()),
   isBase64Encoded: z._default(z.boolean(), false),

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -147,6 +147,13 @@ describe('the Lambda bundles', () => {
       expect(chunks.length).toBeGreaterThan(10);
       for (const chunk of chunks) await expect(import(pathToFileURL(chunk.file).href), chunk.file).resolves.toBeDefined();
     }
+  });
+
+  it("ships zod's compiler in ingest's bundle only: sync and the sweep never compile a parser", () => {
+    const holdsCompiler = (bundle: string) => bundleFiles(bundle).some((f) => readFileSync(f.file, 'utf8').includes('z.compile does not support'));
+    expect(holdsCompiler(bundles.ingest)).toBe(true);
+    expect(holdsCompiler(bundles.sync)).toBe(false);
+    expect(holdsCompiler(bundles.sweep)).toBe(false);
   });
 
   it('keeps the names of our errors, which logs and error classification read, though it keeps no class names', async () => {

@@ -4,7 +4,7 @@ import { parseConfig } from '../../functions/core/config.ts';
 import { QUEUE_SCHEMA_VERSION, QueueMessage } from '../../functions/core/queue.ts';
 import { Stay } from '../../functions/core/reservation.ts';
 import * as z from '../../functions/core/zod.ts';
-import { WARM_UP_PARSES, hotParse } from '../../functions/core/zod-jit.ts';
+import { WARM_UP_PARSES, compileHotParsers, hotParse } from '../../functions/core/zod-jit.ts';
 import { compiledDuring } from '../support/compiled-functions.ts';
 import { aReservation } from '../support/reservation.ts';
 
@@ -45,6 +45,9 @@ function expectSameAnswer(schema: z.ZodMiniType, input: unknown): void {
   if (interpreted.success) expect(compiled.data).toEqual(interpreted.data);
   else expect(compiled.error?.issues).toEqual(interpreted.error.issues);
 }
+
+// As ingest's handler does (handler-factory.ts).
+compileHotParsers((schema) => z.compile(schema));
 
 describe("zod's compiled parsers on the ingest hot path", () => {
   it('leaves a per-request schema interpreted while the process is cold, and compiles it once the process is busy', () => {
