@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { Config as ConfigSchema, loadConfigFile, type Config } from '../functions/core/config.ts';
+import { loadConfigFile, parseConfig, type Config } from '../functions/core/config.ts';
 import { ConfigStore } from '../functions/core/config-store.ts';
 import { DynamoDbStore } from '../functions/core/dynamodb-store.ts';
 import { clientConfig } from '../functions/core/runtime.ts';
@@ -101,4 +101,4 @@ export class CliContext {
 }
 
 /** No connections, no targets, every default: the fallback when nothing else is known. */
-const EMPTY_CONFIG: Config = ConfigSchema.parse({ connections: {}, targets: {} });
+const EMPTY_CONFIG: Config = parseConfig({ connections: {}, targets: {} });

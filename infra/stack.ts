@@ -21,7 +21,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { Config as ConfigSchema, loadConfigFile, pmsTypes, secretRefs, type Config } from '../functions/core/config.ts';
+import { loadConfigFile, pmsTypes, secretRefs, targetNames, type Config } from '../functions/core/config.ts';
 import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
 import { SYNC_TIMEOUT_SECONDS } from '../functions/core/budget.ts';
 import { DUE_INDEX, PARKED_PK_PATTERN } from '../functions/core/dynamodb-store.ts';
@@ -189,7 +189,7 @@ export class GuestSyncStack extends Stack {
       stage: this.stage,
       laggingAlarmMinutes,
       sources: pmsTypes,
-      targets: Object.keys(ConfigSchema.shape.targets.shape),
+      targets: [...targetNames],
     });
 
     // ---- DynamoDB: one table, see DESIGN.md "Data in DynamoDB".

@@ -3,7 +3,7 @@ import * as z from './zod.ts';
 import { sha256Hex } from './hash.ts';
 import { LIMITS, Reservation, ReservationId, unknownParty } from './reservation.ts';
 import { isObject } from './own.ts';
-import { PropertyConfig } from './config.ts';
+import { configSchemas } from './config.ts';
 
 /**
  * What goes on the FIFO queue. `v` is the schema version: bump it on any change a previous
@@ -124,7 +124,8 @@ export const OffboardMessage = z.object({
   connectionId: ConnectionId,
   reservationId: ReservationId,
   target: z.string().check(z.maxLength(32)),
-  property: PropertyConfig,
+  // Built when an offboard message is first parsed: ingest never builds the config's schemas.
+  property: z.lazy(() => configSchemas().PropertyConfig),
   requestedAt: z.number(),
 });
 export type OffboardMessage = z.infer<typeof OffboardMessage>;
