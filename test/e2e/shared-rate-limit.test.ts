@@ -41,7 +41,12 @@ describe(`${WORKERS} concurrent sync workers`, () => {
       expect(new Set(records).size).toBe(RESERVATIONS);
     }
     const logs = { minut: stack.sandbox.minut.requestLog(), kasify: stack.sandbox.kasify.requestLog(), hostelmate: stack.sandbox.hostelmate.requestLog(), recepai: stack.sandbox.recepai.requestLog() };
-    for (const [target, log] of Object.entries(logs)) expect({ target, rateLimited: log.filter((e) => e.status === 429).length }).toEqual({ target, rateLimited: 0 });
+    for (const [target, log] of Object.entries(logs)) {
+      // On a failure, the calls of the second before each 429 (time after the first call, worker, route) say which workers bunched.
+      const first = log[0]?.at ?? 0;
+      const around = log.filter((e) => e.status === 429).map((limited) => log.filter((e) => e.at > limited.at - 1_000 && e.at <= limited.at).map((e) => `${e.at - first} ms ${e.userAgent ?? '?'} ${e.route} ${e.status}`));
+      expect({ target, rateLimited: around.length, around }).toEqual({ target, rateLimited: 0, around: [] });
+    }
     // The work really was spread over the workers (each names itself in its User-Agent).
     expect(new Set(logs.kasify.map((e) => e.userAgent)).size).toBeGreaterThan(1);
   }, 300_000);
