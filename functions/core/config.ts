@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { GuestSyncError } from './errors.ts';
 import { sha256Hex, stableStringify } from './hash.ts';
 import * as z from './zod.ts';
-import { own } from './own.ts';
+import { isObject, own } from './own.ts';
 import { parseCidr } from './source-ip.ts';
 import { isTimeZone } from './time.ts';
 
@@ -92,7 +92,6 @@ function buildConfigSchema() {
   });
 
   const PmsType = z.enum(pmsTypes);
-
 
   /** How the sync worker reads a PMS's API (notify-then-fetch). */
   const PmsApiConfig = z.strictObject({
@@ -311,8 +310,8 @@ export function loadConfigFile(path: string): Config {
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof json === 'object' && json !== null && VALIDATED_BY_BUILD in json) {
-    const { [VALIDATED_BY_BUILD]: stamp, ...config } = json as Record<string, unknown>;
+  if (isObject(json) && Object.hasOwn(json, VALIDATED_BY_BUILD)) {
+    const { [VALIDATED_BY_BUILD]: stamp, ...config } = json;
     if (stamp === sha256Hex(JSON.stringify(config))) return config as Config; // as the build validated it: no schema built
     json = config; // edited since: validated below
   }
