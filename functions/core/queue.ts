@@ -46,18 +46,6 @@ export const ReservationMessage = z.object({
 });
 export type ReservationMessage = z.infer<typeof ReservationMessage>;
 
-export const ResyncMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('resync'),
-  connectionId: ConnectionId,
-  reservationId: ReservationId,
-  /** Epoch ms; with the reason, it makes the deduplication id. */
-  requestedAt: z.number(),
-  /** Who asked and why, e.g. `operator`, `sweep`. */
-  reason: z.string().check(z.maxLength(LIMITS.textLength)),
-});
-export type ResyncMessage = z.infer<typeof ResyncMessage>;
-
 /** Small source-specific facts a thin event carried (ids, event name, publish time); never guest data. */
 export const FetchHints = z
   .record(z.string().check(z.maxLength(64)), z.union([z.string().check(z.maxLength(LIMITS.idLength)), z.number(), z.boolean(), z.null()]))
@@ -100,111 +88,145 @@ export const ClientRefMessage = z.object({
 export type ClientRefMessage = z.infer<typeof ClientRefMessage>;
 
 /**
- * - `erase`: remove the guest of one reservation from every target, delete what guest-sync holds
- *   about it and leave a tombstone (`guest-sync erase`). In the reservation's group, so it runs
- *   after the events queued before it; the ones after it meet the tombstone.
+ * The kinds only sync, the sweep and the CLI send: built on first use, so that ingest's cold start
+ * builds only the three kinds a webhook can queue (`IngestMessage`, docs/throughput.md).
  */
-export const EraseMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('erase'),
-  connectionId: ConnectionId,
-  reservationId: ReservationId,
-  /** Epoch ms; it makes the deduplication id. */
-  requestedAt: z.number(),
-});
-export type EraseMessage = z.infer<typeof EraseMessage>;
+function buildLaterKinds() {
+  const ResyncMessage = z.object({
+    v: z.literal(QUEUE_SCHEMA_VERSION),
+    kind: z.literal('resync'),
+    connectionId: ConnectionId,
+    reservationId: ReservationId,
+    /** Epoch ms; with the reason, it makes the deduplication id. */
+    requestedAt: z.number(),
+    /** Who asked and why, e.g. `operator`, `sweep`. */
+    reason: z.string().check(z.maxLength(LIMITS.textLength)),
+  });
 
-/**
- * - `offboard`: a route was removed from the config with `offboarding: remove`; remove the guest
- *   guest-sync created at `target`, with the route as it was (`property`, no guest data).
- */
-export const OffboardMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('offboard'),
-  connectionId: ConnectionId,
-  reservationId: ReservationId,
-  target: z.string().check(z.maxLength(32)),
-  // Built when an offboard message is first parsed: ingest never builds the config's schemas.
-  property: z.lazy(() => configSchemas().PropertyConfig),
-  requestedAt: z.number(),
-});
-export type OffboardMessage = z.infer<typeof OffboardMessage>;
+  /**
+   * - `erase`: remove the guest of one reservation from every target, delete what guest-sync holds
+   *   about it and leave a tombstone (`guest-sync erase`). In the reservation's group, so it runs
+   *   after the events queued before it; the ones after it meet the tombstone.
+   */
+  const EraseMessage = z.object({
+    v: z.literal(QUEUE_SCHEMA_VERSION),
+    kind: z.literal('erase'),
+    connectionId: ConnectionId,
+    reservationId: ReservationId,
+    /** Epoch ms; it makes the deduplication id. */
+    requestedAt: z.number(),
+  });
 
-const LocalDate = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
+  /**
+   * - `offboard`: a route was removed from the config with `offboarding: remove`; remove the guest
+   *   guest-sync created at `target`, with the route as it was (`property`, no guest data).
+   */
+  const OffboardMessage = z.object({
+    v: z.literal(QUEUE_SCHEMA_VERSION),
+    kind: z.literal('offboard'),
+    connectionId: ConnectionId,
+    reservationId: ReservationId,
+    target: z.string().check(z.maxLength(32)),
+    // Built when an offboard message is first parsed: ingest never builds the config's schemas.
+    property: z.lazy(() => configSchemas().PropertyConfig),
+    requestedAt: z.number(),
+  });
 
-/**
- * - `backfill`: read one page of a connection's upcoming and in-house reservations from the PMS
- *   API and queue each like a webhook (or, dry, plan what each target would get); the next page
- *   is the next message. Its group is the job's (`<connection>#backfill:<job>`).
- */
-export const BackfillMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('backfill'),
-  connectionId: ConnectionId,
-  jobId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
-  propertyId: z.optional(ReservationId),
-  from: LocalDate,
-  to: LocalDate,
-  dryRun: z.boolean(),
-  cursor: z.optional(z.string().check(z.maxLength(2000))),
-  page: z.int().check(z.nonnegative()),
-});
-export type BackfillMessage = z.infer<typeof BackfillMessage>;
+  const LocalDate = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
 
-/**
- * - `reconcile`: compare what each target holds with what guest-sync applied, for one connection
- *   (or all) and property (or all); repair drift unless a dry run. Its group is the job's.
- */
-export const ReconcileMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('reconcile'),
-  jobId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
-  /** The job's item and group are keyed by it; `*` when it covers every connection. */
-  connectionId: z.union([ConnectionId, z.literal('*')]),
-  propertyId: z.optional(ReservationId),
-  dryRun: z.boolean(),
-  requestedAt: z.number(),
-  /** Which connection of the run (in id order) this message does; the next is the next message. */
-  step: z._default(z.int().check(z.nonnegative()), 0),
-});
-export type ReconcileMessage = z.infer<typeof ReconcileMessage>;
+  /**
+   * - `backfill`: read one page of a connection's upcoming and in-house reservations from the PMS
+   *   API and queue each like a webhook (or, dry, plan what each target would get); the next page
+   *   is the next message. Its group is the job's (`<connection>#backfill:<job>`).
+   */
+  const BackfillMessage = z.object({
+    v: z.literal(QUEUE_SCHEMA_VERSION),
+    kind: z.literal('backfill'),
+    connectionId: ConnectionId,
+    jobId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
+    propertyId: z.optional(ReservationId),
+    from: LocalDate,
+    to: LocalDate,
+    dryRun: z.boolean(),
+    cursor: z.optional(z.string().check(z.maxLength(2000))),
+    page: z.int().check(z.nonnegative()),
+  });
 
-/**
- * - `drain`: move a turn of a connection's parked burst (parking.ts) to this queue, then queue
- *   the next turn behind it. Its group is the connection's drain (`<connection>#drain:parked`),
- *   so two turns never run at once. A new kind, not a new shape: `v` stays (a release that
- *   cannot read it sets it aside, and the sweep starts the drain again).
- */
-export const DrainMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('drain'),
-  connectionId: ConnectionId,
-  /** The drain's lease holder (Store.holdDrain). */
-  drainId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
-  turn: z.int().check(z.nonnegative()),
-});
-export type DrainMessage = z.infer<typeof DrainMessage>;
+  /**
+   * - `reconcile`: compare what each target holds with what guest-sync applied, for one connection
+   *   (or all) and property (or all); repair drift unless a dry run. Its group is the job's.
+   */
+  const ReconcileMessage = z.object({
+    v: z.literal(QUEUE_SCHEMA_VERSION),
+    kind: z.literal('reconcile'),
+    jobId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
+    /** The job's item and group are keyed by it; `*` when it covers every connection. */
+    connectionId: z.union([ConnectionId, z.literal('*')]),
+    propertyId: z.optional(ReservationId),
+    dryRun: z.boolean(),
+    requestedAt: z.number(),
+    /** Which connection of the run (in id order) this message does; the next is the next message. */
+    step: z._default(z.int().check(z.nonnegative()), 0),
+  });
 
-/**
- * - `target`: one target's work for one reservation, on that target's lane (its own FIFO queue,
- *   same group as the reservation's), put there by a sync worker that wrote the hand-off mark
- *   `seq` on the target's state first (sync.ts). A lane worker acts only while the mark is
- *   still `seq`. A new kind, not a new shape: `v` stays (a release that cannot read it sets it
- *   aside, and the mark's due time brings the work back through the main queue).
- */
-export const TargetWorkMessage = z.object({
-  v: z.literal(QUEUE_SCHEMA_VERSION),
-  kind: z.literal('target'),
-  connectionId: ConnectionId,
-  reservationId: ReservationId,
-  target: z.string().check(z.regex(/^[a-z0-9-]{1,32}$/)),
-  /** The hand-off mark this work belongs to; it also makes the deduplication id. */
-  seq: z.string().check(z.regex(/^[a-z0-9-]{1,64}$/)),
-});
-export type TargetWorkMessage = z.infer<typeof TargetWorkMessage>;
+  /**
+   * - `drain`: move a turn of a connection's parked burst (parking.ts) to this queue, then queue
+   *   the next turn behind it. Its group is the connection's drain (`<connection>#drain:parked`),
+   *   so two turns never run at once. A new kind, not a new shape: `v` stays (a release that
+   *   cannot read it sets it aside, and the sweep starts the drain again).
+   */
+  const DrainMessage = z.object({
+    v: z.literal(QUEUE_SCHEMA_VERSION),
+    kind: z.literal('drain'),
+    connectionId: ConnectionId,
+    /** The drain's lease holder (Store.holdDrain). */
+    drainId: z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)),
+    turn: z.int().check(z.nonnegative()),
+  });
 
-export const QueueMessage = z.discriminatedUnion('kind', [ReservationMessage, ResyncMessage, ReservationRefMessage, ClientRefMessage, EraseMessage, OffboardMessage, BackfillMessage, ReconcileMessage, DrainMessage, TargetWorkMessage]);
-export type QueueMessage = z.infer<typeof QueueMessage>;
+  /**
+   * - `target`: one target's work for one reservation, on that target's lane (its own FIFO queue,
+   *   same group as the reservation's), put there by a sync worker that wrote the hand-off mark
+   *   `seq` on the target's state first (sync.ts). A lane worker acts only while the mark is
+   *   still `seq`. A new kind, not a new shape: `v` stays (a release that cannot read it sets it
+   *   aside, and the mark's due time brings the work back through the main queue).
+   */
+  const TargetWorkMessage = z.object({
+    v: z.literal(QUEUE_SCHEMA_VERSION),
+    kind: z.literal('target'),
+    connectionId: ConnectionId,
+    reservationId: ReservationId,
+    target: z.string().check(z.regex(/^[a-z0-9-]{1,32}$/)),
+    /** The hand-off mark this work belongs to; it also makes the deduplication id. */
+    seq: z.string().check(z.regex(/^[a-z0-9-]{1,64}$/)),
+  });
+  return { ResyncMessage, EraseMessage, OffboardMessage, BackfillMessage, ReconcileMessage, DrainMessage, TargetWorkMessage };
+}
+
+type LaterKinds = ReturnType<typeof buildLaterKinds>;
+export type ResyncMessage = z.infer<LaterKinds['ResyncMessage']>;
+export type EraseMessage = z.infer<LaterKinds['EraseMessage']>;
+export type OffboardMessage = z.infer<LaterKinds['OffboardMessage']>;
+export type BackfillMessage = z.infer<LaterKinds['BackfillMessage']>;
+export type ReconcileMessage = z.infer<LaterKinds['ReconcileMessage']>;
+export type DrainMessage = z.infer<LaterKinds['DrainMessage']>;
+export type TargetWorkMessage = z.infer<LaterKinds['TargetWorkMessage']>;
+
+/** What a webhook can queue (ingest checks each message against it before sending), the same schemas sync reads. */
+export const IngestMessage = z.discriminatedUnion('kind', [ReservationMessage, ReservationRefMessage, ClientRefMessage]);
+export type IngestMessage = z.infer<typeof IngestMessage>;
+const ingestKinds: ReadonlySet<unknown> = new Set<IngestMessage['kind']>(['reservation', 'reservation_ref', 'client_ref']);
+
+function buildQueueMessage() {
+  const later = buildLaterKinds();
+  return z.discriminatedUnion('kind', [ReservationMessage, later.ResyncMessage, ReservationRefMessage, ClientRefMessage, later.EraseMessage, later.OffboardMessage, later.BackfillMessage, later.ReconcileMessage, later.DrainMessage, later.TargetWorkMessage]);
+}
+let queueMessage: ReturnType<typeof buildQueueMessage> | undefined;
+/** Every kind of message the queues carry, as sync reads them; built on the first read. */
+export function queueMessageSchema(): ReturnType<typeof buildQueueMessage> {
+  return (queueMessage ??= buildQueueMessage());
+}
+export type QueueMessage = z.infer<ReturnType<typeof buildQueueMessage>>;
 
 /**
  * A queue body of this release or the previous one, as this release's message; undefined with
@@ -217,7 +239,11 @@ export function readQueueMessage(body: string): { message: QueueMessage } | { er
   } catch {
     return { error: 'the body is not JSON' };
   }
-  const result = QueueMessage.safeParse(upgradeMessage(json));
+  const upgraded = upgradeMessage(json);
+  // A webhook's kinds are read with the same schemas on their own, so a worker whose first
+  // message is a reservation builds no other kind (test/unit/queue-adapter.test.ts checks the
+  // answers are the union's).
+  const result = (isObject(upgraded) && ingestKinds.has(upgraded.kind) ? IngestMessage : queueMessageSchema()).safeParse(upgraded);
   if (result.success) return { message: result.data };
   const issue = result.error.issues[0]!;
   return { error: `${issue.path.map(String).join('.') || 'body'}: ${issue.message}` };

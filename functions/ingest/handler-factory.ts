@@ -11,7 +11,7 @@ import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
 import { BurstParking } from '../core/parking.ts';
 import { count, logger, publishMetrics, withLogKeys } from '../core/powertools.ts';
-import { QUEUE_SCHEMA_VERSION, QueueMessage, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
+import { IngestMessage, QUEUE_SCHEMA_VERSION, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
 import { liveConfig, type Runtime } from '../core/runtime.ts';
 import { carriable, truncate } from '../core/text.ts';
@@ -204,8 +204,8 @@ async function ingest({ connectionId, token }: WebhookRoute, event: z.infer<type
   const v = QUEUE_SCHEMA_VERSION;
   const messages =
     parsed.kind === 'reservations'
-      ? parsed.reservations.map((reservation): QueueMessage => ({ v, kind: 'reservation', connectionId, deliveryId, receivedAt, reservation }))
-      : parsed.events.map((event): QueueMessage => {
+      ? parsed.reservations.map((reservation): IngestMessage => ({ v, kind: 'reservation', connectionId, deliveryId, receivedAt, reservation }))
+      : parsed.events.map((event): IngestMessage => {
           if (event.kind === 'client_ref') return { v, kind: 'client_ref', connectionId, deliveryId, receivedAt, clientId: event.clientId, hints: event.hints };
           return {
             v,
@@ -219,10 +219,10 @@ async function ingest({ connectionId, token }: WebhookRoute, event: z.infer<type
             hints: event.hints,
           };
         });
-  // One contract: each message is checked with the very schema sync parses before it is sent,
-  // so a 202 never queues what sync cannot read.
+  // One contract: each message is checked with the very schema sync parses for its kind before it
+  // is sent, so a 202 never queues what sync cannot read.
   for (const message of messages) {
-    const checked = hotParse(QueueMessage, message);
+    const checked = hotParse(IngestMessage, message);
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
       logger.error('a normalised delivery broke the queue contract', { path: issue.path.map(String).join('.'), issue: issue.message });

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fitReservation } from '../../functions/core/bounds.ts';
 import { stableStringify } from '../../functions/core/hash.ts';
-import { messageGroupId, QUEUE_SCHEMA_VERSION, readQueueMessage, SQS_MAX_BODY_BYTES, sqsEntry, sqsEntryProblem, type ReservationMessage } from '../../functions/core/queue.ts';
+import { IngestMessage, messageGroupId, QUEUE_SCHEMA_VERSION, queueMessageSchema, readQueueMessage, SQS_MAX_BODY_BYTES, sqsEntry, sqsEntryProblem, type ReservationMessage } from '../../functions/core/queue.ts';
 import { LIMITS, type Reservation } from '../../functions/core/reservation.ts';
 import { aReservation } from '../support/reservation.ts';
 
@@ -87,5 +88,53 @@ describe('schema versions: this release reads its own messages and the previous 
     expect(readQueueMessage('not json')).toEqual({ error: 'the body is not JSON' });
     expect(readQueueMessage('{"v": 99, "kind": "reservation"}')).toMatchObject({ error: expect.stringMatching(/^v: /) });
     expect(readQueueMessage(JSON.stringify({ ...message({}), kind: 'teleport' }))).toMatchObject({ error: expect.stringMatching(/^kind: /) });
+  });
+});
+
+describe("ingest's check of what it queues is sync's reading of it", () => {
+  // Ingest checks its messages against the kinds a webhook can queue only (`IngestMessage`), so its
+  // cold start does not build the other kinds; for those kinds the answer must be sync's own.
+  const kinds = [
+    message({}),
+    { v: QUEUE_SCHEMA_VERSION, kind: 'reservation_ref', connectionId: 'guesty-demo', deliveryId: 'd-1', receivedAt: 1, reservationId: 'R-1', propertyId: 'p-1', partial: reservation, hints: { event: 'reservation.new' } },
+    { v: QUEUE_SCHEMA_VERSION, kind: 'client_ref', connectionId: 'smily-demo', deliveryId: 'd-2', receivedAt: 1, clientId: 'c-1', hints: {} },
+  ];
+  const editAt = (root: unknown, path: string[], value: unknown): unknown => {
+    const copy = structuredClone(root) as Record<string, unknown>;
+    let at = copy;
+    for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
+    if (value === undefined) delete at[path.at(-1)!];
+    else at[path.at(-1)!] = value;
+    return copy;
+  };
+  const paths = [['kind'], ['v'], ['connectionId'], ['deliveryId'], ['receivedAt'], ['reservation', 'reservationId'], ['reservation', 'guest', 'email'], ['reservation', 'stay', 'checkInDate'], ['reservationId'], ['partial'], ['hints'], ['clientId'], ['unknownField']];
+
+  it('accepts and refuses exactly what sync does, with the same value or the same first issue, as the worker reads a body', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...kinds), fc.constantFrom(...paths), fc.oneof(fc.anything(), fc.constant(undefined), fc.constantFrom('resync', 'erase', 'reservation', 'client_ref', '')), (valid, path, value) => {
+        const input = path.length > 1 && !(path[0]! in valid) ? valid : editAt(valid, path, value);
+        const ingest = IngestMessage.safeParse(input);
+        const sync = queueMessageSchema().safeParse(input);
+        expect(ingest.success).toBe(sync.success);
+        if (sync.success) expect(ingest.data).toEqual(sync.data);
+        else if (['reservation', 'reservation_ref', 'client_ref'].includes((input as { kind?: unknown }).kind as string)) expect(ingest.error?.issues[0]).toEqual(sync.error.issues[0]);
+        // What sync's worker reads from a body (it takes the webhook's kinds on their own) is the union's answer.
+        const body = JSON.stringify(input);
+        // (A v1 body is upgraded first: tested on its own below.)
+        if (body === undefined || (input as { v?: unknown }).v === 1) return;
+        const union = queueMessageSchema().safeParse(JSON.parse(body));
+        const read = readQueueMessage(body);
+        if (union.success) expect(read).toEqual({ message: union.data });
+        else expect(read).toEqual({ error: `${union.error.issues[0]!.path.map(String).join('.') || 'body'}: ${union.error.issues[0]!.message}` });
+      }),
+      { numRuns: 500 },
+    );
+    for (const valid of kinds) expect(IngestMessage.safeParse(valid).success).toBe(true);
+  });
+
+  it('refuses a kind a webhook never queues, which sync reads', () => {
+    const resync = { v: QUEUE_SCHEMA_VERSION, kind: 'resync', connectionId: 'generic-demo', reservationId: 'R-1', requestedAt: 1, reason: 'operator' };
+    expect(queueMessageSchema().safeParse(resync).success).toBe(true);
+    expect(IngestMessage.safeParse(resync).success).toBe(false);
   });
 });
