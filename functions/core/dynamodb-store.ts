@@ -5,20 +5,21 @@ import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, p
 import * as z from './zod.ts';
 import type { TargetName } from './config.ts';
 import {
-  BackfillJob,
+  type BackfillJob,
   CachedToken,
   CircuitState,
   type DueItem,
-  FetchErrorRecord,
-  ReconcileJob,
+  type FetchErrorRecord,
+  type ReconcileJob,
   SnapshotRecord,
   StaleWriteError,
   STORE_SCHEMA_VERSION,
   TargetState,
-  Tombstone,
+  type Tombstone,
   TraceEntry,
-  UnreadableRecord,
+  type UnreadableRecord,
   upgradeSnapshot,
+  rarerItemSchemas,
   type ParkedMessage,
   type RateLease,
   type ReservationKey,
@@ -88,7 +89,7 @@ export class DynamoDbStore implements Store {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-      if (out.Item && out.Item.tombstone === true) return { erased: parseData(out.Item, Tombstone) };
+      if (out.Item && out.Item.tombstone === true) return { erased: parseData(out.Item, rarerItemSchemas().Tombstone) };
       const stored = out.Item ? snapshotOf(out.Item) : undefined;
       if (!stored) throw new Error('snapshot vanished between a failed condition and the read');
       return { stored, changed: false };
@@ -117,7 +118,7 @@ export class DynamoDbStore implements Store {
   async getSnapshotOrTombstone(key: ReservationKey): Promise<{ snapshot?: SnapshotRecord; tombstone?: Tombstone }> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: snapshotKey(key), ConsistentRead: true }));
     if (!out.Item) return {};
-    if (out.Item.tombstone === true) return { tombstone: parseData(out.Item, Tombstone) };
+    if (out.Item.tombstone === true) return { tombstone: parseData(out.Item, rarerItemSchemas().Tombstone) };
     const snapshot = snapshotOf(out.Item);
     return snapshot ? { snapshot } : {};
   }
@@ -344,7 +345,7 @@ export class DynamoDbStore implements Store {
   async getFetchError(key: ReservationKey): Promise<FetchErrorRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: fetchErrorKey(key), ConsistentRead: true }));
     if (!out.Item || typeof out.Item.data !== 'string') return undefined;
-    return FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
+    return rarerItemSchemas().FetchErrorRecord.parse({ ...(JSON.parse(out.Item.data) as object), failures: out.Item.failures ?? 0 });
   }
 
   async putReconcileJob(job: ReconcileJob): Promise<void> {
@@ -352,7 +353,7 @@ export class DynamoDbStore implements Store {
   }
 
   async getReconcileJob(jobId: string): Promise<ReconcileJob | undefined> {
-    return this.getData(jobKey('RECONCILE', jobId), ReconcileJob);
+    return this.getData(jobKey('RECONCILE', jobId), rarerItemSchemas().ReconcileJob);
   }
 
   async scanReservations(connectionId?: string): Promise<StoredReservation[]> {
@@ -388,7 +389,7 @@ export class DynamoDbStore implements Store {
   }
 
   async getBackfillJob(jobId: string): Promise<BackfillJob | undefined> {
-    return this.getData(jobKey('BACKFILL', jobId), BackfillJob);
+    return this.getData(jobKey('BACKFILL', jobId), rarerItemSchemas().BackfillJob);
   }
 
   /** An operator job's progress (backfill, reconciliation): kept two weeks to follow and look back on; no guest data. */
@@ -504,7 +505,7 @@ export class DynamoDbStore implements Store {
   }
 
   async getUnreadable(key: ReservationKey): Promise<UnreadableRecord | undefined> {
-    return this.getData(unreadableKey(key), UnreadableRecord);
+    return this.getData(unreadableKey(key), rarerItemSchemas().UnreadableRecord);
   }
 
   /** Optimistic lock: version 1 must be new, any later one must follow the stored version; else StaleWriteError. */

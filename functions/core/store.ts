@@ -191,120 +191,132 @@ export interface DueItem {
 }
 
 /**
- * The last failed fetch-back from a PMS API (notify-then-fetch) for a reservation: what an
- * operator reads when a thin event keeps failing and lands in the DLQ. Holds no guest data;
- * its ttl outlives the DLQ's 14-day retention a little.
+ * The items only thin events' failed reads, unreadable messages, erasure and the jobs write and
+ * read: built on first use, so a cold start that syncs a reservation does not build them.
  */
-export const FetchErrorRecord = z.object({
-  source: z.string(),
-  code: z.string(),
-  message: z.string(),
-  deliveryId: z.string(),
-  /** Epoch ms of the last failure. */
-  at: z.number(),
-  /** Failed attempts since the last success. */
-  failures: z.int().check(z.nonnegative()),
-  ttl: z.int(),
-});
-export type FetchErrorRecord = z.infer<typeof FetchErrorRecord>;
+function buildRarerItems() {
+  /**
+   * The last failed fetch-back from a PMS API (notify-then-fetch) for a reservation: what an
+   * operator reads when a thin event keeps failing and lands in the DLQ. Holds no guest data;
+   * its ttl outlives the DLQ's 14-day retention a little.
+   */
+  const FetchErrorRecord = z.object({
+    source: z.string(),
+    code: z.string(),
+    message: z.string(),
+    deliveryId: z.string(),
+    /** Epoch ms of the last failure. */
+    at: z.number(),
+    /** Failed attempts since the last success. */
+    failures: z.int().check(z.nonnegative()),
+    ttl: z.int(),
+  });
 
-/**
- * A queue message sync could not read, set aside in the DLQ on its first receive: the reason,
- * next to the reservation its body names, for `guest-sync status`. No guest data; kept as
- * long as the DLQ keeps the message, and a little longer.
- */
-export const UnreadableRecord = z.object({
-  messageId: z.string(),
-  reason: z.string(),
-  /** Epoch ms. */
-  at: z.number(),
-  ttl: z.int(),
-});
-export type UnreadableRecord = z.infer<typeof UnreadableRecord>;
+  /**
+   * A queue message sync could not read, set aside in the DLQ on its first receive: the reason,
+   * next to the reservation its body names, for `guest-sync status`. No guest data; kept as
+   * long as the DLQ keeps the message, and a little longer.
+   */
+  const UnreadableRecord = z.object({
+    messageId: z.string(),
+    reason: z.string(),
+    /** Epoch ms. */
+    at: z.number(),
+    ttl: z.int(),
+  });
 
+  /** What erasure did at one target (no guest data). */
+  const ErasureAtTarget = z.object({
+    target: z.string(),
+    /** deleted, cancelled, checked_out, nothing_there, not_ours (a native integration's guest), refused, not_configured */
+    result: z.string(),
+    code: z.optional(z.string()),
+    /** What the target keeps anyway, per docs/erasure.md (e.g. a cancelled booking's dates). */
+    note: z.optional(z.string()),
+  });
 
-/** What erasure did at one target (no guest data). */
-export const ErasureAtTarget = z.object({
-  target: z.string(),
-  /** deleted, cancelled, checked_out, nothing_there, not_ours (a native integration's guest), refused, not_configured */
-  result: z.string(),
-  code: z.optional(z.string()),
-  /** What the target keeps anyway, per docs/erasure.md (e.g. a cancelled booking's dates). */
-  note: z.optional(z.string()),
-});
-export type ErasureAtTarget = z.infer<typeof ErasureAtTarget>;
+  /**
+   * Left in place of an erased reservation's snapshot: later deliveries meet it and are ignored
+   * (counted), so the guest does not come back, until an operator lifts it. No personal data; kept
+   * for the retention period.
+   */
+  const Tombstone = z.object({
+    requestedAt: z.number(),
+    /** The PMS property (not personal data): the erase worker routes to its targets with it. */
+    propertyId: z.nullable(z.string()),
+    /** `erasing` until every target is done and the data deleted; then `erased`. */
+    status: z.enum(['erasing', 'erased']),
+    targets: z.array(ErasureAtTarget),
+    /** Items deleted once the targets were done. */
+    deletedItems: z.optional(z.int().check(z.nonnegative())),
+    finishedAt: z.optional(z.number()),
+    /** Deliveries ignored since. */
+    ignoredDeliveries: z.optional(z.int().check(z.nonnegative())),
+  });
 
-/**
- * Left in place of an erased reservation's snapshot: later deliveries meet it and are ignored
- * (counted), so the guest does not come back, until an operator lifts it. No personal data; kept
- * for the retention period.
- */
-export const Tombstone = z.object({
-  requestedAt: z.number(),
-  /** The PMS property (not personal data): the erase worker routes to its targets with it. */
-  propertyId: z.nullable(z.string()),
-  /** `erasing` until every target is done and the data deleted; then `erased`. */
-  status: z.enum(['erasing', 'erased']),
-  targets: z.array(ErasureAtTarget),
-  /** Items deleted once the targets were done. */
-  deletedItems: z.optional(z.int().check(z.nonnegative())),
-  finishedAt: z.optional(z.number()),
-  /** Deliveries ignored since. */
-  ignoredDeliveries: z.optional(z.int().check(z.nonnegative())),
-});
-export type Tombstone = z.infer<typeof Tombstone>;
+  /** A backfill run (`guest-sync backfill`), updated by the worker page by page; no guest data. */
+  const BackfillJob = z.object({
+    jobId: z.string(),
+    connectionId: z.string(),
+    propertyId: z.nullable(z.string()),
+    from: z.string(),
+    to: z.string(),
+    dryRun: z.boolean(),
+    status: z.enum(['queued', 'running', 'done', 'failed']),
+    pages: z.int().check(z.nonnegative()),
+    /** Reservations the PMS listed in the window (and property). */
+    listed: z.int().check(z.nonnegative()),
+    /** Queued to sync like webhooks (not in a dry run). */
+    queued: z.int().check(z.nonnegative()),
+    /** Of a property missing from the config (queued all the same: parked as unrouted). */
+    unrouted: z.int().check(z.nonnegative()),
+    total: z.nullable(z.int().check(z.nonnegative())),
+    /** Dry run: per target, how many creates, updates, removals and no-ops it would get. */
+    plan: z.record(z.string(), z.record(z.string(), z.int().check(z.nonnegative()))),
+    /** Dry run: the first planned calls (reservation id, target, action). */
+    planned: z.array(z.object({ reservationId: z.string(), target: z.string(), action: z.string() })),
+    lastError: z.nullable(z.string()),
+    startedAt: z.number(),
+    updatedAt: z.number(),
+  });
 
-/** A backfill run (`guest-sync backfill`), updated by the worker page by page; no guest data. */
-export const BackfillJob = z.object({
-  jobId: z.string(),
-  connectionId: z.string(),
-  propertyId: z.nullable(z.string()),
-  from: z.string(),
-  to: z.string(),
-  dryRun: z.boolean(),
-  status: z.enum(['queued', 'running', 'done', 'failed']),
-  pages: z.int().check(z.nonnegative()),
-  /** Reservations the PMS listed in the window (and property). */
-  listed: z.int().check(z.nonnegative()),
-  /** Queued to sync like webhooks (not in a dry run). */
-  queued: z.int().check(z.nonnegative()),
-  /** Of a property missing from the config (queued all the same: parked as unrouted). */
-  unrouted: z.int().check(z.nonnegative()),
-  total: z.nullable(z.int().check(z.nonnegative())),
-  /** Dry run: per target, how many creates, updates, removals and no-ops it would get. */
-  plan: z.record(z.string(), z.record(z.string(), z.int().check(z.nonnegative()))),
-  /** Dry run: the first planned calls (reservation id, target, action). */
-  planned: z.array(z.object({ reservationId: z.string(), target: z.string(), action: z.string() })),
-  lastError: z.nullable(z.string()),
-  startedAt: z.number(),
-  updatedAt: z.number(),
-});
-export type BackfillJob = z.infer<typeof BackfillJob>;
+  /** A reconciliation run (`guest-sync reconcile`, or the daily schedule); no guest data. */
+  const ReconcileJob = z.object({
+    jobId: z.string(),
+    connectionId: z.nullable(z.string()),
+    propertyId: z.nullable(z.string()),
+    dryRun: z.boolean(),
+    status: z.enum(['running', 'done', 'failed']),
+    /** Per target: records compared (the sum of `checkedByConnection`). */
+    checked: z.record(z.string(), z.int().check(z.nonnegative())),
+    /** The same per connection (one step each), so a retried step counts its records once. */
+    checkedByConnection: z._default(z.record(z.string(), z.record(z.string(), z.int().check(z.nonnegative()))), {}),
+    /** Drift found (and repaired, unless a dry run): missing, edited (which fields), should_be_removed. */
+    drift: z.array(z.object({ connectionId: z.string(), reservationId: z.string(), target: z.string(), kind: z.string(), fields: z.optional(z.array(z.string())) })),
+    /** Records at a target that guest-sync did not create (or no longer knows): reported, never touched. */
+    unknown: z.array(z.object({ connectionId: z.string(), target: z.string(), propertyId: z.string(), id: z.string(), why: z.string() })),
+    /** Targets without a list API to compare with. */
+    unchecked: z.array(z.string()),
+    /** The backfill jobs that re-read the PMSs (a webhook never sent). */
+    backfills: z.array(z.string()),
+    lastError: z.nullable(z.string()),
+    startedAt: z.number(),
+    updatedAt: z.number(),
+  });
+  return { FetchErrorRecord, UnreadableRecord, ErasureAtTarget, Tombstone, BackfillJob, ReconcileJob };
+}
 
-/** A reconciliation run (`guest-sync reconcile`, or the daily schedule); no guest data. */
-export const ReconcileJob = z.object({
-  jobId: z.string(),
-  connectionId: z.nullable(z.string()),
-  propertyId: z.nullable(z.string()),
-  dryRun: z.boolean(),
-  status: z.enum(['running', 'done', 'failed']),
-  /** Per target: records compared (the sum of `checkedByConnection`). */
-  checked: z.record(z.string(), z.int().check(z.nonnegative())),
-  /** The same per connection (one step each), so a retried step counts its records once. */
-  checkedByConnection: z._default(z.record(z.string(), z.record(z.string(), z.int().check(z.nonnegative()))), {}),
-  /** Drift found (and repaired, unless a dry run): missing, edited (which fields), should_be_removed. */
-  drift: z.array(z.object({ connectionId: z.string(), reservationId: z.string(), target: z.string(), kind: z.string(), fields: z.optional(z.array(z.string())) })),
-  /** Records at a target that guest-sync did not create (or no longer knows): reported, never touched. */
-  unknown: z.array(z.object({ connectionId: z.string(), target: z.string(), propertyId: z.string(), id: z.string(), why: z.string() })),
-  /** Targets without a list API to compare with. */
-  unchecked: z.array(z.string()),
-  /** The backfill jobs that re-read the PMSs (a webhook never sent). */
-  backfills: z.array(z.string()),
-  lastError: z.nullable(z.string()),
-  startedAt: z.number(),
-  updatedAt: z.number(),
-});
-export type ReconcileJob = z.infer<typeof ReconcileJob>;
+type RarerItems = ReturnType<typeof buildRarerItems>;
+let rarerItems: RarerItems | undefined;
+export function rarerItemSchemas(): RarerItems {
+  return (rarerItems ??= buildRarerItems());
+}
+export type FetchErrorRecord = z.infer<RarerItems['FetchErrorRecord']>;
+export type UnreadableRecord = z.infer<RarerItems['UnreadableRecord']>;
+export type ErasureAtTarget = z.infer<RarerItems['ErasureAtTarget']>;
+export type Tombstone = z.infer<RarerItems['Tombstone']>;
+export type BackfillJob = z.infer<RarerItems['BackfillJob']>;
+export type ReconcileJob = z.infer<RarerItems['ReconcileJob']>;
 
 /** A stored reservation with its target states (scans: operator commands and reconciliation). */
 export interface StoredReservation {
