@@ -4,7 +4,7 @@ import { addDays, utcDate } from '../functions/core/time.ts';
 import { QUEUE_SCHEMA_VERSION, SqsQueue, type BackfillMessage } from '../functions/core/queue.ts';
 import type { BackfillJob } from '../functions/core/store.ts';
 import { fetcherLookup } from '../functions/sources/fetcher.ts';
-import { fetcherFactories } from '../functions/sources/registry.ts';
+import { fetcherFactories } from '../functions/sources/fetcher-registry.ts';
 import { CliError, type CliContext } from './env.ts';
 import { follow, printJob } from './follow.ts';
 import { progressBar } from './progress.ts';

@@ -3,7 +3,7 @@ import { loadConfigFile, secretRefs, type Config } from '../functions/core/confi
 import { configHash } from '../functions/core/config-store.ts';
 import { errorMessage } from '../functions/core/errors.ts';
 import { fetcherLookup } from '../functions/sources/fetcher.ts';
-import { fetcherFactories } from '../functions/sources/registry.ts';
+import { fetcherFactories } from '../functions/sources/fetcher-registry.ts';
 import { createTargets } from '../functions/targets/registry.ts';
 import type { CliContext } from './env.ts';
 import { offboardRemovedRoutes } from './offboard.ts';

@@ -3,7 +3,7 @@ import '../core/jitless.ts';
 import { DynamoDbStore } from '../core/dynamodb-store.ts';
 import { liveConfig, runtimeFromEnv } from '../core/runtime.ts';
 import { fetcherLookup } from '../sources/fetcher.ts';
-import { fetcherFactories } from '../sources/registry.ts';
+import { fetcherFactories } from '../sources/fetcher-registry.ts';
 import { createTargets } from '../targets/registry.ts';
 import { createSyncHandler } from './handler-factory.ts';
 

@@ -3,7 +3,7 @@ import { LANE_MAX_CONCURRENCY } from '../../functions/core/queue.ts';
 import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
 import { liveConfig, runtimeFromEnv } from '../../functions/core/runtime.ts';
 import { fetcherLookup } from '../../functions/sources/fetcher.ts';
-import { fetcherFactories } from '../../functions/sources/registry.ts';
+import { fetcherFactories } from '../../functions/sources/fetcher-registry.ts';
 import { createSyncHandler } from '../../functions/sync/handler-factory.ts';
 import { createTargets } from '../../functions/targets/registry.ts';
 import { localFunction, timedHandler, type LocalInvocation } from './lambda-context.ts';
