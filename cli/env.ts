@@ -6,7 +6,8 @@ import { loadConfigFile, parseConfig, type Config } from '../functions/core/conf
 import { ConfigStore } from '../functions/core/config-store.ts';
 import { DynamoDbStore } from '../functions/core/dynamodb-store.ts';
 import { clientConfig } from '../functions/core/runtime.ts';
-import { LocalSecretStore, SecretsManagerStore, type SecretStore } from '../functions/core/secrets.ts';
+import { LocalSecretStore, type SecretStore } from '../functions/core/secrets.ts';
+import { SecretsManagerStore } from '../functions/core/secrets-manager.ts';
 
 /**
  * Where the CLI finds the stack: the same variables the functions read (runtimeFromEnv), plus

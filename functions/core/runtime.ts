@@ -6,7 +6,8 @@ import { loadConfigFile, type Config } from './config.ts';
 import { ConfigStore } from './config-store.ts';
 import { logger } from './powertools.ts';
 import { SqsQueue, type Queue } from './queue.ts';
-import { LocalSecretStore, SecretsManagerStore, type SecretStore } from './secrets.ts';
+import { LocalSecretStore, type SecretStore } from './secrets.ts';
+import { SecretsManagerStore } from './secrets-manager.ts';
 
 /**
  * Everything a handler needs, built once per execution environment from its

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { GuestSyncError } from './errors.ts';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /**
  * Resolves the secret names the config refers to. On AWS: Secrets Manager, cached for
@@ -14,28 +13,6 @@ export interface SecretStore {
 
 export class SecretNotFoundError extends GuestSyncError {
   override name = 'SecretNotFoundError';
-}
-
-const CACHE_MS = 5 * 60_000;
-
-export class SecretsManagerStore implements SecretStore {
-  private readonly cache = new Map<string, { value: unknown; at: number }>();
-  constructor(
-    private readonly client: SecretsManagerClient,
-    private readonly prefix: string,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async get(name: string): Promise<unknown> {
-    const hit = this.cache.get(name);
-    if (hit && this.now() - hit.at < CACHE_MS) return hit.value;
-    const id = `${this.prefix}${name}`;
-    const out = await this.client.send(new GetSecretValueCommand({ SecretId: id }));
-    if (out.SecretString === undefined || out.SecretString === '') throw new SecretNotFoundError(`secret ${id} has no value yet`);
-    const value = parseSecretValue(out.SecretString);
-    this.cache.set(name, { value, at: this.now() });
-    return value;
-  }
 }
 
 export class LocalSecretStore implements SecretStore {
@@ -62,7 +39,7 @@ export function envNameFor(name: string): string {
 // Asked at every local delivery; the config names a few secrets.
 const envNames = new Map<string, string>();
 
-function parseSecretValue(text: string): unknown {
+export function parseSecretValue(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
