@@ -1,4 +1,6 @@
-import { BlockList, isIP } from 'node:net';
+// Not an ESM import: node:net's ESM facade reads every export, which loads BlockList's and
+// SocketAddress's internals at each cold start; here BlockList loads with the first allow-list.
+const net = process.getBuiltinModule('node:net');
 
 /**
  * Source-address allow-lists for webhook connections (`allowedSourceIps`), with node's own
@@ -15,7 +17,7 @@ export interface Cidr {
 export function parseCidr(value: string): Cidr | undefined {
   const [address = '', prefixText, extra] = value.trim().split('/');
   if (extra !== undefined) return undefined;
-  const version = isIP(address);
+  const version = net.isIP(address);
   if (version === 0) return undefined;
   const max = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
@@ -24,7 +26,7 @@ export function parseCidr(value: string): Cidr | undefined {
 }
 
 export class SourceIpAllowList {
-  private readonly list = new BlockList();
+  private readonly list = new net.BlockList();
 
   constructor(cidrs: readonly string[]) {
     for (const text of cidrs) {
@@ -38,7 +40,7 @@ export class SourceIpAllowList {
     if (!sourceIp) return false;
     const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(sourceIp)?.[1];
     const address = mapped ?? sourceIp;
-    const version = isIP(address);
+    const version = net.isIP(address);
     if (version === 0) return false;
     return this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
   }
