@@ -4,6 +4,8 @@ import type { LogAttributes, LogItemExtraInput, LogItemMessage, UnformattedAttri
 import { MetricsBatch, metricsOptionsFromEnv } from './metrics.ts';
 
 const messageKeys = new AsyncLocalStorage<LogAttributes>();
+/** The keys of the one request in flight, when it runs alone (see `withRequestLogKeys`). */
+let soleRequestKeys: LogAttributes | undefined;
 
 /**
  * On Lambda an execution environment runs one invocation at a time, so one logger and one
@@ -35,8 +37,10 @@ class ScopedLogger extends Logger {
   }
 
   protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
-    const keys = messageKeys.getStore();
     const lambdaKeys = localInvocations.getStore()?.lambdaKeys;
+    // A local invocation never holds the sole request's keys (withRequestLogKeys), so a line of
+    // another function running beside it in the process cannot take them.
+    const keys = messageKeys.getStore() ?? (lambdaKeys ? undefined : soleRequestKeys);
     const scoped = lambdaKeys ? { ...lambdaKeys, ...keys } : keys;
     super.processLogItem(logLevel, input, scoped ? ([scoped, ...extraInput] as LogItemExtraInput) : extraInput);
   }
@@ -73,6 +77,25 @@ export const logger: Logger = new ScopedLogger({ serviceName: process.env.POWERT
 /** Runs `work` with `keys` on every line it logs (and only its lines). */
 export function withLogKeys<T>(keys: LogAttributes, work: () => Promise<T>): Promise<T> {
   return messageKeys.run(keys, work);
+}
+
+/**
+ * `withLogKeys` for a handler that serves one request per invocation (ingest). A request that
+ * runs alone, as on Lambda (one invocation at a time), keeps its keys in a plain variable: the
+ * first `AsyncLocalStorage` scope a process enters turns on promise hooks that slow every promise
+ * after it, about 4 ms of ingest's cold start (docs/throughput.md). A request that starts while
+ * another is in flight (a Lambda that runs invocations at once, handlers called side by side), and
+ * every request of the local stack (its functions share the process), gets a scope of its own, so
+ * each line still carries its own request's keys.
+ */
+export async function withRequestLogKeys<T>(keys: LogAttributes, work: () => Promise<T>): Promise<T> {
+  if (soleRequestKeys !== undefined || messageKeys.getStore() !== undefined || localInvocations.getStore() !== undefined) return messageKeys.run(keys, work);
+  soleRequestKeys = keys;
+  try {
+    return await work();
+  } finally {
+    soleRequestKeys = undefined;
+  }
 }
 const metricsOptions = metricsOptionsFromEnv(process.env);
 const metrics = new MetricsBatch(metricsOptions);

@@ -10,7 +10,7 @@ import { compileHotParsers, hotParse } from '../core/zod-jit.ts';
 import { SourceIpAllowList } from '../core/source-ip.ts';
 import { own } from '../core/own.ts';
 import { BurstParking } from '../core/parking.ts';
-import { count, logger, publishMetrics, withLogKeys } from '../core/powertools.ts';
+import { count, logger, publishMetrics, withRequestLogKeys } from '../core/powertools.ts';
 import { IngestMessage, QUEUE_SCHEMA_VERSION, sqsSafeId, type FetchHints, type Queue } from '../core/queue.ts';
 import { LIMITS, type Reservation } from '../core/reservation.ts';
 import { liveConfig, type Runtime } from '../core/runtime.ts';
@@ -88,7 +88,7 @@ export function createIngestHandler(deps: IngestDeps) {
     const { connectionId } = route;
     // This request's correlation keys, on its lines only; ingest adds the delivery id once verified.
     const keys: Record<string, string> = { connectionId };
-    return withLogKeys(keys, () => answer(route, event, keys));
+    return withRequestLogKeys(keys, () => answer(route, event, keys));
   };
 
   const answer = async (route: WebhookRoute, event: z.infer<typeof HttpEvent>, keys: Record<string, string>): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -121,7 +121,7 @@ export function createIngestHandler(deps: IngestDeps) {
     }
   };
 
-  // Keys scoped per request (withLogKeys) leave nothing on the shared logger to reset.
+  // Keys scoped per request (withRequestLogKeys) leave nothing on the shared logger to reset.
   // No early-timeout race (middy's default: a timer and an AbortController per request): ingest
   // answers in milliseconds, and its AWS calls give up long before Lambda's timeout (AWS_CALL_TIMEOUTS).
   return middy(handler, { timeoutEarlyInMillis: 0 }).use(injectLambdaContext(logger)).use(publishMetrics());
