@@ -97,6 +97,7 @@ export async function withRequestLogKeys<T>(keys: LogAttributes, work: () => Pro
     soleRequestKeys = undefined;
   }
 }
+
 const metricsOptions = metricsOptionsFromEnv(process.env);
 const metrics = new MetricsBatch(metricsOptions);
 
