@@ -215,7 +215,11 @@ export type TargetWorkMessage = z.infer<LaterKinds['TargetWorkMessage']>;
 /** What a webhook can queue (ingest checks each message against it before sending), the same schemas sync reads. */
 export const IngestMessage = z.discriminatedUnion('kind', [ReservationMessage, ReservationRefMessage, ClientRefMessage]);
 export type IngestMessage = z.infer<typeof IngestMessage>;
-const ingestKinds: ReadonlySet<unknown> = new Set<IngestMessage['kind']>(['reservation', 'reservation_ref', 'client_ref']);
+const ingestKindNames = ['reservation', 'reservation_ref', 'client_ref'] as const satisfies readonly IngestMessage['kind'][];
+// Checked: every kind of IngestMessage is listed above.
+const everyIngestKindListed: [Exclude<IngestMessage['kind'], (typeof ingestKindNames)[number]>] extends [never] ? true : false = true;
+void everyIngestKindListed;
+const ingestKinds: ReadonlySet<unknown> = new Set(ingestKindNames);
 
 function buildQueueMessage() {
   const later = buildLaterKinds();
