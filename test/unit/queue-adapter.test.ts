@@ -5,6 +5,7 @@ import { stableStringify } from '../../functions/core/hash.ts';
 import { IngestMessage, messageGroupId, QUEUE_SCHEMA_VERSION, queueMessageSchema, readQueueMessage, SQS_MAX_BODY_BYTES, sqsEntry, sqsEntryProblem, type ReservationMessage } from '../../functions/core/queue.ts';
 import { LIMITS, type Reservation } from '../../functions/core/reservation.ts';
 import { aReservation } from '../support/reservation.ts';
+import { withValueAt } from '../support/with-value-at.ts';
 
 /** SQS's documented rules: group and deduplication ids of 1–128 ASCII letters, digits and punctuation. */
 const SQS_ID = /^[\x21-\x7E]{1,128}$/;
@@ -99,20 +100,12 @@ describe("ingest's check of what it queues is sync's reading of it", () => {
     { v: QUEUE_SCHEMA_VERSION, kind: 'reservation_ref', connectionId: 'guesty-demo', deliveryId: 'd-1', receivedAt: 1, reservationId: 'R-1', propertyId: 'p-1', partial: reservation, hints: { event: 'reservation.new' } },
     { v: QUEUE_SCHEMA_VERSION, kind: 'client_ref', connectionId: 'smily-demo', deliveryId: 'd-2', receivedAt: 1, clientId: 'c-1', hints: {} },
   ];
-  const editAt = (root: unknown, path: string[], value: unknown): unknown => {
-    const copy = structuredClone(root) as Record<string, unknown>;
-    let at = copy;
-    for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
-    if (value === undefined) delete at[path.at(-1)!];
-    else at[path.at(-1)!] = value;
-    return copy;
-  };
   const paths = [['kind'], ['v'], ['connectionId'], ['deliveryId'], ['receivedAt'], ['reservation', 'reservationId'], ['reservation', 'guest', 'email'], ['reservation', 'stay', 'checkInDate'], ['reservationId'], ['partial'], ['hints'], ['clientId'], ['unknownField']];
 
   it('accepts and refuses exactly what sync does, with the same value or the same first issue, as the worker reads a body', () => {
     fc.assert(
       fc.property(fc.constantFrom(...kinds), fc.constantFrom(...paths), fc.oneof(fc.anything(), fc.constant(undefined), fc.constantFrom('resync', 'erase', 'reservation', 'client_ref', '')), (valid, path, value) => {
-        const input = path.length > 1 && !(path[0]! in valid) ? valid : editAt(valid, path, value);
+        const input = path.length > 1 && !(path[0]! in valid) ? valid : withValueAt(valid, path, value, value === undefined);
         const ingest = IngestMessage.safeParse(input);
         const sync = queueMessageSchema().safeParse(input);
         expect(ingest.success).toBe(sync.success);

@@ -7,6 +7,7 @@ import * as z from '../../functions/core/zod.ts';
 import { WARM_UP_PARSES, compileHotParsers, hotParse } from '../../functions/core/zod-jit.ts';
 import { compiledDuring } from '../support/compiled-functions.ts';
 import { aReservation } from '../support/reservation.ts';
+import { withValueAt } from '../support/with-value-at.ts';
 
 const validMessage = {
   v: QUEUE_SCHEMA_VERSION,
@@ -22,16 +23,6 @@ function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | nu
   if (value === null || typeof value !== 'object') return [prefix];
   const keys: (string | number)[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
   return [prefix, ...keys.flatMap((key) => pathsOf((value as Record<string | number, unknown>)[key], [...prefix, key]))];
-}
-
-function withValueAt(root: unknown, path: (string | number)[], replacement: unknown, remove: boolean): unknown {
-  if (path.length === 0) return replacement;
-  const copy = structuredClone(root) as Record<string | number, unknown>;
-  let at = copy;
-  for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
-  if (remove) delete at[path.at(-1)!];
-  else at[path.at(-1)!] = replacement;
-  return copy;
 }
 
 const compiledClones = new Map<z.ZodMiniType, z.ZodMiniType>();
