@@ -28,6 +28,15 @@ export type FunctionName = keyof typeof handlerEntries;
 export const BUNDLED_CONFIG_FILE = 'guest-sync.config.json';
 
 /**
+ * The Node options every function runs with: its `NODE_OPTIONS` on Lambda, and the fresh processes
+ * the bench and the bundle tests start. With AsyncContextFrame, `AsyncLocalStorage` (sync's
+ * deadline and per-message log keys) rides on V8's own continuation data instead of promise hooks,
+ * which once a process enters its first scope slow every promise after it (Node 24's default;
+ * docs/throughput.md, "Cold start").
+ */
+export const LAMBDA_NODE_OPTIONS = '--experimental-async-context-frame';
+
+/**
  * ESM output has no `require`. Some bundled CommonJS dependencies still call `require()` for Node
  * built-ins (esbuild turns these into a `__require` shim that throws "Dynamic require of ... is not
  * supported" unless a real `require` exists). The banner provides one, bound to the bundle's URL.

@@ -26,7 +26,7 @@ import { CONFIG_ITEM_KEY } from '../functions/core/config-store.ts';
 import { SYNC_TIMEOUT_SECONDS } from '../functions/core/budget.ts';
 import { DUE_INDEX, PARKED_PK_PATTERN } from '../functions/core/dynamodb-store.ts';
 import { LANE_MAX_CONCURRENCY, MAX_RECEIVE_COUNT } from '../functions/core/queue.ts';
-import { BUNDLED_CONFIG_FILE, functionCode } from './bundling.ts';
+import { BUNDLED_CONFIG_FILE, functionCode, LAMBDA_NODE_OPTIONS } from './bundling.ts';
 import { ALARM_THRESHOLDS, Monitoring } from './monitoring.ts';
 
 export interface GuestSyncStackProps extends StackProps {
@@ -271,8 +271,9 @@ export class GuestSyncStack extends Stack {
       POWERTOOLS_SERVICE_NAME: 'guest-sync',
       POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      // No NODE_OPTIONS=--enable-source-maps: it reads the bundle's map at every cold start (about
-      // 18 ms of ingest's 355), and our logs carry error messages, never stacks (docs/runbook.md).
+      // Not --enable-source-maps: it reads the bundle's map at every cold start (about 18 ms of
+      // ingest's 355), and our logs carry error messages, never stacks (docs/runbook.md).
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       GUEST_SYNC_CONFIG_CACHE_SECONDS: String(CONFIG_CACHE_SECONDS),
     };
 

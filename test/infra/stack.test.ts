@@ -242,6 +242,7 @@ describe('GuestSyncStack', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'GuestSync',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         GUEST_SYNC_CONFIG_CACHE_SECONDS: '60',
+        NODE_OPTIONS: '--experimental-async-context-frame',
         // Only sync writes to the DLQ (an unreadable message, set aside at once), and to the target lanes.
         ...(fn === stack.syncFunction ? { GUEST_SYNC_DLQ_URL: { Ref: logicalId(stack.deadLetterQueue) }, GUEST_SYNC_LANE_QUEUE_URLS: expect.anything() } : {}),
       });

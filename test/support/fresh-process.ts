@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUNDLED_CONFIG_FILE } from '../../infra/bundling.ts';
+import { BUNDLED_CONFIG_FILE, LAMBDA_NODE_OPTIONS } from '../../infra/bundling.ts';
 
 /** A bundle's first request in a process of its own, as a Lambda cold start handles it. */
 export interface FirstRequest {
@@ -39,12 +39,14 @@ const deadline = Date.now() + 60000;
 const context = { functionName: 'fresh', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fresh', memoryLimitInMB: '512', awsRequestId: 'fresh', logGroupName: 'fresh', logStreamName: 'fresh', getRemainingTimeInMillis: () => deadline - Date.now() };
 const result = await handler(JSON.parse(process.env.FRESH_EVENT), context);
 const undici = process.moduleLoadList.some((name) => name.includes('undici'));
-process.stderr.write('FIRST_REQUEST ' + JSON.stringify({ ms: performance.now(), importedMs, result, undici, ...(process.env.FRESH_RECORD_AWS_CALLS ? { awsCalls } : {}) }) + '\\n');
+const als = process.moduleLoadList.find((name) => name.startsWith('NativeModule internal/async_local_storage/'));
+const asyncLocalStorage = als ? als.slice('NativeModule internal/async_local_storage/'.length) : 'none';
+process.stderr.write('FIRST_REQUEST ' + JSON.stringify({ ms: performance.now(), importedMs, result, undici, asyncLocalStorage, ...(process.env.FRESH_RECORD_AWS_CALLS ? { awsCalls } : {}) }) + '\\n');
 `;
 
-/** Imports `bundle` in a new Node process (its config read from the bundle's folder) and hands it `event`. */
+/** Imports `bundle` in a new Node process started as Lambda starts it (its Node options; its config read from the bundle's folder) and hands it `event`. */
 export function firstRequestInFreshProcess(bundle: string, event: unknown, env: NodeJS.ProcessEnv, options: { recordAwsCalls?: boolean } = {}): Promise<FirstRequest> {
-  const childEnv = { ...env, GUEST_SYNC_CONFIG: join(dirname(bundle), BUNDLED_CONFIG_FILE), FRESH_BUNDLE: bundle, FRESH_EVENT: JSON.stringify(event), ...(options.recordAwsCalls ? { FRESH_RECORD_AWS_CALLS: '1' } : {}) };
+  const childEnv = { ...env, NODE_OPTIONS: LAMBDA_NODE_OPTIONS, GUEST_SYNC_CONFIG: join(dirname(bundle), BUNDLED_CONFIG_FILE), FRESH_BUNDLE: bundle, FRESH_EVENT: JSON.stringify(event), ...(options.recordAwsCalls ? { FRESH_RECORD_AWS_CALLS: '1' } : {}) };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
