@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each e2e file starts its own local stack on free ports; two workers fit a 2-core machine.
     maxWorkers: 2,
+    // As every function runs on Lambda (infra/bundling.ts, LAMBDA_NODE_OPTIONS): AsyncLocalStorage on AsyncContextFrame.
+    execArgv: ['--experimental-async-context-frame'],
     env: {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_NODE_OPTIONS } from '../../infra/bundling.ts';
 import { CREATE_INTENT_LEASE_MS } from '../../functions/core/budget.ts';
 import { signStandardWebhook } from '../../infra/local/standard-webhooks-signer.ts';
 import { localToInstant } from '../../functions/core/local-time.ts';
@@ -289,7 +290,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const crashAtWrite = workerStarts++ === 0 && crashP > 0 ? '5' : '0';
     child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...stack.env, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_LANES: JSON.stringify(stack.lanes), CHAOS_CRASH_P: String(crashP), CHAOS_CRASH_AT_WRITE: crashAtWrite, CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      // Started as Lambda starts the sync function (its NODE_OPTIONS).
+      env: { ...process.env, ...stack.env, NODE_OPTIONS: LAMBDA_NODE_OPTIONS, CHAOS_QUEUE_ARN: stack.queueArn, CHAOS_LANES: JSON.stringify(stack.lanes), CHAOS_CRASH_P: String(crashP), CHAOS_CRASH_AT_WRITE: crashAtWrite, CHAOS_WORKERS: '2', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     child.once('exit', (_code, signal) => {
