@@ -27,13 +27,14 @@ export const handler = async (event: { Records: Array<{ messageId: string; body:
         ExpressionAttributeValues: { ':v': { N: '1' }, ':h': { S: record.messageId }, ':r': { N: String(now) } },
       }),
     );
-    // The target's circuit and token; a worker's share of the account's rate, counted and admitted.
+    // The target's circuit and token; a worker's share of the account's rate: counted, admitted with its claim, counted again.
     await get('circuit');
     await get('token');
     const worker = { pk: { S: 'bench#rate' }, sk: { S: `WORKER#${record.messageId}` } };
     await dynamodb.send(new UpdateItemCommand({ TableName, Key: worker, UpdateExpression: 'SET #until = :until, #ttl = :ttl', ExpressionAttributeNames: { '#until': 'until', '#ttl': 'ttl' }, ExpressionAttributeValues: { ':until': { N: String(now + 30_000) }, ':ttl': ttl } }));
     await dynamodb.send(new QueryCommand({ TableName, ConsistentRead: true, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': worker.pk } }));
     await dynamodb.send(new UpdateItemCommand({ TableName, Key: worker, UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': { N: String(now) } } }));
+    await dynamodb.send(new QueryCommand({ TableName, ConsistentRead: true, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': worker.pk } }));
     // The target's state, after the create.
     await dynamodb.send(new PutItemCommand({ TableName, Item: { pk, sk: { S: 'TARGET#minut' }, ttl, data: { S: record.body.slice(0, 700) } } }));
   }

@@ -21,6 +21,7 @@ import {
   upgradeSnapshot,
   rarerItemSchemas,
   type ParkedMessage,
+  type RateClaim,
   type RateLease,
   type ReservationKey,
   type StoredReservation,
@@ -221,29 +222,45 @@ export class DynamoDbStore implements Store {
     await this.putVersioned({ ...circuitKey(state.target), data: JSON.stringify(state) }, state.version, `circuit ${state.target} changed underneath`);
   }
 
-  async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean }, nowMs: number): Promise<RateLease[]> {
+  async renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean } & RateClaim, nowMs: number): Promise<RateLease[]> {
     // One item per worker, so renewals never contend; a day's ttl sweeps what dead workers leave.
     const Key = rateLeaseKey(key, worker);
-    const names = { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl' };
-    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': Math.floor(nowMs / 1000) + 86_400 };
+    const names = { '#until': 'until', '#busy': 'busy', '#ttl': 'ttl', '#claim': 'claim', '#claimUntil': 'claimUntil' };
+    const values = { ':until': lease.untilMs, ':now': nowMs, ':busy': lease.busy, ':ttl': Math.floor(nowMs / 1000) + 86_400, ':claim': lease.claim, ':claimUntil': lease.claimUntil };
     // A renewal keeps `since` and `admittedAt`. A worker that holds no lease goes straight to a
     // new one (the conditional renewal could only fail: one request less for every join).
     const renewed =
       lease.held &&
       (await this.ifConditionHolds(() =>
-        this.doc.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl', ConditionExpression: '#until > :now', ExpressionAttributeNames: names, ExpressionAttributeValues: values })),
+        this.doc.send(new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #busy = :busy, #ttl = :ttl, #claim = :claim, #claimUntil = :claimUntil', ConditionExpression: '#until > :now', ExpressionAttributeNames: names, ExpressionAttributeValues: values })),
       ));
     if (!renewed) {
       // A new or lapsed lease starts now, admitted when the caller says.
       await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl', ExpressionAttributeNames: { ...names, '#since': 'since', '#admit': 'admittedAt' }, ExpressionAttributeValues: { ...values, ':admit': lease.admitAt } }),
+        new UpdateCommand({ TableName: this.tableName, Key, UpdateExpression: 'SET #until = :until, #since = :now, #busy = :busy, #admit = :admit, #ttl = :ttl, #claim = :claim, #claimUntil = :claimUntil', ExpressionAttributeNames: { ...names, '#since': 'since', '#admit': 'admittedAt' }, ExpressionAttributeValues: { ...values, ':admit': lease.admitAt } }),
       );
     }
     return this.rateLeases(key, nowMs);
   }
 
-  async admitRateLease(key: string, worker: string, atMs: number): Promise<void> {
-    await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: rateLeaseKey(key, worker), UpdateExpression: 'SET admittedAt = :at', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':at': atMs } }));
+  async updateRateLease(key: string, worker: string, update: { admittedAt?: number } & Partial<RateClaim>): Promise<void> {
+    const fields = Object.entries(update).filter(([, value]) => value !== undefined);
+    if (fields.length === 0) return;
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: rateLeaseKey(key, worker),
+          UpdateExpression: `SET ${fields.map(([name]) => `#${name} = :${name}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(fields.map(([name]) => [`#${name}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(fields.map(([name, value]) => [`:${name}`, value])),
+        }),
+      )
+      .catch((error: unknown) => {
+        // Released meanwhile: nothing to say of a lease that is gone.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   listRateLeases(key: string, nowMs: number): Promise<RateLease[]> {
@@ -265,7 +282,7 @@ export class DynamoDbStore implements Store {
     return (out.Items ?? []).flatMap((item) => {
       const lease = RateLeaseItem.safeParse(item);
       if (!lease.success || lease.data.until <= nowMs) return [];
-      return [{ worker: lease.data.sk.slice(RATE_LEASE_SK_PREFIX.length), since: lease.data.since, busy: lease.data.busy, admittedAt: lease.data.admittedAt ?? lease.data.since }];
+      return [{ worker: lease.data.sk.slice(RATE_LEASE_SK_PREFIX.length), since: lease.data.since, busy: lease.data.busy, admittedAt: lease.data.admittedAt ?? lease.data.since, claim: lease.data.claim, claimUntil: lease.data.claimUntil }];
     });
   }
 
@@ -667,7 +684,7 @@ function unreadableKey(key: ReservationKey): { pk: string; sk: string } {
   return { pk: reservationPk(key), sk: 'UNREADABLE' };
 }
 
-const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z._default(z.boolean(), true), admittedAt: z.optional(z.number()) });
+const RateLeaseItem = z.object({ sk: z.string(), until: z.number(), since: z.number(), busy: z._default(z.boolean(), true), admittedAt: z.optional(z.number()), claim: z._default(z.number(), 0), claimUntil: z._default(z.number(), 0) });
 
 const RATE_LEASE_SK_PREFIX = 'WORKER#';
 

@@ -331,6 +331,19 @@ export interface RateLease {
   busy: boolean;
   /** From when its worker may call (a joiner waits until every busy worker has counted it). */
   admittedAt: number;
+  /**
+   * The part of the rate its worker took at its last count, and until when that binds the others:
+   * only while the worker is pacing (its calls wait for their turns), for about one more count of
+   * its own; 0 when it is not (rate-share.ts).
+   */
+  claim: number;
+  claimUntil: number;
+}
+
+/** What a worker says of its part of the rate: `claim` binds the others until `claimUntil`. */
+export interface RateClaim {
+  claim: number;
+  claimUntil: number;
 }
 
 export interface ReservationKey {
@@ -401,9 +414,9 @@ export interface Store {
    * `held`: the worker renewed within its lease's time, so the lease is live and is renewed as it
    * is; otherwise it is new or lapsed and starts now.
    */
-  renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean }, nowMs: number): Promise<RateLease[]>;
-  /** Lets a new lease call from `atMs` on (it found no busy worker to wait for). */
-  admitRateLease(key: string, worker: string, atMs: number): Promise<void>;
+  renewRateLease(key: string, worker: string, lease: { untilMs: number; busy: boolean; admitAt: number; held: boolean } & RateClaim, nowMs: number): Promise<RateLease[]>;
+  /** Lets a new lease call from `admittedAt` on (it found no busy worker to wait for), and/or says what part of the rate it took. */
+  updateRateLease(key: string, worker: string, update: { admittedAt?: number } & Partial<RateClaim>): Promise<void>;
   /** The live leases on a vendor account, read only (no lease taken). */
   listRateLeases(key: string, nowMs: number): Promise<RateLease[]>;
   /** Ends a worker's lease now, so the others count without it at their next renewal. */

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStore } from '../../functions/core/dynamodb-store.ts';
-import { JOIN_WAIT_MS, RECOUNT_MS, RENEW_MS, RateShare } from '../../functions/core/rate-share.ts';
+import { JOIN_WAIT_MS, LIMITED_RECOUNT_MS, RECOUNT_MS, RENEW_MS, RateShare } from '../../functions/core/rate-share.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { hostawayDelivery, SEASIDE_HOME, SEASIDE_KASIFY_PROPERTY } from '../support/hostaway.ts';
 import { sendHostaway, startTestStack } from '../support/stack.ts';
@@ -67,21 +67,40 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     expect(await main.joinWaitMs()).toBe(JOIN_WAIT_MS);
   });
 
-  it('a worker pacing at the whole rate counts, within RECOUNT_MS, a worker admitted at once after it: together they never keep more than the rate for longer', async () => {
+  it('a worker pacing at the whole rate claims it: a worker admitted after it takes only what that leaves until the first has counted it, so together they never use more than the rate', async () => {
     const { clock, share } = sharesOf('test-account-joiner', 9_000_000);
     const first = share('lane-1');
     const second = share('lane-2');
-    // The first is alone and starts pacing (a call waited for its turn): it counts at once, alone still.
+    // The first is alone and starts pacing (a call waited for its turn): it counts at once, alone still, and claims the whole rate.
     expect((await first.share()).fraction).toBe(1);
     first.noteTurn(true);
     expect((await first.share()).fraction).toBe(1);
-    // The second joins a moment later; the first was not busy at its count, so the second is admitted at once.
+    // The second joins a moment later and is admitted at once (the first was not busy), but the first's claim leaves it nothing yet: it looks again soon.
     clock.now += 500;
-    expect((await second.share()).fraction).toBe(0.5);
-    // The first keeps pacing: within RECOUNT_MS (not a whole renewal period) it counts the second.
+    expect(await second.share()).toEqual({ fraction: 0, waitMs: LIMITED_RECOUNT_MS });
+    // A main worker in its place would hand the work to the lane rather than hold its batch.
+    expect(await second.joinWaitMs()).toBe(RECOUNT_MS);
+    // The first keeps pacing: within RECOUNT_MS (not a whole renewal period) it counts the second, and claims half.
     clock.now += RECOUNT_MS;
     first.noteTurn(true);
     expect((await first.share()).fraction).toBe(0.5);
+    // The second's next look finds the half the first let go of.
+    expect((await second.share()).fraction).toBe(0.5);
+    expect(await second.joinWaitMs()).toBe(0);
+  });
+
+  it('a worker that calls now and then claims its part for the turn of its call only: a joiner waits that long at most', async () => {
+    const { clock, share } = sharesOf('test-account-quiet', 17_000_000);
+    const quiet = share('quiet');
+    const joiner = share('joiner');
+    // One call, no wait for a turn: ordinary traffic.
+    expect((await quiet.share()).fraction).toBe(1);
+    quiet.noteTurn(false);
+    clock.now += 200;
+    expect(await joiner.share()).toEqual({ fraction: 0, waitMs: LIMITED_RECOUNT_MS });
+    // A turn at 2 calls a second and the margin later, the quiet worker's claim is over.
+    clock.now += 1_000;
+    expect((await joiner.share()).fraction).toBe(0.5);
   });
 
   it('two workers that join at once each count the other: together they never start with more than the rate', async () => {
@@ -96,25 +115,64 @@ describe(`${WORKERS} concurrent sync workers`, () => {
     const { clock, share, requests } = sharesOf('test-account-requests', 11_000_000);
     const worker = share('solo');
     expect((await worker.share()).fraction).toBe(1);
-    // New: the lease, the count, and the admission (nobody to wait for).
-    expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand', 'UpdateItemCommand']);
+    // New: the lease, the count, the admission (nobody to wait for) with the part it takes, and a second look.
+    expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand', 'UpdateItemCommand', 'QueryCommand']);
     clock.now += RENEW_MS;
     expect((await worker.share()).fraction).toBe(1);
     expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand']);
     await worker.release();
     requests.splice(0);
     expect((await worker.share()).fraction).toBe(1);
-    expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand', 'UpdateItemCommand']);
+    expect(requests.splice(0)).toEqual(['UpdateItemCommand', 'QueryCommand', 'UpdateItemCommand', 'QueryCommand']);
+  });
+
+  it('a claim from a worker whose clock runs far ahead holds nobody back for longer than a true one', async () => {
+    const { clock, share, store } = sharesOf('test-account-skew', 23_000_000);
+    const ahead = new RateShare({ key: 'test-account-skew', worker: 'ahead', store, now: () => clock.now + 60_000, requestsPerSecond: 2 });
+    expect((await ahead.share()).fraction).toBe(1);
+    // It paces: by its clock its claim on the whole rate binds for 3 s; by the others', for 63 s.
+    ahead.noteTurn(true);
+    expect((await ahead.share()).fraction).toBe(1);
+    expect((await share('behind').share()).fraction).toBe(0.5);
+  });
+
+  it('five workers that each counted a different number of others take no more than the rate together, and settle on a fifth each', async () => {
+    // The worst order: each joins (lease, count) after the one before, so they count 1, 2, 3, 4
+    // and 5, and none has said its part yet when the next counts. Without claims they would take
+    // 1 + 1/2 + 1/3 + 1/4 + 1/5 of the rate.
+    const { clock, share, store } = sharesOf('test-account-five', 19_000_000);
+    let joined = 0;
+    let counted!: () => void;
+    const allCounted = new Promise<void>((resolve) => (counted = resolve));
+    let previous: Promise<unknown> = Promise.resolve();
+    const gated: typeof store = Object.create(store);
+    gated.renewRateLease = (...args) => {
+      const renewal = previous.then(() => store.renewRateLease(...args));
+      previous = renewal.catch(() => undefined);
+      return renewal.finally(() => ++joined === 5 && counted());
+    };
+    gated.updateRateLease = async (...args) => {
+      await allCounted;
+      return store.updateRateLease(...args);
+    };
+    const workers = ['w1', 'w2', 'w3', 'w4', 'w5'].map((worker) => new RateShare({ key: 'test-account-five', worker, store: gated, now: () => clock.now, requestsPerSecond: 2 }));
+    const first = await Promise.all(workers.map((worker) => worker.share()));
+    expect(first.reduce((sum, { fraction }) => sum + fraction, 0)).toBeLessThanOrEqual(1 + 1e-9);
+    // Those held back look again; the claims of the ones that took more than a fifth have lapsed or been lowered.
+    clock.now += 2_000;
+    const settled = [];
+    for (const worker of workers) settled.push(await worker.share());
+    expect(settled.map(({ fraction }) => fraction)).toEqual([0.2, 0.2, 0.2, 0.2, 0.2]);
   });
 });
 
 /** Workers' shares of one test account (2 calls a second) on the stack's table, on a clock the test moves. */
-function sharesOf(key: string, start: number): { clock: { now: number }; share: (worker: string) => RateShare; requests: string[] } {
+function sharesOf(key: string, start: number): { clock: { now: number }; share: (worker: string) => RateShare; requests: string[]; store: DynamoDbStore } {
   const clock = { now: start };
   // The DynamoDB requests the shares make, by command, in order.
   const requests: string[] = [];
   const client = new DynamoDBClient({ endpoint: stack.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   client.middlewareStack.add((next, context) => (args) => (requests.push(context.commandName ?? '?'), next(args)), { step: 'initialize' });
   const store = new DynamoDbStore(client, stack.tableName);
-  return { clock, requests, share: (worker) => new RateShare({ key, worker, store, now: () => clock.now, requestsPerSecond: 2 }) };
+  return { clock, requests, store, share: (worker) => new RateShare({ key, worker, store, now: () => clock.now, requestsPerSecond: 2 }) };
 }
