@@ -165,14 +165,15 @@ export class RateShare implements RateShareLike {
     const mine = leases.find((lease) => lease.worker === worker);
     // Nobody to wait for: admitted now.
     const admitNow = mine !== undefined && mine.admittedAt > at && !anyOtherBusy(leases, worker);
-    const admitted = (all: RateLease[]) => (admitNow ? all.map((lease) => (lease.worker === worker ? { ...lease, admittedAt: at } : lease)) : all);
+    const admission = admitNow ? { admittedAt: at } : {};
+    const admitted = (all: RateLease[]) => (admitNow ? all.map((lease) => (lease.worker === worker ? { ...lease, ...admission } : lease)) : all);
     leases = admitted(leases);
     let next = shareOf(leases, worker, at);
     const claimed = this.claimOf(next.share.fraction, at, pacing || next.limited);
     if (claimed.claim > announced.claim) {
       // A larger part is said before it is taken, then the others are looked at again: of two
       // workers that take more at once, the later sees the earlier's claim (announce, then look).
-      await store.updateRateLease(key, worker, { ...(admitNow ? { admittedAt: at } : {}), ...claimed });
+      await store.updateRateLease(key, worker, { ...admission, ...claimed });
       leases = admitted(this.plausible(await store.listRateLeases(key, at), at));
       const again = shareOf(leases, worker, at);
       if (again.share.fraction < claimed.claim) {
@@ -181,7 +182,7 @@ export class RateShare implements RateShareLike {
       }
     } else if (admitNow || claimed.claim !== announced.claim || claimed.claimUntil !== announced.claimUntil) {
       // Taking less (the others may have the rest now), or admitted now.
-      await store.updateRateLease(key, worker, { ...(admitNow ? { admittedAt: at } : {}), ...claimed });
+      await store.updateRateLease(key, worker, { ...admission, ...claimed });
     }
     this.calls = 0;
     this.othersBusy = anyOtherBusy(leases, worker);

@@ -333,8 +333,8 @@ export interface RateLease {
   admittedAt: number;
   /**
    * The part of the rate its worker took at its last count, and until when that binds the others:
-   * only while the worker is pacing (its calls wait for their turns), for about one more count of
-   * its own; 0 when it is not (rate-share.ts).
+   * while the worker paces (its calls wait for their turns), until its next count is due; else
+   * for the turn of the call it counted for (rate-share.ts). 0 while it waits to be admitted.
    */
   claim: number;
   claimUntil: number;
